@@ -1,0 +1,260 @@
+//! Terminology tables (CVX, MVX, sites, routes, reasons, gender, race, ...).
+//!
+//! The tables are JSON files under `assets/codes/`, embedded at compile time and
+//! parsed once on first use. Each entry has a code, a display, search aliases and an
+//! active flag; `search` ranks entries for the type-to-filter pickers.
+
+mod search;
+
+use serde::Deserialize;
+use std::sync::OnceLock;
+
+pub use search::search;
+
+/// Every code table vaxentry knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TableId {
+    Cvx,
+    Mvx,
+    Site,
+    Route,
+    Status,
+    StatusReason,
+    Funding,
+    Eligibility,
+    Gender,
+    Race,
+    Ethnicity,
+    ReportOrigin,
+    State,
+    YesNo,
+}
+
+impl TableId {
+    pub const ALL: [TableId; 14] = [
+        TableId::Cvx,
+        TableId::Mvx,
+        TableId::Site,
+        TableId::Route,
+        TableId::Status,
+        TableId::StatusReason,
+        TableId::Funding,
+        TableId::Eligibility,
+        TableId::Gender,
+        TableId::Race,
+        TableId::Ethnicity,
+        TableId::ReportOrigin,
+        TableId::State,
+        TableId::YesNo,
+    ];
+
+    /// The short name used on the command line (`vaxentry codes cvx`).
+    pub fn key(self) -> &'static str {
+        match self {
+            TableId::Cvx => "cvx",
+            TableId::Mvx => "mvx",
+            TableId::Site => "site",
+            TableId::Route => "route",
+            TableId::Status => "status",
+            TableId::StatusReason => "status-reason",
+            TableId::Funding => "funding",
+            TableId::Eligibility => "eligibility",
+            TableId::Gender => "gender",
+            TableId::Race => "race",
+            TableId::Ethnicity => "ethnicity",
+            TableId::ReportOrigin => "report-origin",
+            TableId::State => "state",
+            TableId::YesNo => "yes-no",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<TableId> {
+        TableId::ALL
+            .into_iter()
+            .find(|t| t.key().eq_ignore_ascii_case(key))
+    }
+
+    fn source(self) -> &'static str {
+        match self {
+            TableId::Cvx => include_str!("../../assets/codes/cvx.json"),
+            TableId::Mvx => include_str!("../../assets/codes/mvx.json"),
+            TableId::Site => include_str!("../../assets/codes/site.json"),
+            TableId::Route => include_str!("../../assets/codes/route.json"),
+            TableId::Status => include_str!("../../assets/codes/status.json"),
+            TableId::StatusReason => include_str!("../../assets/codes/status-reason.json"),
+            TableId::Funding => include_str!("../../assets/codes/funding.json"),
+            TableId::Eligibility => include_str!("../../assets/codes/eligibility.json"),
+            TableId::Gender => include_str!("../../assets/codes/gender.json"),
+            TableId::Race => include_str!("../../assets/codes/race.json"),
+            TableId::Ethnicity => include_str!("../../assets/codes/ethnicity.json"),
+            TableId::ReportOrigin => include_str!("../../assets/codes/report-origin.json"),
+            TableId::State => include_str!("../../assets/codes/state.json"),
+            TableId::YesNo => include_str!("../../assets/codes/yes-no.json"),
+        }
+    }
+}
+
+/// One entry of a code table.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Code {
+    pub code: String,
+    pub display: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default = "active_by_default")]
+    pub active: bool,
+    /// A code system for this entry alone (e.g. NullFlavor entries in the race table).
+    #[serde(default)]
+    pub system: Option<String>,
+}
+
+fn active_by_default() -> bool {
+    true
+}
+
+/// A whole code table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeTable {
+    pub name: String,
+    pub system: String,
+    #[serde(default)]
+    pub source: Option<String>,
+    pub entries: Vec<Code>,
+}
+
+impl CodeTable {
+    /// Finds an entry by its code. Case does not matter, and for numeric codes such
+    /// as CVX a missing leading zero does not either (`3` finds `03`).
+    pub fn get(&self, code: &str) -> Option<&Code> {
+        let code = code.trim();
+        if code.is_empty() {
+            return None;
+        }
+        self.entries
+            .iter()
+            .find(|e| e.code.eq_ignore_ascii_case(code))
+            .or_else(|| {
+                let wanted: u32 = code.parse().ok()?;
+                self.entries
+                    .iter()
+                    .find(|e| e.code.parse::<u32>().ok() == Some(wanted))
+            })
+    }
+
+    /// The code system of one entry of this table.
+    pub fn system_of<'a>(&'a self, code: &'a Code) -> &'a str {
+        code.system.as_deref().unwrap_or(&self.system)
+    }
+}
+
+/// The parsed table. The tables are compiled in and checked by tests, so a parse
+/// failure here is a build defect; it yields an empty table rather than a panic.
+pub fn table(id: TableId) -> &'static CodeTable {
+    static TABLES: OnceLock<Vec<CodeTable>> = OnceLock::new();
+    let tables = TABLES.get_or_init(|| {
+        TableId::ALL
+            .iter()
+            .map(|t| {
+                parse_table(t.source()).unwrap_or_else(|_| CodeTable {
+                    name: t.key().to_string(),
+                    system: String::new(),
+                    source: None,
+                    entries: Vec::new(),
+                })
+            })
+            .collect()
+    });
+    &tables[id as usize]
+}
+
+/// Parses one table file.
+pub fn parse_table(text: &str) -> Result<CodeTable, serde_json::Error> {
+    serde_json::from_str(text)
+}
+
+/// The embedded source text of a table, for the table tests.
+pub fn table_source(id: TableId) -> &'static str {
+    id.source()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_table_parses_with_unique_codes_and_displays() {
+        for id in TableId::ALL {
+            let parsed = parse_table(table_source(id))
+                .unwrap_or_else(|e| panic!("table {} does not parse: {e}", id.key()));
+            assert!(!parsed.entries.is_empty(), "table {} is empty", id.key());
+            let mut seen = HashSet::new();
+            for entry in &parsed.entries {
+                assert!(
+                    seen.insert(entry.code.to_ascii_lowercase()),
+                    "table {} repeats code {}",
+                    id.key(),
+                    entry.code
+                );
+                assert!(
+                    !entry.display.trim().is_empty(),
+                    "{} has no display",
+                    entry.code
+                );
+                assert!(!entry.code.trim().is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn common_vaccines_are_present_and_active() {
+        let cvx = table(TableId::Cvx);
+        for code in [
+            "03", "94", "21", "08", "43", "189", "83", "52", "104", "20", "106", "110", "120",
+            "130", "146", "10", "48", "49", "116", "119", "215", "216", "327", "33", "115", "113",
+            "196", "165", "187", "203", "162", "163", "140", "141", "135", "168", "153", "155",
+            "111", "308", "309", "310", "311", "312", "313", "303", "305", "326", "306", "307",
+        ] {
+            let entry = cvx
+                .get(code)
+                .unwrap_or_else(|| panic!("CVX {code} missing"));
+            assert!(entry.active, "CVX {code} should be active");
+        }
+        for code in [
+            "150", "158", "171", "185", "197", "205", "149", "998", "999",
+        ] {
+            let entry = cvx
+                .get(code)
+                .unwrap_or_else(|| panic!("CVX {code} missing"));
+            assert!(!entry.active, "CVX {code} should be inactive");
+        }
+    }
+
+    #[test]
+    fn lookup_ignores_case_and_leading_zeros() {
+        assert_eq!(
+            table(TableId::Cvx).get("3").map(|c| c.code.as_str()),
+            Some("03")
+        );
+        assert_eq!(
+            table(TableId::Site).get("la").map(|c| c.code.as_str()),
+            Some("LA")
+        );
+        assert!(table(TableId::Cvx).get("4242").is_none());
+        assert!(table(TableId::Cvx).get("").is_none());
+    }
+
+    #[test]
+    fn null_flavor_race_entries_carry_their_own_system() {
+        let race = table(TableId::Race);
+        let unk = race.get("UNK").expect("UNK");
+        assert_eq!(
+            race.system_of(unk),
+            "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"
+        );
+        let white = race.get("2106-3").expect("white");
+        assert_eq!(race.system_of(white), "urn:oid:2.16.840.1.113883.6.238");
+    }
+}

@@ -1,0 +1,13 @@
+//! Visit -> FHIR R4 message Bundle: the serde model, the builder (pure, given a clock
+//! and an id source) and the message rules.
+
+pub mod build;
+pub mod check;
+pub mod model;
+
+pub use build::{
+    BundleSettings, Clock, CvxSystem, FixedClock, IdSource, InvalidVisit, RandomIds, SequentialIds,
+    SystemClock, build_bundle, to_json,
+};
+pub use check::message_problems;
+pub use model::Bundle;

@@ -1,0 +1,10 @@
+//! vaxentry: keyboard-first entry of immunization records as FHIR R4 message bundles.
+//!
+//! `record` (what staff type, validation) -> `fhir` (the bundle); `codes` holds the
+//! terminology; `config` the settings; `cli` the headless commands; `tui` the form.
+
+pub mod cli;
+pub mod codes;
+pub mod config;
+pub mod fhir;
+pub mod record;

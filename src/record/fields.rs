@@ -1,0 +1,556 @@
+//! The field catalogue: one list of every field of a visit, read by the form, the
+//! validator, the record file and the documentation.
+
+use crate::codes::TableId;
+use serde::{Deserialize, Serialize};
+
+/// Which part of the visit a field belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    Patient,
+    Dose,
+}
+
+/// What a field holds, and so how it is parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Date,
+    DateTime,
+    Coded(TableId),
+    /// An amount in mL.
+    Quantity,
+    Boolean,
+    /// A whole number of 1 or more.
+    Count,
+    /// An 11-digit National Drug Code (10 digits with dashes accepted).
+    Ndc,
+    /// A person's name: no digits or control characters.
+    Name,
+    /// A 10-digit National Provider Identifier.
+    Npi,
+    /// A phone number (10 digits when the country is US).
+    Phone,
+    /// A postal code (a ZIP code when the country is US).
+    PostalCode,
+    /// A two-letter country code.
+    Country,
+}
+
+/// When a field is expected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applies {
+    Always,
+    /// The dose was given (status completed).
+    WhenGiven,
+    /// The dose was given and this clinic gave it (primary source yes).
+    WhenGivenHere,
+    /// The dose was not given (status not-done).
+    WhenNotDone,
+    /// A historical record (primary source no).
+    WhenHistorical,
+}
+
+/// How much a field is wanted where it applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Empty is an error.
+    Required,
+    /// Empty is a warning.
+    Recommended,
+    Optional,
+}
+
+/// Every field of a visit. The order is the form's order within each section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldId {
+    Mrn,
+    Family,
+    Given,
+    BirthDate,
+    Gender,
+    Phone,
+    AddressLine,
+    City,
+    State,
+    PostalCode,
+    Country,
+    Race,
+    Ethnicity,
+    Status,
+    StatusReason,
+    Vaccine,
+    Ndc,
+    Manufacturer,
+    Lot,
+    Expiration,
+    Administered,
+    Amount,
+    Site,
+    Route,
+    Performer,
+    PerformerNpi,
+    Orderer,
+    Location,
+    Funding,
+    Eligibility,
+    VisEdition,
+    VisPresented,
+    PrimarySource,
+    ReportOrigin,
+    DoseNumber,
+    Note,
+}
+
+/// Everything known about one field.
+#[derive(Debug)]
+pub struct FieldSpec {
+    pub id: FieldId,
+    /// The key in record files and `--json` output.
+    pub key: &'static str,
+    pub label: &'static str,
+    pub help: &'static str,
+    pub kind: Kind,
+    pub section: Section,
+    pub applies: Applies,
+    pub need: Need,
+}
+
+pub const FIELD_COUNT: usize = 36;
+
+use Applies::*;
+use Kind::*;
+use Need::*;
+use Section::*;
+
+// One catalogue row; the arguments are the columns of the table below.
+#[allow(clippy::too_many_arguments)]
+const fn spec(
+    id: FieldId,
+    key: &'static str,
+    label: &'static str,
+    help: &'static str,
+    kind: Kind,
+    section: Section,
+    applies: Applies,
+    need: Need,
+) -> FieldSpec {
+    FieldSpec {
+        id,
+        key,
+        label,
+        help,
+        kind,
+        section,
+        applies,
+        need,
+    }
+}
+
+/// The catalogue, in `FieldId` order.
+pub static FIELDS: [FieldSpec; FIELD_COUNT] = [
+    spec(
+        FieldId::Mrn,
+        "mrn",
+        "MRN",
+        "The patient's medical record number at this clinic.",
+        Text,
+        Patient,
+        Always,
+        Required,
+    ),
+    spec(
+        FieldId::Family,
+        "family",
+        "Family name",
+        "Last name, as on the patient's ID.",
+        Name,
+        Patient,
+        Always,
+        Required,
+    ),
+    spec(
+        FieldId::Given,
+        "given",
+        "Given names",
+        "First and middle names, separated by spaces.",
+        Name,
+        Patient,
+        Always,
+        Recommended,
+    ),
+    spec(
+        FieldId::BirthDate,
+        "birth_date",
+        "Birth date",
+        "MM/DD/YYYY, YYYY-MM-DD or MMDDYYYY.",
+        Date,
+        Patient,
+        Always,
+        Required,
+    ),
+    spec(
+        FieldId::Gender,
+        "gender",
+        "Gender",
+        "Administrative gender: female, male, other or unknown.",
+        Coded(TableId::Gender),
+        Patient,
+        Always,
+        Required,
+    ),
+    spec(
+        FieldId::Phone,
+        "phone",
+        "Phone",
+        "10-digit US number; any spacing or dashes.",
+        Phone,
+        Patient,
+        Always,
+        Optional,
+    ),
+    spec(
+        FieldId::AddressLine,
+        "address_line",
+        "Street",
+        "Street address, e.g. 12 Harbour Road Apt 4.",
+        Text,
+        Patient,
+        Always,
+        Optional,
+    ),
+    spec(
+        FieldId::City,
+        "city",
+        "City",
+        "City or town.",
+        Text,
+        Patient,
+        Always,
+        Optional,
+    ),
+    spec(
+        FieldId::State,
+        "state",
+        "State",
+        "Two-letter US state code, e.g. MA.",
+        Coded(TableId::State),
+        Patient,
+        Always,
+        Optional,
+    ),
+    spec(
+        FieldId::PostalCode,
+        "postal_code",
+        "ZIP code",
+        "5 digits, or ZIP+4 as 12345-6789.",
+        PostalCode,
+        Patient,
+        Always,
+        Optional,
+    ),
+    spec(
+        FieldId::Country,
+        "country",
+        "Country",
+        "Two-letter country code; US by default.",
+        Country,
+        Patient,
+        Always,
+        Optional,
+    ),
+    spec(
+        FieldId::Race,
+        "race",
+        "Race",
+        "OMB race category, if the patient shared it.",
+        Coded(TableId::Race),
+        Patient,
+        Always,
+        Optional,
+    ),
+    spec(
+        FieldId::Ethnicity,
+        "ethnicity",
+        "Ethnicity",
+        "OMB ethnicity, if the patient shared it.",
+        Coded(TableId::Ethnicity),
+        Patient,
+        Always,
+        Optional,
+    ),
+    spec(
+        FieldId::Status,
+        "status",
+        "Status",
+        "completed = given; not-done = not given (say why); entered-in-error.",
+        Coded(TableId::Status),
+        Dose,
+        Always,
+        Required,
+    ),
+    spec(
+        FieldId::StatusReason,
+        "status_reason",
+        "Reason not given",
+        "Why the dose was not given.",
+        Coded(TableId::StatusReason),
+        Dose,
+        WhenNotDone,
+        Required,
+    ),
+    spec(
+        FieldId::Vaccine,
+        "vaccine",
+        "Vaccine",
+        "The vaccine (CVX). Type a name, brand or code: flu, covid, tdap, 140.",
+        Coded(TableId::Cvx),
+        Dose,
+        Always,
+        Required,
+    ),
+    spec(
+        FieldId::Ndc,
+        "ndc",
+        "NDC",
+        "Product NDC from the package: 11 digits, or 10 with dashes.",
+        Ndc,
+        Dose,
+        WhenGiven,
+        Optional,
+    ),
+    spec(
+        FieldId::Manufacturer,
+        "manufacturer",
+        "Manufacturer",
+        "The maker (MVX), e.g. PFR Pfizer, SKB GSK, PMC Sanofi.",
+        Coded(TableId::Mvx),
+        Dose,
+        WhenGivenHere,
+        Recommended,
+    ),
+    spec(
+        FieldId::Lot,
+        "lot",
+        "Lot number",
+        "As printed on the vial or syringe.",
+        Text,
+        Dose,
+        WhenGivenHere,
+        Required,
+    ),
+    spec(
+        FieldId::Expiration,
+        "expiration",
+        "Expiration date",
+        "As printed on the vial; MM/YYYY is not enough, use the full date.",
+        Date,
+        Dose,
+        WhenGivenHere,
+        Recommended,
+    ),
+    spec(
+        FieldId::Administered,
+        "administered",
+        "Administered",
+        "Date and time given: now, t 14:05, y 9:30a, 11/25/2026 2:05p.",
+        DateTime,
+        Dose,
+        Always,
+        Required,
+    ),
+    spec(
+        FieldId::Amount,
+        "amount",
+        "Dose (mL)",
+        "Amount given in mL, e.g. 0.5.",
+        Quantity,
+        Dose,
+        WhenGivenHere,
+        Recommended,
+    ),
+    spec(
+        FieldId::Site,
+        "site",
+        "Site",
+        "Where on the body, e.g. LA left arm, RT right thigh.",
+        Coded(TableId::Site),
+        Dose,
+        WhenGivenHere,
+        Recommended,
+    ),
+    spec(
+        FieldId::Route,
+        "route",
+        "Route",
+        "How it was given, e.g. IM intramuscular, SQ, PO.",
+        Coded(TableId::Route),
+        Dose,
+        WhenGivenHere,
+        Recommended,
+    ),
+    spec(
+        FieldId::Performer,
+        "performer",
+        "Given by",
+        "Name of the person who gave the dose.",
+        Name,
+        Dose,
+        WhenGivenHere,
+        Recommended,
+    ),
+    spec(
+        FieldId::PerformerNpi,
+        "performer_npi",
+        "Given by NPI",
+        "Their 10-digit NPI, if they have one.",
+        Npi,
+        Dose,
+        WhenGivenHere,
+        Optional,
+    ),
+    spec(
+        FieldId::Orderer,
+        "orderer",
+        "Ordered by",
+        "Ordering provider's name, if different.",
+        Name,
+        Dose,
+        WhenGivenHere,
+        Optional,
+    ),
+    spec(
+        FieldId::Location,
+        "location",
+        "Location",
+        "The clinic or site where it was given.",
+        Text,
+        Dose,
+        Always,
+        Optional,
+    ),
+    spec(
+        FieldId::Funding,
+        "funding",
+        "Funding",
+        "Who paid for the vaccine: private or public stock.",
+        Coded(TableId::Funding),
+        Dose,
+        WhenGivenHere,
+        Optional,
+    ),
+    spec(
+        FieldId::Eligibility,
+        "eligibility",
+        "VFC eligibility",
+        "Vaccines for Children eligibility for this dose (V01-V07).",
+        Coded(TableId::Eligibility),
+        Dose,
+        WhenGivenHere,
+        Optional,
+    ),
+    spec(
+        FieldId::VisEdition,
+        "vis_edition",
+        "VIS edition",
+        "Edition date printed on the Vaccine Information Statement.",
+        Date,
+        Dose,
+        WhenGivenHere,
+        Recommended,
+    ),
+    spec(
+        FieldId::VisPresented,
+        "vis_presented",
+        "VIS given on",
+        "Date the VIS was given to the patient; usually today.",
+        Date,
+        Dose,
+        WhenGivenHere,
+        Optional,
+    ),
+    spec(
+        FieldId::PrimarySource,
+        "primary_source",
+        "Given here",
+        "yes = given by this clinic; no = a historical record from elsewhere.",
+        Boolean,
+        Dose,
+        Always,
+        Required,
+    ),
+    spec(
+        FieldId::ReportOrigin,
+        "report_origin",
+        "Record source",
+        "Where a historical record came from: provider, record, recall, school.",
+        Coded(TableId::ReportOrigin),
+        Dose,
+        WhenHistorical,
+        Recommended,
+    ),
+    spec(
+        FieldId::DoseNumber,
+        "dose_number",
+        "Dose number",
+        "Dose number in the series: 1, 2, 3 ...",
+        Count,
+        Dose,
+        Always,
+        Optional,
+    ),
+    spec(
+        FieldId::Note,
+        "note",
+        "Note",
+        "Anything else worth recording.",
+        Text,
+        Dose,
+        Always,
+        Optional,
+    ),
+];
+
+impl FieldId {
+    pub fn spec(self) -> &'static FieldSpec {
+        &FIELDS[self as usize]
+    }
+
+    pub fn from_key(section: Section, key: &str) -> Option<FieldId> {
+        FIELDS
+            .iter()
+            .find(|f| f.section == section && f.key == key)
+            .map(|f| f.id)
+    }
+
+    /// The fields of one section, in form order.
+    pub fn of(section: Section) -> impl Iterator<Item = FieldId> {
+        FIELDS
+            .iter()
+            .filter(move |f| f.section == section)
+            .map(|f| f.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_is_in_enum_order_with_unique_keys() {
+        for (i, f) in FIELDS.iter().enumerate() {
+            assert_eq!(f.id as usize, i, "{} is out of order", f.key);
+            assert!(!f.label.is_empty() && !f.help.is_empty());
+        }
+        let mut keys: Vec<_> = FIELDS
+            .iter()
+            .map(|f| (f.key, f.section == Section::Dose))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), FIELD_COUNT);
+        assert_eq!(FieldId::from_key(Section::Dose, "lot"), Some(FieldId::Lot));
+        assert_eq!(FieldId::from_key(Section::Patient, "lot"), None);
+    }
+}

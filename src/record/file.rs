@@ -1,0 +1,205 @@
+//! Record files: a visit as JSON, with the catalogue's field keys, so visits can be
+//! written, read, checked and imported outside the form.
+//!
+//! ```json
+//! { "format": "vaxentry-record/1",
+//!   "patient": { "mrn": "A123", "family": "Lindqvist", ... },
+//!   "doses": [ { "status": "completed", "vaccine": "140", ... } ] }
+//! ```
+//! Every value is a string holding exactly what staff would type.
+
+use super::fields::{FieldId, Section};
+use super::visit::{Fields, Visit};
+use serde_json::{Map, Value};
+
+pub const FORMAT: &str = "vaxentry-record/1";
+
+/// What is wrong with a record file, naming the place in it.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RecordFileError {
+    #[error("not valid JSON at line {line}, column {column}: {message}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{0}")]
+    Shape(String),
+}
+
+/// Reads a record file's text into a visit.
+pub fn from_json(text: &str) -> Result<Visit, RecordFileError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| RecordFileError::Syntax {
+        line: e.line(),
+        column: e.column(),
+        message: e
+            .to_string()
+            .split(" at line")
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    })?;
+    let shape = |m: String| RecordFileError::Shape(m);
+    let Value::Object(top) = value else {
+        return Err(shape(
+            "the file must be a JSON object with \"patient\" and \"doses\"".into(),
+        ));
+    };
+    for key in top.keys() {
+        if !["format", "patient", "doses"].contains(&key.as_str()) {
+            return Err(shape(format!(
+                "unknown key \"{key}\" at the top level; only \"format\", \"patient\" and \"doses\" are allowed"
+            )));
+        }
+    }
+    match top.get("format") {
+        None => {}
+        Some(Value::String(f)) if f == FORMAT => {}
+        Some(other) => {
+            return Err(shape(format!(
+                "\"format\" is {other}; this version reads \"{FORMAT}\""
+            )));
+        }
+    }
+    let patient = match top.get("patient") {
+        Some(Value::Object(map)) => read_fields(map, Section::Patient, "patient")?,
+        Some(_) => {
+            return Err(shape(
+                "\"patient\" must be an object of field: \"text\" pairs".into(),
+            ));
+        }
+        None => return Err(shape("\"patient\" is missing".into())),
+    };
+    let doses = match top.get("doses") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::Object(map) => read_fields(map, Section::Dose, &format!("doses[{i}]")),
+                _ => Err(shape(format!(
+                    "doses[{i}] must be an object of field: \"text\" pairs"
+                ))),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(_) => return Err(shape("\"doses\" must be a list of dose objects".into())),
+        None => return Err(shape("\"doses\" is missing".into())),
+    };
+    Ok(Visit { patient, doses })
+}
+
+fn read_fields(
+    map: &Map<String, Value>,
+    section: Section,
+    path: &str,
+) -> Result<Fields, RecordFileError> {
+    let mut fields = Fields::default();
+    for (key, value) in map {
+        let Some(id) = FieldId::from_key(section, key) else {
+            let known: Vec<&str> = FieldId::of(section).map(|f| f.spec().key).collect();
+            return Err(RecordFileError::Shape(format!(
+                "{path}.{key} is not a known field; the fields are: {}",
+                known.join(", ")
+            )));
+        };
+        match value {
+            Value::String(s) => fields.set(id, s.clone()),
+            Value::Null => {}
+            other => {
+                return Err(RecordFileError::Shape(format!(
+                    "{path}.{key} must be text in quotes, e.g. \"{}\", not {other}",
+                    other.to_string().trim_matches('"')
+                )));
+            }
+        }
+    }
+    Ok(fields)
+}
+
+/// Writes a visit as a record file (non-empty fields only, in form order).
+pub fn to_json(visit: &Visit) -> String {
+    let section = |fields: &Fields, s: Section| -> Value {
+        Value::Object(
+            FieldId::of(s)
+                .filter(|id| !fields.get(*id).is_empty())
+                .map(|id| {
+                    (
+                        id.spec().key.to_string(),
+                        Value::String(fields.get(id).to_string()),
+                    )
+                })
+                .collect(),
+        )
+    };
+    let mut top = Map::new();
+    top.insert("format".into(), Value::String(FORMAT.into()));
+    top.insert("patient".into(), section(&visit.patient, Section::Patient));
+    top.insert(
+        "doses".into(),
+        Value::Array(
+            visit
+                .doses
+                .iter()
+                .map(|d| section(d, Section::Dose))
+                .collect(),
+        ),
+    );
+    let mut text = serde_json::to_string_pretty(&Value::Object(top)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_field() {
+        let cases = [
+            ("[]", "JSON object"),
+            (
+                "{\"patient\": {}, \"doses\": [], \"extra\": 1}",
+                "\"extra\"",
+            ),
+            ("{\"doses\": []}", "\"patient\" is missing"),
+            (
+                "{\"patient\": {\"mrn\": 12}, \"doses\": []}",
+                "patient.mrn must be text",
+            ),
+            (
+                "{\"patient\": {\"lot\": \"x\"}, \"doses\": []}",
+                "patient.lot is not a known field",
+            ),
+            (
+                "{\"patient\": {}, \"doses\": [{\"vaccine\": true}]}",
+                "doses[0].vaccine must be text",
+            ),
+            (
+                "{\"patient\": {}, \"doses\": [3]}",
+                "doses[0] must be an object",
+            ),
+            (
+                "{\"patient\": {}, \"doses\": {}}",
+                "\"doses\" must be a list",
+            ),
+            (
+                "{\"format\": \"other/9\", \"patient\": {}, \"doses\": []}",
+                "this version reads",
+            ),
+        ];
+        for (text, want) in cases {
+            let err = from_json(text).expect_err(text).to_string();
+            assert!(err.contains(want), "{text}: {err}");
+        }
+        let err = from_json("{\n  \"patient\": ,\n}").unwrap_err();
+        assert!(
+            matches!(err, RecordFileError::Syntax { line: 2, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn nulls_are_empty_fields() {
+        let visit = from_json("{\"patient\": {\"mrn\": null}, \"doses\": []}").unwrap();
+        assert_eq!(visit.patient.get(FieldId::Mrn), "");
+    }
+}

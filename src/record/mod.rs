@@ -1,0 +1,13 @@
+//! The domain: a visit as typed, the field catalogue, parsing of typed values and
+//! validation. No terminal, no I/O.
+
+pub mod fields;
+pub mod file;
+pub mod parse;
+pub mod validate;
+pub mod values;
+pub mod visit;
+
+pub use fields::{FIELDS, FieldId, FieldSpec, Kind, Section};
+pub use validate::{FieldRef, Finding, Interpreted, Rule, Severity, interpret, validate};
+pub use visit::{Fields, Visit, new_dose};

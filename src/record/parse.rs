@@ -1,0 +1,509 @@
+//! Turning what staff type into values: dates with shortcuts, times, amounts, yes/no,
+//! NDCs, phone numbers and ZIP codes. Every function returns a plain-language error
+//! that says what to type instead; none panics on any input.
+
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Timelike};
+
+/// A FHIR dateTime as entered: a bare date, or a date and time with an offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnteredDateTime {
+    Date(NaiveDate),
+    At(DateTime<FixedOffset>),
+}
+
+impl EnteredDateTime {
+    pub fn date(self) -> NaiveDate {
+        match self {
+            EnteredDateTime::Date(d) => d,
+            EnteredDateTime::At(t) => t.date_naive(),
+        }
+    }
+
+    /// The FHIR dateTime text: `YYYY-MM-DD` or `YYYY-MM-DDThh:mm:ss+hh:mm`.
+    pub fn to_fhir(self) -> String {
+        match self {
+            EnteredDateTime::Date(d) => d.format("%Y-%m-%d").to_string(),
+            EnteredDateTime::At(t) => t.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        }
+    }
+
+    /// How the form shows the normalised value.
+    pub fn to_display(self) -> String {
+        match self {
+            EnteredDateTime::Date(d) => display_date(d),
+            EnteredDateTime::At(t) => {
+                format!("{} {}", display_date(t.date_naive()), t.format("%H:%M"))
+            }
+        }
+    }
+}
+
+/// How dates are shown back to staff: `Wed 2026-11-25`.
+pub fn display_date(date: NaiveDate) -> String {
+    date.format("%a %Y-%m-%d").to_string()
+}
+
+const DATE_HELP: &str =
+    "type MM/DD/YYYY, YYYY-MM-DD, MMDDYYYY, or t (today), y (yesterday), t-3 (3 days ago)";
+
+/// Parses a date as staff type it.
+pub fn parse_date(raw: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let text = raw.trim().to_lowercase();
+    if text.is_empty() {
+        return Err(format!("no date given; {DATE_HELP}"));
+    }
+    if let Some(date) = relative_date(&text, today)? {
+        return Ok(date);
+    }
+    let parts: Option<(i32, u32, u32)> =
+        if let Some((y, m, d)) = split3(&text, '-').filter(|p| p.0.len() == 4) {
+            numbers(y, m, d)
+        } else if let Some((m, d, y)) = split3(&text, '/').or_else(|| split3(&text, '-')) {
+            if y.len() != 4 {
+                return Err(format!(
+                    "'{}' needs a 4-digit year; {DATE_HELP}",
+                    raw.trim()
+                ));
+            }
+            numbers(y, m, d)
+        } else if text.len() == 8 && text.bytes().all(|b| b.is_ascii_digit()) {
+            numbers(&text[4..8], &text[0..2], &text[2..4])
+        } else {
+            None
+        };
+    let Some((year, month, day)) = parts else {
+        return Err(format!("'{}' is not a date; {DATE_HELP}", raw.trim()));
+    };
+    NaiveDate::from_ymd_opt(year, month, day)
+        .filter(|d| (1000..=9999).contains(&d.year_ce().1))
+        .ok_or_else(|| {
+            format!(
+                "'{}' is not a real calendar date; check the month and day",
+                raw.trim()
+            )
+        })
+}
+
+fn relative_date(text: &str, today: NaiveDate) -> Result<Option<NaiveDate>, String> {
+    match text {
+        "t" | "today" => return Ok(Some(today)),
+        "y" | "yesterday" => return Ok(Some(today - Duration::days(1))),
+        _ => {}
+    }
+    let Some(rest) = text.strip_prefix('t') else {
+        return Ok(None);
+    };
+    let (sign, digits) = match rest.chars().next() {
+        Some('-') => (-1, &rest[1..]),
+        Some('+') => (1, &rest[1..]),
+        _ => return Ok(None),
+    };
+    let days: i64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' should be t-N or t+N with N a number of days, e.g. t-3"))?;
+    if days > 36_600 {
+        return Err(format!("'{text}' is more than 100 years away"));
+    }
+    Ok(today.checked_add_signed(Duration::days(sign * days)))
+}
+
+fn split3(text: &str, sep: char) -> Option<(&str, &str, &str)> {
+    let mut it = text.split(sep);
+    let parts = (it.next()?, it.next()?, it.next()?);
+    it.next().is_none().then_some(parts)
+}
+
+fn numbers(y: &str, m: &str, d: &str) -> Option<(i32, u32, u32)> {
+    let all_digits =
+        |s: &str| !s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit());
+    if !(all_digits(y) && all_digits(m) && all_digits(d)) {
+        return None;
+    }
+    Some((y.parse().ok()?, m.parse().ok()?, d.parse().ok()?))
+}
+
+const TIME_HELP: &str =
+    "type now, 14:05, 2:05p, or a date and a time such as t 9:30a or 11/25/2026 14:05";
+
+/// Parses a time of day: `14:05`, `2:05p`, `2:05 pm`, `2p`, `9am`.
+pub fn parse_time(raw: &str) -> Result<NaiveTime, String> {
+    let text: String = raw.trim().to_lowercase().split_whitespace().collect();
+    let (clock, meridiem) =
+        if let Some(c) = text.strip_suffix("am").or_else(|| text.strip_suffix('a')) {
+            (c, Some(false))
+        } else if let Some(c) = text.strip_suffix("pm").or_else(|| text.strip_suffix('p')) {
+            (c, Some(true))
+        } else {
+            (text.as_str(), None)
+        };
+    let (hour, minute) = match clock.split_once(':') {
+        Some((h, m)) if m.len() == 2 => (h, m),
+        None if meridiem.is_some() => (clock, "0"),
+        _ => return Err(format!("'{}' is not a time; {TIME_HELP}", raw.trim())),
+    };
+    let digits = |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(hour) || !digits(minute) {
+        return Err(format!("'{}' is not a time; {TIME_HELP}", raw.trim()));
+    }
+    let (mut hour, minute): (u32, u32) = (hour.parse().unwrap_or(99), minute.parse().unwrap_or(99));
+    if let Some(pm) = meridiem {
+        if !(1..=12).contains(&hour) {
+            return Err(format!("'{}': with am/pm the hour is 1 to 12", raw.trim()));
+        }
+        hour = match (hour, pm) {
+            (12, false) => 0,
+            (12, true) => 12,
+            (h, true) => h + 12,
+            (h, false) => h,
+        };
+    }
+    NaiveTime::from_hms_opt(hour, minute, 0).ok_or_else(|| {
+        format!(
+            "'{}' is not a real time; hours 0-23, minutes 0-59",
+            raw.trim()
+        )
+    })
+}
+
+/// Parses an administration date-time. `now` is the current local time; its offset is
+/// used for typed times.
+pub fn parse_datetime(raw: &str, now: DateTime<FixedOffset>) -> Result<EnteredDateTime, String> {
+    let text = raw.trim();
+    let lower = text.to_lowercase();
+    if lower.is_empty() {
+        return Err(format!("no date or time given; {TIME_HELP}"));
+    }
+    if lower == "now" || lower == "n" {
+        return now
+            .with_second(0)
+            .and_then(|t| t.with_nanosecond(0))
+            .map(EnteredDateTime::At)
+            .ok_or_else(|| "the clock gave a time that cannot be written".to_string());
+    }
+    if let Ok(full) = DateTime::parse_from_rfc3339(text) {
+        return Ok(EnteredDateTime::At(full));
+    }
+    let today = now.date_naive();
+    let mut tokens: Vec<String> = lower
+        .replacen('t', " ", usize::from(looks_iso_with_time(&lower)))
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    // "2:05 pm" arrives as two tokens: join the meridiem to its time.
+    if tokens.len() >= 2 && matches!(tokens[tokens.len() - 1].as_str(), "am" | "pm" | "a" | "p") {
+        let meridiem = tokens.pop().unwrap_or_default();
+        if let Some(last) = tokens.last_mut() {
+            last.push_str(&meridiem);
+        }
+    }
+    let at = |date: NaiveDate, time: NaiveTime| {
+        now.offset()
+            .from_local_datetime(&date.and_time(time))
+            .single()
+            .map(EnteredDateTime::At)
+            .ok_or_else(|| format!("'{text}' is not a time that exists"))
+    };
+    match tokens.as_slice() {
+        [single] => {
+            if let Ok(time) = parse_time(single) {
+                return at(today, time);
+            }
+            parse_date(single, today)
+                .map(EnteredDateTime::Date)
+                .map_err(|_| format!("'{text}' is not a date or time; {TIME_HELP}"))
+        }
+        [date, time] => {
+            let date = parse_date(date, today)?;
+            let time = parse_time(time)?;
+            at(date, time)
+        }
+        _ => Err(format!("'{text}' is not a date and time; {TIME_HELP}")),
+    }
+}
+
+fn looks_iso_with_time(lower: &str) -> bool {
+    lower.len() > 11
+        && lower.as_bytes().get(10) == Some(&b't')
+        && lower[..4].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Parses an amount in mL: `0.5`, `.5`, `0.5 mL`.
+pub fn parse_amount(raw: &str) -> Result<f64, String> {
+    let text = raw.trim().to_lowercase();
+    let number = text.strip_suffix("ml").unwrap_or(&text).trim();
+    match number.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(format!(
+            "'{}' is not an amount; type the mL as a number, e.g. 0.5",
+            raw.trim()
+        )),
+    }
+}
+
+/// Parses yes/no.
+pub fn parse_yes_no(raw: &str) -> Result<bool, String> {
+    match raw.trim().to_lowercase().as_str() {
+        "y" | "yes" | "true" => Ok(true),
+        "n" | "no" | "false" => Ok(false),
+        _ => Err(format!("'{}' is not yes or no; type y or n", raw.trim())),
+    }
+}
+
+/// Parses a dose number in a series (1 or more).
+pub fn parse_count(raw: &str) -> Result<u32, String> {
+    match raw.trim().parse::<u32>() {
+        Ok(n) if (1..=99).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "'{}' is not a dose number; type 1, 2, 3 ...",
+            raw.trim()
+        )),
+    }
+}
+
+/// Normalises an NDC to 11 digits: 10-digit NDCs must keep their dashes (4-4-2, 5-3-2,
+/// 5-4-1) so the missing zero can be placed.
+pub fn parse_ndc(raw: &str) -> Result<String, String> {
+    let text = raw.trim();
+    let segments: Vec<&str> = text.split('-').collect();
+    let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if !segments.iter().all(|s| digits_only(s)) {
+        return Err(format!(
+            "'{text}' is not an NDC; it has only digits and dashes"
+        ));
+    }
+    let padded = match segments.as_slice() {
+        [all] if all.len() == 11 => return Ok(all.to_string()),
+        [a, b, c] if a.len() == 5 && b.len() == 4 && c.len() == 2 => format!("{a}{b}{c}"),
+        [a, b, c] if a.len() == 4 && b.len() == 4 && c.len() == 2 => format!("0{a}{b}{c}"),
+        [a, b, c] if a.len() == 5 && b.len() == 3 && c.len() == 2 => format!("{a}0{b}{c}"),
+        [a, b, c] if a.len() == 5 && b.len() == 4 && c.len() == 1 => format!("{a}{b}0{c}"),
+        [all] if all.len() == 10 => {
+            return Err(format!(
+                "'{text}' has 10 digits without dashes; type it with the dashes as printed (e.g. 1234-5678-90) so it can be made 11 digits"
+            ));
+        }
+        _ => {
+            return Err(format!(
+                "'{text}' is not an NDC; it has 11 digits, or 10 with dashes as 4-4-2, 5-3-2 or 5-4-1"
+            ));
+        }
+    };
+    Ok(padded)
+}
+
+/// Digits of a US phone number (10), accepting a leading 1 and any punctuation.
+pub fn parse_us_phone(raw: &str) -> Result<String, String> {
+    let text = raw.trim();
+    if text.chars().any(|c| c.is_alphabetic()) {
+        return Err(format!(
+            "'{text}' has letters; type the 10 digits of the phone number"
+        ));
+    }
+    let mut digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() == 11 && digits.starts_with('1') {
+        digits.remove(0);
+    }
+    if digits.len() != 10 {
+        return Err(format!(
+            "'{text}' has {} digits; a US phone number has 10, e.g. 617-555-0100",
+            digits.len()
+        ));
+    }
+    Ok(format!(
+        "{}-{}-{}",
+        &digits[0..3],
+        &digits[3..6],
+        &digits[6..10]
+    ))
+}
+
+/// A US ZIP code: `12345` or `12345-6789` (or 9 digits).
+pub fn parse_us_zip(raw: &str) -> Result<String, String> {
+    let text = raw.trim();
+    let digits: String = text.chars().filter(|c| *c != '-').collect();
+    let only_digits = digits.bytes().all(|b| b.is_ascii_digit());
+    let dash_ok = !text.contains('-') || (text.len() == 10 && text.as_bytes()[5] == b'-');
+    match digits.len() {
+        5 if only_digits && !text.contains('-') => Ok(digits),
+        9 if only_digits && dash_ok => Ok(format!("{}-{}", &digits[0..5], &digits[5..9])),
+        _ => Err(format!(
+            "'{text}' is not a ZIP code; type 5 digits or ZIP+4 as 12345-6789"
+        )),
+    }
+}
+
+/// Whether a 10-digit NPI passes its check digit (Luhn over `80840` + the NPI).
+pub fn npi_is_valid(npi: &str) -> bool {
+    let npi = npi.trim();
+    if npi.len() != 10 || !npi.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let full = format!("80840{npi}");
+    let sum: u32 = full
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 1 {
+                let doubled = d * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+    }
+
+    fn now() -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-11-25T14:07:31-05:00").unwrap()
+    }
+
+    #[test]
+    fn accepted_dates() {
+        let cases = [
+            ("2026-11-25", "2026-11-25"),
+            ("11/25/2026", "2026-11-25"),
+            ("1/5/2020", "2020-01-05"),
+            ("11-25-2026", "2026-11-25"),
+            ("11252026", "2026-11-25"),
+            (" t ", "2026-11-25"),
+            ("today", "2026-11-25"),
+            ("T-3", "2026-11-22"),
+            ("t+30", "2026-12-25"),
+            ("y", "2026-11-24"),
+            ("yesterday", "2026-11-24"),
+            ("2024-02-29", "2024-02-29"),
+        ];
+        for (input, want) in cases {
+            let got = parse_date(input, today()).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(got.to_string(), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn rejected_dates_say_why() {
+        let cases = [
+            ("", "no date"),
+            ("11/25/26", "4-digit year"),
+            ("2023-02-29", "not a real"),
+            ("13/01/2020", "not a real"),
+            ("25112026x", "not a date"),
+            ("t-x", "t-N"),
+            ("t-999999", "100 years"),
+            ("tomorrow-ish", "not a date"),
+            ("2026/11/25", "4-digit year"),
+            ("0/0/0000", "not a real"),
+        ];
+        for (input, want) in cases {
+            let err = parse_date(input, today()).expect_err(input);
+            assert!(err.contains(want), "{input}: {err}");
+        }
+    }
+
+    #[test]
+    fn accepted_times_and_datetimes() {
+        let cases = [
+            ("now", "2026-11-25T14:07:00-05:00"),
+            ("14:05", "2026-11-25T14:05:00-05:00"),
+            ("2:05p", "2026-11-25T14:05:00-05:00"),
+            ("2:05 pm", "2026-11-25T14:05:00-05:00"),
+            ("12:30a", "2026-11-25T00:30:00-05:00"),
+            ("9am", "2026-11-25T09:00:00-05:00"),
+            ("t 9:30a", "2026-11-25T09:30:00-05:00"),
+            ("y 16:00", "2026-11-24T16:00:00-05:00"),
+            ("11/25/2026 2:05p", "2026-11-25T14:05:00-05:00"),
+            ("2026-11-20T08:15", "2026-11-20T08:15:00-05:00"),
+            ("2026-11-20T08:15:00+01:00", "2026-11-20T08:15:00+01:00"),
+            ("2019-04-01", "2019-04-01"),
+            ("t-2", "2026-11-23"),
+        ];
+        for (input, want) in cases {
+            let got = parse_datetime(input, now()).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(got.to_fhir(), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn rejected_times() {
+        for input in [
+            "25:00",
+            "13:00p",
+            "2:5",
+            "noon",
+            "t 99",
+            "1/2/2020 3:00 extra",
+            "",
+            "0p",
+        ] {
+            assert!(
+                parse_datetime(input, now()).is_err(),
+                "{input} should be rejected"
+            );
+        }
+    }
+
+    #[test]
+    fn amounts_yes_no_counts() {
+        assert_eq!(parse_amount("0.5"), Ok(0.5));
+        assert_eq!(parse_amount(".25 mL"), Ok(0.25));
+        assert!(parse_amount("half").is_err());
+        assert!(parse_amount("NaN").is_err());
+        assert_eq!(parse_yes_no("Y"), Ok(true));
+        assert_eq!(parse_yes_no("no"), Ok(false));
+        assert!(parse_yes_no("maybe").is_err());
+        assert_eq!(parse_count("2"), Ok(2));
+        assert!(parse_count("0").is_err());
+        assert!(parse_count("two").is_err());
+    }
+
+    #[test]
+    fn ndc_normalises_to_eleven_digits() {
+        assert_eq!(parse_ndc("49281-0421-50").as_deref(), Ok("49281042150"));
+        assert_eq!(parse_ndc("0006-4047-41").as_deref(), Ok("00006404741"));
+        assert_eq!(parse_ndc("58160-820-11").as_deref(), Ok("58160082011"));
+        assert_eq!(parse_ndc("58160-8201-1").as_deref(), Ok("58160820101"));
+        assert_eq!(parse_ndc("49281042150").as_deref(), Ok("49281042150"));
+        assert!(parse_ndc("4928104215").unwrap_err().contains("dashes"));
+        assert!(parse_ndc("abc").is_err());
+        assert!(parse_ndc("1-2-3").is_err());
+    }
+
+    #[test]
+    fn phones_and_zips() {
+        assert_eq!(
+            parse_us_phone("(617) 555-0100").as_deref(),
+            Ok("617-555-0100")
+        );
+        assert_eq!(
+            parse_us_phone("+1 617 555 0100").as_deref(),
+            Ok("617-555-0100")
+        );
+        assert!(parse_us_phone("555-0100").unwrap_err().contains("7 digits"));
+        assert!(parse_us_phone("call me").is_err());
+        assert_eq!(parse_us_zip("01101").as_deref(), Ok("01101"));
+        assert_eq!(parse_us_zip("021391234").as_deref(), Ok("02139-1234"));
+        assert_eq!(parse_us_zip("02139-1234").as_deref(), Ok("02139-1234"));
+        for bad in ["0213", "02139-12", "ABCDE", "0213-91234"] {
+            assert!(parse_us_zip(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn npi_check_digit() {
+        assert!(npi_is_valid("1234567893"));
+        assert!(!npi_is_valid("1234567890"));
+        assert!(!npi_is_valid("123456789"));
+        assert!(!npi_is_valid("12345678a3"));
+    }
+}

@@ -1,0 +1,332 @@
+//! Validation: every rule a visit is checked against, run on every keystroke.
+//!
+//! A `Finding` names its field (and dose), a severity (errors block save and submit;
+//! warnings inform) and a plain-language message that says how to fix it.
+
+use super::fields::{FieldId, Need, Section};
+use super::values::{DoseContext, Expectation, Value, Values, parse_fields};
+use super::visit::Visit;
+use chrono::{DateTime, Duration, FixedOffset, Months};
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// Where a finding points: a patient field, or a field of dose `dose` (0-based).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct FieldRef {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dose: Option<usize>,
+    pub field: FieldId,
+}
+
+impl FieldRef {
+    pub fn patient(field: FieldId) -> FieldRef {
+        FieldRef { dose: None, field }
+    }
+
+    pub fn dose(index: usize, field: FieldId) -> FieldRef {
+        FieldRef {
+            dose: Some(index),
+            field,
+        }
+    }
+
+    /// `Birth date` or `Dose 2 Lot number`.
+    pub fn describe(self) -> String {
+        match self.dose {
+            None => self.field.spec().label.to_string(),
+            Some(i) => format!("Dose {} {}", i + 1, self.field.spec().label),
+        }
+    }
+}
+
+/// Which rule produced a finding (stable names for tests and `--json`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    Required,
+    Recommended,
+    NotExpected,
+    Unreadable,
+    BirthInFuture,
+    BirthTooLongAgo,
+    GivenInFuture,
+    GivenBeforeBirth,
+    ExpiredProduct,
+    InactiveVaccine,
+    AmountOutOfRange,
+    DuplicateVaccine,
+    VisPresentedAfterDose,
+    NoDoses,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Finding {
+    #[serde(flatten)]
+    pub at: FieldRef,
+    pub severity: Severity,
+    pub rule: Rule,
+    pub message: String,
+}
+
+/// A visit whose fields have been parsed, with everything found wrong with it.
+#[derive(Clone, Debug)]
+pub struct Interpreted {
+    pub patient: Values,
+    pub doses: Vec<(Values, DoseContext)>,
+    pub findings: Vec<Finding>,
+}
+
+impl Interpreted {
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+}
+
+/// Checks a visit; `now` is the current local time.
+pub fn validate(visit: &Visit, now: DateTime<FixedOffset>) -> Vec<Finding> {
+    interpret(visit, now).findings
+}
+
+/// Parses and checks a visit.
+pub fn interpret(visit: &Visit, now: DateTime<FixedOffset>) -> Interpreted {
+    let mut out = Vec::new();
+    let country = visit.patient.get(FieldId::Country).trim();
+    let us = country.is_empty() || country.eq_ignore_ascii_case("US");
+
+    let (patient, problems) = parse_fields(&visit.patient, FieldId::of(Section::Patient), now, us);
+    report_parse_problems(&mut out, problems, None);
+    for id in FieldId::of(Section::Patient) {
+        check_presence(
+            &mut out,
+            FieldRef::patient(id),
+            visit.patient.get(id),
+            Expectation::Expected(id.spec().need),
+            "",
+        );
+    }
+    check_birth_date(&mut out, &patient, now);
+
+    if visit.doses.is_empty() {
+        out.push(finding(
+            FieldRef::patient(FieldId::Mrn),
+            Severity::Error,
+            Rule::NoDoses,
+            "The visit has no doses; add one".to_string(),
+        ));
+    }
+    let mut doses = Vec::with_capacity(visit.doses.len());
+    for (i, dose) in visit.doses.iter().enumerate() {
+        let ctx = DoseContext::of(dose);
+        let (values, problems) = parse_fields(dose, FieldId::of(Section::Dose), now, us);
+        report_parse_problems(&mut out, problems, Some(i));
+        let why_not = if ctx.not_done {
+            "when the dose was not given"
+        } else if ctx.given_here {
+            "when the dose was given here"
+        } else {
+            "for a historical record"
+        };
+        for id in FieldId::of(Section::Dose) {
+            let mut expectation = ctx.expectation(id.spec());
+            if id == FieldId::Site
+                && values
+                    .code(FieldId::Route)
+                    .is_some_and(|r| SITELESS_ROUTES.contains(&r.code.as_str()))
+            {
+                expectation = Expectation::Expected(Need::Optional);
+            }
+            check_presence(
+                &mut out,
+                FieldRef::dose(i, id),
+                dose.get(id),
+                expectation,
+                why_not,
+            );
+        }
+        check_dose(&mut out, i, &values, ctx, &patient, now);
+        check_duplicate_vaccine(&mut out, i, &values, &doses);
+        doses.push((values, ctx));
+    }
+    out.sort_by_key(|f| (f.severity, f.at.dose.map_or(0, |d| d + 1), f.at.field));
+    Interpreted {
+        patient,
+        doses,
+        findings: out,
+    }
+}
+
+/// Routes with no injection site to record (oral drops, nasal spray).
+const SITELESS_ROUTES: [&str; 2] = ["PO", "NASINHLC"];
+
+fn finding(at: FieldRef, severity: Severity, rule: Rule, message: String) -> Finding {
+    Finding {
+        at,
+        severity,
+        rule,
+        message,
+    }
+}
+
+fn report_parse_problems(
+    out: &mut Vec<Finding>,
+    problems: Vec<(FieldId, String)>,
+    dose: Option<usize>,
+) {
+    for (field, message) in problems {
+        let at = FieldRef { dose, field };
+        out.push(finding(
+            at,
+            Severity::Error,
+            Rule::Unreadable,
+            format!("{}: {message}", field.spec().label),
+        ));
+    }
+}
+
+fn check_presence(
+    out: &mut Vec<Finding>,
+    at: FieldRef,
+    raw: &str,
+    expectation: Expectation,
+    why_not: &str,
+) {
+    let label = at.field.spec().label;
+    let empty = raw.trim().is_empty();
+    match expectation {
+        Expectation::Expected(Need::Required) if empty => {
+            out.push(finding(
+                at,
+                Severity::Error,
+                Rule::Required,
+                format!("{label} is required; fill it in"),
+            ));
+        }
+        Expectation::Expected(Need::Recommended) if empty => {
+            out.push(finding(
+                at,
+                Severity::Warning,
+                Rule::Recommended,
+                format!("{label} is empty; registries expect it, so fill it in if you can"),
+            ));
+        }
+        Expectation::NotExpected if !empty => {
+            out.push(finding(at, Severity::Warning, Rule::NotExpected, format!("{label} is not used {why_not}; it will not be sent, so clear it or check the status")));
+        }
+        _ => {}
+    }
+}
+
+fn check_birth_date(out: &mut Vec<Finding>, patient: &Values, now: DateTime<FixedOffset>) {
+    let Some(birth) = patient.date(FieldId::BirthDate) else {
+        return;
+    };
+    let today = now.date_naive();
+    let at = FieldRef::patient(FieldId::BirthDate);
+    if birth > today {
+        out.push(finding(
+            at,
+            Severity::Error,
+            Rule::BirthInFuture,
+            format!("Birth date {birth} is in the future; check the year"),
+        ));
+    } else if today
+        .checked_sub_months(Months::new(125 * 12))
+        .is_some_and(|limit| birth < limit)
+    {
+        out.push(finding(
+            at,
+            Severity::Error,
+            Rule::BirthTooLongAgo,
+            format!("Birth date {birth} is more than 125 years ago; check the year"),
+        ));
+    }
+}
+
+fn check_dose(
+    out: &mut Vec<Finding>,
+    i: usize,
+    dose: &Values,
+    ctx: DoseContext,
+    patient: &Values,
+    now: DateTime<FixedOffset>,
+) {
+    let today = now.date_naive();
+    if let Value::DateTime(given) = dose.get(FieldId::Administered) {
+        let at = FieldRef::dose(i, FieldId::Administered);
+        let in_future = match given {
+            super::parse::EnteredDateTime::Date(d) => *d > today,
+            super::parse::EnteredDateTime::At(t) => *t > now + Duration::minutes(5),
+        };
+        if in_future {
+            out.push(finding(at, Severity::Error, Rule::GivenInFuture, format!("Administered {} is in the future; a dose can only be recorded after it is given", given.to_display())));
+        }
+        if let Some(birth) = patient
+            .date(FieldId::BirthDate)
+            .filter(|b| given.date() < *b)
+        {
+            out.push(finding(
+                at,
+                Severity::Error,
+                Rule::GivenBeforeBirth,
+                format!(
+                    "Administered {} is before the birth date {birth}; check both dates",
+                    given.date()
+                ),
+            ));
+        }
+        let expires = dose.date(FieldId::Expiration).filter(|_| !ctx.not_done);
+        if let Some(expires) = expires.filter(|e| *e < given.date()) {
+            out.push(finding(FieldRef::dose(i, FieldId::Expiration), Severity::Error, Rule::ExpiredProduct, format!("The product expired on {expires}, before it was given on {}; check the date, and do not give expired vaccine", given.date())));
+        }
+        if let Some(presented) = dose
+            .date(FieldId::VisPresented)
+            .filter(|p| *p > given.date() && !ctx.not_done)
+        {
+            out.push(finding(FieldRef::dose(i, FieldId::VisPresented), Severity::Warning, Rule::VisPresentedAfterDose, format!("The VIS was given on {presented}, after the dose; the VIS is given before vaccinating")));
+        }
+    }
+    if let Some(code) = dose
+        .code(FieldId::Vaccine)
+        .filter(|c| !c.active && ctx.given_here && !ctx.not_done)
+    {
+        out.push(finding(FieldRef::dose(i, FieldId::Vaccine), Severity::Warning, Rule::InactiveVaccine, format!("CVX {} ({}) is inactive: it is no longer given in the US; pick the current product unless this is an old record", code.code, code.display)));
+    }
+    if let Value::Amount(ml) = dose.get(FieldId::Amount)
+        && !(*ml > 0.0 && *ml <= 10.0)
+    {
+        out.push(finding(FieldRef::dose(i, FieldId::Amount), Severity::Error, Rule::AmountOutOfRange, format!("A dose of {ml} mL is not possible; type the amount in mL, more than 0 and at most 10 (most doses are 0.5)")));
+    }
+}
+
+fn check_duplicate_vaccine(
+    out: &mut Vec<Finding>,
+    i: usize,
+    dose: &Values,
+    earlier: &[(Values, DoseContext)],
+) {
+    let Some(code) = dose.code(FieldId::Vaccine) else {
+        return;
+    };
+    // A series recorded from a card repeats a vaccine on different dates; only the same
+    // vaccine on the same day looks like a double entry.
+    let same_day = |d: &Values| match (
+        d.date(FieldId::Administered),
+        dose.date(FieldId::Administered),
+    ) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    };
+    if let Some(first) = earlier.iter().position(|(d, _)| {
+        d.code(FieldId::Vaccine)
+            .is_some_and(|c| c.code == code.code)
+            && same_day(d)
+    }) {
+        out.push(finding(FieldRef::dose(i, FieldId::Vaccine), Severity::Warning, Rule::DuplicateVaccine, format!("Dose {} is also CVX {} ({}) on the same day; check this is not the same dose entered twice", first + 1, code.code, code.display)));
+    }
+}

@@ -1,0 +1,206 @@
+//! Golden bundles for the example visits, each checked against the official FHIR R4
+//! JSON schema and the message rules; and generated visits checked the same way.
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use vaxentry::codes::{TableId, table};
+use vaxentry::fhir::{CvxSystem, SequentialIds, build_bundle, message_problems, to_json};
+use vaxentry::record::{FieldId, Fields, Visit};
+
+fn golden(visit: &Visit, settings: &vaxentry::fhir::BundleSettings) -> String {
+    let bundle =
+        build_bundle(visit, settings, &clock(), &mut SequentialIds(0)).expect("example is valid");
+    to_json(&bundle)
+}
+
+fn assert_valid_message(json: &str) {
+    let value: serde_json::Value = serde_json::from_str(json).expect("bundle is JSON");
+    let errors = schema_errors(&value);
+    assert!(errors.is_empty(), "schema errors: {errors:#?}");
+    let problems = message_problems(&value);
+    assert!(problems.is_empty(), "message problems: {problems:#?}");
+}
+
+#[test]
+fn golden_bundles_match_and_are_valid() {
+    for name in EXAMPLES {
+        let json = golden(&example(name), &settings());
+        assert_valid_message(&json);
+        insta::assert_snapshot!(format!("bundle-{name}"), json);
+    }
+}
+
+#[test]
+fn golden_bundle_with_cvx_oid() {
+    let mut settings = settings();
+    settings.cvx_system = CvxSystem::Oid;
+    settings.source_name = Some("Riverside Family Clinic".into());
+    settings.source_endpoint = "https://riverside.example.org/fhir/acks".into();
+    let json = golden(&example("adult-flu"), &settings);
+    assert_valid_message(&json);
+    assert!(json.contains("urn:oid:2.16.840.1.113883.6.59"));
+    insta::assert_snapshot!("bundle-adult-flu-cvx-oid", json);
+}
+
+#[test]
+fn generation_is_deterministic_given_clock_and_ids() {
+    let visit = example("child-four-doses");
+    assert_eq!(golden(&visit, &settings()), golden(&visit, &settings()));
+}
+
+#[test]
+fn focus_lists_every_immunization_in_order() {
+    let json = golden(&example("child-four-doses"), &settings());
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let focus: Vec<&str> = v["entry"][0]["resource"]["focus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["reference"].as_str().unwrap())
+        .collect();
+    let immunizations: Vec<&str> = v["entry"].as_array().unwrap()[2..]
+        .iter()
+        .map(|e| e["fullUrl"].as_str().unwrap())
+        .collect();
+    assert_eq!(focus, immunizations);
+    assert_eq!(focus.len(), 4);
+    assert_eq!(v["entry"][1]["resource"]["resourceType"], "Patient");
+}
+
+#[test]
+fn fields_that_do_not_apply_are_left_out() {
+    let mut visit = example("not-done-refusal");
+    visit.doses[0].set(FieldId::Lot, "SHOULD-NOT-APPEAR");
+    let json = golden(&visit, &settings());
+    assert!(!json.contains("SHOULD-NOT-APPEAR"));
+    assert!(json.contains("\"status\": \"not-done\""));
+    assert!(json.contains("PATOBJ"));
+}
+
+#[test]
+fn invalid_visit_gives_its_errors_not_a_bundle() {
+    let mut visit = example("adult-flu");
+    visit.patient.set(FieldId::BirthDate, "02/30/1990");
+    let err = build_bundle(&visit, &settings(), &clock(), &mut SequentialIds(0)).unwrap_err();
+    assert_eq!(err.0.len(), 1);
+    assert_eq!(err.0[0].at.field, FieldId::BirthDate);
+}
+
+fn codes_of(id: TableId, active_only: bool) -> Vec<String> {
+    table(id)
+        .entries
+        .iter()
+        .filter(|c| c.active || !active_only)
+        .map(|c| c.code.clone())
+        .collect()
+}
+
+prop_compose! {
+    fn name()(s in "[A-Za-zÀ-ÿ' -]{0,12}[A-Za-zÀ-ÿ]", n in 0usize..3) -> String {
+        if n == 0 { format!("Łukasz {s}") } else { s }
+    }
+}
+
+prop_compose! {
+    fn dose()(
+        vaccine in proptest::sample::select(codes_of(TableId::Cvx, true)),
+        mvx in proptest::sample::select(codes_of(TableId::Mvx, true)),
+        site in proptest::sample::select(codes_of(TableId::Site, false)),
+        route in proptest::sample::select(codes_of(TableId::Route, false)),
+        not_done in proptest::bool::weighted(0.2),
+        historical in proptest::bool::weighted(0.2),
+        lot in "[A-Z0-9]{4,10}",
+        // The patient was born in 2000, so every dose falls after birth.
+        days_ago in 0i64..3000,
+        amount in proptest::sample::select(vec!["0.1", "0.25", "0.5", "1", "2"]),
+        dose_number in proptest::option::of(1u32..6),
+        note in proptest::option::of("[a-zA-Z0-9 .,]{1,40}"),
+        performer in proptest::option::of(name()),
+    ) -> Fields {
+        let given = now().date_naive() - chrono::Duration::days(days_ago);
+        let mut d = Fields::default()
+            .with(FieldId::Status, if not_done { "not-done" } else { "completed" })
+            .with(FieldId::Vaccine, &vaccine)
+            .with(FieldId::Administered, &given.format("%m/%d/%Y").to_string())
+            .with(FieldId::PrimarySource, if historical { "no" } else { "yes" });
+        if not_done {
+            d.set(FieldId::StatusReason, "MEDPREC");
+        } else {
+            d = d.with(FieldId::Manufacturer, &mvx).with(FieldId::Lot, &lot).with(FieldId::Site, &site)
+                .with(FieldId::Route, &route).with(FieldId::Amount, amount)
+                .with(FieldId::Expiration, &(given + chrono::Duration::days(90)).to_string());
+            if historical { d.set(FieldId::ReportOrigin, "recall"); }
+        }
+        if let Some(n) = dose_number { d.set(FieldId::DoseNumber, n.to_string()); }
+        if let Some(n) = note { d.set(FieldId::Note, n); }
+        if let Some(p) = performer { d.set(FieldId::Performer, p); }
+        d
+    }
+}
+
+prop_compose! {
+    fn visit()(
+        family in name(),
+        given in proptest::option::of(name()),
+        gender in proptest::sample::select(codes_of(TableId::Gender, false)),
+        race in proptest::option::of(proptest::sample::select(codes_of(TableId::Race, false))),
+        ethnicity in proptest::option::of(proptest::sample::select(codes_of(TableId::Ethnicity, false))),
+        zip in proptest::option::of("[0-9]{5}"),
+        doses in proptest::collection::vec(dose(), 1..5),
+    ) -> Visit {
+        let mut patient = Fields::default()
+            .with(FieldId::Mrn, "MRN-1")
+            .with(FieldId::Family, &family)
+            .with(FieldId::BirthDate, "01/02/2000")
+            .with(FieldId::Gender, &gender)
+            .with(FieldId::Country, "US");
+        if let Some(g) = given { patient.set(FieldId::Given, g); }
+        if let Some(r) = race { patient.set(FieldId::Race, r); }
+        if let Some(e) = ethnicity { patient.set(FieldId::Ethnicity, e); }
+        if let Some(z) = zip { patient.set(FieldId::PostalCode, z); }
+        Visit { patient, doses }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_visits_make_schema_valid_messages(visit in visit()) {
+        match build_bundle(&visit, &settings(), &clock(), &mut SequentialIds(0)) {
+            Ok(bundle) => assert_valid_message(&to_json(&bundle)),
+            Err(invalid) => prop_assert!(false, "generated visit rejected: {:?}", invalid.0),
+        }
+    }
+}
+
+#[test]
+fn the_schema_check_rejects_broken_bundles() {
+    let json = golden(&example("adult-flu"), &settings());
+    let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    value["entry"][2]["resource"]["lotNumbr"] = "X".into();
+    assert!(
+        !schema_errors(&value).is_empty(),
+        "an unknown element must fail the schema"
+    );
+    let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    value["entry"][2]["resource"]["primarySource"] = "yes".into();
+    assert!(
+        !schema_errors(&value).is_empty(),
+        "a string where a boolean belongs must fail"
+    );
+    let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    value["entry"][0]["resource"]["focus"][0]["reference"] = "urn:uuid:nowhere".into();
+    assert!(
+        !message_problems(&value).is_empty(),
+        "a dangling focus must fail the message rules"
+    );
+    let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    value["entry"].as_array_mut().unwrap().swap(0, 1);
+    assert!(
+        !message_problems(&value).is_empty(),
+        "the MessageHeader must come first"
+    );
+}

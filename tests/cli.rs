@@ -1,0 +1,192 @@
+//! The command line, run as a real process: exit codes and output of `check`,
+//! `bundle` and `codes`, and the config error messages.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn vaxentry(args: &[&str]) -> Output {
+    let home = tempdir();
+    Command::new(env!("CARGO_BIN_EXE_vaxentry"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        // A private config home so a developer's own config never leaks into the test.
+        .env("XDG_CONFIG_HOME", &home)
+        .env("HOME", &home)
+        .output()
+        .expect("runs")
+}
+
+fn tempdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vaxentry-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn write(name: &str, text: &str) -> PathBuf {
+    let path = tempdir().join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn check_passes_valid_records_with_exit_0() {
+    let o = vaxentry(&[
+        "check",
+        "assets/examples/adult-flu.json",
+        "assets/examples/not-done-refusal.json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("adult-flu.json: record ok: 0 error(s)"));
+}
+
+#[test]
+fn check_reports_errors_with_exit_1() {
+    let text = std::fs::read_to_string("assets/examples/adult-flu.json")
+        .unwrap()
+        .replace("03/14/1987", "03/14/2087");
+    let path = write("future.json", &text);
+    let o = vaxentry(&["check", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("Birth date: Birth date 2087-03-14 is in the future"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn check_unreadable_files_exit_2_but_still_checks_the_rest() {
+    let broken = write("broken.json", "{\"patient\": {\"mrn\": 5}, \"doses\": []}");
+    let o = vaxentry(&[
+        "check",
+        "does-not-exist.json",
+        broken.to_str().unwrap(),
+        "assets/examples/adult-flu.json",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let out = stdout(&o);
+    assert!(out.contains("does-not-exist.json: cannot read"), "{out}");
+    assert!(out.contains("patient.mrn must be text"), "{out}");
+    assert!(out.contains("adult-flu.json: record ok"), "{out}");
+}
+
+#[test]
+fn check_json_output_is_machine_readable() {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("assets/examples/adult-flu.json").unwrap())
+            .unwrap();
+    v["doses"][0]["lot"] = "".into();
+    let path = write("nolot.json", &v.to_string());
+    let o = vaxentry(&["check", "--json", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON output");
+    let finding = &report[0]["findings"][0];
+    assert_eq!(finding["field"], "lot");
+    assert_eq!(finding["dose"], 0);
+    assert_eq!(finding["severity"], "error");
+    assert_eq!(finding["rule"], "required");
+}
+
+#[test]
+fn check_accepts_bundle_files() {
+    let o = vaxentry(&["bundle", "assets/examples/child-four-doses.json"]);
+    let good = write("bundle.json", &stdout(&o));
+    let o = vaxentry(&["check", good.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("bundle ok"));
+    let bad = write(
+        "bad-bundle.json",
+        "{\"resourceType\": \"Bundle\", \"type\": \"collection\", \"entry\": []}",
+    );
+    let o = vaxentry(&["check", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("not \"message\""), "{}", stdout(&o));
+}
+
+#[test]
+fn bundle_prints_a_schema_valid_message() {
+    let o = vaxentry(&["bundle", "assets/examples/unicode-race.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("bundle JSON");
+    assert!(common::schema_errors(&value).is_empty());
+    assert!(vaxentry::fhir::message_problems(&value).is_empty());
+    assert_eq!(
+        value["entry"][1]["resource"]["name"][0]["family"],
+        "Nguyễn-Đặng"
+    );
+}
+
+#[test]
+fn bundle_of_an_invalid_record_lists_errors_and_exits_1() {
+    let text = std::fs::read_to_string("assets/examples/adult-flu.json")
+        .unwrap()
+        .replace("\"LA\"", "\"XX\"");
+    let path = write("badsite.json", &text);
+    let o = vaxentry(&["bundle", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty());
+    assert!(
+        stderr(&o).contains("Dose 1 Site: Site: 'XX' is not a known"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn codes_lists_and_searches() {
+    let o = vaxentry(&["codes"]);
+    assert!(stdout(&o).contains("cvx") && stdout(&o).contains("mvx"));
+    let o = vaxentry(&["codes", "cvx", "covid"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).lines().take(6).any(|l| l.starts_with("309 ")),
+        "{}",
+        stdout(&o)
+    );
+    let o = vaxentry(&["codes", "vaccines"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("there is no code table 'vaccines'"));
+}
+
+#[test]
+fn config_choices_reach_the_bundle_and_bad_configs_are_named() {
+    let config = write(
+        "config.toml",
+        "[codes]\ncvx_system = \"oid\"\n[source]\nname = \"Riverside\"\n",
+    );
+    let o = vaxentry(&[
+        "--config",
+        config.to_str().unwrap(),
+        "bundle",
+        "assets/examples/adult-flu.json",
+    ]);
+    assert!(stdout(&o).contains("urn:oid:2.16.840.1.113883.6.59"));
+    assert!(stdout(&o).contains("\"name\": \"Riverside\""));
+    let bad = write("config.toml", "[source]\nname = \"x\"\nendpont = \"y\"\n");
+    let o = vaxentry(&["--config", bad.to_str().unwrap(), "codes"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("config.toml") && err.contains("line 3") && err.contains("endpont"),
+        "{err}"
+    );
+    let o = vaxentry(&["--config", "/nonexistent/vaxentry.toml", "codes"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("does not exist"));
+}
+
+#[test]
+fn help_and_version() {
+    assert!(stdout(&vaxentry(&["--help"])).contains("check"));
+    assert!(stdout(&vaxentry(&["--version"])).contains(env!("CARGO_PKG_VERSION")));
+}
