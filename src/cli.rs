@@ -121,7 +121,7 @@ fn check_text(text: &str, now: chrono::DateTime<chrono::FixedOffset>) -> serde_j
                 .iter()
                 .map(|f| {
                     let mut v = serde_json::to_value(f).unwrap_or_default();
-                    v["where"] = json!(f.at.describe());
+                    v["where"] = json!(f.at.section());
                     v
                 })
                 .collect();
@@ -152,7 +152,7 @@ fn print_report(r: &serde_json::Value) {
     for f in r["findings"].as_array().into_iter().flatten() {
         let place = f["where"]
             .as_str()
-            .map(|w| format!("{w}: "))
+            .map(|w| format!("{w} · "))
             .unwrap_or_default();
         let message = f["message"].as_str().unwrap_or("");
         println!(
@@ -182,7 +182,7 @@ fn bundle(path: &Path, config: &Config) -> ExitCode {
         .iter()
         .filter(|f| f.severity == Severity::Warning)
     {
-        eprintln!("warning {}: {}", warning.at.describe(), warning.message);
+        eprintln!("warning {} · {}", warning.at.section(), warning.message);
     }
     match fhir::build_bundle(&visit, &config.bundle_settings(), &clock, &mut RandomIds) {
         Ok(bundle) => {
@@ -192,7 +192,7 @@ fn bundle(path: &Path, config: &Config) -> ExitCode {
         Err(invalid) => {
             eprintln!("{}: {invalid}", path.display());
             for f in &invalid.0 {
-                eprintln!("error   {}: {}", f.at.describe(), f.message);
+                eprintln!("error   {} · {}", f.at.section(), f.message);
             }
             ExitCode::from(1)
         }

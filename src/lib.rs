@@ -8,3 +8,4 @@ pub mod codes;
 pub mod config;
 pub mod fhir;
 pub mod record;
+pub mod tui;

@@ -17,6 +17,11 @@ fn main() -> ExitCode {
     if cli.command.is_some() {
         return cli::run(&cli, &config);
     }
-    eprintln!("vaxentry: the entry form is not built yet; use `vaxentry --help` for the commands");
-    ExitCode::SUCCESS
+    match vaxentry::tui::run(&config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vaxentry: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -58,7 +58,7 @@ fn check_reports_errors_with_exit_1() {
     let o = vaxentry(&["check", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stdout(&o).contains("Birth date: Birth date 2087-03-14 is in the future"),
+        stdout(&o).contains("Patient · Birth date 2087-03-14 is in the future"),
         "{}",
         stdout(&o)
     );
@@ -136,7 +136,7 @@ fn bundle_of_an_invalid_record_lists_errors_and_exits_1() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).is_empty());
     assert!(
-        stderr(&o).contains("Dose 1 Site: Site: 'XX' is not a known"),
+        stderr(&o).contains("Dose 1 · Site: 'XX' is not a known"),
         "{}",
         stderr(&o)
     );

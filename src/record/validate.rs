@@ -36,11 +36,11 @@ impl FieldRef {
         }
     }
 
-    /// `Birth date` or `Dose 2 Lot number`.
-    pub fn describe(self) -> String {
+    /// The part of the visit: `Patient` or `Dose 2`. Messages start with the field.
+    pub fn section(self) -> String {
         match self.dose {
-            None => self.field.spec().label.to_string(),
-            Some(i) => format!("Dose {} {}", i + 1, self.field.spec().label),
+            None => "Patient".to_string(),
+            Some(i) => format!("Dose {}", i + 1),
         }
     }
 }
@@ -117,7 +117,7 @@ pub fn interpret(visit: &Visit, now: DateTime<FixedOffset>) -> Interpreted {
             FieldRef::patient(FieldId::Mrn),
             Severity::Error,
             Rule::NoDoses,
-            "The visit has no doses; add one".to_string(),
+            "Doses: the visit has no doses; add one".to_string(),
         ));
     }
     let mut doses = Vec::with_capacity(visit.doses.len());
@@ -282,25 +282,25 @@ fn check_dose(
         }
         let expires = dose.date(FieldId::Expiration).filter(|_| !ctx.not_done);
         if let Some(expires) = expires.filter(|e| *e < given.date()) {
-            out.push(finding(FieldRef::dose(i, FieldId::Expiration), Severity::Error, Rule::ExpiredProduct, format!("The product expired on {expires}, before it was given on {}; check the date, and do not give expired vaccine", given.date())));
+            out.push(finding(FieldRef::dose(i, FieldId::Expiration), Severity::Error, Rule::ExpiredProduct, format!("Expiration date: the product expired on {expires}, before it was given on {}; check the date, and do not give expired vaccine", given.date())));
         }
         if let Some(presented) = dose
             .date(FieldId::VisPresented)
             .filter(|p| *p > given.date() && !ctx.not_done)
         {
-            out.push(finding(FieldRef::dose(i, FieldId::VisPresented), Severity::Warning, Rule::VisPresentedAfterDose, format!("The VIS was given on {presented}, after the dose; the VIS is given before vaccinating")));
+            out.push(finding(FieldRef::dose(i, FieldId::VisPresented), Severity::Warning, Rule::VisPresentedAfterDose, format!("VIS given on: the VIS was given on {presented}, after the dose; the VIS is given before vaccinating")));
         }
     }
     if let Some(code) = dose
         .code(FieldId::Vaccine)
         .filter(|c| !c.active && ctx.given_here && !ctx.not_done)
     {
-        out.push(finding(FieldRef::dose(i, FieldId::Vaccine), Severity::Warning, Rule::InactiveVaccine, format!("CVX {} ({}) is inactive: it is no longer given in the US; pick the current product unless this is an old record", code.code, code.display)));
+        out.push(finding(FieldRef::dose(i, FieldId::Vaccine), Severity::Warning, Rule::InactiveVaccine, format!("Vaccine: CVX {} ({}) is inactive: it is no longer given in the US; pick the current product unless this is an old record", code.code, code.display)));
     }
     if let Value::Amount(ml) = dose.get(FieldId::Amount)
         && !(*ml > 0.0 && *ml <= 10.0)
     {
-        out.push(finding(FieldRef::dose(i, FieldId::Amount), Severity::Error, Rule::AmountOutOfRange, format!("A dose of {ml} mL is not possible; type the amount in mL, more than 0 and at most 10 (most doses are 0.5)")));
+        out.push(finding(FieldRef::dose(i, FieldId::Amount), Severity::Error, Rule::AmountOutOfRange, format!("Dose (mL): a dose of {ml} mL is not possible; type the amount in mL, more than 0 and at most 10 (most doses are 0.5)")));
     }
 }
 
@@ -327,6 +327,6 @@ fn check_duplicate_vaccine(
             .is_some_and(|c| c.code == code.code)
             && same_day(d)
     }) {
-        out.push(finding(FieldRef::dose(i, FieldId::Vaccine), Severity::Warning, Rule::DuplicateVaccine, format!("Dose {} is also CVX {} ({}) on the same day; check this is not the same dose entered twice", first + 1, code.code, code.display)));
+        out.push(finding(FieldRef::dose(i, FieldId::Vaccine), Severity::Warning, Rule::DuplicateVaccine, format!("Vaccine: dose {} is also CVX {} ({}) on the same day; check this is not the same dose entered twice", first + 1, code.code, code.display)));
     }
 }

@@ -1,0 +1,217 @@
+//! Terminal events -> `Msg`. The key map lives here and nowhere else, so the help
+//! screen and the status line can be checked against it.
+
+use super::app::{Mode, Msg, Page};
+use ratatui::crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
+};
+use tui_input::backend::crossterm::to_input_request;
+
+/// Every binding, as the help screen lists it.
+pub const KEY_HELP: [(&str, &str); 17] = [
+    (
+        "Tab  Enter  ↓",
+        "next field (fields that do not apply are skipped)",
+    ),
+    ("Shift+Tab  ↑", "previous field"),
+    ("PgDn  Ctrl+→", "next section (Patient, Dose 1.., Review)"),
+    ("PgUp  Ctrl+←", "previous section"),
+    (
+        "typing",
+        "edits the field; in coded fields it opens a picker",
+    ),
+    ("↑ ↓  Enter  Esc", "in a picker: choose, take, cancel"),
+    ("←  →  Home  End", "move in the field (also Ctrl+A, Ctrl+E)"),
+    ("Alt+B  Alt+F", "move a word left or right"),
+    ("Backspace  Delete", "delete a character"),
+    ("Ctrl+W  Alt+Backspace", "delete the word before the cursor"),
+    ("Ctrl+U", "clear the field"),
+    (
+        "Ctrl+D  F2",
+        "add a dose (copies date, performer, location, funding)",
+    ),
+    ("Ctrl+X  F3", "remove this dose (asks first)"),
+    ("Ctrl+N  F9", "start a new visit (asks first)"),
+    ("Enter on Review", "jump to the field of the chosen problem"),
+    ("F1  ? on Review", "this help (↑ ↓ scroll, Esc close)"),
+    ("Ctrl+Q  Ctrl+C", "quit (asks first if anything was typed)"),
+];
+
+/// What the key map needs to know about the app.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyContext {
+    pub mode: Mode,
+    pub page: Page,
+}
+
+/// Decodes one terminal event; `None` for events that mean nothing here.
+pub fn to_msg(event: &Event, ctx: KeyContext) -> Option<Msg> {
+    match event {
+        Event::Key(key) if key.kind == KeyEventKind::Press => key_to_msg(key, event, ctx),
+        Event::Paste(text) => Some(Msg::Paste(text.clone())),
+        Event::Mouse(m) if m.kind == MouseEventKind::Down(MouseButton::Left) => Some(Msg::Click {
+            column: m.column,
+            row: m.row,
+        }),
+        Event::Mouse(m) if m.kind == MouseEventKind::ScrollDown => Some(Msg::Down),
+        Event::Mouse(m) if m.kind == MouseEventKind::ScrollUp => Some(Msg::Up),
+        Event::Resize(width, height) => Some(Msg::Resize {
+            width: *width,
+            height: *height,
+        }),
+        _ => None,
+    }
+}
+
+fn key_to_msg(key: &KeyEvent, event: &Event, ctx: KeyContext) -> Option<Msg> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if let Mode::Confirm(_) = ctx.mode {
+        return match key.code {
+            KeyCode::Char('y' | 'Y') | KeyCode::Enter => Some(Msg::Answer(true)),
+            KeyCode::Char('c' | 'q') if ctrl => Some(Msg::Answer(true)),
+            KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Msg::Answer(false)),
+            _ => None,
+        };
+    }
+    let msg = match (key.code, ctrl) {
+        (KeyCode::Char('c' | 'q'), true) => Msg::Quit,
+        (KeyCode::Char('d'), true) | (KeyCode::F(2), _) => Msg::AddDose,
+        (KeyCode::Char('x'), true) | (KeyCode::F(3), _) => Msg::RemoveDose,
+        (KeyCode::Char('n'), true) | (KeyCode::F(9), _) => Msg::NewVisit,
+        (KeyCode::F(1), _) => Msg::Help,
+        (KeyCode::Char('?'), false)
+            if matches!(ctx.mode, Mode::Help { .. }) || ctx.page == Page::Review =>
+        {
+            Msg::Help
+        }
+        // Shift+Tab arrives as BackTab, with or without the SHIFT flag.
+        (KeyCode::BackTab, _) => Msg::PrevField,
+        (KeyCode::Tab, _) if key.modifiers.contains(KeyModifiers::SHIFT) => Msg::PrevField,
+        (KeyCode::Tab, _) => Msg::NextField,
+        (KeyCode::Enter, _) => Msg::Enter,
+        (KeyCode::Esc, _) => Msg::Escape,
+        (KeyCode::Up, _) => Msg::Up,
+        (KeyCode::Down, _) => Msg::Down,
+        (KeyCode::PageDown, _) | (KeyCode::Right, true) => Msg::NextPage,
+        (KeyCode::PageUp, _) | (KeyCode::Left, true) => Msg::PrevPage,
+        _ => return to_input_request(event).map(Msg::Edit),
+    };
+    Some(msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::crossterm::event::KeyEventState;
+    use tui_input::InputRequest;
+
+    fn ctx() -> KeyContext {
+        KeyContext {
+            mode: Mode::Form,
+            page: Page::Patient,
+        }
+    }
+
+    fn key(code: KeyCode, modifiers: KeyModifiers) -> Event {
+        Event::Key(KeyEvent {
+            code,
+            modifiers,
+            kind: KeyEventKind::Press,
+            state: KeyEventState::NONE,
+        })
+    }
+
+    #[test]
+    fn backtab_with_and_without_shift_goes_back() {
+        assert_eq!(
+            to_msg(&key(KeyCode::BackTab, KeyModifiers::NONE), ctx()),
+            Some(Msg::PrevField)
+        );
+        assert_eq!(
+            to_msg(&key(KeyCode::BackTab, KeyModifiers::SHIFT), ctx()),
+            Some(Msg::PrevField)
+        );
+        assert_eq!(
+            to_msg(&key(KeyCode::Tab, KeyModifiers::NONE), ctx()),
+            Some(Msg::NextField)
+        );
+    }
+
+    #[test]
+    fn only_presses_count() {
+        let release = Event::Key(KeyEvent {
+            code: KeyCode::Char('a'),
+            modifiers: KeyModifiers::NONE,
+            kind: KeyEventKind::Release,
+            state: KeyEventState::NONE,
+        });
+        assert_eq!(to_msg(&release, ctx()), None);
+    }
+
+    #[test]
+    fn ctrl_c_quits_and_typing_edits() {
+        assert_eq!(
+            to_msg(&key(KeyCode::Char('c'), KeyModifiers::CONTROL), ctx()),
+            Some(Msg::Quit)
+        );
+        assert_eq!(
+            to_msg(&key(KeyCode::Char('a'), KeyModifiers::NONE), ctx()),
+            Some(Msg::Edit(InputRequest::InsertChar('a')))
+        );
+        assert_eq!(
+            to_msg(&key(KeyCode::Char('w'), KeyModifiers::CONTROL), ctx()),
+            Some(Msg::Edit(InputRequest::DeletePrevWord))
+        );
+        assert_eq!(
+            to_msg(&key(KeyCode::Backspace, KeyModifiers::ALT), ctx()),
+            Some(Msg::Edit(InputRequest::DeletePrevWord))
+        );
+        assert_eq!(
+            to_msg(&key(KeyCode::Char('u'), KeyModifiers::CONTROL), ctx()),
+            Some(Msg::Edit(InputRequest::DeleteLine))
+        );
+    }
+
+    #[test]
+    fn question_mark_is_text_in_a_field_but_help_on_review() {
+        let q = key(KeyCode::Char('?'), KeyModifiers::NONE);
+        assert_eq!(
+            to_msg(&q, ctx()),
+            Some(Msg::Edit(InputRequest::InsertChar('?')))
+        );
+        assert_eq!(
+            to_msg(
+                &q,
+                KeyContext {
+                    mode: Mode::Form,
+                    page: Page::Review
+                }
+            ),
+            Some(Msg::Help)
+        );
+        assert_eq!(
+            to_msg(&key(KeyCode::F(1), KeyModifiers::NONE), ctx()),
+            Some(Msg::Help)
+        );
+    }
+
+    #[test]
+    fn confirm_takes_y_and_n() {
+        let c = KeyContext {
+            mode: Mode::Confirm(super::super::app::Confirm::Quit),
+            page: Page::Patient,
+        };
+        assert_eq!(
+            to_msg(&key(KeyCode::Char('y'), KeyModifiers::NONE), c),
+            Some(Msg::Answer(true))
+        );
+        assert_eq!(
+            to_msg(&key(KeyCode::Esc, KeyModifiers::NONE), c),
+            Some(Msg::Answer(false))
+        );
+        assert_eq!(
+            to_msg(&key(KeyCode::Char('z'), KeyModifiers::NONE), c),
+            None
+        );
+    }
+}

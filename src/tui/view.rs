@@ -1,0 +1,659 @@
+//! Drawing: pure functions of `App` into a frame, one per screen region. Rendering
+//! never changes state; `hit` maps a click back through the same layout.
+
+use super::app::{App, Confirm, Mode, Page, Target};
+use super::keys::KEY_HELP;
+use super::theme::{FOCUS_MARK, OK_MARK, TO_FILL_MARK, Theme};
+use crate::codes::table;
+use crate::record::parse::{display_date, parse_date, parse_datetime};
+use crate::record::{FIELDS, FieldId, Finding, Kind, Rule, Severity};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
+
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+const PAGES_WIDTH: u16 = 14;
+const LABEL_WIDTH: usize = 16;
+/// Focus mark, severity mark, space: the columns before a label.
+const MARKS_WIDTH: u16 = 4;
+
+struct Regions {
+    header: Rect,
+    pages: Rect,
+    fields: Rect,
+    detail: Rect,
+    status: Rect,
+}
+
+fn regions(area: Rect) -> Regions {
+    let [header, body, detail, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(4),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let [pages, fields] =
+        Layout::horizontal([Constraint::Length(PAGES_WIDTH), Constraint::Min(10)]).areas(body);
+    Regions {
+        header,
+        pages,
+        fields,
+        detail,
+        status,
+    }
+}
+
+/// The inside of the bordered fields box.
+fn fields_inner(fields: Rect) -> Rect {
+    Block::new().borders(Borders::ALL).inner(fields)
+}
+
+/// First row shown so that the focused row stays in view, centred when it can be.
+fn scroll_offset(focused: usize, count: usize, height: usize) -> usize {
+    if count <= height {
+        0
+    } else {
+        focused.saturating_sub(height / 2).min(count - height)
+    }
+}
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    let theme = Theme { color: app.color };
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        draw_too_small(frame, area);
+        return;
+    }
+    let r = regions(area);
+    draw_header(frame, app, r.header, theme);
+    draw_pages(frame, app, r.pages, theme);
+    match app.page {
+        Page::Review => draw_review(frame, app, r.fields, theme),
+        _ => draw_fields(frame, app, r.fields, theme),
+    }
+    draw_detail(frame, app, r.detail, theme);
+    draw_status(frame, app, r.status, theme);
+    match app.mode {
+        Mode::Picker { selected } => draw_picker(frame, app, r.fields, selected, theme),
+        Mode::Help { scroll } => draw_help(frame, area, scroll, theme),
+        Mode::Confirm(question) => draw_confirm(frame, app, area, question, theme),
+        Mode::Form => {}
+    }
+}
+
+fn draw_too_small(frame: &mut Frame, area: Rect) {
+    let text = vec![
+        Line::from("vaxentry needs a bigger window."),
+        Line::from(format!(
+            "This one is {}x{}; make it at least {MIN_WIDTH}x{MIN_HEIGHT}.",
+            area.width, area.height
+        )),
+        Line::from("Nothing is lost: the form comes back when the window is big enough."),
+    ];
+    let y = area.height.saturating_sub(3) / 2;
+    let rect = Rect {
+        y: area.y + y,
+        height: 3.min(area.height),
+        ..area
+    };
+    frame.render_widget(
+        Paragraph::new(text).centered().wrap(Wrap { trim: true }),
+        rect,
+    );
+}
+
+fn draw_header(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
+    let state = if app.dirty { "not saved" } else { "new visit" };
+    let page = match app.page {
+        Page::Patient => "Patient".to_string(),
+        Page::Dose(i) => format!("Dose {} of {}", i + 1, app.visit.doses.len()),
+        Page::Review => "Review".to_string(),
+    };
+    let left = Line::from(vec![
+        Span::styled(" vaxentry ", theme.title().add_modifier(Modifier::REVERSED)),
+        Span::raw(format!(" {} · {page} · {state}", app.source_name)),
+    ]);
+    frame.render_widget(Paragraph::new(left), area);
+    let clock = app.now.format("%a %Y-%m-%d %H:%M ").to_string();
+    frame.render_widget(Paragraph::new(clock).right_aligned(), area);
+}
+
+fn page_label(app: &App, page: Page) -> String {
+    match page {
+        Page::Patient => "Patient".into(),
+        Page::Dose(i) => {
+            let vaccine = app.visit.doses[i].get(FieldId::Vaccine);
+            let short = table(crate::codes::TableId::Cvx)
+                .get(vaccine)
+                .map(|c| c.code.clone())
+                .unwrap_or_default();
+            format!("Dose {} {short}", i + 1)
+        }
+        Page::Review => "Review".into(),
+    }
+}
+
+/// The finding that decides a page's mark: a real error first, then a field to
+/// fill, then a warning.
+fn page_finding(app: &App, page: Page) -> Option<&Finding> {
+    let rank = |f: &&Finding| match (f.severity, f.rule) {
+        (Severity::Error, Rule::Required) => 1,
+        (Severity::Error, _) => 0,
+        (Severity::Warning, Rule::Recommended) => 3,
+        (Severity::Warning, _) => 2,
+    };
+    app.findings
+        .iter()
+        .filter(|f| match page {
+            Page::Patient => f.at.dose.is_none(),
+            Page::Dose(i) => f.at.dose == Some(i),
+            Page::Review => true,
+        })
+        .min_by_key(rank)
+}
+
+fn draw_pages(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
+    let lines: Vec<Line> = app
+        .pages()
+        .into_iter()
+        .map(|page| {
+            let (mark, mark_style) = match page_finding(app, page) {
+                Some(f) => theme.finding_mark(f),
+                None => (OK_MARK, theme.ok()),
+            };
+            let focused = page == app.page;
+            let text = format!("{:<11}", page_label(app, page));
+            Line::from(vec![
+                Span::raw(if focused { FOCUS_MARK } else { " " }),
+                Span::styled(mark, mark_style),
+                Span::raw(" "),
+                Span::styled(text, if focused { theme.focus() } else { Style::new() }),
+            ])
+        })
+        .collect();
+    let block = Block::new()
+        .borders(Borders::RIGHT)
+        .border_style(theme.dim());
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The value as shown when the field is not being edited: codes with their display,
+/// dates with the date they stand for.
+fn shown_value(app: &App, page: Page, field: FieldId) -> (String, Option<String>) {
+    let raw = app.value(page, field);
+    let hint = match field.spec().kind {
+        Kind::Coded(t) => table(t)
+            .get(raw)
+            .filter(|c| c.code != c.display)
+            .map(|c| c.display.clone()),
+        Kind::Date => parse_date(raw, app.now.date_naive()).ok().map(display_date),
+        Kind::DateTime => parse_datetime(raw, app.now).ok().map(|d| d.to_display()),
+        _ => None,
+    };
+    let hint = hint.filter(|h| !raw.is_empty() && h != raw);
+    (raw.to_string(), hint)
+}
+
+/// The most serious finding about a field (findings are sorted errors first).
+fn worst(app: &App, page: Page, field: FieldId) -> Option<&Finding> {
+    app.findings_at(page, field).next()
+}
+
+fn draw_fields(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
+    let title = match app.page {
+        Page::Patient => " Patient ".to_string(),
+        Page::Dose(i) => format!(" Dose {} of {} ", i + 1, app.visit.doses.len()),
+        Page::Review => String::new(),
+    };
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, theme.title()))
+        .border_style(theme.dim());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let fields = app.visible_fields(app.page);
+    let focused_index = fields.iter().position(|f| *f == app.field).unwrap_or(0);
+    let offset = scroll_offset(focused_index, fields.len(), inner.height as usize);
+    let value_x = inner.x + MARKS_WIDTH + LABEL_WIDTH as u16 + 1;
+    let value_width = inner.right().saturating_sub(value_x) as usize;
+    for (row, field) in fields
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(inner.height as usize)
+    {
+        let y = inner.y + (row - offset) as u16;
+        let focused = *field == app.field;
+        let (mark, mark_style) = match worst(app, app.page, *field) {
+            Some(f) => theme.finding_mark(f),
+            None => (" ", Style::new()),
+        };
+        let label = format!("{:<width$}", field.spec().label, width = LABEL_WIDTH);
+        let mut spans = vec![
+            Span::raw(if focused { FOCUS_MARK } else { " " }),
+            Span::styled(mark, mark_style),
+            Span::raw("  "),
+            Span::styled(
+                label,
+                if focused {
+                    theme.focus()
+                } else {
+                    theme.label()
+                },
+            ),
+            Span::raw(" "),
+        ];
+        let (raw, hint) = shown_value(app, app.page, *field);
+        if focused && app.mode != Mode::Form && !matches!(app.mode, Mode::Picker { .. }) {
+            spans.push(Span::raw(raw.clone()));
+        } else if focused {
+            let scroll = app.input.visual_scroll(value_width.saturating_sub(1));
+            let visible: String = skip_width(app.input.value(), scroll);
+            spans.push(Span::raw(visible));
+            let cursor_x = value_x + (app.input.visual_cursor().saturating_sub(scroll)) as u16;
+            if !matches!(app.mode, Mode::Help { .. } | Mode::Confirm(_)) {
+                frame.set_cursor_position((cursor_x.min(inner.right().saturating_sub(1)), y));
+            }
+        } else {
+            spans.push(Span::raw(raw.clone()));
+        }
+        if let Some(hint) = hint {
+            spans.push(Span::styled(format!("  → {hint}"), theme.dim()));
+        }
+        frame.render_widget(
+            Paragraph::new(Line::from(spans)),
+            Rect {
+                x: inner.x,
+                y,
+                width: inner.width,
+                height: 1,
+            },
+        );
+    }
+    if offset + (inner.height as usize) < fields.len() {
+        let more = format!(" ↓ {} more ", fields.len() - offset - inner.height as usize);
+        let x = area.right().saturating_sub(more.width() as u16 + 2);
+        frame.render_widget(
+            Paragraph::new(Span::styled(more, theme.dim())),
+            Rect {
+                x,
+                y: area.bottom() - 1,
+                width: 14,
+                height: 1,
+            },
+        );
+    }
+}
+
+/// The text after the first `width` columns.
+fn skip_width(text: &str, width: usize) -> String {
+    let mut skipped = 0;
+    text.chars()
+        .skip_while(|c| {
+            let w = unicode_width::UnicodeWidthChar::width(*c).unwrap_or(0);
+            if skipped + w <= width && skipped < width {
+                skipped += w;
+                true
+            } else {
+                false
+            }
+        })
+        .collect()
+}
+
+fn draw_review(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
+    let title = format!(
+        " Review: {} to fill, {} error(s), {} warning(s) ",
+        app.to_fill(),
+        app.errors(),
+        app.warnings()
+    );
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, theme.title()))
+        .border_style(theme.dim());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if app.findings.is_empty() {
+        let line = Line::from(vec![
+            Span::styled(OK_MARK, theme.ok()),
+            Span::raw(" No problems found. This visit is ready."),
+        ]);
+        frame.render_widget(Paragraph::new(line), inner);
+        return;
+    }
+    let offset = scroll_offset(app.review_index, app.findings.len(), inner.height as usize);
+    for (i, finding) in app
+        .findings
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(inner.height as usize)
+    {
+        let (mark, style) = theme.finding_mark(finding);
+        let selected = i == app.review_index;
+        let line = Line::from(vec![
+            Span::raw(if selected { FOCUS_MARK } else { " " }),
+            Span::styled(mark, style),
+            Span::raw(" "),
+            Span::styled(
+                format!("{} · {}", finding.at.section(), finding.message),
+                if selected {
+                    theme.focus()
+                } else {
+                    Style::new()
+                },
+            ),
+        ]);
+        let y = inner.y + (i - offset) as u16;
+        frame.render_widget(
+            Paragraph::new(line),
+            Rect {
+                y,
+                height: 1,
+                ..inner
+            },
+        );
+    }
+}
+
+fn draw_detail(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
+    let (title, mut lines) = if app.page == Page::Review {
+        (
+            " Review ".to_string(),
+            vec![Line::from(
+                "↑ ↓ choose a problem, Enter to go to its field. Fix every ✗ before the visit can be sent.",
+            )],
+        )
+    } else {
+        let spec = app.field.spec();
+        (
+            format!(" {} ", spec.label),
+            vec![Line::from(Span::styled(spec.help, theme.dim()))],
+        )
+    };
+    if let Mode::Picker { .. } = app.mode {
+        lines.push(Line::from(
+            "Pick from the list: ↑ ↓ to choose, Enter or Tab to take it, Esc to undo.",
+        ));
+    } else if app.page != Page::Review {
+        let findings: Vec<_> = app.findings_at(app.page, app.field).collect();
+        for f in findings.iter().take(2) {
+            let (mark, style) = theme.finding_mark(f);
+            lines.push(Line::from(vec![
+                Span::styled(mark, style),
+                Span::raw(" "),
+                Span::raw(f.message.clone()),
+            ]));
+        }
+        if findings.is_empty() && !app.value(app.page, app.field).is_empty() {
+            lines.push(Line::from(vec![
+                Span::styled(OK_MARK, theme.ok()),
+                Span::raw(" looks right"),
+            ]));
+        }
+    }
+    let block = Block::new()
+        .borders(Borders::TOP)
+        .title(Span::styled(title, theme.title()))
+        .border_style(theme.dim());
+    frame.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
+fn draw_status(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
+    let (to_fill, errors, warnings) = (app.to_fill(), app.errors(), app.warnings());
+    let mut counts = Vec::new();
+    // Only what is there is counted, so the line stays short.
+    for (n, (mark, style), what) in [
+        (to_fill, (TO_FILL_MARK, theme.to_fill()), "to fill"),
+        (errors, theme.mark(Severity::Error), "error(s)"),
+        (warnings, theme.mark(Severity::Warning), "warning(s)"),
+    ] {
+        if n > 0 {
+            counts.push(Span::styled(mark, style));
+            counts.push(Span::raw(format!(" {n} {what} ")));
+        }
+    }
+    if counts.is_empty() {
+        counts = vec![Span::styled(OK_MARK, theme.ok()), Span::raw(" ready ")];
+    }
+    let counts_width: usize = counts.iter().map(|s| s.content.width()).sum();
+    let [left, right] =
+        Layout::horizontal([Constraint::Min(10), Constraint::Length(counts_width as u16)])
+            .areas(area);
+    let keys: Line = match (&app.notice, app.mode) {
+        (Some(notice), _) => Line::from(Span::raw(notice.clone())),
+        (None, Mode::Picker { .. }) => key_line(
+            &[("↑↓", "choose"), ("Enter", "take"), ("Esc", "cancel")],
+            theme,
+        ),
+        (None, Mode::Help { .. }) => key_line(&[("↑↓", "scroll"), ("Esc", "close")], theme),
+        (None, Mode::Confirm(_)) => key_line(&[("y", "yes"), ("n", "no")], theme),
+        (None, Mode::Form) => key_line(
+            &[
+                ("Tab", "next"),
+                ("PgDn", "section"),
+                ("^D", "+dose"),
+                ("F1", "help"),
+                ("^Q", "quit"),
+            ],
+            theme,
+        ),
+    };
+    frame.render_widget(Paragraph::new(keys), left);
+    frame.render_widget(Paragraph::new(Line::from(counts)), right);
+}
+
+fn key_line(keys: &[(&str, &str)], theme: Theme) -> Line<'static> {
+    let mut spans = vec![Span::raw(" ")];
+    for (key, what) in keys {
+        spans.push(Span::styled(key.to_string(), theme.key()));
+        spans.push(Span::raw(format!(" {what}  ")));
+    }
+    Line::from(spans)
+}
+
+const PICKER_ROWS: usize = 8;
+
+/// Where the picker box goes: under the focused row if it fits, else above it.
+fn picker_area(app: &App, fields: Rect, rows: usize) -> Rect {
+    let inner = fields_inner(fields);
+    let visible = app.visible_fields(app.page);
+    let index = visible.iter().position(|f| *f == app.field).unwrap_or(0);
+    let offset = scroll_offset(index, visible.len(), inner.height as usize);
+    let row_y = inner.y + (index - offset) as u16;
+    let height = rows as u16 + 2;
+    let x = inner.x + MARKS_WIDTH + 2;
+    let width = inner.right().saturating_sub(x);
+    let y = if row_y + 1 + height <= fields.bottom() {
+        row_y + 1
+    } else {
+        row_y.saturating_sub(height)
+    };
+    Rect {
+        x,
+        y,
+        width,
+        height,
+    }
+}
+
+fn draw_picker(frame: &mut Frame, app: &App, fields: Rect, selected: usize, theme: Theme) {
+    let Kind::Coded(t) = app.field.spec().kind else {
+        return;
+    };
+    let choices = app.picker_choices();
+    let rows = choices.len().clamp(1, PICKER_ROWS);
+    let area = picker_area(app, fields, rows);
+    let title = format!(" {}: {} match(es) ", table(t).name, choices.len());
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, theme.title()));
+    let inner = block.inner(area);
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+    if choices.is_empty() {
+        let text = format!(
+            "No code matches '{}'. Keep typing, or Esc to undo.",
+            app.input.value()
+        );
+        frame.render_widget(Paragraph::new(text), inner);
+        return;
+    }
+    let offset = scroll_offset(selected, choices.len(), rows);
+    let lines: Vec<Line> = choices
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(rows)
+        .map(|(i, c)| {
+            let chosen = i == selected;
+            let inactive = if c.active { "" } else { " (inactive)" };
+            let style = if chosen { theme.focus() } else { Style::new() };
+            Line::from(vec![
+                Span::raw(if chosen { FOCUS_MARK } else { " " }),
+                Span::styled(format!("{:<9}{}", c.code, c.display), style),
+                Span::styled(inactive, theme.dim()),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
+
+/// The help text: keys, then what each field means.
+pub fn help_lines(theme: Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(Span::styled("Keys", theme.title()))];
+    for (key, what) in KEY_HELP {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {key:<24}"), theme.key()),
+            Span::raw(what),
+        ]));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled("Fields", theme.title())));
+    for spec in &FIELDS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<18}", spec.label), theme.label()),
+            Span::raw(spec.help),
+        ]));
+    }
+    lines
+}
+
+fn draw_help(frame: &mut Frame, area: Rect, scroll: u16, theme: Theme) {
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4).min(110),
+        area.height.saturating_sub(2),
+    );
+    let lines = help_lines(theme);
+    let max_scroll = (lines.len() as u16).saturating_sub(rect.height.saturating_sub(2));
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(Span::styled(" Help: ↑ ↓ scroll, Esc close ", theme.title()));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll.min(max_scroll), 0)),
+        rect,
+    );
+}
+
+fn draw_confirm(frame: &mut Frame, app: &App, area: Rect, question: Confirm, theme: Theme) {
+    let text = match question {
+        Confirm::Quit => {
+            "Quit vaxentry? What was typed in this visit is not saved and will be lost.".to_string()
+        }
+        Confirm::RemoveDose(i) => {
+            let vaccine = app
+                .visit
+                .doses
+                .get(i)
+                .map(|d| d.get(FieldId::Vaccine))
+                .unwrap_or_default();
+            format!(
+                "Remove dose {} ({})? Its fields will be lost.",
+                i + 1,
+                if vaccine.is_empty() {
+                    "no vaccine yet"
+                } else {
+                    vaccine
+                }
+            )
+        }
+        Confirm::NewVisit => {
+            "Start a new visit? What was typed in this one is not saved and will be lost."
+                .to_string()
+        }
+    };
+    let rect = centered(area, 60, 6);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(Span::styled(" Please confirm ", theme.title()));
+    let lines = vec![
+        Line::from(text),
+        Line::from(""),
+        key_line(&[("y", "yes"), ("n / Esc", "no")], theme),
+    ];
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
+        rect,
+    );
+}
+
+/// What is at a screen position, laid out exactly as `draw` lays it out.
+pub fn hit(app: &App, column: u16, row: u16) -> Option<Target> {
+    let area = Rect {
+        x: 0,
+        y: 0,
+        width: app.size.0,
+        height: app.size.1,
+    };
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT || app.mode != Mode::Form {
+        return None;
+    }
+    let r = regions(area);
+    let inside = |rect: Rect| {
+        column >= rect.x && column < rect.right() && row >= rect.y && row < rect.bottom()
+    };
+    if inside(r.pages) {
+        return app
+            .pages()
+            .get((row - r.pages.y) as usize)
+            .map(|p| Target::Page(*p));
+    }
+    let inner = fields_inner(r.fields);
+    if !inside(inner) {
+        return None;
+    }
+    let line = (row - inner.y) as usize;
+    if app.page == Page::Review {
+        let offset = scroll_offset(app.review_index, app.findings.len(), inner.height as usize);
+        return (offset + line < app.findings.len()).then_some(Target::Finding(offset + line));
+    }
+    let fields = app.visible_fields(app.page);
+    let focused = fields.iter().position(|f| *f == app.field).unwrap_or(0);
+    let offset = scroll_offset(focused, fields.len(), inner.height as usize);
+    fields.get(offset + line).map(|f| Target::Field(*f))
+}
