@@ -11,15 +11,12 @@ use tui_input::backend::crossterm::to_input_request;
 pub const KEY_HELP: [(&str, &str); 17] = [
     (
         "Tab  Enter  ↓",
-        "next field (fields that do not apply are skipped)",
+        "next field; fields that do not apply are skipped",
     ),
     ("Shift+Tab  ↑", "previous field"),
     ("PgDn  Ctrl+→", "next section (Patient, Dose 1.., Review)"),
     ("PgUp  Ctrl+←", "previous section"),
-    (
-        "typing",
-        "edits the field; in coded fields it opens a picker",
-    ),
+    ("typing", "edits the field; coded fields open a picker"),
     ("↑ ↓  Enter  Esc", "in a picker: choose, take, cancel"),
     ("←  →  Home  End", "move in the field (also Ctrl+A, Ctrl+E)"),
     ("Alt+B  Alt+F", "move a word left or right"),
@@ -28,7 +25,7 @@ pub const KEY_HELP: [(&str, &str); 17] = [
     ("Ctrl+U", "clear the field"),
     (
         "Ctrl+D  F2",
-        "add a dose (copies date, performer, location, funding)",
+        "add a dose; copies date, performer, place, funding",
     ),
     ("Ctrl+X  F3", "remove this dose (asks first)"),
     ("Ctrl+N  F9", "start a new visit (asks first)"),

@@ -118,9 +118,12 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
         Span::styled(" vaxentry ", theme.title().add_modifier(Modifier::REVERSED)),
         Span::raw(format!(" {} · {page} · {state}", app.source_name)),
     ]);
-    frame.render_widget(Paragraph::new(left), area);
-    let clock = app.now.format("%a %Y-%m-%d %H:%M ").to_string();
-    frame.render_widget(Paragraph::new(clock).right_aligned(), area);
+    let clock = app.now.format(" %Y-%m-%d %H:%M ").to_string();
+    let [left_area, clock_area] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(clock.width() as u16)])
+            .areas(area);
+    frame.render_widget(Paragraph::new(left), left_area);
+    frame.render_widget(Paragraph::new(clock).right_aligned(), clock_area);
 }
 
 fn page_label(app: &App, page: Page) -> String {
@@ -544,7 +547,7 @@ pub fn help_lines(theme: Theme) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(Span::styled("Keys", theme.title()))];
     for (key, what) in KEY_HELP {
         lines.push(Line::from(vec![
-            Span::styled(format!("  {key:<24}"), theme.key()),
+            Span::styled(format!("  {key:<22}"), theme.key()),
             Span::raw(what),
         ]));
     }
@@ -552,7 +555,7 @@ pub fn help_lines(theme: Theme) -> Vec<Line<'static>> {
     lines.push(Line::from(Span::styled("Fields", theme.title())));
     for spec in &FIELDS {
         lines.push(Line::from(vec![
-            Span::styled(format!("  {:<18}", spec.label), theme.label()),
+            Span::styled(format!("  {:<17}", spec.label), theme.label()),
             Span::raw(spec.help),
         ]));
     }
@@ -574,6 +577,7 @@ fn draw_help(frame: &mut Frame, area: Rect, scroll: u16, theme: Theme) {
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
+            .wrap(Wrap { trim: false })
             .scroll((scroll.min(max_scroll), 0)),
         rect,
     );

@@ -1,0 +1,74 @@
+//! What a user feels on every key: one key event decoded, applied by `update` (which
+//! re-validates the whole visit) and a full 120x40 frame drawn, for a filled
+//! two-dose visit.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use std::hint::black_box;
+use vaxentry::record::{FieldId, file};
+use vaxentry::tui::app::{App, Mode, Page, update};
+use vaxentry::tui::keys::{KeyContext, to_msg};
+use vaxentry::tui::view;
+
+fn filled_app() -> App {
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T15:30:00-05:00").expect("time");
+    let mut app = App::new(now, "Riverside Family Clinic", (120, 40), true);
+    let text = include_str!("../assets/examples/adult-flu.json");
+    let mut visit = file::from_json(text).expect("example record");
+    let mut second = visit.doses[0].clone();
+    second.set(FieldId::Vaccine, "115");
+    second.set(FieldId::Lot, "TD7781");
+    visit.doses.push(second);
+    app.visit = visit;
+    app.page = Page::Dose(1);
+    app.field = FieldId::Lot;
+    app.input = tui_input::Input::new("TD7781".into());
+    app.revalidate();
+    app
+}
+
+/// Types `x` and deletes it again, alternately, so the state stays the same size.
+fn bench_typing(c: &mut Criterion, name: &str, mut app: App) {
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    let type_x = Event::Key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE));
+    let backspace = Event::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
+    let mut flip = false;
+    c.bench_function(name, |b| {
+        b.iter(|| {
+            flip = !flip;
+            let event = if flip { &type_x } else { &backspace };
+            if let Some(msg) = to_msg(
+                event,
+                KeyContext {
+                    mode: app.mode,
+                    page: app.page,
+                },
+            ) {
+                black_box(update(&mut app, msg));
+            }
+            terminal.draw(|f| view::draw(f, &app)).expect("draw");
+        })
+    });
+}
+
+fn keystroke(c: &mut Criterion) {
+    bench_typing(
+        c,
+        "keystroke: decode + update + validate + render 120x40, two doses",
+        filled_app(),
+    );
+    let mut picker = filled_app();
+    picker.field = FieldId::Vaccine;
+    picker.input = tui_input::Input::new("flu".into());
+    picker.mode = Mode::Picker { selected: 0 };
+    bench_typing(
+        c,
+        "keystroke: vaccine picker filtering 'flu' + render 120x40",
+        picker,
+    );
+}
+
+criterion_group!(benches, keystroke);
+criterion_main!(benches);
