@@ -14,7 +14,12 @@ use vaxentry::tui::view;
 
 fn filled_app() -> App {
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T15:30:00-05:00").expect("time");
-    let mut app = App::new(now, "Riverside Family Clinic", (120, 40), true);
+    let mut app = App::new(
+        now,
+        vaxentry::config::Config::default().bundle_settings(),
+        (120, 40),
+        true,
+    );
     let text = include_str!("../assets/examples/adult-flu.json");
     let mut visit = file::from_json(text).expect("example record");
     let mut second = visit.doses[0].clone();
@@ -39,13 +44,7 @@ fn bench_typing(c: &mut Criterion, name: &str, mut app: App) {
         b.iter(|| {
             flip = !flip;
             let event = if flip { &type_x } else { &backspace };
-            if let Some(msg) = to_msg(
-                event,
-                KeyContext {
-                    mode: app.mode,
-                    page: app.page,
-                },
-            ) {
+            if let Some(msg) = to_msg(event, KeyContext::of(&app)) {
                 black_box(update(&mut app, msg));
             }
             terminal.draw(|f| view::draw(f, &app)).expect("draw");

@@ -8,4 +8,5 @@ pub mod codes;
 pub mod config;
 pub mod fhir;
 pub mod record;
+pub mod store;
 pub mod tui;

@@ -4,6 +4,7 @@ use clap::Parser;
 use std::process::ExitCode;
 use vaxentry::cli::{self, Cli};
 use vaxentry::config::Config;
+use vaxentry::store::{Store, data_dir};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -17,7 +18,16 @@ fn main() -> ExitCode {
     if cli.command.is_some() {
         return cli::run(&cli, &config);
     }
-    match vaxentry::tui::run(&config) {
+    let store = data_dir(cli.data_dir.as_deref())
+        .and_then(|dir| Store::open(&dir).map_err(anyhow::Error::from));
+    let mut store = match store {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("vaxentry: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    match vaxentry::tui::run(&config, &mut store) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("vaxentry: {e:#}");

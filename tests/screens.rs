@@ -9,6 +9,7 @@ use ratatui::crossterm::event::{
     Event, KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers,
 };
 use vaxentry::record::FieldId;
+use vaxentry::store::Store;
 use vaxentry::tui::app::{App, Effect, Mode, Page, update};
 use vaxentry::tui::keys::{KeyContext, to_msg};
 use vaxentry::tui::view;
@@ -46,6 +47,8 @@ fn keys(script: &str) -> Vec<Event> {
                 "PgUp" => key(KeyCode::PageUp, none),
                 "BS" => key(KeyCode::Backspace, none),
                 "F1" => key(KeyCode::F(1), none),
+                "F4" => key(KeyCode::F(4), none),
+                "Delete" => key(KeyCode::Delete, none),
                 other if other.starts_with("C-") => key(
                     KeyCode::Char(other.chars().nth(2).unwrap()),
                     KeyModifiers::CONTROL,
@@ -62,21 +65,34 @@ fn keys(script: &str) -> Vec<Event> {
 }
 
 fn app(size: (u16, u16)) -> App {
-    App::new(common::now(), "Riverside Family Clinic", size, true)
+    let mut settings = common::settings();
+    settings.source_name = Some("Riverside Family Clinic".into());
+    App::new(common::now(), settings, size, true)
 }
 
-/// Feeds events the way the event loop does; returns the effects.
+thread_local! {
+    /// Each test runs on its own thread, so each gets its own database.
+    static STORE: std::cell::RefCell<Store> = std::cell::RefCell::new(
+        Store::open(&std::env::temp_dir().join(format!("vaxentry-screens-{}", uuid::Uuid::new_v4()))).expect("test store"),
+    );
+}
+
+/// Feeds events the way the event loop does, running the effects against a test
+/// database and feeding their outcomes back; returns the effects.
 fn drive(app: &mut App, events: Vec<Event>) -> Vec<Effect> {
     let mut effects = Vec::new();
     for event in events {
-        if let Some(msg) = to_msg(
-            &event,
-            KeyContext {
-                mode: app.mode,
-                page: app.page,
-            },
-        ) {
-            effects.extend(update(app, msg));
+        let mut msgs: std::collections::VecDeque<_> =
+            to_msg(&event, KeyContext::of(app)).into_iter().collect();
+        while let Some(msg) = msgs.pop_front() {
+            for effect in update(app, msg) {
+                effects.push(effect.clone());
+                msgs.extend(
+                    STORE.with(|s| {
+                        vaxentry::tui::effects::run(effect, &mut s.borrow_mut(), app.now)
+                    }),
+                );
+            }
         }
     }
     effects
@@ -262,7 +278,11 @@ fn ctrl_c_with_unsaved_input_asks_first() {
     insta::assert_snapshot!("quit-confirm-80x24", render(&a).backend());
     assert!(drive(&mut a, keys("n")).is_empty());
     assert_eq!(a.mode, Mode::Form);
-    assert_eq!(drive(&mut a, keys("<C-c>y")), vec![Effect::Quit]);
+    let effects = drive(&mut a, keys("<C-c>y"));
+    assert!(
+        matches!(effects.as_slice(), [Effect::SaveDraft { .. }, Effect::Quit]),
+        "the visit is kept as a draft on the way out: {effects:?}"
+    );
 }
 
 #[test]
@@ -363,4 +383,171 @@ fn resize_is_followed() {
     drive(&mut a, vec![Event::Resize(60, 20)]);
     assert_eq!(a.size, (60, 20));
     assert!(render(&a).backend().to_string().contains("at least 80x24"));
+}
+
+fn with_store<T>(f: impl FnOnce(&mut Store) -> T) -> T {
+    STORE.with(|s| f(&mut s.borrow_mut()))
+}
+
+#[test]
+fn preview_of_a_valid_visit_is_exactly_what_is_saved() {
+    for size in SIZES {
+        let mut a = app(size);
+        drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}<C-p>")));
+        assert_eq!(a.screen, vaxentry::tui::app::Screen::Preview);
+        insta::assert_snapshot!(
+            format!("preview-valid-{}x{}", size.0, size.1),
+            render(&a).backend()
+        );
+        let shown = a
+            .preview
+            .as_ref()
+            .unwrap()
+            .message
+            .clone()
+            .expect("a valid visit has a bundle");
+        let id = a.visit_id;
+        drive(&mut a, keys("<C-s>"));
+        let stored = with_store(|s| s.get(id).unwrap()).expect("saved");
+        assert_eq!(
+            stored.bundle_json.as_deref(),
+            Some(shown.json.as_str()),
+            "byte for byte"
+        );
+        let file = std::fs::read_to_string(
+            a.notice
+                .as_deref()
+                .unwrap()
+                .trim_start_matches("Saved. Bundle file: "),
+        )
+        .unwrap();
+        assert_eq!(file, shown.json);
+        assert_eq!(
+            a.screen,
+            vaxentry::tui::app::Screen::Form,
+            "after saving, a new visit starts"
+        );
+        assert_ne!(a.visit_id, id);
+    }
+}
+
+#[test]
+fn preview_with_errors_lists_them_instead_of_a_bundle() {
+    screens("preview-errors", "MRN-1<Tab>Lee<Tab><Tab>02/30/1990<C-p>");
+}
+
+#[test]
+fn preview_search_jumps_to_the_match() {
+    let mut a = app((80, 24));
+    drive(
+        &mut a,
+        keys(&format!("{PATIENT}<PgDn>{FLU}<C-p>/lotNumber<Enter>")),
+    );
+    let p = a.preview.as_ref().unwrap();
+    assert!(p.text_lines()[p.scroll].contains("\"lotNumber\": \"UT8291AA\""));
+    drive(&mut a, keys("<Esc>"));
+    assert_eq!(a.screen, vaxentry::tui::app::Screen::Form);
+}
+
+#[test]
+fn saving_with_errors_is_refused_and_shows_review() {
+    let mut a = app((80, 24));
+    let effects = drive(&mut a, keys("MRN-1<C-s>"));
+    assert!(effects.is_empty());
+    assert_eq!(a.page, Page::Review);
+    assert!(a.notice.as_deref().unwrap().starts_with("Not saved:"));
+}
+
+#[test]
+fn history_with_records_and_a_filter() {
+    let patients = [
+        ("MRN-1001", "Lindqvist", "Astrid", "flu"),
+        ("MRN-1002", "Okafor", "Jordan", "tdap"),
+        ("MRN-1003", "Lindgren", "Erik", "covid"),
+    ];
+    for size in SIZES {
+        let mut a = app(size);
+        for (mrn, family, given, vaccine) in patients {
+            drive(
+                &mut a,
+                keys(&format!(
+                    "{mrn}<Tab>{family}<Tab>{given}<Tab>01/02/1980<Tab>m<Enter><PgDn>{vaccine}<Enter><Tab><Tab>L1<C-s>"
+                )),
+            );
+            assert!(
+                a.notice.as_deref().unwrap_or("").starts_with("Saved"),
+                "{:?}",
+                a.notice
+            );
+        }
+        drive(&mut a, keys("<F4>lind"));
+        assert_eq!(a.history.rows.len(), 2);
+        insta::assert_snapshot!(
+            format!("history-filtered-{}x{}", size.0, size.1),
+            render(&a).backend()
+        );
+        // Enter opens the stored visit read-only, with its stored bundle.
+        drive(&mut a, keys("<Enter>"));
+        assert_eq!(a.screen, vaxentry::tui::app::Screen::Preview);
+        // Ctrl+R: a new visit for the same patient.
+        drive(&mut a, keys("<C-r>"));
+        assert_eq!(a.screen, vaxentry::tui::app::Screen::Form);
+        assert_eq!(a.visit.patient.get(FieldId::Family), "Lindgren");
+        assert_eq!(a.page, Page::Dose(0));
+        with_store(|s| {
+            for row in s.list(&Default::default()).unwrap() {
+                s.delete_draft(row.id).unwrap();
+            }
+        });
+        STORE.with(|s| {
+            *s.borrow_mut() = Store::open(
+                &std::env::temp_dir().join(format!("vaxentry-screens-{}", uuid::Uuid::new_v4())),
+            )
+            .unwrap()
+        });
+    }
+}
+
+#[test]
+fn drafts_are_kept_every_tick_and_can_be_deleted_from_history() {
+    let mut a = app((80, 24));
+    drive(&mut a, keys("MRN-77<Tab>Draftly"));
+    let id = a.visit_id;
+    let effects = vaxentry::tui::app::update(&mut a, vaxentry::tui::app::Msg::Tick(common::now()));
+    assert!(matches!(effects.as_slice(), [Effect::SaveDraft { .. }]));
+    for e in effects {
+        with_store(|s| vaxentry::tui::effects::run(e, s, common::now()));
+    }
+    assert!(
+        vaxentry::tui::app::update(&mut a, vaxentry::tui::app::Msg::Tick(common::now())).is_empty(),
+        "nothing new, nothing written"
+    );
+    let draft = with_store(|s| s.latest_draft().unwrap()).expect("draft stored");
+    assert_eq!(draft.row.id, id);
+    drive(&mut a, keys("<F4><Delete>"));
+    assert!(matches!(a.mode, Mode::Confirm(_)));
+    drive(&mut a, keys("y"));
+    assert!(with_store(|s| s.latest_draft().unwrap()).is_none());
+}
+
+#[test]
+fn resume_draft_prompt() {
+    let mut a = app((80, 24));
+    let visit = vaxentry::record::file::from_json(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/assets/examples/adult-flu.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let id = uuid::Uuid::new_v4();
+    a.offer_draft(id, visit.clone());
+    insta::assert_snapshot!("resume-draft-80x24", render(&a).backend());
+    drive(&mut a, keys("y"));
+    assert_eq!(a.visit, visit);
+    assert_eq!(
+        a.visit_id, id,
+        "the draft keeps its id, so saving it replaces the draft"
+    );
 }

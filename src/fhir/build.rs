@@ -81,6 +81,26 @@ impl IdSource for RandomIds {
     }
 }
 
+/// Ids derived from one base id (a visit's): building the same visit's message again
+/// gives the same Bundle.id, MessageHeader.id and resource ids.
+pub struct DerivedIds {
+    base: Uuid,
+    next: u32,
+}
+
+impl DerivedIds {
+    pub fn new(base: Uuid) -> DerivedIds {
+        DerivedIds { base, next: 0 }
+    }
+}
+
+impl IdSource for DerivedIds {
+    fn next_id(&mut self) -> Uuid {
+        self.next += 1;
+        Uuid::new_v5(&self.base, &self.next.to_be_bytes())
+    }
+}
+
 /// 00000000-0000-0000-0000-000000000001, ...2, ...: for tests.
 pub struct SequentialIds(pub u128);
 
@@ -445,6 +465,33 @@ fn performer_entry(code: &str, display: &str, actor: Reference) -> Performer {
         },
         actor,
     }
+}
+
+/// A visit's message: the exact JSON that is shown, stored and sent, and its id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Message {
+    pub bundle_id: String,
+    pub json: String,
+}
+
+/// Builds the message of visit `visit_id` as of `now`. The ids derive from the visit
+/// id, so the same visit always makes the same message ids.
+pub fn message_for(
+    visit: &Visit,
+    settings: &BundleSettings,
+    now: DateTime<FixedOffset>,
+    visit_id: Uuid,
+) -> Result<Message, InvalidVisit> {
+    let bundle = build_bundle(
+        visit,
+        settings,
+        &FixedClock(now),
+        &mut DerivedIds::new(visit_id),
+    )?;
+    Ok(Message {
+        bundle_id: bundle.id.clone(),
+        json: to_json(&bundle),
+    })
 }
 
 /// The bundle as the exact JSON that is shown, stored and sent.

@@ -6,8 +6,8 @@ pub mod check;
 pub mod model;
 
 pub use build::{
-    BundleSettings, Clock, CvxSystem, FixedClock, IdSource, InvalidVisit, RandomIds, SequentialIds,
-    SystemClock, build_bundle, to_json,
+    BundleSettings, Clock, CvxSystem, DerivedIds, FixedClock, IdSource, InvalidVisit, Message,
+    RandomIds, SequentialIds, SystemClock, build_bundle, message_for, to_json,
 };
 pub use check::message_problems;
 pub use model::Bundle;

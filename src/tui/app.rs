@@ -1,14 +1,30 @@
-//! The form's state and its state machine: `update(&mut App, Msg) -> Vec<Effect>`.
-//! No I/O happens here; the event loop runs the effects.
+//! The app's state and its state machine: `update(&mut App, Msg) -> Vec<Effect>`.
+//! No I/O happens here: the event loop runs the effects and feeds their results
+//! back as messages. The form's own logic is here; the preview and history screens
+//! have theirs in `preview` and `history`.
 
+use super::history::{self, History};
+use super::preview::{self, Preview};
 use crate::codes::{Code, search, table};
+use crate::fhir::{self, BundleSettings};
 use crate::record::values::{DoseContext, Expectation};
 use crate::record::{
     FieldId, FieldRef, Finding, Kind, Rule, Section, Severity, Visit, new_dose, validate,
 };
+use crate::store::{ListQuery, StoredVisit, VisitRow};
 use chrono::{DateTime, FixedOffset};
 use std::collections::HashMap;
+use std::path::PathBuf;
 use tui_input::{Input, InputRequest};
+use uuid::Uuid;
+
+/// The screen in front of the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    Form,
+    Preview,
+    History,
+}
 
 /// A page of the form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +54,9 @@ pub enum Confirm {
     Quit,
     RemoveDose(usize),
     NewVisit,
+    /// A draft from an earlier session was found at start.
+    ResumeDraft,
+    DeleteDraft(Uuid),
 }
 
 /// Everything the user can ask for, already decoded from keys and mouse.
@@ -59,15 +78,80 @@ pub enum Msg {
     NewVisit,
     Quit,
     Answer(bool),
-    Click { column: u16, row: u16 },
-    Resize { width: u16, height: u16 },
+    Click {
+        column: u16,
+        row: u16,
+    },
+    Resize {
+        width: u16,
+        height: u16,
+    },
     Tick(DateTime<FixedOffset>),
+    /// Ctrl+P: show the exact bundle.
+    Preview,
+    /// Ctrl+S: save the visit and its bundle.
+    Save,
+    /// F4: the saved visits.
+    History,
+    /// `/` in the preview: search.
+    Search,
+    /// `n` in the preview: next match.
+    NextMatch,
+    /// Ctrl+R: a new visit for the same patient.
+    CopyAsNew,
+    Home,
+    End,
+    PageUp,
+    PageDown,
+    /// Delete on a history row.
+    Delete,
+    // Results of effects, fed back by the event loop.
+    Saved(Result<PathBuf, String>),
+    DraftSaved(Result<(), String>),
+    HistoryLoaded {
+        text: String,
+        rows: Vec<VisitRow>,
+        append: bool,
+    },
+    Opened {
+        visit: Box<StoredVisit>,
+        purpose: Purpose,
+    },
+    StoreFailed(String),
+}
+
+/// Why a stored visit is opened from the history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// Read-only preview (a draft is resumed in the form instead).
+    View,
+    /// A new visit for the same patient.
+    CopyAsNew,
 }
 
 /// Work for the event loop.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     Quit,
+    SaveDraft {
+        id: Uuid,
+        visit: Box<Visit>,
+    },
+    /// Save the visit with exactly this message.
+    Save {
+        id: Uuid,
+        visit: Box<Visit>,
+        message: fhir::Message,
+    },
+    DeleteDraft(Uuid),
+    LoadHistory {
+        query: ListQuery,
+        append: bool,
+    },
+    Open {
+        id: Uuid,
+        purpose: Purpose,
+    },
 }
 
 /// What a click landed on (decided by the view's layout).
@@ -109,8 +193,17 @@ const LOT_FIELDS: [FieldId; 3] = [FieldId::Lot, FieldId::Manufacturer, FieldId::
 
 pub struct App {
     pub visit: Visit,
+    /// The visit's id in the store; its message ids derive from it.
+    pub visit_id: Uuid,
     pub now: DateTime<FixedOffset>,
-    pub source_name: String,
+    pub settings: BundleSettings,
+    pub screen: Screen,
+    pub preview: Option<Preview>,
+    pub history: History,
+    /// Changed since the draft was last written.
+    pub draft_dirty: bool,
+    /// A draft found at start, waiting for the user's answer.
+    pub pending_draft: Option<(Uuid, Visit)>,
     pub page: Page,
     pub field: FieldId,
     pub input: Input,
@@ -129,7 +222,7 @@ pub struct App {
 impl App {
     pub fn new(
         now: DateTime<FixedOffset>,
-        source_name: &str,
+        settings: BundleSettings,
         size: (u16, u16),
         color: bool,
     ) -> App {
@@ -138,8 +231,14 @@ impl App {
             findings: Vec::new(),
             input: Input::new(visit.patient.get(FieldId::Mrn).to_string()),
             visit,
+            visit_id: Uuid::new_v4(),
             now,
-            source_name: source_name.to_string(),
+            settings,
+            screen: Screen::Form,
+            preview: None,
+            history: History::default(),
+            draft_dirty: false,
+            pending_draft: None,
             page: Page::Patient,
             field: FieldId::Mrn,
             before_picker: String::new(),
@@ -153,6 +252,39 @@ impl App {
         };
         app.revalidate();
         app
+    }
+
+    /// The clinic's name for the header.
+    pub fn source_name(&self) -> &str {
+        self.settings.source_name.as_deref().unwrap_or("vaxentry")
+    }
+
+    /// Offers a draft left by an earlier session.
+    pub fn offer_draft(&mut self, id: Uuid, visit: Visit) {
+        self.pending_draft = Some((id, visit));
+        self.mode = Mode::Confirm(Confirm::ResumeDraft);
+    }
+
+    /// Puts a visit into the form for editing.
+    pub fn load_visit(&mut self, id: Uuid, visit: Visit) {
+        self.visit = visit;
+        self.visit_id = id;
+        self.dirty = true;
+        self.draft_dirty = false;
+        self.screen = Screen::Form;
+        self.preview = None;
+        self.focus(Page::Patient, FieldId::Mrn);
+        self.revalidate();
+    }
+
+    /// The message this visit would send now, or the errors that prevent it.
+    pub fn message(&self) -> Result<fhir::Message, fhir::InvalidVisit> {
+        fhir::message_for(&self.visit, &self.settings, self.now, self.visit_id)
+    }
+
+    fn mark_changed(&mut self) {
+        self.dirty = true;
+        self.draft_dirty = true;
     }
 
     pub fn revalidate(&mut self) {
@@ -317,7 +449,7 @@ impl App {
             self.before_picker = before;
         }
         self.set_value(self.page, self.field, self.input.value().to_string());
-        self.dirty = true;
+        self.mark_changed();
         self.mode = match self.field.spec().kind {
             Kind::Coded(_) if !self.input.value().is_empty() => Mode::Picker { selected: 0 },
             _ => Mode::Form,
@@ -376,7 +508,7 @@ impl App {
         self.visit.doses.push(dose);
         let page = Page::Dose(self.visit.doses.len() - 1);
         self.focus(page, FieldId::Vaccine);
-        self.dirty = true;
+        self.mark_changed();
         self.notice = Some(format!(
             "Dose {} added; date, performer, location and funding copied from the dose before",
             self.visit.doses.len()
@@ -387,7 +519,7 @@ impl App {
     fn remove_dose(&mut self, i: usize) {
         if i < self.visit.doses.len() && self.visit.doses.len() > 1 {
             self.visit.doses.remove(i);
-            self.dirty = true;
+            self.mark_changed();
             self.notice = Some(format!("Dose {} removed", i + 1));
             self.focus_page(Page::Dose(i.min(self.visit.doses.len() - 1)), false);
             self.revalidate();
@@ -412,10 +544,14 @@ impl App {
             }
         }
         self.visit = Visit::new(self.now);
+        self.visit_id = Uuid::new_v4();
         for (field, value) in &self.sticky.dose_defaults {
             self.visit.doses[0].set(*field, value.clone());
         }
         self.dirty = false;
+        self.draft_dirty = false;
+        self.screen = Screen::Form;
+        self.preview = None;
         self.review_index = 0;
         self.notice = Some(
             "New visit started; performer, location and funding kept from the last one".into(),
@@ -442,43 +578,227 @@ impl App {
 
 /// Applies one message to the state and says what the loop must do.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
-    if !matches!(msg, Msg::Tick(_) | Msg::Resize { .. }) {
+    if is_user_action(&msg) {
         app.notice = None;
     }
-    match (app.mode, msg) {
-        (_, Msg::Resize { width, height }) => app.size = (width, height),
-        (_, Msg::Tick(now)) => {
-            let minute_changed =
-                now.format("%H%M").to_string() != app.now.format("%H%M").to_string();
-            app.now = now;
-            if minute_changed {
-                app.revalidate();
-            }
+    match msg {
+        Msg::Resize { width, height } => {
+            app.size = (width, height);
+            return Vec::new();
         }
-        (Mode::Confirm(question), Msg::Answer(yes)) => {
-            app.mode = Mode::Form;
-            if yes {
-                match question {
-                    Confirm::Quit => return vec![Effect::Quit],
-                    Confirm::RemoveDose(i) => app.remove_dose(i),
-                    Confirm::NewVisit => app.new_visit(),
+        Msg::Tick(now) => return tick(app, now),
+        Msg::Saved(result) => {
+            saved(app, result);
+            return Vec::new();
+        }
+        Msg::DraftSaved(result) => {
+            if let Err(e) = result {
+                app.draft_dirty = true;
+                app.notice = Some(format!(
+                    "The draft could not be kept ({e}); it is tried again in a second"
+                ));
+            }
+            return Vec::new();
+        }
+        Msg::HistoryLoaded { text, rows, append } => {
+            history::loaded(app, text, rows, append);
+            return Vec::new();
+        }
+        Msg::Opened { visit, purpose } => return opened(app, *visit, purpose),
+        Msg::StoreFailed(e) => {
+            app.notice = Some(e);
+            return Vec::new();
+        }
+        _ => {}
+    }
+    match app.mode {
+        Mode::Confirm(question) => return answer(app, question, msg),
+        Mode::Help { scroll } => {
+            match msg {
+                Msg::Down | Msg::PageDown => {
+                    app.mode = Mode::Help {
+                        scroll: scroll.saturating_add(if msg == Msg::Down { 1 } else { 10 }),
+                    }
                 }
+                Msg::Up | Msg::PageUp => {
+                    app.mode = Mode::Help {
+                        scroll: scroll.saturating_sub(if msg == Msg::Up { 1 } else { 10 }),
+                    }
+                }
+                Msg::Quit => return quit(app),
+                Msg::Escape | Msg::Help | Msg::Enter => app.mode = Mode::Form,
+                _ => {}
+            }
+            return Vec::new();
+        }
+        _ => {}
+    }
+    // Keys that work on every screen.
+    match msg {
+        Msg::Quit => return quit(app),
+        Msg::Help => {
+            app.mode = Mode::Help { scroll: 0 };
+            return Vec::new();
+        }
+        Msg::History if app.screen != Screen::History => return history::open(app),
+        Msg::NewVisit => {
+            if app.dirty {
+                app.ask(Confirm::NewVisit);
+                return Vec::new();
+            }
+            app.new_visit();
+            return Vec::new();
+        }
+        _ => {}
+    }
+    match app.screen {
+        Screen::Preview => preview::update(app, msg),
+        Screen::History => history::update(app, msg),
+        Screen::Form => form_update(app, msg),
+    }
+}
+
+/// Messages that come from the user (and so clear the last notice).
+fn is_user_action(msg: &Msg) -> bool {
+    !matches!(
+        msg,
+        Msg::Tick(_)
+            | Msg::Resize { .. }
+            | Msg::Saved(_)
+            | Msg::DraftSaved(_)
+            | Msg::HistoryLoaded { .. }
+            | Msg::Opened { .. }
+            | Msg::StoreFailed(_)
+    )
+}
+
+/// Once a second: keep the clock current and write the draft if it changed.
+fn tick(app: &mut App, now: DateTime<FixedOffset>) -> Vec<Effect> {
+    let minute_changed = now.format("%H%M").to_string() != app.now.format("%H%M").to_string();
+    app.now = now;
+    if minute_changed {
+        app.revalidate();
+    }
+    draft_effect(app).into_iter().collect()
+}
+
+/// The effect that writes the draft, if there is anything new to keep.
+fn draft_effect(app: &mut App) -> Option<Effect> {
+    if !(app.draft_dirty && app.dirty) {
+        return None;
+    }
+    app.draft_dirty = false;
+    Some(Effect::SaveDraft {
+        id: app.visit_id,
+        visit: Box::new(app.visit.clone()),
+    })
+}
+
+fn quit(app: &mut App) -> Vec<Effect> {
+    if app.dirty {
+        app.ask(Confirm::Quit);
+        Vec::new()
+    } else {
+        vec![Effect::Quit]
+    }
+}
+
+fn answer(app: &mut App, question: Confirm, msg: Msg) -> Vec<Effect> {
+    let Msg::Answer(yes) = msg else {
+        return Vec::new();
+    };
+    app.mode = Mode::Form;
+    let mut effects = Vec::new();
+    match (question, yes) {
+        (Confirm::Quit, true) => {
+            app.draft_dirty = true;
+            effects.extend(draft_effect(app));
+            effects.push(Effect::Quit);
+        }
+        (Confirm::RemoveDose(i), true) => app.remove_dose(i),
+        (Confirm::NewVisit, true) => {
+            app.draft_dirty = true;
+            effects.extend(draft_effect(app));
+            app.new_visit();
+            app.notice =
+                Some("New visit started; the last one stays in History (F4) as a draft".into());
+        }
+        (Confirm::ResumeDraft, true) => {
+            if let Some((id, visit)) = app.pending_draft.take() {
+                app.load_visit(id, visit);
+                app.notice = Some("Draft resumed: carry on where you left off".into());
             }
         }
-        (Mode::Confirm(_), _) => {}
-        (Mode::Help { scroll }, Msg::Down) => {
-            app.mode = Mode::Help {
-                scroll: scroll.saturating_add(1),
+        (Confirm::ResumeDraft, false) => {
+            if let Some((id, _)) = app.pending_draft.take() {
+                effects.push(Effect::DeleteDraft(id));
+                app.notice = Some("Draft discarded".into());
             }
         }
-        (Mode::Help { scroll }, Msg::Up) => {
-            app.mode = Mode::Help {
-                scroll: scroll.saturating_sub(1),
-            }
+        (Confirm::DeleteDraft(id), true) => {
+            effects.push(Effect::DeleteDraft(id));
+            effects.push(Effect::LoadHistory {
+                query: ListQuery {
+                    text: app.history.filter.value().to_string(),
+                    limit: history::PAGE_ROWS,
+                    ..ListQuery::default()
+                },
+                append: false,
+            });
+            app.notice = Some("Draft deleted".into());
         }
-        (Mode::Help { .. }, Msg::Quit) => app.ask(Confirm::Quit),
-        (Mode::Help { .. }, Msg::Escape | Msg::Help | Msg::Enter) => app.mode = Mode::Form,
-        (Mode::Help { .. }, _) => {}
+        (_, false) => {}
+    }
+    effects
+}
+
+fn saved(app: &mut App, result: Result<PathBuf, String>) {
+    match result {
+        Ok(path) => {
+            app.new_visit();
+            app.notice = Some(format!("Saved. Bundle file: {}", path.display()));
+        }
+        Err(e) => app.notice = Some(format!("Not saved: {e}")),
+    }
+}
+
+fn opened(app: &mut App, stored: StoredVisit, purpose: Purpose) -> Vec<Effect> {
+    let visit = match stored.visit() {
+        Ok(v) => v,
+        Err(e) => {
+            app.notice = Some(format!("{e:#}"));
+            return Vec::new();
+        }
+    };
+    let mut effects = Vec::new();
+    match (purpose, stored.row.state) {
+        (Purpose::View, crate::store::VisitState::Draft) => {
+            effects.extend(draft_effect(app));
+            app.load_visit(stored.row.id, visit);
+            app.notice = Some("Draft opened in the form".into());
+        }
+        (Purpose::View, _) => {
+            app.preview = Some(Preview::of_stored(&stored, &visit));
+            app.screen = Screen::Preview;
+        }
+        (Purpose::CopyAsNew, _) => {
+            effects.extend(draft_effect(app));
+            app.new_visit();
+            app.visit.patient = visit.patient;
+            app.mark_changed();
+            app.screen = Screen::Form;
+            app.preview = None;
+            app.focus_page(Page::Dose(0), false);
+            app.revalidate();
+            app.notice = Some("New visit for the same patient: add today's doses".into());
+        }
+    }
+    effects
+}
+
+/// Keys on the form.
+fn form_update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    match (app.mode, msg) {
         (Mode::Picker { selected }, Msg::Down) => {
             let count = app.picker_choices().len();
             app.mode = Mode::Picker {
@@ -498,21 +818,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.mode = Mode::Form;
             app.revalidate();
         }
-        (_, Msg::Quit) => {
-            if app.dirty {
-                app.ask(Confirm::Quit);
-            } else {
-                return vec![Effect::Quit];
-            }
-        }
-        (_, Msg::Help) => app.mode = Mode::Help { scroll: 0 },
         (_, Msg::Edit(request)) => app.edit(request),
         (_, Msg::Paste(text)) => {
             // One-line fields: line breaks become spaces, other control characters go.
             let clean: String = text
                 .chars()
                 .map(|c| {
-                    if c == '\n' || c == '\r' || c == '\t' {
+                    if matches!(c, '\n' | '\r' | '\t') {
                         ' '
                     } else {
                         c
@@ -526,11 +838,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         (_, Msg::NextField) => app.move_field(true),
         (_, Msg::PrevField) => app.move_field(false),
-        (_, Msg::NextPage) => {
+        (_, Msg::NextPage | Msg::PageDown) => {
             let page = app.step_page(true);
             app.focus_page(page, false);
         }
-        (_, Msg::PrevPage) => {
+        (_, Msg::PrevPage | Msg::PageUp) => {
             let page = app.step_page(false);
             app.focus_page(page, false);
         }
@@ -544,7 +856,6 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         (_, Msg::Up) => app.move_field(false),
         (_, Msg::Enter) if app.page == Page::Review => app.jump_to_finding(app.review_index),
         (_, Msg::Enter) => app.move_field(true),
-        (_, Msg::Escape) => {}
         (_, Msg::AddDose) => app.add_dose(),
         (_, Msg::RemoveDose) => match app.page {
             Page::Dose(_) if app.visit.doses.len() == 1 => {
@@ -554,14 +865,32 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Page::Dose(i) => app.ask(Confirm::RemoveDose(i)),
             _ => app.notice = Some("Go to the dose you want to remove first (PgDn)".into()),
         },
-        (_, Msg::NewVisit) => {
-            if app.dirty {
-                app.ask(Confirm::NewVisit);
-            } else {
-                app.new_visit();
-            }
+        (_, Msg::Preview) => {
+            app.mode = Mode::Form;
+            app.preview = Some(Preview::of_current(app));
+            app.screen = Screen::Preview;
         }
-        (_, Msg::Answer(_)) => {}
+        (_, Msg::Save) => match app.message() {
+            Ok(message) => {
+                return vec![Effect::Save {
+                    id: app.visit_id,
+                    visit: Box::new(app.visit.clone()),
+                    message,
+                }];
+            }
+            Err(invalid) => {
+                app.mode = Mode::Form;
+                app.page = Page::Review;
+                app.review_index = 0;
+                app.notice = Some(format!(
+                    "Not saved: {} error(s) to fix first, listed here",
+                    invalid.0.len()
+                ));
+            }
+        },
+        (_, Msg::CopyAsNew) => {
+            app.notice = Some("Ctrl+R works in History (F4): pick a past visit to start a new one for that patient".into());
+        }
         (_, Msg::Click { column, row }) => match super::view::hit(app, column, row) {
             Some(Target::Page(page)) => app.focus_page(page, false),
             Some(Target::Field(field)) => app.focus(app.page, field),
@@ -571,6 +900,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             None => {}
         },
+        _ => {}
     }
     Vec::new()
 }

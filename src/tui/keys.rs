@@ -1,14 +1,14 @@
 //! Terminal events -> `Msg`. The key map lives here and nowhere else, so the help
 //! screen and the status line can be checked against it.
 
-use super::app::{Mode, Msg, Page};
+use super::app::{App, Mode, Msg, Page, Screen};
 use ratatui::crossterm::event::{
     Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
 };
 use tui_input::backend::crossterm::to_input_request;
 
 /// Every binding, as the help screen lists it.
-pub const KEY_HELP: [(&str, &str); 17] = [
+pub const KEY_HELP: [(&str, &str); 23] = [
     (
         "Tab  Enter  ↓",
         "next field; fields that do not apply are skipped",
@@ -30,6 +30,24 @@ pub const KEY_HELP: [(&str, &str); 17] = [
     ("Ctrl+X  F3", "remove this dose (asks first)"),
     ("Ctrl+N  F9", "start a new visit (asks first)"),
     ("Enter on Review", "jump to the field of the chosen problem"),
+    (
+        "Ctrl+P",
+        "preview the exact bundle (↑ ↓ PgUp PgDn Home End, / search, n next)",
+    ),
+    (
+        "Ctrl+S",
+        "save the visit and its bundle (also from the preview)",
+    ),
+    (
+        "F4  Ctrl+O",
+        "history: type to filter, Enter open, Ctrl+R new visit for",
+    ),
+    ("", "the same patient, Delete removes a draft, Esc back"),
+    (
+        "(automatic)",
+        "the visit is kept as a draft every second; it is offered",
+    ),
+    ("", "again if vaxentry stops before it is saved"),
     ("F1  ? on Review", "this help (↑ ↓ scroll, Esc close)"),
     ("Ctrl+Q  Ctrl+C", "quit (asks first if anything was typed)"),
 ];
@@ -39,6 +57,20 @@ pub const KEY_HELP: [(&str, &str); 17] = [
 pub struct KeyContext {
     pub mode: Mode,
     pub page: Page,
+    pub screen: Screen,
+    /// Typing goes into the preview's search box.
+    pub searching: bool,
+}
+
+impl KeyContext {
+    pub fn of(app: &App) -> KeyContext {
+        KeyContext {
+            mode: app.mode,
+            page: app.page,
+            screen: app.screen,
+            searching: app.preview.as_ref().is_some_and(|p| p.searching),
+        }
+    }
 }
 
 /// Decodes one terminal event; `None` for events that mean nothing here.
@@ -70,28 +102,55 @@ fn key_to_msg(key: &KeyEvent, event: &Event, ctx: KeyContext) -> Option<Msg> {
             _ => None,
         };
     }
-    let msg = match (key.code, ctrl) {
-        (KeyCode::Char('c' | 'q'), true) => Msg::Quit,
-        (KeyCode::Char('d'), true) | (KeyCode::F(2), _) => Msg::AddDose,
-        (KeyCode::Char('x'), true) | (KeyCode::F(3), _) => Msg::RemoveDose,
-        (KeyCode::Char('n'), true) | (KeyCode::F(9), _) => Msg::NewVisit,
-        (KeyCode::F(1), _) => Msg::Help,
-        (KeyCode::Char('?'), false)
-            if matches!(ctx.mode, Mode::Help { .. }) || ctx.page == Page::Review =>
-        {
-            Msg::Help
-        }
-        // Shift+Tab arrives as BackTab, with or without the SHIFT flag.
-        (KeyCode::BackTab, _) => Msg::PrevField,
-        (KeyCode::Tab, _) if key.modifiers.contains(KeyModifiers::SHIFT) => Msg::PrevField,
-        (KeyCode::Tab, _) => Msg::NextField,
-        (KeyCode::Enter, _) => Msg::Enter,
-        (KeyCode::Esc, _) => Msg::Escape,
-        (KeyCode::Up, _) => Msg::Up,
-        (KeyCode::Down, _) => Msg::Down,
-        (KeyCode::PageDown, _) | (KeyCode::Right, true) => Msg::NextPage,
-        (KeyCode::PageUp, _) | (KeyCode::Left, true) => Msg::PrevPage,
-        _ => return to_input_request(event).map(Msg::Edit),
+    // Keys that mean the same on every screen.
+    let global = match (key.code, ctrl) {
+        (KeyCode::Char('c' | 'q'), true) => Some(Msg::Quit),
+        (KeyCode::Char('s'), true) => Some(Msg::Save),
+        (KeyCode::Char('p'), true) => Some(Msg::Preview),
+        (KeyCode::Char('o'), true) | (KeyCode::F(4), _) => Some(Msg::History),
+        (KeyCode::Char('r'), true) => Some(Msg::CopyAsNew),
+        (KeyCode::Char('n'), true) | (KeyCode::F(9), _) => Some(Msg::NewVisit),
+        (KeyCode::F(1), _) => Some(Msg::Help),
+        (KeyCode::Esc, _) => Some(Msg::Escape),
+        (KeyCode::Enter, _) => Some(Msg::Enter),
+        (KeyCode::Up, _) => Some(Msg::Up),
+        (KeyCode::Down, _) => Some(Msg::Down),
+        _ => None,
+    };
+    if global.is_some() {
+        return global;
+    }
+    let msg = match ctx.screen {
+        Screen::Preview if ctx.searching => return to_input_request(event).map(Msg::Edit),
+        Screen::Preview => match key.code {
+            KeyCode::PageDown | KeyCode::Char(' ') => Msg::PageDown,
+            KeyCode::PageUp => Msg::PageUp,
+            KeyCode::Home | KeyCode::Char('g') => Msg::Home,
+            KeyCode::End | KeyCode::Char('G') => Msg::End,
+            KeyCode::Char('/') => Msg::Search,
+            KeyCode::Char('n') => Msg::NextMatch,
+            KeyCode::Char('c') => Msg::CopyAsNew,
+            KeyCode::Char('q') => Msg::Escape,
+            _ => return None,
+        },
+        Screen::History => match (key.code, ctrl) {
+            (KeyCode::PageDown, _) => Msg::PageDown,
+            (KeyCode::PageUp, _) => Msg::PageUp,
+            (KeyCode::Delete, _) | (KeyCode::Char('x'), true) => Msg::Delete,
+            _ => return to_input_request(event).map(Msg::Edit),
+        },
+        Screen::Form => match (key.code, ctrl) {
+            (KeyCode::Char('d'), true) | (KeyCode::F(2), _) => Msg::AddDose,
+            (KeyCode::Char('x'), true) | (KeyCode::F(3), _) => Msg::RemoveDose,
+            (KeyCode::Char('?'), false) if ctx.page == Page::Review => Msg::Help,
+            // Shift+Tab arrives as BackTab, with or without the SHIFT flag.
+            (KeyCode::BackTab, _) => Msg::PrevField,
+            (KeyCode::Tab, _) if key.modifiers.contains(KeyModifiers::SHIFT) => Msg::PrevField,
+            (KeyCode::Tab, _) => Msg::NextField,
+            (KeyCode::PageDown, _) | (KeyCode::Right, true) => Msg::NextPage,
+            (KeyCode::PageUp, _) | (KeyCode::Left, true) => Msg::PrevPage,
+            _ => return to_input_request(event).map(Msg::Edit),
+        },
     };
     Some(msg)
 }
@@ -106,6 +165,8 @@ mod tests {
         KeyContext {
             mode: Mode::Form,
             page: Page::Patient,
+            screen: Screen::Form,
+            searching: false,
         }
     }
 
@@ -180,8 +241,8 @@ mod tests {
             to_msg(
                 &q,
                 KeyContext {
-                    mode: Mode::Form,
-                    page: Page::Review
+                    page: Page::Review,
+                    ..ctx()
                 }
             ),
             Some(Msg::Help)
@@ -196,7 +257,7 @@ mod tests {
     fn confirm_takes_y_and_n() {
         let c = KeyContext {
             mode: Mode::Confirm(super::super::app::Confirm::Quit),
-            page: Page::Patient,
+            ..ctx()
         };
         assert_eq!(
             to_msg(&key(KeyCode::Char('y'), KeyModifiers::NONE), c),

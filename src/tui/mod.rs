@@ -2,12 +2,16 @@
 //! ratatui backend so tests run the real loop), state, keys and drawing.
 
 pub mod app;
+pub mod effects;
+pub mod history;
 pub mod keys;
+pub mod preview;
 pub mod theme;
 pub mod view;
 
 use crate::config::Config;
 use crate::fhir::{Clock, SystemClock};
+use crate::store::Store;
 use anyhow::{Context, Result};
 use app::{App, Effect, update};
 use keys::{KeyContext, to_msg};
@@ -18,10 +22,13 @@ use ratatui::crossterm::event::{
     Event,
 };
 use ratatui::crossterm::execute;
-use std::time::Duration;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 /// Runs the form in the real terminal until the user quits.
-pub fn run(config: &Config) -> Result<()> {
+pub fn run(config: &Config, store: &mut Store) -> Result<()> {
+    // Read before the terminal changes, so a problem is reported in plain text.
+    let draft = store.latest_draft()?;
     let mut terminal = ratatui::init();
     install_panic_hook();
     let result = execute!(std::io::stdout(), EnableBracketedPaste, EnableMouseCapture)
@@ -30,13 +37,17 @@ pub fn run(config: &Config) -> Result<()> {
             let size = terminal.size().context("cannot read the terminal size")?;
             let mut app = App::new(
                 SystemClock.now(),
-                &config.source.name,
+                config.bundle_settings(),
                 (size.width, size.height),
                 theme::Theme::from_env(),
             );
-            run_loop(&mut terminal, &mut app, || {
-                next_event(Duration::from_secs(1))
-            })
+            if let Some(draft) = draft {
+                match draft.visit() {
+                    Ok(visit) => app.offer_draft(draft.row.id, visit),
+                    Err(e) => app.notice = Some(format!("{e:#}")),
+                }
+            }
+            run_loop(&mut terminal, &mut app, store, next_event)
         });
     restore();
     result
@@ -65,7 +76,7 @@ fn install_panic_hook() {
     }));
 }
 
-/// Waits up to `timeout` for an event; `None` means a clock tick.
+/// Waits up to `timeout` for an event; `None` means the time ran out.
 fn next_event(timeout: Duration) -> Result<Option<Event>> {
     if event::poll(timeout)? {
         Ok(Some(event::read()?))
@@ -74,31 +85,41 @@ fn next_event(timeout: Duration) -> Result<Option<Event>> {
     }
 }
 
-/// The event loop: draw, wait for an event (or a tick), update, run the effects.
-/// `next` returns `Ok(None)` for a tick; an error ends the loop.
+/// How often the clock ticks (and so the longest a change waits to reach the draft).
+pub const TICK: Duration = Duration::from_secs(1);
+
+/// The event loop: draw, wait for an event or the next tick, update, run the
+/// effects (feeding their outcomes back in). `next(timeout)` returns `Ok(None)` when
+/// the timeout passes with no event; an error ends the loop.
 pub fn run_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
-    mut next: impl FnMut() -> Result<Option<Event>>,
+    store: &mut Store,
+    mut next: impl FnMut(Duration) -> Result<Option<Event>>,
 ) -> Result<()>
 where
     B::Error: Send + Sync + 'static,
 {
+    let mut last_tick = Instant::now();
     loop {
         terminal.draw(|frame| view::draw(frame, app))?;
-        let msg = match next()? {
-            Some(event) => to_msg(
-                &event,
-                KeyContext {
-                    mode: app.mode,
-                    page: app.page,
-                },
-            ),
-            None => Some(app::Msg::Tick(SystemClock.now())),
-        };
-        let Some(msg) = msg else { continue };
-        if update(app, msg).contains(&Effect::Quit) {
-            return Ok(());
+        let wait = TICK.saturating_sub(last_tick.elapsed());
+        let mut msgs = VecDeque::new();
+        if let Some(event) = next(wait)? {
+            msgs.extend(to_msg(&event, KeyContext::of(app)));
+        }
+        // Ticks come on time even while keys arrive without a pause.
+        if last_tick.elapsed() >= TICK {
+            last_tick = Instant::now();
+            msgs.push_back(app::Msg::Tick(SystemClock.now()));
+        }
+        while let Some(msg) = msgs.pop_front() {
+            for effect in update(app, msg) {
+                if effect == Effect::Quit {
+                    return Ok(());
+                }
+                msgs.extend(effects::run(effect, store, app.now));
+            }
         }
     }
 }

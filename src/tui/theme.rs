@@ -75,6 +75,16 @@ impl Theme {
         self.fg(Color::LightBlue).add_modifier(Modifier::BOLD)
     }
 
+    /// JSON strings in the preview.
+    pub fn string(self) -> Style {
+        self.fg(Color::Green)
+    }
+
+    /// JSON numbers and booleans in the preview.
+    pub fn number(self) -> Style {
+        self.fg(Color::Magenta)
+    }
+
     pub fn key(self) -> Style {
         self.fg(Color::LightBlue).add_modifier(Modifier::BOLD)
     }

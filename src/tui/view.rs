@@ -1,7 +1,7 @@
 //! Drawing: pure functions of `App` into a frame, one per screen region. Rendering
 //! never changes state; `hit` maps a click back through the same layout.
 
-use super::app::{App, Confirm, Mode, Page, Target};
+use super::app::{App, Confirm, Mode, Page, Screen, Target};
 use super::keys::KEY_HELP;
 use super::theme::{FOCUS_MARK, OK_MARK, TO_FILL_MARK, Theme};
 use crate::codes::table;
@@ -71,6 +71,25 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     let r = regions(area);
     draw_header(frame, app, r.header, theme);
+    if app.screen != Screen::Form {
+        let [_, body, status] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Min(3),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        match app.screen {
+            Screen::Preview => draw_preview(frame, app, body, theme),
+            _ => draw_history(frame, app, body, theme),
+        }
+        draw_status(frame, app, status, theme);
+        match app.mode {
+            Mode::Help { scroll } => draw_help(frame, area, scroll, theme),
+            Mode::Confirm(question) => draw_confirm(frame, app, area, question, theme),
+            _ => {}
+        }
+        return;
+    }
     draw_pages(frame, app, r.pages, theme);
     match app.page {
         Page::Review => draw_review(frame, app, r.fields, theme),
@@ -116,7 +135,7 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
     };
     let left = Line::from(vec![
         Span::styled(" vaxentry ", theme.title().add_modifier(Modifier::REVERSED)),
-        Span::raw(format!(" {} · {page} · {state}", app.source_name)),
+        Span::raw(format!(" {} · {page} · {state}", app.source_name())),
     ]);
     let clock = app.now.format(" %Y-%m-%d %H:%M ").to_string();
     let [left_area, clock_area] =
@@ -428,12 +447,44 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
     if counts.is_empty() {
         counts = vec![Span::styled(OK_MARK, theme.ok()), Span::raw(" ready ")];
     }
+    // The counts are about the visit in the form: not shown over the history or a
+    // stored visit.
+    let about_form = match app.screen {
+        Screen::Form => true,
+        Screen::Preview => app
+            .preview
+            .as_ref()
+            .is_some_and(|p| p.source == super::preview::Source::Current),
+        Screen::History => false,
+    };
+    if !about_form {
+        counts.clear();
+    }
     let counts_width: usize = counts.iter().map(|s| s.content.width()).sum();
     let [left, right] =
         Layout::horizontal([Constraint::Min(10), Constraint::Length(counts_width as u16)])
             .areas(area);
     let keys: Line = match (&app.notice, app.mode) {
         (Some(notice), _) => Line::from(Span::raw(notice.clone())),
+        (None, Mode::Form) if app.screen == Screen::Preview => key_line(
+            &[
+                ("↑↓ PgDn", "scroll"),
+                ("/", "search"),
+                ("^S", "save"),
+                ("Esc", "back"),
+            ],
+            theme,
+        ),
+        (None, Mode::Form) if app.screen == Screen::History => key_line(
+            &[
+                ("type", "filter"),
+                ("Enter", "open"),
+                ("^R", "new for patient"),
+                ("Del", "delete draft"),
+                ("Esc", "back"),
+            ],
+            theme,
+        ),
         (None, Mode::Picker { .. }) => key_line(
             &[("↑↓", "choose"), ("Enter", "take"), ("Esc", "cancel")],
             theme,
@@ -443,10 +494,11 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
         (None, Mode::Form) => key_line(
             &[
                 ("Tab", "next"),
-                ("PgDn", "section"),
+                ("^S", "save"),
+                ("^P", "preview"),
                 ("^D", "+dose"),
+                ("F4", "history"),
                 ("F1", "help"),
-                ("^Q", "quit"),
             ],
             theme,
         ),
@@ -586,7 +638,7 @@ fn draw_help(frame: &mut Frame, area: Rect, scroll: u16, theme: Theme) {
 fn draw_confirm(frame: &mut Frame, app: &App, area: Rect, question: Confirm, theme: Theme) {
     let text = match question {
         Confirm::Quit => {
-            "Quit vaxentry? What was typed in this visit is not saved and will be lost.".to_string()
+            "Quit vaxentry? This visit is not saved yet; it is kept as a draft and offered when vaxentry starts again.".to_string()
         }
         Confirm::RemoveDose(i) => {
             let vaccine = app
@@ -605,9 +657,14 @@ fn draw_confirm(frame: &mut Frame, app: &App, area: Rect, question: Confirm, the
                 }
             )
         }
+        Confirm::ResumeDraft => {
+            let name = app.pending_draft.as_ref().map(|(_, v)| crate::store::Summary::of(v, app.now).patient_name).unwrap_or_default();
+            let name = if name.is_empty() { "no name yet".to_string() } else { name };
+            format!("A visit was being typed when vaxentry last stopped ({name}). Resume it? n discards it.")
+        }
+        Confirm::DeleteDraft(_) => "Delete this draft? What was typed in it is lost.".to_string(),
         Confirm::NewVisit => {
-            "Start a new visit? What was typed in this one is not saved and will be lost."
-                .to_string()
+            "Start a new visit? This one is not saved yet; it stays in History (F4) as a draft.".to_string()
         }
     };
     let rect = centered(area, 60, 6);
@@ -660,4 +717,147 @@ pub fn hit(app: &App, column: u16, row: u16) -> Option<Target> {
     let focused = fields.iter().position(|f| *f == app.field).unwrap_or(0);
     let offset = scroll_offset(focused, fields.len(), inner.height as usize);
     fields.get(offset + line).map(|f| Target::Field(*f))
+}
+
+fn draw_preview(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
+    let Some(preview) = &app.preview else { return };
+    let title = match &preview.source {
+        super::preview::Source::Current => {
+            " Preview: what Ctrl+S saves and what is sent ".to_string()
+        }
+        super::preview::Source::Stored { state, .. } => {
+            format!(" Stored visit ({}), read-only ", state.as_str())
+        }
+    };
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, theme.title()))
+        .border_style(theme.dim());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let lines = preview.text_lines();
+    let json_start = preview.summary.len() + 2;
+    let matches = preview.matches();
+    let height = inner.height.saturating_sub(u16::from(preview.searching)) as usize;
+    let shown: Vec<Line> = lines
+        .iter()
+        .enumerate()
+        .skip(preview.scroll)
+        .take(height)
+        .map(|(i, text)| {
+            let mut line = if preview.message.is_some() && i >= json_start {
+                super::preview::highlight(text, theme)
+            } else if text.trim_start().starts_with(super::theme::ERROR_MARK) {
+                Line::from(Span::styled(text.clone(), theme.mark(Severity::Error).1))
+            } else {
+                Line::from(text.clone())
+            };
+            if matches.contains(&i) {
+                line = line.patch_style(Style::new().add_modifier(Modifier::UNDERLINED));
+            }
+            line
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(shown),
+        Rect {
+            height: height as u16,
+            ..inner
+        },
+    );
+    if preview.searching {
+        let y = inner.bottom() - 1;
+        let prompt = format!("/{}", preview.search.value());
+        frame.render_widget(
+            Paragraph::new(Span::styled(prompt, theme.key())),
+            Rect {
+                y,
+                height: 1,
+                ..inner
+            },
+        );
+        frame.set_cursor_position((inner.x + 1 + preview.search.visual_cursor() as u16, y));
+    }
+}
+
+fn draw_history(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
+    let h = &app.history;
+    let title = format!(
+        " History: {} shown{} ",
+        h.rows.len(),
+        if h.complete { "" } else { "+" }
+    );
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, theme.title()))
+        .border_style(theme.dim());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [filter, header, list] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .areas(inner);
+    let filter_line = Line::from(vec![
+        Span::styled("Filter: ", theme.label()),
+        Span::raw(h.filter.value().to_string()),
+        Span::styled(
+            if h.filter.value().is_empty() {
+                "  name, MRN, vaccine or date"
+            } else {
+                ""
+            },
+            theme.dim(),
+        ),
+    ]);
+    frame.render_widget(Paragraph::new(filter_line), filter);
+    frame.set_cursor_position((filter.x + 8 + h.filter.visual_cursor() as u16, filter.y));
+    let columns = |date: &str, state: &str, mrn: &str, name: &str, vaccines: &str| {
+        format!("{date:<10}  {state:<9}  {mrn:<12}  {name:<30}  {vaccines}")
+    };
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            format!(
+                " {}",
+                columns("Date", "State", "MRN", "Patient", "Vaccines")
+            ),
+            theme.dim(),
+        )),
+        header,
+    );
+    if h.rows.is_empty() {
+        let empty = if h.filter.value().is_empty() {
+            "No visits yet. Saved visits and drafts appear here."
+        } else {
+            "Nothing matches the filter."
+        };
+        frame.render_widget(Paragraph::new(empty), list);
+        return;
+    }
+    let offset = scroll_offset(h.selected, h.rows.len(), list.height as usize);
+    let lines: Vec<Line> = h
+        .rows
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(list.height as usize)
+        .map(|(i, r)| {
+            let name: String = r.patient_name.chars().take(30).collect();
+            let text = columns(&r.visit_date, r.state.as_str(), &r.mrn, &name, &r.vaccines);
+            let selected = i == h.selected;
+            Line::from(vec![
+                Span::raw(if selected { FOCUS_MARK } else { " " }),
+                Span::styled(
+                    text,
+                    if selected {
+                        theme.focus()
+                    } else {
+                        Style::new()
+                    },
+                ),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), list);
 }

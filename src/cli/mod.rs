@@ -1,14 +1,19 @@
-//! The command line: `vaxentry` opens the form; `check`, `bundle` and `codes` work
-//! headless on record files, bundle files and the code tables.
+//! The command line: `vaxentry` opens the form; the subcommands work headless on
+//! record files, bundle files, the code tables and the local database.
+
+mod check;
+mod records;
 
 use crate::codes::{TableId, search, table};
 use crate::config::Config;
 use crate::fhir::{self, Clock, RandomIds, SystemClock};
 use crate::record::{self, Severity, file};
 use clap::{Parser, Subcommand};
-use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// Exit status for input that could not be read at all.
+const UNREADABLE: u8 = 2;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -20,6 +25,10 @@ pub struct Cli {
     /// Use this config file instead of the default one.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Keep the database and exported bundles here (default: $VAXENTRY_DATA_DIR, else
+    /// the user's data folder).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -40,6 +49,33 @@ pub enum Command {
         #[arg(value_name = "RECORD")]
         record: PathBuf,
     },
+    /// List the visits in the database, newest first.
+    List {
+        /// Only visits in this state: draft, saved, queued, submitted, failed.
+        #[arg(long)]
+        state: Option<String>,
+        /// Only visits updated on or after this date (any date the form accepts).
+        #[arg(long)]
+        since: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one visit's record and bundle (the id, or its first characters).
+    Show { id: String },
+    /// Write the bundles of saved visits as files into a folder.
+    Export {
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Check and save record files into the database; failures are reported and the
+    /// rest are still imported.
+    Import {
+        #[arg(required = true, value_name = "RECORD")]
+        files: Vec<PathBuf>,
+    },
     /// List the code tables, or search one: `vaxentry codes cvx flu`.
     Codes {
         /// cvx, mvx, site, route, status, status-reason, funding, eligibility,
@@ -54,111 +90,31 @@ pub enum Command {
 pub fn run(cli: &Cli, config: &Config) -> ExitCode {
     match &cli.command {
         None => ExitCode::SUCCESS,
-        Some(Command::Check { files, json }) => check(files, *json),
+        Some(Command::Check { files, json }) => check::check(files, *json),
         Some(Command::Bundle { record }) => bundle(record, config),
         Some(Command::Codes { table, query }) => codes(table.as_deref(), &query.join(" ")),
-    }
-}
-
-const UNREADABLE: u8 = 2;
-
-fn check(files: &[PathBuf], as_json: bool) -> ExitCode {
-    let now = SystemClock.now();
-    let mut worst = 0u8;
-    let mut reports = Vec::new();
-    for path in files {
-        let report = match std::fs::read_to_string(path) {
-            Err(e) => {
-                worst = UNREADABLE;
-                json!({"file": path, "unreadable": format!("cannot read: {e}")})
+        Some(command) => {
+            let store = crate::store::data_dir(cli.data_dir.as_deref())
+                .and_then(|dir| crate::store::Store::open(&dir).map_err(anyhow::Error::from));
+            let mut store = match store {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("vaxentry: {e:#}");
+                    return ExitCode::from(UNREADABLE);
+                }
+            };
+            match command {
+                Command::List { state, since, json } => {
+                    records::list(&store, state.as_deref(), since.as_deref(), *json)
+                }
+                Command::Show { id } => records::show(&store, id),
+                Command::Export { since, out } => records::export(&store, since.as_deref(), out),
+                Command::Import { files } => records::import(&mut store, files, config),
+                Command::Check { .. } | Command::Bundle { .. } | Command::Codes { .. } => {
+                    ExitCode::SUCCESS
+                }
             }
-            Ok(text) => check_text(&text, now),
-        };
-        if report.get("unreadable").is_some() {
-            worst = UNREADABLE;
-        } else if report["errors"].as_u64().unwrap_or(0) > 0 {
-            worst = worst.max(1);
         }
-        let mut report = report;
-        report["file"] = json!(path);
-        reports.push(report);
-    }
-    if as_json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&reports).unwrap_or_default()
-        );
-    } else {
-        for r in &reports {
-            print_report(r);
-        }
-    }
-    ExitCode::from(worst)
-}
-
-/// Checks one file's text: a bundle if it says `"resourceType": "Bundle"`, else a record.
-fn check_text(text: &str, now: chrono::DateTime<chrono::FixedOffset>) -> serde_json::Value {
-    let parsed: Result<serde_json::Value, _> = serde_json::from_str(text);
-    if let Ok(value) = &parsed
-        && value.get("resourceType").is_some()
-    {
-        let problems = fhir::message_problems(value);
-        let findings: Vec<_> = problems
-            .iter()
-            .map(|p| json!({"severity": "error", "message": p}))
-            .collect();
-        return json!({"kind": "bundle", "errors": problems.len(), "warnings": 0, "findings": findings});
-    }
-    match file::from_json(text) {
-        Err(e) => json!({"unreadable": format!("not a record file: {e}")}),
-        Ok(visit) => {
-            let findings = record::validate(&visit, now);
-            let errors = findings
-                .iter()
-                .filter(|f| f.severity == Severity::Error)
-                .count();
-            let rendered: Vec<_> = findings
-                .iter()
-                .map(|f| {
-                    let mut v = serde_json::to_value(f).unwrap_or_default();
-                    v["where"] = json!(f.at.section());
-                    v
-                })
-                .collect();
-            json!({"kind": "record", "errors": errors, "warnings": findings.len() - errors, "findings": rendered})
-        }
-    }
-}
-
-fn print_report(r: &serde_json::Value) {
-    let file = r["file"].as_str().unwrap_or("?");
-    if let Some(why) = r["unreadable"].as_str() {
-        println!("{file}: {why}");
-        return;
-    }
-    let (errors, warnings) = (
-        r["errors"].as_u64().unwrap_or(0),
-        r["warnings"].as_u64().unwrap_or(0),
-    );
-    let verdict = if errors == 0 {
-        "ok"
-    } else {
-        "NOT ready to send"
-    };
-    println!(
-        "{file}: {} {verdict}: {errors} error(s), {warnings} warning(s)",
-        r["kind"].as_str().unwrap_or("")
-    );
-    for f in r["findings"].as_array().into_iter().flatten() {
-        let place = f["where"]
-            .as_str()
-            .map(|w| format!("{w} · "))
-            .unwrap_or_default();
-        let message = f["message"].as_str().unwrap_or("");
-        println!(
-            "  {:<7} {place}{message}",
-            f["severity"].as_str().unwrap_or("")
-        );
     }
 }
 

@@ -1,0 +1,212 @@
+//! `vaxentry list`, `show`, `export` and `import`: the local database from the shell.
+
+use super::UNREADABLE;
+use crate::config::Config;
+use crate::fhir::{self, Clock, SystemClock};
+use crate::record::{Severity, file, validate};
+use crate::store::{ListQuery, Store, VisitRow, VisitState};
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use uuid::Uuid;
+
+/// Prints an error for the user and returns the exit status for it.
+fn fail(e: &anyhow::Error) -> ExitCode {
+    eprintln!("vaxentry: {e:#}");
+    ExitCode::from(UNREADABLE)
+}
+
+fn parse_state(text: Option<&str>) -> Result<Option<VisitState>> {
+    match text {
+        None => Ok(None),
+        Some(t) => match VisitState::parse(t) {
+            Some(s) => Ok(Some(s)),
+            None => {
+                bail!("--state {t} is not a state; use draft, saved, queued, submitted or failed")
+            }
+        },
+    }
+}
+
+fn parse_since(text: Option<&str>) -> Result<Option<String>> {
+    let Some(text) = text else { return Ok(None) };
+    let today = SystemClock.now().date_naive();
+    let date = crate::record::parse::parse_date(text, today)
+        .map_err(|e| anyhow::anyhow!("--since: {e}"))?;
+    Ok(Some(date.to_string()))
+}
+
+pub fn list(store: &Store, state: Option<&str>, since: Option<&str>, as_json: bool) -> ExitCode {
+    let run = || -> Result<Vec<VisitRow>> {
+        let query = ListQuery {
+            state: parse_state(state)?,
+            since: parse_since(since)?,
+            limit: usize::MAX >> 1,
+            ..ListQuery::default()
+        };
+        store.list(&query)
+    };
+    let rows = match run() {
+        Ok(rows) => rows,
+        Err(e) => return fail(&e),
+    };
+    if as_json {
+        let items: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                json!({"id": r.id.to_string(), "state": r.state.as_str(), "mrn": r.mrn, "patient": r.patient_name,
+                       "vaccines": r.vaccines, "visit_date": r.visit_date, "updated_at": r.updated_at})
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&items).unwrap_or_default()
+        );
+    } else {
+        for r in &rows {
+            println!(
+                "{}  {:<9}  {:<10}  {:<12}  {:<28}  {}",
+                &r.id.to_string()[..8],
+                r.state.as_str(),
+                r.visit_date,
+                r.mrn,
+                r.patient_name,
+                r.vaccines
+            );
+        }
+        eprintln!("{} visit(s)", rows.len());
+    }
+    ExitCode::SUCCESS
+}
+
+/// Finds a visit by its id or an unambiguous start of it (at least 4 characters).
+fn find(store: &Store, id: &str) -> Result<Uuid> {
+    if let Ok(full) = Uuid::parse_str(id) {
+        return Ok(full);
+    }
+    if id.len() < 4 {
+        bail!(
+            "'{id}' is too short; give at least the first 4 characters of the id from `vaxentry list`"
+        );
+    }
+    let all = store.list(&ListQuery {
+        limit: usize::MAX >> 1,
+        ..ListQuery::default()
+    })?;
+    let matches: Vec<_> = all
+        .iter()
+        .filter(|r| r.id.to_string().starts_with(&id.to_lowercase()))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one.id),
+        [] => bail!("no visit has an id starting with '{id}'; see `vaxentry list`"),
+        _ => bail!(
+            "{} visits have ids starting with '{id}'; give more of the id",
+            matches.len()
+        ),
+    }
+}
+
+pub fn show(store: &Store, id: &str) -> ExitCode {
+    let visit = find(store, id).and_then(|id| {
+        store
+            .get(id)?
+            .with_context(|| format!("visit {id} is not in the database"))
+    });
+    match visit {
+        Err(e) => fail(&e),
+        Ok(v) => {
+            println!(
+                "# visit {} ({}), updated {}",
+                v.row.id,
+                v.row.state.as_str(),
+                v.row.updated_at
+            );
+            println!("# record");
+            print!("{}", v.record_json);
+            match &v.bundle_json {
+                Some(bundle) => {
+                    println!("# bundle {}", v.bundle_id.as_deref().unwrap_or(""));
+                    print!("{bundle}");
+                }
+                None => println!("# no bundle yet: the visit is a draft"),
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+pub fn export(store: &Store, since: Option<&str>, out: &Path) -> ExitCode {
+    let run = || -> Result<usize> {
+        let query = ListQuery {
+            since: parse_since(since)?,
+            limit: usize::MAX >> 1,
+            ..ListQuery::default()
+        };
+        crate::store::export_dir_create(out)?;
+        let mut written = 0;
+        for row in store.list(&query)? {
+            let Some(v) = store.get(row.id)? else {
+                continue;
+            };
+            if let (Some(json), Some(bundle_id)) = (v.bundle_json, v.bundle_id) {
+                crate::store::export_file(&out.join(format!("{bundle_id}.json")), &json)?;
+                written += 1;
+            }
+        }
+        Ok(written)
+    };
+    match run() {
+        Ok(n) => {
+            eprintln!("{n} bundle file(s) written to {}", out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+pub fn import(store: &mut Store, files: &[PathBuf], config: &Config) -> ExitCode {
+    let settings = config.bundle_settings();
+    let mut worst = 0u8;
+    for path in files {
+        let outcome = (|| -> Result<Result<Uuid, Vec<String>>> {
+            let text = std::fs::read_to_string(path).context("cannot read it")?;
+            let visit =
+                file::from_json(&text).map_err(|e| anyhow::anyhow!("not a record file: {e}"))?;
+            let now = SystemClock.now();
+            let errors: Vec<String> = validate(&visit, now)
+                .into_iter()
+                .filter(|f| f.severity == Severity::Error)
+                .map(|f| format!("{} · {}", f.at.section(), f.message))
+                .collect();
+            if !errors.is_empty() {
+                return Ok(Err(errors));
+            }
+            let id = Uuid::new_v4();
+            let message = fhir::message_for(&visit, &settings, now, id)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.save(id, &visit, &message.json, &message.bundle_id, now)?;
+            Ok(Ok(id))
+        })();
+        match outcome {
+            Ok(Ok(id)) => println!("{}: imported as {id}", path.display()),
+            Ok(Err(errors)) => {
+                worst = worst.max(1);
+                println!(
+                    "{}: not imported, {} error(s):",
+                    path.display(),
+                    errors.len()
+                );
+                for e in errors {
+                    println!("  error   {e}");
+                }
+            }
+            Err(e) => {
+                worst = UNREADABLE;
+                println!("{}: not imported: {e:#}", path.display());
+            }
+        }
+    }
+    ExitCode::from(worst)
+}

@@ -1,0 +1,474 @@
+//! The local database (SQLite, one file in the data directory) and the exported
+//! bundle files. The only module that touches the database.
+//!
+//! Visits move through states: `draft` (autosaved while typing) -> `saved` (record
+//! and bundle fixed, exported) -> `queued` -> `submitted` or `failed`.
+
+mod files;
+pub mod schema;
+pub mod summary;
+
+use crate::record::{FieldId, Visit, file};
+use anyhow::{Context, Result};
+use chrono::{DateTime, FixedOffset};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_iter};
+use schema::{APPLICATION_ID, CURRENT_VERSION, MIGRATIONS};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+pub use summary::Summary;
+use uuid::Uuid;
+
+pub const DATABASE_FILE: &str = "vaxentry.sqlite3";
+pub const DATA_DIR_ENV: &str = "VAXENTRY_DATA_DIR";
+
+/// Where the data lives: `--data-dir`, else `$VAXENTRY_DATA_DIR`, else the user's
+/// data directory.
+pub fn data_dir(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(dir) = explicit {
+        return Ok(dir.to_path_buf());
+    }
+    if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("", "", "vaxentry")
+        .map(|d| d.data_dir().to_path_buf())
+        .context(
+            "cannot find a home folder for the data; give one with --data-dir or VAXENTRY_DATA_DIR",
+        )
+}
+
+/// Why a database file could not be opened. Nothing is changed in any of these cases.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(
+        "{path} is not a vaxentry database (it belongs to another program). Nothing was changed. Use another --data-dir, or move the file away."
+    )]
+    Foreign { path: PathBuf },
+    #[error(
+        "{path} was made by a newer vaxentry (schema {found}; this one knows up to {supported}). Nothing was changed. Use the newer vaxentry, or another --data-dir."
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i32,
+        supported: i32,
+    },
+    #[error(
+        "{path} is damaged ({detail}). Nothing was changed. Move it away and restore it from a backup; vaxentry then starts a new one."
+    )]
+    Damaged { path: PathBuf, detail: String },
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// A visit's place in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VisitState {
+    Draft,
+    Saved,
+    Queued,
+    Submitted,
+    Failed,
+}
+
+impl VisitState {
+    pub const ALL: [VisitState; 5] = [
+        VisitState::Draft,
+        VisitState::Saved,
+        VisitState::Queued,
+        VisitState::Submitted,
+        VisitState::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VisitState::Draft => "draft",
+            VisitState::Saved => "saved",
+            VisitState::Queued => "queued",
+            VisitState::Submitted => "submitted",
+            VisitState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<VisitState> {
+        VisitState::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// One row of the history.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VisitRow {
+    pub id: Uuid,
+    pub state: VisitState,
+    pub mrn: String,
+    pub patient_name: String,
+    pub vaccines: String,
+    pub visit_date: String,
+    pub updated_at: String,
+}
+
+/// A stored visit in full.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredVisit {
+    pub row: VisitRow,
+    pub record_json: String,
+    pub bundle_json: Option<String>,
+    pub bundle_id: Option<String>,
+    pub created_at: String,
+}
+
+impl StoredVisit {
+    pub fn visit(&self) -> Result<Visit> {
+        file::from_json(&self.record_json).map_err(|e| {
+            anyhow::anyhow!(
+                "the stored record of visit {} cannot be read: {e}",
+                self.row.id
+            )
+        })
+    }
+}
+
+/// What the history asks for.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ListQuery {
+    /// Words that must all appear (name, MRN, vaccine code or name, date).
+    pub text: String,
+    pub state: Option<VisitState>,
+    /// Only visits updated on or after this date (YYYY-MM-DD).
+    pub since: Option<String>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// A saved visit: where its bundle file went.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Saved {
+    pub export_path: PathBuf,
+}
+
+pub struct Store {
+    conn: Connection,
+    dir: PathBuf,
+}
+
+/// Creates a private folder for exported bundle files.
+pub fn export_dir_create(dir: &Path) -> Result<()> {
+    files::private_dir(dir)
+}
+
+/// Writes one exported bundle file, privately and atomically.
+pub fn export_file(path: &Path, json: &str) -> Result<()> {
+    files::write_atomically(path, json.as_bytes())
+}
+
+fn stamp(now: DateTime<FixedOffset>) -> String {
+    now.format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `dir`, upgrading an older schema.
+    pub fn open(dir: &Path) -> Result<Store, OpenError> {
+        files::private_dir(dir)?;
+        let path = dir.join(DATABASE_FILE);
+        let existed = path.exists();
+        if !existed {
+            // Create the file private before SQLite opens it; its -wal and -shm files
+            // take the same permissions.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+        }
+        files::make_private(&path)?;
+        let damaged = |e: rusqlite::Error| OpenError::Damaged {
+            path: path.clone(),
+            detail: e.to_string(),
+        };
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(damaged)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(damaged)?;
+        let app_id: i32 = conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::NotADatabase =>
+                {
+                    OpenError::Foreign { path: path.clone() }
+                }
+                other => damaged(other),
+            })?;
+        let version: i32 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(damaged)?;
+        let has_tables: bool = conn
+            .query_row("SELECT count(*) > 0 FROM sqlite_master", [], |r| r.get(0))
+            .map_err(damaged)?;
+        if app_id != APPLICATION_ID && (has_tables || app_id != 0) {
+            return Err(OpenError::Foreign { path });
+        }
+        if version > CURRENT_VERSION {
+            return Err(OpenError::TooNew {
+                path,
+                found: version,
+                supported: CURRENT_VERSION,
+            });
+        }
+        if existed && has_tables {
+            let check: String = conn
+                .query_row("PRAGMA quick_check", [], |r| r.get(0))
+                .map_err(damaged)?;
+            if check != "ok" {
+                return Err(OpenError::Damaged {
+                    path,
+                    detail: check,
+                });
+            }
+        }
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+        )
+        .map_err(damaged)?;
+        let mut store = Store {
+            conn,
+            dir: dir.to_path_buf(),
+        };
+        store.migrate(CURRENT_VERSION)?;
+        Ok(store)
+    }
+
+    /// Runs the migrations up to `target`. Public so tests can build older files.
+    pub fn migrate(&mut self, target: i32) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let version: i32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        for m in MIGRATIONS
+            .iter()
+            .filter(|m| m.version > version && m.version <= target)
+        {
+            (m.run)(&tx)
+                .with_context(|| format!("cannot upgrade the database to schema {}", m.version))?;
+            tx.pragma_update(None, "user_version", m.version)?;
+        }
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Opens a file for tests of migrations: creates it at an older schema `version`.
+    pub fn create_at_version(dir: &Path, version: i32) -> Result<Store> {
+        files::private_dir(dir)?;
+        let conn = Connection::open(dir.join(DATABASE_FILE))?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")?;
+        let mut store = Store {
+            conn,
+            dir: dir.to_path_buf(),
+        };
+        store.migrate(version)?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(DATABASE_FILE)
+    }
+
+    pub fn schema_version(&self) -> Result<i32> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// Keeps the form's in-progress visit. Only a draft is ever overwritten this way.
+    pub fn save_draft(
+        &mut self,
+        id: Uuid,
+        visit: &Visit,
+        now: DateTime<FixedOffset>,
+    ) -> Result<()> {
+        let s = Summary::of(visit, now);
+        let at = stamp(now);
+        self.conn
+            .execute(
+                "INSERT INTO visits (id, state, record_json, created_at, updated_at, mrn, patient_name, vaccines, visit_date, search)
+                 VALUES (?1, 'draft', ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(id) DO UPDATE SET record_json = ?2, updated_at = ?3, mrn = ?4, patient_name = ?5,
+                     vaccines = ?6, visit_date = ?7, search = ?8
+                 WHERE visits.state = 'draft'",
+                params![id.to_string(), file::to_json(visit), at, s.mrn, s.patient_name, s.vaccines, s.visit_date, s.search],
+            )
+            .context("cannot save the draft")?;
+        Ok(())
+    }
+
+    /// Saves a finished visit and its bundle in one transaction, and exports the
+    /// bundle file. Saving the same visit again replaces it; it never makes two.
+    pub fn save(
+        &mut self,
+        id: Uuid,
+        visit: &Visit,
+        bundle_json: &str,
+        bundle_id: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Saved> {
+        let export_dir = self
+            .dir
+            .join("bundles")
+            .join(now.format("%Y-%m-%d").to_string());
+        files::private_dir(&self.dir.join("bundles"))?;
+        files::private_dir(&export_dir)?;
+        let export_path = export_dir.join(format!("{bundle_id}.json"));
+        files::write_atomically(&export_path, bundle_json.as_bytes())?;
+        let s = Summary::of(visit, now);
+        let at = stamp(now);
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let state: Option<String> = tx
+            .query_row(
+                "SELECT state FROM visits WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(state) = state.filter(|s| s != "draft" && s != "saved") {
+            anyhow::bail!(
+                "this visit is already {state} and cannot be saved again; start a new visit to record more"
+            );
+        }
+        tx.execute(
+            "INSERT INTO visits (id, state, record_json, bundle_json, bundle_id, created_at, updated_at, mrn, patient_name, vaccines, visit_date, search)
+             VALUES (?1, 'saved', ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT(id) DO UPDATE SET state = 'saved', record_json = ?2, bundle_json = ?3, bundle_id = ?4, updated_at = ?5,
+                 mrn = ?6, patient_name = ?7, vaccines = ?8, visit_date = ?9, search = ?10",
+            params![id.to_string(), file::to_json(visit), bundle_json, bundle_id, at, s.mrn, s.patient_name, s.vaccines, s.visit_date, s.search],
+        )?;
+        let p = &visit.patient;
+        tx.execute(
+            "INSERT INTO patients (mrn, family, given, birth_date, record_json, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(mrn) DO UPDATE SET family = ?2, given = ?3, birth_date = ?4, record_json = ?5, updated_at = ?6",
+            params![s.mrn, p.get(FieldId::Family), p.get(FieldId::Given), p.get(FieldId::BirthDate), file::to_json(&Visit { patient: p.clone(), doses: vec![] }), at],
+        )?;
+        for dose in visit
+            .doses
+            .iter()
+            .filter(|d| !d.get(FieldId::Lot).trim().is_empty())
+        {
+            tx.execute(
+                "INSERT INTO lots (vaccine, lot, manufacturer, expiration, last_used) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(vaccine, lot) DO UPDATE SET manufacturer = ?3, expiration = ?4, last_used = ?5",
+                params![dose.get(FieldId::Vaccine), dose.get(FieldId::Lot).trim(), dose.get(FieldId::Manufacturer), dose.get(FieldId::Expiration), at],
+            )?;
+        }
+        tx.commit().context("cannot save the visit")?;
+        Ok(Saved { export_path })
+    }
+
+    /// Deletes a draft; other states are never deleted. Returns whether one went.
+    pub fn delete_draft(&mut self, id: Uuid) -> Result<bool> {
+        Ok(self.conn.execute(
+            "DELETE FROM visits WHERE id = ?1 AND state = 'draft'",
+            [id.to_string()],
+        )? > 0)
+    }
+
+    /// The draft touched last, if any: offered for resuming at start.
+    pub fn latest_draft(&self) -> Result<Option<StoredVisit>> {
+        let id: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT id FROM visits WHERE state = 'draft' ORDER BY updated_at DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match id.and_then(|i| Uuid::parse_str(&i).ok()) {
+            Some(id) => self.get(id),
+            None => Ok(None),
+        }
+    }
+
+    pub fn get(&self, id: Uuid) -> Result<Option<StoredVisit>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, state, mrn, patient_name, vaccines, visit_date, updated_at, record_json, bundle_json, bundle_id, created_at
+                 FROM visits WHERE id = ?1",
+                [id.to_string()],
+                |r| {
+                    Ok(StoredVisit {
+                        row: row_of(r)?,
+                        record_json: r.get(7)?,
+                        bundle_json: r.get(8)?,
+                        bundle_id: r.get(9)?,
+                        created_at: r.get(10)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Visits matching the query, newest first, one page.
+    pub fn list(&self, query: &ListQuery) -> Result<Vec<VisitRow>> {
+        let mut sql = String::from(
+            "SELECT id, state, mrn, patient_name, vaccines, visit_date, updated_at FROM visits WHERE 1",
+        );
+        let mut args: Vec<String> = Vec::new();
+        for word in query.text.to_lowercase().split_whitespace().take(6) {
+            args.push(format!(
+                "%{}%",
+                word.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            ));
+            sql.push_str(&format!(" AND search LIKE ?{} ESCAPE '\\'", args.len()));
+        }
+        if let Some(state) = query.state {
+            args.push(state.as_str().to_string());
+            sql.push_str(&format!(" AND state = ?{}", args.len()));
+        }
+        if let Some(since) = &query.since {
+            args.push(since.clone());
+            sql.push_str(&format!(" AND updated_at >= ?{}", args.len()));
+        }
+        sql.push_str(&format!(
+            " ORDER BY updated_at DESC, rowid DESC LIMIT {} OFFSET {}",
+            query.limit.max(1),
+            query.offset
+        ));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map(params_from_iter(args.iter()), row_of)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    pub fn count(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM visits", [], |r| r.get(0))?)
+    }
+
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+fn row_of(r: &rusqlite::Row) -> rusqlite::Result<VisitRow> {
+    let id: String = r.get(0)?;
+    let state: String = r.get(1)?;
+    Ok(VisitRow {
+        id: Uuid::parse_str(&id).unwrap_or_default(),
+        state: VisitState::parse(&state).unwrap_or(VisitState::Failed),
+        mrn: r.get(2)?,
+        patient_name: r.get(3)?,
+        vaccines: r.get(4)?,
+        visit_date: r.get(5)?,
+        updated_at: r.get(6)?,
+    })
+}

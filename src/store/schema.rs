@@ -1,0 +1,101 @@
+//! The database schema and its migrations. `PRAGMA user_version` is the schema
+//! version; each migration upgrades a file of the previous version in place.
+
+use super::summary::Summary;
+use anyhow::Result;
+use rusqlite::{Transaction, params};
+
+/// Marks the file as a vaxentry database (`PRAGMA application_id`, "VAXE").
+pub const APPLICATION_ID: i32 = 0x5641_5845;
+
+/// A step from version N-1 to version N.
+pub struct Migration {
+    pub version: i32,
+    pub run: fn(&Transaction) -> Result<()>,
+}
+
+/// Every migration, oldest first. The last one's version is the current schema.
+pub const MIGRATIONS: [Migration; 2] = [
+    Migration {
+        version: 1,
+        run: v1_visits_and_attempts,
+    },
+    Migration {
+        version: 2,
+        run: v2_listing_patients_lots,
+    },
+];
+
+pub const CURRENT_VERSION: i32 = 2;
+
+/// Version 1: visits with their record and bundle, and the submission attempts.
+fn v1_visits_and_attempts(tx: &Transaction) -> Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE visits (
+            id TEXT PRIMARY KEY,
+            state TEXT NOT NULL CHECK (state IN ('draft', 'saved', 'queued', 'submitted', 'failed')),
+            record_json TEXT NOT NULL,
+            bundle_json TEXT,
+            bundle_id TEXT UNIQUE,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE attempts (
+            id INTEGER PRIMARY KEY,
+            visit_id TEXT NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+            bundle_id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            http_status INTEGER,
+            outcome TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX attempts_by_visit ON attempts(visit_id, at);",
+    )?;
+    Ok(())
+}
+
+/// Version 2: listing columns for the history screen (filled in for existing rows),
+/// and the patients and lots that returning-patient lookup and the lot inventory read.
+fn v2_listing_patients_lots(tx: &Transaction) -> Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE visits ADD COLUMN mrn TEXT NOT NULL DEFAULT '';
+        ALTER TABLE visits ADD COLUMN patient_name TEXT NOT NULL DEFAULT '';
+        ALTER TABLE visits ADD COLUMN vaccines TEXT NOT NULL DEFAULT '';
+        ALTER TABLE visits ADD COLUMN visit_date TEXT NOT NULL DEFAULT '';
+        ALTER TABLE visits ADD COLUMN search TEXT NOT NULL DEFAULT '';
+        CREATE INDEX visits_by_updated ON visits(updated_at DESC);
+        CREATE INDEX visits_by_state ON visits(state, updated_at);
+        CREATE INDEX visits_by_mrn ON visits(mrn);
+        CREATE TABLE patients (
+            mrn TEXT PRIMARY KEY,
+            family TEXT NOT NULL,
+            given TEXT NOT NULL,
+            birth_date TEXT NOT NULL,
+            record_json TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX patients_by_name ON patients(family COLLATE NOCASE, given COLLATE NOCASE);
+        CREATE TABLE lots (
+            vaccine TEXT NOT NULL,
+            lot TEXT NOT NULL,
+            manufacturer TEXT NOT NULL DEFAULT '',
+            expiration TEXT NOT NULL DEFAULT '',
+            last_used TEXT NOT NULL,
+            PRIMARY KEY (vaccine, lot)
+        );
+        CREATE INDEX lots_by_vaccine ON lots(vaccine, last_used DESC);",
+    )?;
+    let rows: Vec<(String, String)> = {
+        let mut stmt = tx.prepare("SELECT id, record_json FROM visits")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    for (id, record_json) in rows {
+        let s = Summary::of_record_json(&record_json);
+        tx.execute(
+            "UPDATE visits SET mrn = ?2, patient_name = ?3, vaccines = ?4, visit_date = ?5, search = ?6 WHERE id = ?1",
+            params![id, s.mrn, s.patient_name, s.vaccines, s.visit_date, s.search],
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! The listing columns of a visit (MRN, name, vaccines, date) and its search text.
+
+use crate::codes::{TableId, table};
+use crate::record::parse::parse_datetime;
+use crate::record::{FieldId, Visit, file};
+use chrono::{DateTime, FixedOffset};
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Summary {
+    pub mrn: String,
+    pub patient_name: String,
+    /// CVX codes, space separated.
+    pub vaccines: String,
+    /// YYYY-MM-DD of the first dose, when it can be read.
+    pub visit_date: String,
+    /// Lower-case text the history filter matches against.
+    pub search: String,
+}
+
+impl Summary {
+    pub fn of(visit: &Visit, now: DateTime<FixedOffset>) -> Summary {
+        let p = &visit.patient;
+        let family = p.get(FieldId::Family).trim();
+        let given = p.get(FieldId::Given).trim();
+        let patient_name = match (family.is_empty(), given.is_empty()) {
+            (false, false) => format!("{family}, {given}"),
+            (false, true) => family.to_string(),
+            _ => given.to_string(),
+        };
+        let cvx = table(TableId::Cvx);
+        let codes: Vec<&str> = visit
+            .doses
+            .iter()
+            .map(|d| d.get(FieldId::Vaccine).trim())
+            .filter(|c| !c.is_empty())
+            .collect();
+        let visit_date = visit
+            .doses
+            .first()
+            .and_then(|d| parse_datetime(d.get(FieldId::Administered), now).ok())
+            .map(|d| d.date().to_string())
+            .unwrap_or_default();
+        let mut search = vec![
+            p.get(FieldId::Mrn).trim().to_string(),
+            patient_name.clone(),
+            visit_date.clone(),
+        ];
+        for code in &codes {
+            search.push(code.to_string());
+            if let Some(entry) = cvx.get(code) {
+                search.push(entry.display.clone());
+                search.extend(entry.aliases.iter().cloned());
+            }
+        }
+        Summary {
+            mrn: p.get(FieldId::Mrn).trim().to_string(),
+            patient_name,
+            vaccines: codes.join(" "),
+            visit_date,
+            search: search.join(" ").to_lowercase(),
+        }
+    }
+
+    /// For stored rows: a record that no longer parses gets empty columns.
+    pub fn of_record_json(record_json: &str) -> Summary {
+        let now = chrono::Local::now().fixed_offset();
+        file::from_json(record_json)
+            .map(|v| Summary::of(&v, now))
+            .unwrap_or_default()
+    }
+}

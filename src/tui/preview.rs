@@ -1,0 +1,319 @@
+//! The preview screen: a plain summary of the visit above the exact Bundle JSON that
+//! is saved and sent (or the errors that stop it), scrollable and searchable.
+
+use super::app::{App, Effect, Msg, Purpose, Screen};
+use super::theme::Theme;
+use crate::codes::{TableId, table};
+use crate::record::{FieldId, Finding, Visit};
+use crate::store::{StoredVisit, VisitState};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use tui_input::Input;
+use uuid::Uuid;
+
+/// Whose preview this is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// The visit in the form: Ctrl+S saves exactly what is shown.
+    Current,
+    /// A stored visit, read-only.
+    Stored { id: Uuid, state: VisitState },
+}
+
+#[derive(Clone, Debug)]
+pub struct Preview {
+    pub source: Source,
+    pub summary: Vec<String>,
+    /// The bundle, exactly as stored and sent; `None` when errors stop it.
+    pub message: Option<crate::fhir::Message>,
+    pub errors: Vec<Finding>,
+    pub scroll: usize,
+    pub search: Input,
+    pub searching: bool,
+    /// Where Esc goes back to.
+    pub back: Screen,
+}
+
+impl Preview {
+    pub fn of_current(app: &App) -> Preview {
+        let (message, errors) = match app.message() {
+            Ok(m) => (Some(m), Vec::new()),
+            Err(invalid) => (None, invalid.0),
+        };
+        Preview::new(
+            Source::Current,
+            summary(&app.visit),
+            message,
+            errors,
+            Screen::Form,
+        )
+    }
+
+    pub fn of_stored(stored: &StoredVisit, visit: &Visit) -> Preview {
+        let message = stored
+            .bundle_json
+            .as_ref()
+            .map(|json| crate::fhir::Message {
+                bundle_id: stored.bundle_id.clone().unwrap_or_default(),
+                json: json.clone(),
+            });
+        let mut lines = vec![format!(
+            "Stored visit {} · {} · updated {}",
+            stored.row.id,
+            stored.row.state.as_str(),
+            stored.row.updated_at
+        )];
+        lines.extend(summary(visit));
+        Preview::new(
+            Source::Stored {
+                id: stored.row.id,
+                state: stored.row.state,
+            },
+            lines,
+            message,
+            Vec::new(),
+            Screen::History,
+        )
+    }
+
+    fn new(
+        source: Source,
+        summary: Vec<String>,
+        message: Option<crate::fhir::Message>,
+        errors: Vec<Finding>,
+        back: Screen,
+    ) -> Preview {
+        Preview {
+            source,
+            summary,
+            message,
+            errors,
+            scroll: 0,
+            search: Input::default(),
+            searching: false,
+            back,
+        }
+    }
+
+    /// Every line of the screen's body, as text.
+    pub fn text_lines(&self) -> Vec<String> {
+        let mut lines = self.summary.clone();
+        lines.push(String::new());
+        match &self.message {
+            Some(m) => {
+                lines.push(format!(
+                    "Bundle {} ({} bytes), exactly as it is saved and sent:",
+                    m.bundle_id,
+                    m.json.len()
+                ));
+                lines.extend(m.json.lines().map(str::to_string));
+            }
+            None if self.errors.is_empty() => {
+                lines.push("This visit has no bundle yet: it is a draft.".into())
+            }
+            None => {
+                lines.push(format!(
+                    "No bundle: {} error(s) must be fixed first (Esc, then Review):",
+                    self.errors.len()
+                ));
+                lines.extend(
+                    self.errors
+                        .iter()
+                        .map(|f| format!("  ✗ {} · {}", f.at.section(), f.message)),
+                );
+            }
+        }
+        lines
+    }
+
+    /// Lines holding the search text (case-insensitive).
+    pub fn matches(&self) -> Vec<usize> {
+        let needle = self.search.value().to_lowercase();
+        if needle.is_empty() {
+            return Vec::new();
+        }
+        self.text_lines()
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.to_lowercase().contains(&needle))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    fn jump_to_match(&mut self, after: Option<usize>) -> bool {
+        let matches = self.matches();
+        let next = match after {
+            Some(line) => matches.iter().find(|m| **m > line).or(matches.first()),
+            None => matches.first(),
+        };
+        match next {
+            Some(line) => {
+                self.scroll = *line;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+fn summary(visit: &Visit) -> Vec<String> {
+    let p = &visit.patient;
+    let mut lines = vec![format!(
+        "Patient: {}, {} · MRN {} · born {} · {}",
+        p.get(FieldId::Family),
+        p.get(FieldId::Given),
+        p.get(FieldId::Mrn),
+        p.get(FieldId::BirthDate),
+        p.get(FieldId::Gender)
+    )];
+    let cvx = table(TableId::Cvx);
+    for (i, d) in visit.doses.iter().enumerate() {
+        let vaccine = d.get(FieldId::Vaccine);
+        let name = cvx.get(vaccine).map(|c| c.display.as_str()).unwrap_or("");
+        let lot = d.get(FieldId::Lot);
+        let lot = if lot.is_empty() {
+            String::new()
+        } else {
+            format!(" · lot {lot}")
+        };
+        lines.push(format!(
+            "Dose {}: {vaccine} {name} · {} · {}{lot} · {} {}",
+            i + 1,
+            d.get(FieldId::Status),
+            d.get(FieldId::Administered),
+            d.get(FieldId::Site),
+            d.get(FieldId::Route)
+        ));
+    }
+    lines
+}
+
+/// One JSON line with its keys, strings and numbers styled.
+pub fn highlight(line: &str, theme: Theme) -> Line<'static> {
+    let mut spans = Vec::new();
+    let mut rest = line;
+    while !rest.is_empty() {
+        if let Some(stripped) = rest.strip_prefix('"') {
+            let end = string_end(stripped);
+            let (token, after) = rest.split_at(end + 2.min(rest.len() - end));
+            let is_key = after.trim_start().starts_with(':');
+            spans.push(Span::styled(
+                token.to_string(),
+                if is_key {
+                    theme.label()
+                } else {
+                    theme.string()
+                },
+            ));
+            rest = after;
+        } else {
+            let end = rest.find('"').unwrap_or(rest.len());
+            let (plain, after) = rest.split_at(end);
+            let trimmed = plain.trim().trim_end_matches(',');
+            let style = if !trimmed.is_empty()
+                && (trimmed.parse::<f64>().is_ok() || trimmed == "true" || trimmed == "false")
+            {
+                theme.number()
+            } else {
+                Style::new()
+            };
+            spans.push(Span::styled(plain.to_string(), style));
+            rest = after;
+        }
+    }
+    Line::from(spans)
+}
+
+/// The byte index of the closing quote of a JSON string body.
+fn string_end(body: &str) -> usize {
+    let mut escaped = false;
+    for (i, c) in body.char_indices() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '"' if !escaped => return i,
+            _ => escaped = false,
+        }
+    }
+    body.len().saturating_sub(1)
+}
+
+const PAGE: usize = 15;
+
+/// Keys on the preview screen.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    let Some(preview) = app.preview.as_mut() else {
+        app.screen = Screen::Form;
+        return Vec::new();
+    };
+    let last = preview.text_lines().len().saturating_sub(1);
+    if preview.searching {
+        match msg {
+            Msg::Edit(request) => {
+                preview.search.handle(request);
+            }
+            Msg::Enter => {
+                preview.searching = false;
+                if !preview.jump_to_match(None) {
+                    app.notice = Some(format!(
+                        "'{}' is not in the preview",
+                        preview.search.value()
+                    ));
+                }
+            }
+            Msg::Escape => preview.searching = false,
+            _ => {}
+        }
+        return Vec::new();
+    }
+    match msg {
+        Msg::Up => preview.scroll = preview.scroll.saturating_sub(1),
+        Msg::Down => preview.scroll = (preview.scroll + 1).min(last),
+        Msg::PageUp => preview.scroll = preview.scroll.saturating_sub(PAGE),
+        Msg::PageDown => preview.scroll = (preview.scroll + PAGE).min(last),
+        Msg::Home => preview.scroll = 0,
+        Msg::End => preview.scroll = last,
+        Msg::Search => {
+            preview.searching = true;
+            preview.search = Input::default();
+        }
+        Msg::NextMatch => {
+            let from = preview.scroll;
+            if !preview.jump_to_match(Some(from)) {
+                app.notice = Some("No match; press / to search".into());
+            }
+        }
+        Msg::Escape | Msg::Preview => {
+            app.screen = preview.back;
+            app.preview = None;
+        }
+        Msg::Save => {
+            match (&preview.source, &preview.message) {
+                (Source::Current, Some(message)) => {
+                    return vec![Effect::Save {
+                        id: app.visit_id,
+                        visit: Box::new(app.visit.clone()),
+                        message: message.clone(),
+                    }];
+                }
+                (Source::Current, None) => {
+                    app.notice = Some("Not saved: fix the errors listed here first".into())
+                }
+                (Source::Stored { .. }, _) => app.notice = Some(
+                    "This visit is already stored; Ctrl+R starts a new visit for the same patient"
+                        .into(),
+                ),
+            }
+        }
+        Msg::CopyAsNew => match preview.source {
+            Source::Stored { id, .. } => {
+                return vec![Effect::Open {
+                    id,
+                    purpose: Purpose::CopyAsNew,
+                }];
+            }
+            Source::Current => app.notice = Some("Ctrl+N starts a new visit".into()),
+        },
+        _ => {}
+    }
+    Vec::new()
+}
