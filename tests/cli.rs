@@ -190,3 +190,110 @@ fn help_and_version() {
     assert!(stdout(&vaxentry(&["--help"])).contains("check"));
     assert!(stdout(&vaxentry(&["--version"])).contains(env!("CARGO_PKG_VERSION")));
 }
+
+#[test]
+fn import_list_show_export_with_the_data_dir_option_and_environment() {
+    let data = tempdir();
+    let bad = write(
+        "bad.json",
+        &std::fs::read_to_string("assets/examples/adult-flu.json")
+            .unwrap()
+            .replace("\"LA\"", "\"XX\""),
+    );
+    let o = vaxentry(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "import",
+        "assets/examples/adult-flu.json",
+        bad.to_str().unwrap(),
+        "assets/examples/historical.json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "one file failed");
+    let out = stdout(&o);
+    assert!(out.contains("adult-flu.json: imported as"), "{out}");
+    assert!(
+        out.contains("bad.json: not imported, 1 error(s):") && out.contains("Dose 1 · Site: 'XX'"),
+        "{out}"
+    );
+    assert!(
+        out.contains("historical.json: imported as"),
+        "the rest is still imported: {out}"
+    );
+
+    // The environment variable names the same folder.
+    let o = Command::new(env!("CARGO_BIN_EXE_vaxentry"))
+        .args(["list", "--json"])
+        .env("VAXENTRY_DATA_DIR", &data)
+        .output()
+        .unwrap();
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON list");
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+    assert_eq!(rows[0]["mrn"], "MRN-090017", "newest first");
+    assert_eq!(rows[0]["state"], "saved");
+
+    let o = vaxentry(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "list",
+        "--state",
+        "draft",
+    ]);
+    assert!(stdout(&o).is_empty());
+    let o = vaxentry(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "list",
+        "--state",
+        "lost",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--state lost is not a state"));
+
+    let id = rows[1]["id"].as_str().unwrap();
+    let o = vaxentry(&["--data-dir", data.to_str().unwrap(), "show", &id[..8]]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("\"family\": \"Lindqvist\"")
+            && stdout(&o).contains("\"resourceType\": \"Bundle\"")
+    );
+    let o = vaxentry(&["--data-dir", data.to_str().unwrap(), "show", "zzzzzzzz"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no visit has an id starting with"));
+
+    let out_dir = tempdir().join("export");
+    let o = vaxentry(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "export",
+        "--since",
+        "t-1",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let files: Vec<_> = std::fs::read_dir(&out_dir).unwrap().flatten().collect();
+    assert_eq!(files.len(), 2);
+    for f in files {
+        let value: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(f.path()).unwrap()).unwrap();
+        assert!(vaxentry::fhir::message_problems(&value).is_empty());
+    }
+}
+
+#[test]
+fn a_foreign_database_is_named_and_not_touched() {
+    let data = tempdir();
+    std::fs::write(
+        data.join("vaxentry.sqlite3"),
+        "not a database at all, just text\n".repeat(40),
+    )
+    .unwrap();
+    let o = vaxentry(&["--data-dir", data.to_str().unwrap(), "list"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("vaxentry.sqlite3 is not a vaxentry database")
+            && err.contains("Nothing was changed"),
+        "{err}"
+    );
+}

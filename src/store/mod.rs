@@ -217,17 +217,8 @@ impl Store {
                 supported: CURRENT_VERSION,
             });
         }
-        if existed && has_tables {
-            let check: String = conn
-                .query_row("PRAGMA quick_check", [], |r| r.get(0))
-                .map_err(damaged)?;
-            if check != "ok" {
-                return Err(OpenError::Damaged {
-                    path,
-                    detail: check,
-                });
-            }
-        }
+        // Damage deeper in the file is found when it is read, and reported then: a
+        // full check at every start would read the whole file.
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
         )
@@ -242,6 +233,15 @@ impl Store {
 
     /// Runs the migrations up to `target`. Public so tests can build older files.
     pub fn migrate(&mut self, target: i32) -> Result<()> {
+        let (version, app_id): (i32, i32) = self.conn.query_row(
+            "SELECT (SELECT user_version FROM pragma_user_version), (SELECT application_id FROM pragma_application_id)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        // An up-to-date file is not written to at all.
+        if version >= target && app_id == APPLICATION_ID {
+            return Ok(());
+        }
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -282,8 +282,7 @@ impl Store {
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
-    /// Keeps the form's in-progress visit. Only a draft is ever overwritten this way.
-    pub fn save_draft(
+    fn save_draft_unchecked(
         &mut self,
         id: Uuid,
         visit: &Visit,
@@ -304,9 +303,7 @@ impl Store {
         Ok(())
     }
 
-    /// Saves a finished visit and its bundle in one transaction, and exports the
-    /// bundle file. Saving the same visit again replaces it; it never makes two.
-    pub fn save(
+    fn save_unchecked(
         &mut self,
         id: Uuid,
         visit: &Visit,
@@ -367,16 +364,14 @@ impl Store {
         Ok(Saved { export_path })
     }
 
-    /// Deletes a draft; other states are never deleted. Returns whether one went.
-    pub fn delete_draft(&mut self, id: Uuid) -> Result<bool> {
+    fn delete_draft_unchecked(&mut self, id: Uuid) -> Result<bool> {
         Ok(self.conn.execute(
             "DELETE FROM visits WHERE id = ?1 AND state = 'draft'",
             [id.to_string()],
         )? > 0)
     }
 
-    /// The draft touched last, if any: offered for resuming at start.
-    pub fn latest_draft(&self) -> Result<Option<StoredVisit>> {
+    fn latest_draft_unchecked(&self) -> Result<Option<StoredVisit>> {
         let id: Option<String> = self
             .conn
             .query_row(
@@ -391,7 +386,7 @@ impl Store {
         }
     }
 
-    pub fn get(&self, id: Uuid) -> Result<Option<StoredVisit>> {
+    fn get_unchecked(&self, id: Uuid) -> Result<Option<StoredVisit>> {
         Ok(self
             .conn
             .query_row(
@@ -411,8 +406,7 @@ impl Store {
             .optional()?)
     }
 
-    /// Visits matching the query, newest first, one page.
-    pub fn list(&self, query: &ListQuery) -> Result<Vec<VisitRow>> {
+    fn list_unchecked(&self, query: &ListQuery) -> Result<Vec<VisitRow>> {
         let mut sql = String::from(
             "SELECT id, state, mrn, patient_name, vaccines, visit_date, updated_at FROM visits WHERE 1",
         );
@@ -446,16 +440,91 @@ impl Store {
         Ok(rows)
     }
 
-    pub fn count(&self) -> Result<i64> {
+    fn count_unchecked(&self) -> Result<i64> {
         Ok(self
             .conn
             .query_row("SELECT count(*) FROM visits", [], |r| r.get(0))?)
+    }
+
+    // The public operations: a damaged file is reported as such, naming the file.
+
+    /// Keeps the form's in-progress visit. Only a draft is ever overwritten this way.
+    pub fn save_draft(
+        &mut self,
+        id: Uuid,
+        visit: &Visit,
+        now: DateTime<FixedOffset>,
+    ) -> Result<()> {
+        let result = self.save_draft_unchecked(id, visit, now);
+        result.map_err(|e| explain(&self.path(), e))
+    }
+
+    /// Saves a finished visit and its bundle in one transaction, and exports the
+    /// bundle file. Saving the same visit again replaces it; it never makes two.
+    pub fn save(
+        &mut self,
+        id: Uuid,
+        visit: &Visit,
+        bundle_json: &str,
+        bundle_id: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Saved> {
+        let result = self.save_unchecked(id, visit, bundle_json, bundle_id, now);
+        result.map_err(|e| explain(&self.path(), e))
+    }
+
+    /// Deletes a draft; other states are never deleted. Returns whether one went.
+    pub fn delete_draft(&mut self, id: Uuid) -> Result<bool> {
+        let result = self.delete_draft_unchecked(id);
+        result.map_err(|e| explain(&self.path(), e))
+    }
+
+    /// The draft touched last, if any: offered for resuming at start.
+    pub fn latest_draft(&self) -> Result<Option<StoredVisit>> {
+        let result = self.latest_draft_unchecked();
+        result.map_err(|e| explain(&self.path(), e))
+    }
+
+    /// One visit in full.
+    pub fn get(&self, id: Uuid) -> Result<Option<StoredVisit>> {
+        let result = self.get_unchecked(id);
+        result.map_err(|e| explain(&self.path(), e))
+    }
+
+    /// Visits matching the query, newest first, one page.
+    pub fn list(&self, query: &ListQuery) -> Result<Vec<VisitRow>> {
+        let result = self.list_unchecked(query);
+        result.map_err(|e| explain(&self.path(), e))
+    }
+
+    /// How many visits there are.
+    pub fn count(&self) -> Result<i64> {
+        let result = self.count_unchecked();
+        result.map_err(|e| explain(&self.path(), e))
     }
 
     pub fn integrity_check(&self) -> Result<String> {
         Ok(self
             .conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+/// Turns SQLite's report of a damaged file into one that names the file and says
+/// what to do.
+fn explain(path: &Path, e: anyhow::Error) -> anyhow::Error {
+    let damaged = e.chain().any(|cause| {
+        matches!(cause.downcast_ref::<rusqlite::Error>(), Some(rusqlite::Error::SqliteFailure(f, _))
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase))
+    });
+    if damaged {
+        OpenError::Damaged {
+            path: path.to_path_buf(),
+            detail: format!("{e:#}"),
+        }
+        .into()
+    } else {
+        e
     }
 }
 

@@ -56,6 +56,8 @@ fn v1_visits_and_attempts(tx: &Transaction) -> Result<()> {
 
 /// Version 2: listing columns for the history screen (filled in for existing rows),
 /// and the patients and lots that returning-patient lookup and the lot inventory read.
+/// The history index carries the search text, so filtering reads the index, not the
+/// large record and bundle columns.
 fn v2_listing_patients_lots(tx: &Transaction) -> Result<()> {
     tx.execute_batch(
         "ALTER TABLE visits ADD COLUMN mrn TEXT NOT NULL DEFAULT '';
@@ -63,7 +65,7 @@ fn v2_listing_patients_lots(tx: &Transaction) -> Result<()> {
         ALTER TABLE visits ADD COLUMN vaccines TEXT NOT NULL DEFAULT '';
         ALTER TABLE visits ADD COLUMN visit_date TEXT NOT NULL DEFAULT '';
         ALTER TABLE visits ADD COLUMN search TEXT NOT NULL DEFAULT '';
-        CREATE INDEX visits_by_updated ON visits(updated_at DESC);
+        CREATE INDEX visits_by_updated ON visits(updated_at DESC, search);
         CREATE INDEX visits_by_state ON visits(state, updated_at);
         CREATE INDEX visits_by_mrn ON visits(mrn);
         CREATE TABLE patients (

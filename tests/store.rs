@@ -1,0 +1,400 @@
+//! The local database: round trips, one row per visit, drafts, migrations from every
+//! earlier schema, refusing foreign, newer and damaged files, file permissions, and
+//! two processes at once.
+
+mod common;
+
+use common::*;
+use rusqlite::Connection;
+use std::path::PathBuf;
+use uuid::Uuid;
+use vaxentry::fhir::message_for;
+use vaxentry::record::{FieldId, file};
+use vaxentry::store::schema::CURRENT_VERSION;
+use vaxentry::store::{DATABASE_FILE, ListQuery, OpenError, Store, VisitState};
+
+fn tempdir() -> PathBuf {
+    std::env::temp_dir().join(format!("vaxentry-store-{}", Uuid::new_v4()))
+}
+
+fn save_example(store: &mut Store, name: &str) -> (Uuid, String) {
+    let visit = example(name);
+    let id = Uuid::new_v4();
+    let message = message_for(&visit, &settings(), now(), id).expect("valid example");
+    store
+        .save(id, &visit, &message.json, &message.bundle_id, now())
+        .expect("saved");
+    (id, message.json)
+}
+
+#[test]
+fn save_and_load_round_trip_with_export_file() {
+    let dir = tempdir();
+    let mut store = Store::open(&dir).unwrap();
+    let visit = example("child-four-doses");
+    let id = Uuid::new_v4();
+    let message = message_for(&visit, &settings(), now(), id).unwrap();
+    let saved = store
+        .save(id, &visit, &message.json, &message.bundle_id, now())
+        .unwrap();
+    let back = store.get(id).unwrap().unwrap();
+    assert_eq!(back.row.state, VisitState::Saved);
+    assert_eq!(back.visit().unwrap(), visit);
+    assert_eq!(back.bundle_json.as_deref(), Some(message.json.as_str()));
+    assert_eq!(back.bundle_id.as_deref(), Some(message.bundle_id.as_str()));
+    assert_eq!(back.row.patient_name, "Okonkwo, Chidi");
+    assert_eq!(back.row.vaccines, "110 48 216 116");
+    assert_eq!(
+        saved.export_path,
+        dir.join("bundles/2026-11-25")
+            .join(format!("{}.json", message.bundle_id))
+    );
+    assert_eq!(
+        std::fs::read_to_string(&saved.export_path).unwrap(),
+        message.json
+    );
+}
+
+#[test]
+fn saving_the_same_visit_twice_keeps_one_record() {
+    let mut store = Store::open(&tempdir()).unwrap();
+    let visit = example("adult-flu");
+    let id = Uuid::new_v4();
+    let first = message_for(&visit, &settings(), now(), id).unwrap();
+    store
+        .save(id, &visit, &first.json, &first.bundle_id, now())
+        .unwrap();
+    let second = message_for(&visit, &settings(), now(), id).unwrap();
+    assert_eq!(
+        first.bundle_id, second.bundle_id,
+        "the same visit makes the same message id"
+    );
+    store
+        .save(id, &visit, &second.json, &second.bundle_id, now())
+        .unwrap();
+    assert_eq!(store.count().unwrap(), 1);
+}
+
+#[test]
+fn bundle_ids_are_unique_across_visits() {
+    let mut store = Store::open(&tempdir()).unwrap();
+    let (a, _) = save_example(&mut store, "adult-flu");
+    let (b, _) = save_example(&mut store, "adult-flu");
+    let ids: Vec<_> = [a, b]
+        .iter()
+        .map(|id| store.get(*id).unwrap().unwrap().bundle_id.unwrap())
+        .collect();
+    assert_ne!(ids[0], ids[1]);
+    // The database enforces it too.
+    let visit = example("adult-flu");
+    let err = store
+        .save(Uuid::new_v4(), &visit, "{}", &ids[0], now())
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("UNIQUE"), "{err:#}");
+}
+
+#[test]
+fn drafts_are_kept_replaced_and_never_overwrite_a_saved_visit() {
+    let mut store = Store::open(&tempdir()).unwrap();
+    let mut visit = example("adult-flu");
+    let id = Uuid::new_v4();
+    store.save_draft(id, &visit, now()).unwrap();
+    visit.patient.set(FieldId::Given, "Astrid");
+    store.save_draft(id, &visit, now()).unwrap();
+    assert_eq!(store.count().unwrap(), 1);
+    let draft = store.latest_draft().unwrap().unwrap();
+    assert_eq!(draft.row.id, id);
+    assert_eq!(draft.visit().unwrap().patient.get(FieldId::Given), "Astrid");
+    let message = message_for(&visit, &settings(), now(), id).unwrap();
+    store
+        .save(id, &visit, &message.json, &message.bundle_id, now())
+        .unwrap();
+    assert!(
+        store.latest_draft().unwrap().is_none(),
+        "saving turns the draft into a saved visit"
+    );
+    visit.patient.set(FieldId::Given, "Overwritten");
+    store.save_draft(id, &visit, now()).unwrap();
+    let kept = store.get(id).unwrap().unwrap();
+    assert_eq!(kept.row.state, VisitState::Saved);
+    assert_eq!(kept.visit().unwrap().patient.get(FieldId::Given), "Astrid");
+    assert!(
+        !store.delete_draft(id).unwrap(),
+        "only drafts can be deleted"
+    );
+}
+
+#[test]
+fn history_filter_and_paging() {
+    let mut store = Store::open(&tempdir()).unwrap();
+    for name in EXAMPLES {
+        save_example(&mut store, name);
+    }
+    let find = |text: &str| -> Vec<String> {
+        store
+            .list(&ListQuery {
+                text: text.into(),
+                limit: 50,
+                ..ListQuery::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|r| r.mrn)
+            .collect()
+    };
+    assert_eq!(find("lindq"), vec!["MRN-004211"]);
+    assert_eq!(find("MRN-118832"), vec!["MRN-118832"]);
+    assert_eq!(
+        find("shingles"),
+        vec!["MRN-077310"],
+        "vaccine aliases are searchable"
+    );
+    assert_eq!(
+        find("2013-05-20"),
+        vec!["MRN-090017"],
+        "dates are searchable"
+    );
+    assert_eq!(find("nguyễn"), vec!["MRN-220045"]);
+    assert_eq!(
+        find("100%_"),
+        Vec::<String>::new(),
+        "LIKE wildcards are taken literally"
+    );
+    assert_eq!(find("").len(), 5);
+    let page = |offset| {
+        store
+            .list(&ListQuery {
+                offset,
+                limit: 2,
+                ..ListQuery::default()
+            })
+            .unwrap()
+    };
+    let all: Vec<_> = (0..3).flat_map(|p| page(p * 2)).map(|r| r.id).collect();
+    assert_eq!(all.len(), 5);
+    let mut unique = all.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), 5);
+    assert_eq!(
+        store
+            .list(&ListQuery {
+                state: Some(VisitState::Draft),
+                limit: 9,
+                ..ListQuery::default()
+            })
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+/// Builds a file at each earlier schema version, with a visit in it, and opens it.
+#[test]
+fn migrations_upgrade_every_earlier_version_in_place() {
+    for version in 0..CURRENT_VERSION {
+        let dir = tempdir();
+        let mut old = Store::create_at_version(&dir, version).unwrap();
+        assert_eq!(old.schema_version().unwrap(), version);
+        let id = Uuid::new_v4();
+        if version >= 1 {
+            // A visit as version 1 stored it: no listing columns yet.
+            let conn = Connection::open(dir.join(DATABASE_FILE)).unwrap();
+            let record = file::to_json(&example("adult-flu"));
+            conn.execute(
+                "INSERT INTO visits (id, state, record_json, bundle_json, bundle_id, created_at, updated_at) VALUES (?1, 'saved', ?2, '{}', 'b-1', 't', 't')",
+                rusqlite::params![id.to_string(), record],
+            )
+            .unwrap();
+        }
+        old.migrate(version).unwrap();
+        drop(old);
+        let store = Store::open(&dir).unwrap();
+        assert_eq!(
+            store.schema_version().unwrap(),
+            CURRENT_VERSION,
+            "from version {version}"
+        );
+        if version >= 1 {
+            let row = store.get(id).unwrap().expect("the old visit survives");
+            assert_eq!(
+                row.row.mrn, "MRN-004211",
+                "listing columns are filled in for old rows"
+            );
+            assert_eq!(
+                store
+                    .list(&ListQuery {
+                        text: "lindqvist".into(),
+                        limit: 5,
+                        ..ListQuery::default()
+                    })
+                    .unwrap()
+                    .len(),
+                1
+            );
+        }
+        assert_eq!(store.integrity_check().unwrap(), "ok");
+    }
+}
+
+fn file_bytes(dir: &std::path::Path) -> Vec<u8> {
+    std::fs::read(dir.join(DATABASE_FILE)).unwrap()
+}
+
+#[test]
+fn a_foreign_file_is_refused_and_left_alone() {
+    let dir = tempdir();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(DATABASE_FILE),
+        "these are somebody's notes, not a database\n".repeat(50),
+    )
+    .unwrap();
+    let before = file_bytes(&dir);
+    let err = Store::open(&dir).err().expect("refused");
+    assert!(matches!(err, OpenError::Foreign { .. }), "{err}");
+    assert!(
+        err.to_string().contains(DATABASE_FILE) && err.to_string().contains("Nothing was changed")
+    );
+    assert!(file_bytes(&dir) == before, "the file is untouched");
+
+    let other = tempdir();
+    std::fs::create_dir_all(&other).unwrap();
+    let conn = Connection::open(other.join(DATABASE_FILE)).unwrap();
+    conn.execute_batch("CREATE TABLE invoices (id INTEGER PRIMARY KEY, amount REAL);")
+        .unwrap();
+    drop(conn);
+    let before = file_bytes(&other);
+    assert!(matches!(
+        Store::open(&other),
+        Err(OpenError::Foreign { .. })
+    ));
+    assert!(file_bytes(&other) == before, "the file is untouched");
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_left_alone() {
+    let dir = tempdir();
+    drop(Store::open(&dir).unwrap());
+    let conn = Connection::open(dir.join(DATABASE_FILE)).unwrap();
+    conn.pragma_update(None, "user_version", CURRENT_VERSION + 7)
+        .unwrap();
+    drop(conn);
+    let before = file_bytes(&dir);
+    let err = Store::open(&dir).err().expect("refused");
+    assert!(
+        matches!(err, OpenError::TooNew { found, .. } if found == CURRENT_VERSION + 7),
+        "{err}"
+    );
+    assert!(err.to_string().contains("newer vaxentry"));
+    assert!(file_bytes(&dir) == before, "the file is untouched");
+}
+
+#[test]
+fn a_damaged_file_is_refused_and_left_alone() {
+    let dir = tempdir();
+    let mut store = Store::open(&dir).unwrap();
+    for _ in 0..30 {
+        save_example(&mut store, "child-four-doses");
+    }
+    drop(store);
+    let path = dir.join(DATABASE_FILE);
+    let mut bytes = std::fs::read(&path).unwrap();
+    // Scribble over the middle pages, where the tables' data and indexes live.
+    let len = bytes.len();
+    for b in &mut bytes[len / 3..len / 3 + 8192] {
+        *b = 0xA5;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    // Opening reads only the first page; the damage shows when the visits are read.
+    let read_everything = || -> anyhow::Result<()> {
+        let store = Store::open(&dir)?;
+        for row in store.list(&ListQuery {
+            limit: 1000,
+            ..ListQuery::default()
+        })? {
+            store.get(row.id)?;
+        }
+        Ok(())
+    };
+    let err = read_everything().expect_err("the damage is found");
+    let damaged = err
+        .downcast_ref::<OpenError>()
+        .expect("reported as a damaged file");
+    assert!(matches!(damaged, OpenError::Damaged { .. }), "{err}");
+    assert!(
+        err.to_string().contains(DATABASE_FILE)
+            && err.to_string().contains("restore it from a backup"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read(&path).unwrap() == bytes,
+        "nothing was written"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn data_folder_and_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir();
+    let mut store = Store::open(&dir).unwrap();
+    let visit = example("adult-flu");
+    let id = Uuid::new_v4();
+    let message = message_for(&visit, &settings(), now(), id).unwrap();
+    let saved = store
+        .save(id, &visit, &message.json, &message.bundle_id, now())
+        .unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&dir.join(DATABASE_FILE)), 0o600);
+    assert_eq!(mode(&dir.join("bundles")), 0o700);
+    assert_eq!(mode(saved.export_path.parent().unwrap()), 0o700);
+    assert_eq!(mode(&saved.export_path), 0o600);
+    for side in ["-wal", "-shm"] {
+        let p = dir.join(format!("{DATABASE_FILE}{side}"));
+        if p.exists() {
+            assert_eq!(mode(&p), 0o600, "{side}");
+        }
+    }
+}
+
+#[test]
+fn two_processes_share_the_database() {
+    let dir = tempdir();
+    let mut store = Store::open(&dir).unwrap();
+    // Another process imports while this one saves.
+    let examples: Vec<String> = EXAMPLES
+        .iter()
+        .map(|n| format!("{}/assets/examples/{n}.json", env!("CARGO_MANIFEST_DIR")))
+        .collect();
+    let mut args = vec![
+        "--data-dir".to_string(),
+        dir.display().to_string(),
+        "import".to_string(),
+    ];
+    for _ in 0..6 {
+        args.extend(examples.iter().cloned());
+    }
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_vaxentry"))
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("import starts");
+    for _ in 0..30 {
+        save_example(&mut store, "adult-flu");
+    }
+    let out = child.wait_with_output().expect("import ran");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("locked"));
+    assert_eq!(
+        store.count().unwrap(),
+        30 + 30,
+        "this process sees the other's saves"
+    );
+}
