@@ -778,7 +778,7 @@ fn opened(app: &mut App, stored: StoredVisit, purpose: Purpose) -> Vec<Effect> {
             app.notice = Some("Draft opened in the form".into());
         }
         (Purpose::View, _) => {
-            app.preview = Some(Preview::of_stored(&stored, &visit));
+            app.preview = Some(Preview::of_stored(&stored, &visit, app.now));
             app.screen = Screen::Preview;
         }
         (Purpose::CopyAsNew, _) => {

@@ -4,8 +4,10 @@
 use super::app::{App, Effect, Msg, Purpose, Screen};
 use super::theme::Theme;
 use crate::codes::{TableId, table};
+use crate::record::parse::{parse_date, parse_datetime};
 use crate::record::{FieldId, Finding, Visit};
 use crate::store::{StoredVisit, VisitState};
+use chrono::{DateTime, FixedOffset};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use tui_input::Input;
@@ -42,14 +44,14 @@ impl Preview {
         };
         Preview::new(
             Source::Current,
-            summary(&app.visit),
+            summary(&app.visit, app.now),
             message,
             errors,
             Screen::Form,
         )
     }
 
-    pub fn of_stored(stored: &StoredVisit, visit: &Visit) -> Preview {
+    pub fn of_stored(stored: &StoredVisit, visit: &Visit, now: DateTime<FixedOffset>) -> Preview {
         let message = stored
             .bundle_json
             .as_ref()
@@ -63,7 +65,7 @@ impl Preview {
             stored.row.state.as_str(),
             stored.row.updated_at
         )];
-        lines.extend(summary(visit));
+        lines.extend(summary(visit, now));
         Preview::new(
             Source::Stored {
                 id: stored.row.id,
@@ -156,14 +158,25 @@ impl Preview {
     }
 }
 
-fn summary(visit: &Visit) -> Vec<String> {
+/// One line for the patient and one per dose, with dates as the dates they stand for.
+fn summary(visit: &Visit, now: DateTime<FixedOffset>) -> Vec<String> {
     let p = &visit.patient;
+    let date = |raw: &str| {
+        parse_date(raw, now.date_naive())
+            .map(|d| d.to_string())
+            .unwrap_or_else(|_| raw.to_string())
+    };
+    let when = |raw: &str| {
+        parse_datetime(raw, now)
+            .map(|d| d.to_display())
+            .unwrap_or_else(|_| raw.to_string())
+    };
     let mut lines = vec![format!(
         "Patient: {}, {} · MRN {} · born {} · {}",
         p.get(FieldId::Family),
         p.get(FieldId::Given),
         p.get(FieldId::Mrn),
-        p.get(FieldId::BirthDate),
+        date(p.get(FieldId::BirthDate)),
         p.get(FieldId::Gender)
     )];
     let cvx = table(TableId::Cvx);
@@ -180,7 +193,7 @@ fn summary(visit: &Visit) -> Vec<String> {
             "Dose {}: {vaccine} {name} · {} · {}{lot} · {} {}",
             i + 1,
             d.get(FieldId::Status),
-            d.get(FieldId::Administered),
+            when(d.get(FieldId::Administered)),
             d.get(FieldId::Site),
             d.get(FieldId::Route)
         ));

@@ -457,7 +457,8 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
             .is_some_and(|p| p.source == super::preview::Source::Current),
         Screen::History => false,
     };
-    if !about_form {
+    // A notice (saved, failed, ...) gets the whole line.
+    if !about_form || app.notice.is_some() {
         counts.clear();
     }
     let counts_width: usize = counts.iter().map(|s| s.content.width()).sum();
