@@ -11,6 +11,77 @@ pub struct Config {
     pub source: Source,
     pub identifiers: Identifiers,
     pub codes: Codes,
+    /// Where visits are submitted; none means vaxentry works offline only.
+    pub endpoint: Option<EndpointConfig>,
+}
+
+/// `[endpoint]`: checked and turned into a `submit::Endpoint` when it is used, so a
+/// mistake is reported with the key and what to write.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointConfig {
+    /// `redox` (Immunization/$write) or `fhir` ($process-message).
+    pub kind: String,
+    /// Redox: the API base (default https://api.redoxengine.com). FHIR: the server's base URL.
+    pub base_url: Option<String>,
+    /// Redox: the destination's slug, e.g. `redox-fhir-sandbox`.
+    pub destination_slug: Option<String>,
+    /// Redox: `Development`, `Staging` or `Production`.
+    pub environment: Option<String>,
+    /// Plain HTTP is refused except to this machine, unless this is true (testing only).
+    #[serde(default)]
+    pub allow_http: bool,
+    /// Seconds to wait for a connection (fractions allowed).
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout_secs: f64,
+    /// Seconds to wait for a whole request and its answer (fractions allowed).
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout_secs: f64,
+    /// A record that still cannot be sent after this many tries is marked failed.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// How often the form sends what is waiting.
+    #[serde(default = "default_sync_interval")]
+    pub sync_interval_secs: u64,
+    #[serde(default)]
+    pub auth: AuthConfig,
+}
+
+fn default_connect_timeout() -> f64 {
+    10.0
+}
+fn default_request_timeout() -> f64 {
+    30.0
+}
+fn default_max_attempts() -> u32 {
+    100
+}
+fn default_sync_interval() -> u64 {
+    60
+}
+
+/// `[endpoint.auth]`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// `none`, `bearer` (a static token) or `jwt` (Redox OAuth API key / SMART Backend Services).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// bearer: the environment variable holding the token.
+    pub token_env: Option<String>,
+    /// bearer: a file holding the token.
+    pub token_file: Option<PathBuf>,
+    /// jwt: where tokens are asked for (Redox default: https://api.redoxengine.com/v2/auth/token).
+    pub token_url: Option<String>,
+    pub client_id: Option<String>,
+    /// jwt: the `kid` of the signing key.
+    pub key_id: Option<String>,
+    /// jwt: RS384, ES384 or HS384.
+    pub algorithm: Option<String>,
+    /// jwt RS384/ES384: the PEM private key file.
+    pub private_key_file: Option<PathBuf>,
+    /// jwt HS384: the file holding the shared secret.
+    pub secret_file: Option<PathBuf>,
 }
 
 /// MessageHeader.source: who is sending.

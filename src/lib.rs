@@ -9,4 +9,5 @@ pub mod config;
 pub mod fhir;
 pub mod record;
 pub mod store;
+pub mod submit;
 pub mod tui;

@@ -5,6 +5,7 @@
 //! and bundle fixed, exported) -> `queued` -> `submitted` or `failed`.
 
 mod files;
+pub mod outbox;
 pub mod schema;
 pub mod summary;
 
@@ -150,6 +151,20 @@ pub struct Store {
     dir: PathBuf,
 }
 
+/// Writes a message's bundle file under `<dir>/bundles/YYYY-MM-DD/`.
+pub(crate) fn write_export(
+    dir: &Path,
+    message: &crate::fhir::Message,
+    now: DateTime<FixedOffset>,
+) -> Result<PathBuf> {
+    let export_dir = dir.join("bundles").join(now.format("%Y-%m-%d").to_string());
+    files::private_dir(&dir.join("bundles"))?;
+    files::private_dir(&export_dir)?;
+    let export_path = export_dir.join(format!("{}.json", message.bundle_id));
+    files::write_atomically(&export_path, message.json.as_bytes())?;
+    Ok(export_path)
+}
+
 /// Creates a private folder for exported bundle files.
 pub fn export_dir_create(dir: &Path) -> Result<()> {
     files::private_dir(dir)
@@ -160,7 +175,7 @@ pub fn export_file(path: &Path, json: &str) -> Result<()> {
     files::write_atomically(path, json.as_bytes())
 }
 
-fn stamp(now: DateTime<FixedOffset>) -> String {
+pub(crate) fn stamp(now: DateTime<FixedOffset>) -> String {
     now.format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
 }
 
@@ -528,7 +543,7 @@ fn explain(path: &Path, e: anyhow::Error) -> anyhow::Error {
     }
 }
 
-fn row_of(r: &rusqlite::Row) -> rusqlite::Result<VisitRow> {
+pub(crate) fn row_of(r: &rusqlite::Row) -> rusqlite::Result<VisitRow> {
     let id: String = r.get(0)?;
     let state: String = r.get(1)?;
     Ok(VisitRow {

@@ -15,7 +15,7 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first. The last one's version is the current schema.
-pub const MIGRATIONS: [Migration; 2] = [
+pub const MIGRATIONS: [Migration; 3] = [
     Migration {
         version: 1,
         run: v1_visits_and_attempts,
@@ -24,9 +24,13 @@ pub const MIGRATIONS: [Migration; 2] = [
         version: 2,
         run: v2_listing_patients_lots,
     },
+    Migration {
+        version: 3,
+        run: v3_outbox,
+    },
 ];
 
-pub const CURRENT_VERSION: i32 = 2;
+pub const CURRENT_VERSION: i32 = 3;
 
 /// Version 1: visits with their record and bundle, and the submission attempts.
 fn v1_visits_and_attempts(tx: &Transaction) -> Result<()> {
@@ -50,6 +54,22 @@ fn v1_visits_and_attempts(tx: &Transaction) -> Result<()> {
             detail TEXT NOT NULL DEFAULT ''
         );
         CREATE INDEX attempts_by_visit ON attempts(visit_id, at);",
+    )?;
+    Ok(())
+}
+
+/// Version 3: the outbox: when each queued visit is next tried, how often it was,
+/// which process is sending it, the last outcome and answer, and how many times it
+/// was sent again as a new message.
+fn v3_outbox(tx: &Transaction) -> Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE visits ADD COLUMN attempt_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE visits ADD COLUMN next_attempt_at TEXT;
+        ALTER TABLE visits ADD COLUMN claimed_until TEXT;
+        ALTER TABLE visits ADD COLUMN last_outcome TEXT NOT NULL DEFAULT '';
+        ALTER TABLE visits ADD COLUMN response_body TEXT;
+        ALTER TABLE visits ADD COLUMN message_seq INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX visits_due ON visits(state, next_attempt_at);",
     )?;
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! the official FHIR R4 JSON schema.
 #![allow(dead_code)]
 
+pub mod server;
+
 use chrono::{DateTime, FixedOffset};
 use std::sync::OnceLock;
 use vaxentry::config::Config;

@@ -1,0 +1,285 @@
+//! The outbox: queueing saved visits, handing due ones to one sender at a time,
+//! recording every attempt, retrying and resending.
+//!
+//! A visit is claimed for a short lease before it is sent, so two processes (the form
+//! and `vaxentry sync`) never send the same visit at once. A retry sends the stored
+//! bundle byte for byte, so the receiver can de-duplicate by Bundle.id.
+
+use super::{Store, VisitRow, VisitState, row_of, stamp, write_export};
+use crate::fhir::Message;
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, FixedOffset, Utc};
+use rusqlite::{OptionalExtension, params};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Times the outbox compares are kept in UTC so they sort as text.
+pub fn utc(t: DateTime<FixedOffset>) -> String {
+    t.with_timezone(&Utc)
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// A visit ready to send.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Due {
+    pub id: Uuid,
+    pub bundle_id: String,
+    pub bundle_json: String,
+    /// Attempts made before this one.
+    pub attempts: u32,
+}
+
+/// One attempt, as recorded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attempt {
+    pub at: String,
+    pub bundle_id: String,
+    pub http_status: Option<u16>,
+    /// `submitted`, `rejected`, `credentials` or `retry`.
+    pub outcome: String,
+    pub detail: String,
+}
+
+/// Where a visit goes after an attempt.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum After {
+    Submitted,
+    Failed,
+    RetryAt(DateTime<FixedOffset>),
+}
+
+/// A row of the outbox screen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutboxRow {
+    pub row: VisitRow,
+    pub attempts: u32,
+    pub last_outcome: String,
+    pub next_attempt_at: Option<String>,
+    pub has_response: bool,
+}
+
+impl Store {
+    /// Puts a saved (or failed) visit in the outbox, to be sent as soon as possible.
+    pub fn queue(&mut self, id: Uuid, now: DateTime<FixedOffset>) -> Result<()> {
+        let changed = self.conn.execute(
+            "UPDATE visits SET state = 'queued', next_attempt_at = ?2, updated_at = ?3, claimed_until = NULL
+             WHERE id = ?1 AND state IN ('saved', 'failed')",
+            params![id.to_string(), utc(now), stamp(now)],
+        )?;
+        if changed == 0 {
+            bail!("only a saved or failed visit can be sent; this one is not");
+        }
+        Ok(())
+    }
+
+    /// Claims up to `limit` queued visits whose time has come (all queued ones with
+    /// `ignore_backoff`) for `lease`, oldest first.
+    pub fn claim_due(
+        &mut self,
+        now: DateTime<FixedOffset>,
+        lease: Duration,
+        limit: usize,
+        ignore_backoff: bool,
+    ) -> Result<Vec<Due>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let now_utc = utc(now);
+        let until =
+            utc(now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60)));
+        let due: Vec<Due> = {
+            let mut stmt = tx.prepare(
+                "SELECT id, bundle_id, bundle_json, attempt_count FROM visits
+                 WHERE state = 'queued' AND (?3 OR next_attempt_at IS NULL OR next_attempt_at <= ?1)
+                   AND (claimed_until IS NULL OR claimed_until <= ?1)
+                 ORDER BY next_attempt_at, rowid LIMIT ?2",
+            )?;
+            stmt.query_map(params![now_utc, limit as i64, ignore_backoff], |r| {
+                let id: String = r.get(0)?;
+                Ok(Due {
+                    id: Uuid::parse_str(&id).unwrap_or_default(),
+                    bundle_id: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    bundle_json: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                    attempts: r.get(3)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?
+        };
+        for d in &due {
+            tx.execute(
+                "UPDATE visits SET claimed_until = ?2 WHERE id = ?1",
+                params![d.id.to_string(), until],
+            )?;
+        }
+        tx.commit()?;
+        Ok(due)
+    }
+
+    /// Gives back claimed visits that were not tried.
+    pub fn release(&mut self, ids: &[Uuid]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for id in ids {
+            tx.execute(
+                "UPDATE visits SET claimed_until = NULL WHERE id = ?1",
+                [id.to_string()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records one attempt and moves the visit on, in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_attempt(
+        &mut self,
+        id: Uuid,
+        bundle_id: &str,
+        now: DateTime<FixedOffset>,
+        http_status: Option<u16>,
+        outcome: &str,
+        detail: &str,
+        response_body: Option<&str>,
+        after: After,
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO attempts (visit_id, bundle_id, at, http_status, outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id.to_string(), bundle_id, stamp(now), http_status, outcome, detail],
+        )?;
+        let (state, next) = match after {
+            After::Submitted => ("submitted", None),
+            After::Failed => ("failed", None),
+            After::RetryAt(t) => ("queued", Some(utc(t))),
+        };
+        tx.execute(
+            "UPDATE visits SET state = ?2, next_attempt_at = ?3, attempt_count = attempt_count + 1, last_outcome = ?4,
+                 response_body = COALESCE(?5, response_body), claimed_until = NULL, updated_at = ?6
+             WHERE id = ?1",
+            params![id.to_string(), state, next, detail, response_body, stamp(now)],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Waiting, failed and submitted visits: failed first, then waiting, then the
+    /// newest submitted.
+    pub fn outbox(&self, limit: usize) -> Result<Vec<OutboxRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, state, mrn, patient_name, vaccines, visit_date, updated_at, attempt_count, last_outcome, next_attempt_at,
+                    response_body IS NOT NULL
+             FROM visits WHERE state IN ('queued', 'failed', 'submitted')
+             ORDER BY CASE state WHEN 'failed' THEN 0 WHEN 'queued' THEN 1 ELSE 2 END, updated_at DESC LIMIT ?1",
+        )?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                Ok(OutboxRow {
+                    row: row_of(r)?,
+                    attempts: r.get(7)?,
+                    last_outcome: r.get(8)?,
+                    next_attempt_at: r.get(9)?,
+                    has_response: r.get(10)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// (waiting, failed) counts for the status line.
+    pub fn queue_counts(&self) -> Result<(u32, u32)> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FILTER (WHERE state = 'queued'), count(*) FILTER (WHERE state = 'failed') FROM visits WHERE state IN ('queued', 'failed')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
+    /// Every attempt for a visit, oldest first.
+    pub fn attempts(&self, id: Uuid) -> Result<Vec<Attempt>> {
+        let mut stmt = self.conn.prepare("SELECT at, bundle_id, http_status, outcome, detail FROM attempts WHERE visit_id = ?1 ORDER BY id")?;
+        let rows = stmt
+            .query_map([id.to_string()], |r| {
+                Ok(Attempt {
+                    at: r.get(0)?,
+                    bundle_id: r.get(1)?,
+                    http_status: r.get(2)?,
+                    outcome: r.get(3)?,
+                    detail: r.get(4)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// The last answer the endpoint gave for a visit.
+    pub fn response_body(&self, id: Uuid) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT response_body FROM visits WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// Sends now: a waiting or failed visit (or all of them with `None`) is due at once.
+    pub fn retry_now(&mut self, id: Option<Uuid>, now: DateTime<FixedOffset>) -> Result<usize> {
+        let sql = "UPDATE visits SET state = 'queued', next_attempt_at = ?1, claimed_until = NULL WHERE state IN ('queued', 'failed')";
+        Ok(match id {
+            Some(id) => self.conn.execute(
+                &format!("{sql} AND id = ?2"),
+                params![utc(now), id.to_string()],
+            )?,
+            None => self.conn.execute(sql, [utc(now)])?,
+        })
+    }
+
+    /// How many times the visit was sent again as a new message.
+    pub fn message_seq(&self, id: Uuid) -> Result<u32> {
+        self.conn
+            .query_row(
+                "SELECT message_seq FROM visits WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .context("that visit is not in the database")
+    }
+
+    /// Sends a submitted (or failed) visit again as a new message, with new ids.
+    pub fn resubmit(
+        &mut self,
+        id: Uuid,
+        message: &Message,
+        now: DateTime<FixedOffset>,
+    ) -> Result<()> {
+        let state: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT state FROM visits WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match state.as_deref().and_then(VisitState::parse) {
+            Some(VisitState::Submitted | VisitState::Failed) => {}
+            Some(other) => bail!(
+                "only a submitted or failed visit can be sent again; this one is {}",
+                other.as_str()
+            ),
+            None => bail!("that visit is not in the database"),
+        }
+        write_export(&self.dir, message, now)?;
+        self.conn.execute(
+            "UPDATE visits SET state = 'queued', bundle_json = ?2, bundle_id = ?3, message_seq = message_seq + 1, attempt_count = 0,
+                 next_attempt_at = ?4, claimed_until = NULL, last_outcome = '', response_body = NULL, updated_at = ?5
+             WHERE id = ?1",
+            params![id.to_string(), message.json, message.bundle_id, utc(now), stamp(now)],
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,250 @@
+//! Authentication: none, a static bearer token (from an environment variable or a
+//! file, never inline), or a signed JWT client assertion exchanged for an access
+//! token (Redox OAuth API key / SMART Backend Services), cached until shortly before
+//! it expires. Secrets never appear in `Debug` output or messages.
+
+use super::endpoint::{Protocol, REDOX_TOKEN_URL, check_url};
+use crate::config::AuthConfig;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A secret string: shown as `***`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+pub struct JwtSettings {
+    pub token_url: String,
+    pub client_id: String,
+    pub key_id: String,
+    pub algorithm: Algorithm,
+    key: EncodingKey,
+}
+
+impl std::fmt::Debug for JwtSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtSettings")
+            .field("token_url", &self.token_url)
+            .field("client_id", &self.client_id)
+            .field("key_id", &self.key_id)
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug)]
+pub enum AuthSettings {
+    None,
+    Bearer(Secret),
+    Jwt(JwtSettings),
+}
+
+/// Reads a secret file, warning if others can read it.
+fn read_secret_file(key: &str, path: &Path, warnings: &mut Vec<String>) -> Result<Vec<u8>, String> {
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("{key}: cannot read {}: {e}", path.display()))?;
+    warn_if_readable_by_others(path, warnings);
+    Ok(bytes)
+}
+
+/// Adds a warning when a file holding secrets or settings can be read by other users.
+pub fn warn_if_readable_by_others(path: &Path, warnings: &mut Vec<String>) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            warnings.push(format!(
+                "{} can be read by other users; make it private with: chmod 600 {}",
+                path.display(),
+                path.display()
+            ));
+        }
+    }
+}
+
+impl AuthSettings {
+    pub fn from_config(
+        cfg: &AuthConfig,
+        protocol: Protocol,
+        allow_http: bool,
+        warnings: &mut Vec<String>,
+    ) -> Result<AuthSettings, String> {
+        match cfg.kind.as_deref().unwrap_or("none") {
+            "none" => Ok(AuthSettings::None),
+            "bearer" => {
+                let token = match (&cfg.token_env, &cfg.token_file) {
+                    (Some(var), _) => std::env::var(var).map_err(|_| {
+                        format!("[endpoint.auth] token_env = \"{var}\": that environment variable is not set; set it to the access token")
+                    })?,
+                    (None, Some(path)) => String::from_utf8(read_secret_file("[endpoint.auth] token_file", path, warnings)?)
+                        .map_err(|_| format!("[endpoint.auth] token_file {} is not text", path.display()))?,
+                    (None, None) => {
+                        return Err("[endpoint.auth] kind = \"bearer\" needs token_env (an environment variable) or token_file; tokens are not written in the config".into());
+                    }
+                };
+                let token = token.trim().to_string();
+                if token.is_empty() {
+                    return Err("[endpoint.auth] the bearer token is empty".into());
+                }
+                Ok(AuthSettings::Bearer(Secret(token)))
+            }
+            "jwt" => {
+                let missing = |k: &str| {
+                    format!(
+                        "[endpoint.auth] {k} is missing; kind = \"jwt\" needs token_url, client_id, key_id, algorithm and a key file"
+                    )
+                };
+                let token_url = match (&cfg.token_url, protocol) {
+                    (Some(url), _) => url.clone(),
+                    (None, Protocol::RedoxWrite) => REDOX_TOKEN_URL.to_string(),
+                    (None, Protocol::ProcessMessage) => return Err(missing("token_url")),
+                };
+                check_url("[endpoint.auth] token_url", &token_url, allow_http)?;
+                let client_id = cfg.client_id.clone().ok_or_else(|| missing("client_id"))?;
+                let key_id = cfg.key_id.clone().ok_or_else(|| missing("key_id"))?;
+                let (algorithm, key) = match cfg.algorithm.as_deref().unwrap_or("RS384") {
+                    "RS384" | "ES384" => {
+                        let path = cfg
+                            .private_key_file
+                            .as_ref()
+                            .ok_or_else(|| missing("private_key_file"))?;
+                        let pem =
+                            read_secret_file("[endpoint.auth] private_key_file", path, warnings)?;
+                        let bad = |e: jsonwebtoken::errors::Error| {
+                            format!(
+                                "[endpoint.auth] private_key_file {} is not a usable PEM key: {e}",
+                                path.display()
+                            )
+                        };
+                        if cfg.algorithm.as_deref() == Some("ES384") {
+                            (
+                                Algorithm::ES384,
+                                EncodingKey::from_ec_pem(&pem).map_err(bad)?,
+                            )
+                        } else {
+                            (
+                                Algorithm::RS384,
+                                EncodingKey::from_rsa_pem(&pem).map_err(bad)?,
+                            )
+                        }
+                    }
+                    "HS384" => {
+                        let path = cfg
+                            .secret_file
+                            .as_ref()
+                            .ok_or_else(|| missing("secret_file"))?;
+                        let secret =
+                            read_secret_file("[endpoint.auth] secret_file", path, warnings)?;
+                        let secret = secret.trim_ascii();
+                        if secret.is_empty() {
+                            return Err(format!(
+                                "[endpoint.auth] secret_file {} is empty",
+                                path.display()
+                            ));
+                        }
+                        (Algorithm::HS384, EncodingKey::from_secret(secret))
+                    }
+                    other => {
+                        return Err(format!(
+                            "[endpoint.auth] algorithm = \"{other}\" is not supported; use RS384, ES384 or HS384"
+                        ));
+                    }
+                };
+                Ok(AuthSettings::Jwt(JwtSettings {
+                    token_url,
+                    client_id,
+                    key_id,
+                    algorithm,
+                    key,
+                }))
+            }
+            other => Err(format!(
+                "[endpoint.auth] kind = \"{other}\" is not known; use \"none\", \"bearer\" or \"jwt\""
+            )),
+        }
+    }
+}
+
+/// The claims of a SMART Backend Services client assertion.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AssertionClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+}
+
+/// How far ahead the assertion expires: within the 5 minutes allowed, with margin.
+const ASSERTION_LIFETIME_SECS: i64 = 240;
+
+/// A signed client assertion for the token endpoint.
+pub fn client_assertion(jwt: &JwtSettings, now_unix: i64) -> Result<String, String> {
+    let mut header = Header::new(jwt.algorithm);
+    header.kid = Some(jwt.key_id.clone());
+    header.typ = Some("JWT".into());
+    let claims = AssertionClaims {
+        iss: jwt.client_id.clone(),
+        sub: jwt.client_id.clone(),
+        aud: jwt.token_url.clone(),
+        exp: now_unix + ASSERTION_LIFETIME_SECS,
+        iat: now_unix,
+        jti: uuid::Uuid::new_v4().to_string(),
+    };
+    jsonwebtoken::encode(&header, &claims, &jwt.key)
+        .map_err(|e| format!("cannot sign the client assertion: {e}"))
+}
+
+/// A cached access token.
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    token: Option<(Secret, Instant)>,
+}
+
+/// Tokens are renewed this long before they expire.
+const RENEW_MARGIN: Duration = Duration::from_secs(30);
+
+impl TokenCache {
+    pub fn valid(&self) -> Option<&Secret> {
+        self.token
+            .as_ref()
+            .filter(|(_, until)| Instant::now() + RENEW_MARGIN < *until)
+            .map(|(t, _)| t)
+    }
+
+    pub fn store(&mut self, token: String, lifetime: Duration) {
+        self.token = Some((Secret(token), Instant::now() + lifetime));
+    }
+
+    pub fn clear(&mut self) {
+        self.token = None;
+    }
+}
+
+/// What the token endpoint answers.
+#[derive(Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    #[serde(default = "default_expires_in")]
+    pub expires_in: u64,
+}
+
+fn default_expires_in() -> u64 {
+    300
+}

@@ -1,0 +1,209 @@
+//! The configured endpoint, checked: the URL to POST to, timeouts, retry limits and
+//! authentication. Every mistake names the config key and says what to write.
+
+use super::auth::AuthSettings;
+use crate::config::EndpointConfig;
+use std::net::IpAddr;
+use std::time::Duration;
+
+pub const REDOX_BASE: &str = "https://api.redoxengine.com";
+pub const REDOX_TOKEN_URL: &str = "https://api.redoxengine.com/v2/auth/token";
+const REDOX_ENVIRONMENTS: [&str; 3] = ["Development", "Staging", "Production"];
+
+/// Which operation the endpoint speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// Redox `Immunization/$write`.
+    RedoxWrite,
+    /// A FHIR server's `$process-message`.
+    ProcessMessage,
+}
+
+#[derive(Debug)]
+pub struct Endpoint {
+    pub protocol: Protocol,
+    /// Where bundles are POSTed.
+    pub url: String,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub max_attempts: u32,
+    pub sync_interval: Duration,
+    pub auth: AuthSettings,
+    /// Things worth telling the user (e.g. a key file others can read).
+    pub warnings: Vec<String>,
+}
+
+impl Endpoint {
+    pub fn from_config(cfg: &EndpointConfig) -> Result<Endpoint, String> {
+        let (protocol, url) = match cfg.kind.as_str() {
+            "redox" => {
+                let base = cfg
+                    .base_url
+                    .as_deref()
+                    .unwrap_or(REDOX_BASE)
+                    .trim_end_matches('/');
+                let slug = cfg.destination_slug.as_deref().filter(|s| !s.trim().is_empty()).ok_or(
+                    "[endpoint] destination_slug is missing: give the Redox destination's slug, e.g. destination_slug = \"redox-fhir-sandbox\"",
+                )?;
+                let environment = cfg.environment.as_deref().unwrap_or("Development");
+                if !REDOX_ENVIRONMENTS.contains(&environment) {
+                    return Err(format!(
+                        "[endpoint] environment = \"{environment}\" is not one of Development, Staging, Production"
+                    ));
+                }
+                (
+                    Protocol::RedoxWrite,
+                    format!("{base}/fhir/R4/{slug}/{environment}/Immunization/$write"),
+                )
+            }
+            "fhir" => {
+                let base = cfg.base_url.as_deref().filter(|s| !s.trim().is_empty()).ok_or(
+                    "[endpoint] base_url is missing: give the FHIR server's base URL, e.g. base_url = \"https://fhir.example.org/r4\"",
+                )?;
+                (
+                    Protocol::ProcessMessage,
+                    format!("{}/$process-message", base.trim_end_matches('/')),
+                )
+            }
+            other => {
+                return Err(format!(
+                    "[endpoint] kind = \"{other}\" is not known; use \"redox\" or \"fhir\""
+                ));
+            }
+        };
+        check_url("[endpoint] base_url", &url, cfg.allow_http)?;
+        let mut warnings = Vec::new();
+        let auth = AuthSettings::from_config(&cfg.auth, protocol, cfg.allow_http, &mut warnings)?;
+        let seconds = |key: &str, v: f64| {
+            if v.is_finite() && (0.05..=3600.0).contains(&v) {
+                Ok(Duration::from_secs_f64(v))
+            } else {
+                Err(format!(
+                    "[endpoint] {key} = {v} is not a usable timeout; give seconds between 0.05 and 3600"
+                ))
+            }
+        };
+        Ok(Endpoint {
+            protocol,
+            url,
+            connect_timeout: seconds("connect_timeout_secs", cfg.connect_timeout_secs)?,
+            request_timeout: seconds("request_timeout_secs", cfg.request_timeout_secs)?,
+            max_attempts: cfg.max_attempts.max(1),
+            sync_interval: Duration::from_secs(cfg.sync_interval_secs.max(1)),
+            auth,
+            warnings,
+        })
+    }
+}
+
+/// HTTPS is required, except to this machine or when `allow_http` is set for testing.
+pub fn check_url(key: &str, url: &str, allow_http: bool) -> Result<(), String> {
+    let uri: ureq::http::Uri = url
+        .parse()
+        .map_err(|_| format!("{key}: '{url}' is not a URL"))?;
+    let host = uri
+        .host()
+        .ok_or_else(|| format!("{key}: '{url}' has no host"))?;
+    match uri.scheme_str() {
+        Some("https") => Ok(()),
+        Some("http") if allow_http || is_loopback(host) => Ok(()),
+        Some("http") => Err(format!(
+            "{key}: '{url}' is plain HTTP; patient data must go over HTTPS. Use https://, or set allow_http = true only for a test server"
+        )),
+        _ => Err(format!("{key}: '{url}' must start with https://")),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn endpoint(toml: &str) -> Result<Endpoint, String> {
+        let config = Config::parse(toml).map_err(|e| format!("{e:#}"))?;
+        Endpoint::from_config(config.endpoint.as_ref().expect("endpoint"))
+    }
+
+    #[test]
+    fn redox_write_url() {
+        let e =
+            endpoint("[endpoint]\nkind = \"redox\"\ndestination_slug = \"redox-fhir-sandbox\"\n")
+                .unwrap();
+        assert_eq!(
+            e.url,
+            "https://api.redoxengine.com/fhir/R4/redox-fhir-sandbox/Development/Immunization/$write"
+        );
+        assert_eq!(e.protocol, Protocol::RedoxWrite);
+        let e = endpoint("[endpoint]\nkind = \"redox\"\nbase_url = \"https://api.ca.redoxengine.com/\"\ndestination_slug = \"d\"\nenvironment = \"Production\"\n").unwrap();
+        assert_eq!(
+            e.url,
+            "https://api.ca.redoxengine.com/fhir/R4/d/Production/Immunization/$write"
+        );
+    }
+
+    #[test]
+    fn fhir_process_message_url() {
+        let e =
+            endpoint("[endpoint]\nkind = \"fhir\"\nbase_url = \"https://fhir.example.org/r4/\"\n")
+                .unwrap();
+        assert_eq!(e.url, "https://fhir.example.org/r4/$process-message");
+    }
+
+    #[test]
+    fn mistakes_name_the_key() {
+        assert!(
+            endpoint("[endpoint]\nkind = \"redox\"\n")
+                .unwrap_err()
+                .contains("destination_slug")
+        );
+        assert!(
+            endpoint(
+                "[endpoint]\nkind = \"redox\"\ndestination_slug = \"d\"\nenvironment = \"Dev\"\n"
+            )
+            .unwrap_err()
+            .contains("environment")
+        );
+        assert!(
+            endpoint("[endpoint]\nkind = \"hl7\"\n")
+                .unwrap_err()
+                .contains("kind")
+        );
+        assert!(
+            endpoint("[endpoint]\nkind = \"fhir\"\n")
+                .unwrap_err()
+                .contains("base_url")
+        );
+    }
+
+    #[test]
+    fn plain_http_only_to_this_machine_or_when_allowed() {
+        assert!(
+            endpoint("[endpoint]\nkind = \"fhir\"\nbase_url = \"http://fhir.example.org\"\n")
+                .unwrap_err()
+                .contains("HTTPS")
+        );
+        assert!(
+            endpoint("[endpoint]\nkind = \"fhir\"\nbase_url = \"http://127.0.0.1:8080/fhir\"\n")
+                .is_ok()
+        );
+        assert!(
+            endpoint("[endpoint]\nkind = \"fhir\"\nbase_url = \"http://localhost:8080\"\n").is_ok()
+        );
+        assert!(
+            endpoint("[endpoint]\nkind = \"fhir\"\nbase_url = \"http://[::1]:8080\"\n").is_ok()
+        );
+        assert!(
+            endpoint(
+                "[endpoint]\nkind = \"fhir\"\nbase_url = \"http://10.0.0.5\"\nallow_http = true\n"
+            )
+            .is_ok()
+        );
+        assert!(endpoint("[endpoint]\nkind = \"fhir\"\nbase_url = \"ftp://x\"\n").is_err());
+    }
+}

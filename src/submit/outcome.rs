@@ -1,0 +1,293 @@
+//! What an answer means: submitted, rejected (with the OperationOutcome's issues,
+//! mapped to form fields where the FHIRPath says which), credentials refused, or try
+//! again later (with the server's Retry-After when it gives one).
+
+use crate::record::{FieldId, FieldRef};
+use std::time::Duration;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// 2xx: the endpoint has the message.
+    Submitted { status: u16, body: String },
+    /// 400/422 and other client errors: sending it again will not help.
+    Rejected {
+        status: u16,
+        issues: Vec<Issue>,
+        body: String,
+    },
+    /// 401/403 even with a fresh token.
+    CredentialsRefused { status: u16, body: String },
+    /// 408, 429, 5xx, timeouts, resets, DNS and connection errors.
+    TryLater {
+        status: Option<u16>,
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+}
+
+impl Outcome {
+    /// A short reason for the attempts log and the outbox.
+    pub fn reason(&self) -> String {
+        match self {
+            Outcome::Submitted { status, .. } => format!("accepted (HTTP {status})"),
+            Outcome::Rejected { status, issues, .. } => match issues.first() {
+                Some(issue) => format!("rejected (HTTP {status}): {}", issue.text),
+                None => format!("rejected (HTTP {status})"),
+            },
+            Outcome::CredentialsRefused { status, .. } => {
+                format!("credentials refused (HTTP {status}): check the endpoint's credentials")
+            }
+            Outcome::TryLater { reason, .. } => reason.clone(),
+        }
+    }
+}
+
+/// One issue of an OperationOutcome.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Issue {
+    pub severity: String,
+    pub text: String,
+    pub expression: Vec<String>,
+    /// The form field the expression points at, when it can be told.
+    pub field: Option<FieldRef>,
+}
+
+/// Classifies an HTTP answer (after any token refresh).
+pub fn classify(status: u16, retry_after: Option<&str>, body: String) -> Outcome {
+    match status {
+        200..=299 => Outcome::Submitted { status, body },
+        401 | 403 => Outcome::CredentialsRefused { status, body },
+        408 | 429 | 500..=599 => Outcome::TryLater {
+            status: Some(status),
+            reason: match status {
+                408 => "the server timed out (HTTP 408)".to_string(),
+                429 => "the server asked to slow down (HTTP 429)".to_string(),
+                s => format!("the server had a problem (HTTP {s})"),
+            },
+            retry_after: retry_after.and_then(parse_retry_after),
+        },
+        _ => Outcome::Rejected {
+            status,
+            issues: operation_outcome_issues(&body),
+            body,
+        },
+    }
+}
+
+/// `Retry-After`: seconds, or an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = when.signed_duration_since(chrono::Utc::now());
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// The issues of an OperationOutcome body (any other body gives none).
+pub fn operation_outcome_issues(body: &str) -> Vec<Issue> {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
+        return Vec::new();
+    };
+    if value["resourceType"] != "OperationOutcome" {
+        return Vec::new();
+    }
+    value["issue"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|i| {
+            let expression: Vec<String> = i["expression"]
+                .as_array()
+                .or_else(|| i["location"].as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.as_str().map(str::to_string))
+                .collect();
+            let text = i["diagnostics"]
+                .as_str()
+                .or_else(|| i["details"]["text"].as_str())
+                .or_else(|| i["code"].as_str())
+                .unwrap_or("no details given")
+                .to_string();
+            Issue {
+                severity: i["severity"].as_str().unwrap_or("error").to_string(),
+                field: expression.iter().find_map(|e| field_of(e)),
+                text,
+                expression,
+            }
+        })
+        .collect()
+}
+
+const PATIENT_ELEMENTS: [(&str, FieldId); 11] = [
+    ("identifier", FieldId::Mrn),
+    ("name.family", FieldId::Family),
+    ("name.given", FieldId::Given),
+    ("birthDate", FieldId::BirthDate),
+    ("gender", FieldId::Gender),
+    ("telecom", FieldId::Phone),
+    ("address.line", FieldId::AddressLine),
+    ("address.city", FieldId::City),
+    ("address.state", FieldId::State),
+    ("address.postalCode", FieldId::PostalCode),
+    ("address.country", FieldId::Country),
+];
+
+const IMMUNIZATION_ELEMENTS: [(&str, FieldId); 20] = [
+    ("vaccineCode", FieldId::Vaccine),
+    ("statusReason", FieldId::StatusReason),
+    ("status", FieldId::Status),
+    ("occurrence", FieldId::Administered),
+    ("lotNumber", FieldId::Lot),
+    ("expirationDate", FieldId::Expiration),
+    ("manufacturer", FieldId::Manufacturer),
+    ("site", FieldId::Site),
+    ("route", FieldId::Route),
+    ("doseQuantity", FieldId::Amount),
+    ("performer", FieldId::Performer),
+    ("location", FieldId::Location),
+    ("fundingSource", FieldId::Funding),
+    ("programEligibility", FieldId::Eligibility),
+    ("education.publicationDate", FieldId::VisEdition),
+    ("education.presentationDate", FieldId::VisPresented),
+    ("primarySource", FieldId::PrimarySource),
+    ("reportOrigin", FieldId::ReportOrigin),
+    ("protocolApplied", FieldId::DoseNumber),
+    ("note", FieldId::Note),
+];
+
+/// The form field a FHIRPath expression points at, for bundles vaxentry built:
+/// entry 1 is the Patient and entry 2 + n the Immunization of dose n.
+pub fn field_of(expression: &str) -> Option<FieldRef> {
+    // Drop list indexes other than the entry's: name[0].family -> name.family.
+    let (entry, path) = match expression.strip_prefix("Bundle.entry[") {
+        Some(rest) => {
+            let (index, rest) = rest.split_once(']')?;
+            let path = rest.strip_prefix(".resource")?.trim_start_matches('.');
+            let kind = if index == "1" {
+                "Patient"
+            } else {
+                "Immunization"
+            };
+            (index.parse::<usize>().ok(), format!("{kind}.{path}"))
+        }
+        None => (None, expression.to_string()),
+    };
+    let mut plain = String::new();
+    let mut depth = 0;
+    for c in path.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            _ if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    if let Some(element) = plain.strip_prefix("Patient.") {
+        return PATIENT_ELEMENTS
+            .iter()
+            .find(|(name, _)| element.starts_with(name))
+            .map(|(_, f)| FieldRef::patient(*f));
+    }
+    let element = plain.strip_prefix("Immunization.")?;
+    let dose = entry.map_or(0, |e| e.saturating_sub(2));
+    IMMUNIZATION_ELEMENTS
+        .iter()
+        .find(|(name, _)| element.starts_with(name))
+        .map(|(_, f)| FieldRef::dose(dose, *f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_classified() {
+        assert!(matches!(
+            classify(200, None, "{}".into()),
+            Outcome::Submitted { status: 200, .. }
+        ));
+        assert!(matches!(
+            classify(201, None, String::new()),
+            Outcome::Submitted { .. }
+        ));
+        assert!(matches!(
+            classify(400, None, String::new()),
+            Outcome::Rejected { status: 400, .. }
+        ));
+        assert!(matches!(
+            classify(422, None, String::new()),
+            Outcome::Rejected { .. }
+        ));
+        assert!(matches!(
+            classify(401, None, String::new()),
+            Outcome::CredentialsRefused { .. }
+        ));
+        assert!(matches!(
+            classify(403, None, String::new()),
+            Outcome::CredentialsRefused { .. }
+        ));
+        for s in [408, 429, 500, 502, 503] {
+            assert!(
+                matches!(classify(s, None, String::new()), Outcome::TryLater { .. }),
+                "{s}"
+            );
+        }
+        match classify(429, Some("7"), String::new()) {
+            Outcome::TryLater { retry_after, .. } => {
+                assert_eq!(retry_after, Some(Duration::from_secs(7)))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn retry_after_accepts_seconds_and_dates() {
+        assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn operation_outcome_issues_map_to_fields() {
+        let body = r#"{"resourceType": "OperationOutcome", "issue": [
+            {"severity": "error", "code": "required", "diagnostics": "Lot number is required", "expression": ["Bundle.entry[3].resource.lotNumber"]},
+            {"severity": "error", "code": "value", "details": {"text": "Bad birth date"}, "expression": ["Patient.birthDate"]},
+            {"severity": "warning", "code": "informational", "location": ["Bundle.entry[1].resource.name[0].given[1]"]},
+            {"severity": "error", "code": "processing"}
+        ]}"#;
+        let issues = operation_outcome_issues(body);
+        assert_eq!(issues.len(), 4);
+        assert_eq!(issues[0].field, Some(FieldRef::dose(1, FieldId::Lot)));
+        assert_eq!(issues[0].text, "Lot number is required");
+        assert_eq!(issues[1].field, Some(FieldRef::patient(FieldId::BirthDate)));
+        assert_eq!(issues[1].text, "Bad birth date");
+        assert_eq!(issues[2].field, Some(FieldRef::patient(FieldId::Given)));
+        assert_eq!(issues[3].field, None);
+        assert_eq!(issues[3].text, "processing");
+        assert!(operation_outcome_issues("not json").is_empty());
+        assert!(operation_outcome_issues("{\"resourceType\": \"Bundle\"}").is_empty());
+    }
+
+    #[test]
+    fn status_reason_is_not_mistaken_for_status() {
+        assert_eq!(
+            field_of("Immunization.statusReason"),
+            Some(FieldRef::dose(0, FieldId::StatusReason))
+        );
+        assert_eq!(
+            field_of("Immunization.status"),
+            Some(FieldRef::dose(0, FieldId::Status))
+        );
+        assert_eq!(
+            field_of("Immunization.occurrenceDateTime"),
+            Some(FieldRef::dose(0, FieldId::Administered))
+        );
+        assert_eq!(field_of("Observation.value"), None);
+    }
+}

@@ -1,0 +1,416 @@
+//! A local endpoint for the submission tests: plays the token endpoint and the
+//! `$write` / `$process-message` endpoint over plain HTTP/1.1 with keep-alive, checks
+//! every request (JWT signature and claims, headers, message rules), and can be told
+//! to misbehave in each way a real server does.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How the server answers one `$write`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Behaviour {
+    Ok,
+    /// 400 with an OperationOutcome naming the lot number of the first dose.
+    BadRequest,
+    /// 401, as if the token had been revoked.
+    Unauthorized,
+    /// 429 with `Retry-After: N`.
+    TooMany(u64),
+    ServerError,
+    /// Answers 200, but only after this long (longer than the client waits).
+    Slow(Duration),
+    /// Closes the connection without answering.
+    Drop,
+    /// Answers with bytes that are not HTTP.
+    Garbage,
+}
+
+/// What the JWT client assertions must look like.
+pub struct JwtCheck {
+    pub key: jsonwebtoken::DecodingKey,
+    pub algorithm: jsonwebtoken::Algorithm,
+    pub client_id: String,
+    pub key_id: String,
+}
+
+#[derive(Default)]
+pub struct State {
+    /// Answers for the next `$write` requests, then `default`.
+    pub script: VecDeque<Behaviour>,
+    pub default: Option<Behaviour>,
+    /// Random faults for the fault run: (seed, chance in percent).
+    pub faults: Option<(u64, u64)>,
+    pub jwt: Option<JwtCheck>,
+    pub bearer: Option<String>,
+    pub issued: HashSet<String>,
+    pub jtis: HashSet<String>,
+    /// Bundle.id -> how many times it was accepted (a real receiver de-duplicates).
+    pub accepted: HashMap<String, usize>,
+    pub write_requests: usize,
+    pub token_requests: usize,
+    pub connections: usize,
+    /// Anything a request got wrong; the tests assert this stays empty.
+    pub problems: Vec<String>,
+}
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub state: Arc<Mutex<State>>,
+    up: Arc<AtomicBool>,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let server = TestServer {
+            addr,
+            state: Arc::new(Mutex::new(State::default())),
+            up: Arc::new(AtomicBool::new(true)),
+        };
+        server.serve(listener);
+        server
+    }
+
+    fn serve(&self, listener: TcpListener) {
+        let state = self.state.clone();
+        let up = self.up.clone();
+        let addr = self.addr;
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if !up.load(Ordering::SeqCst) {
+                    // Going down: stop listening so connections are refused.
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let state = state.clone();
+                state.lock().unwrap().connections += 1;
+                std::thread::spawn(move || serve_connection(stream, state, addr));
+            }
+        });
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn token_url(&self) -> String {
+        format!("http://{}/v2/auth/token", self.addr)
+    }
+
+    /// Stops listening: new connections are refused until `up`.
+    pub fn down(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag and drops the listener.
+        let _ = TcpStream::connect(self.addr);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    pub fn up(&self) {
+        self.up.store(true, Ordering::SeqCst);
+        for _ in 0..50 {
+            if let Ok(listener) = TcpListener::bind(self.addr) {
+                self.serve(listener);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("could not listen on {} again", self.addr);
+    }
+
+    pub fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut self.state.lock().unwrap())
+    }
+}
+
+struct Request {
+    method: String,
+    path: String,
+    headers: HashMap<String, String>,
+    body: String,
+}
+
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let mut headers = HashMap::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+        }
+    }
+    let len: usize = headers
+        .get("content-length")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).ok()?;
+    Some(Request {
+        method,
+        path,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+fn respond(stream: &mut TcpStream, status: u16, extra: &str, body: &str) -> std::io::Result<()> {
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        429 => "Too Many Requests",
+        _ => "Error",
+    };
+    // One write, so no small-packet delays.
+    let response = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/fhir+json\r\nContent-Length: {}\r\n{extra}\r\n{body}",
+        body.len()
+    );
+    stream.write_all(response.as_bytes())?;
+    stream.flush()
+}
+
+fn serve_connection(stream: TcpStream, state: Arc<Mutex<State>>, addr: SocketAddr) {
+    let _ = stream.set_nodelay(true);
+    let mut writer = stream.try_clone().expect("clone");
+    let mut reader = BufReader::new(stream);
+    while let Some(request) = read_request(&mut reader) {
+        let keep_going = if request.path == "/v2/auth/token" {
+            token(&mut writer, &request, &state, addr)
+        } else {
+            write(&mut writer, &request, &state)
+        };
+        if !keep_going {
+            return;
+        }
+    }
+}
+
+fn token(
+    stream: &mut TcpStream,
+    request: &Request,
+    state: &Arc<Mutex<State>>,
+    addr: SocketAddr,
+) -> bool {
+    let mut s = state.lock().unwrap();
+    s.token_requests += 1;
+    let form: HashMap<String, String> = request
+        .body
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.replace("%3A", ":").replace("%3a", ":")))
+        .collect();
+    let mut problems = Vec::new();
+    if request.method != "POST"
+        || !request
+            .headers
+            .get("content-type")
+            .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
+    {
+        problems.push("token request is not a form POST".to_string());
+    }
+    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
+        problems.push(format!("grant_type is {:?}", form.get("grant_type")));
+    }
+    if form.get("client_assertion_type").map(String::as_str)
+        != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    {
+        problems.push(format!(
+            "client_assertion_type is {:?}",
+            form.get("client_assertion_type")
+        ));
+    }
+    let token_url = format!("http://{addr}/v2/auth/token");
+    match (&s.jwt, form.get("client_assertion")) {
+        (Some(check), Some(assertion)) => {
+            let mut validation = jsonwebtoken::Validation::new(check.algorithm);
+            validation.set_audience(&[token_url.as_str()]);
+            validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+            match jsonwebtoken::decode::<vaxentry::submit::auth::AssertionClaims>(
+                assertion,
+                &check.key,
+                &validation,
+            ) {
+                Ok(data) => {
+                    let c = data.claims;
+                    if data.header.kid.as_deref() != Some(check.key_id.as_str()) {
+                        problems.push(format!("kid is {:?}", data.header.kid));
+                    }
+                    if c.iss != check.client_id || c.sub != check.client_id {
+                        problems.push("iss and sub must both be the client id".into());
+                    }
+                    if c.exp - chrono::Utc::now().timestamp() > 300 {
+                        problems.push("exp is more than 5 minutes ahead".into());
+                    }
+                    if !s.jtis.insert(c.jti.clone()) {
+                        problems.push("jti was used before".into());
+                    }
+                }
+                Err(e) => problems.push(format!("the client assertion does not verify: {e}")),
+            }
+        }
+        _ => problems.push("no client assertion".into()),
+    }
+    if !problems.is_empty() {
+        s.problems.extend(problems);
+        drop(s);
+        return respond(stream, 401, "", "{\"error\": \"invalid_client\"}").is_ok();
+    }
+    let token = uuid::Uuid::new_v4().to_string();
+    s.issued.insert(token.clone());
+    drop(s);
+    respond(
+        stream,
+        200,
+        "",
+        &format!(
+            "{{\"access_token\": \"{token}\", \"token_type\": \"bearer\", \"expires_in\": 300}}"
+        ),
+    )
+    .is_ok()
+}
+
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn write(stream: &mut TcpStream, request: &Request, state: &Arc<Mutex<State>>) -> bool {
+    let mut s = state.lock().unwrap();
+    s.write_requests += 1;
+    let content_type = request
+        .headers
+        .get("content-type")
+        .cloned()
+        .unwrap_or_default();
+    if !(content_type.starts_with("application/fhir+json")
+        || content_type.starts_with("application/json"))
+    {
+        s.problems.push(format!("Content-Type is {content_type:?}"));
+    }
+    if request.headers.get("accept").map(String::as_str) != Some("application/fhir+json") {
+        s.problems
+            .push(format!("Accept is {:?}", request.headers.get("accept")));
+    }
+    let auth = request
+        .headers
+        .get("authorization")
+        .and_then(|a| a.strip_prefix("Bearer "))
+        .map(str::to_string);
+    let authorised = match (&s.jwt, &s.bearer) {
+        (Some(_), _) => auth.as_ref().is_some_and(|t| s.issued.contains(t)),
+        (None, Some(expected)) => auth.as_deref() == Some(expected.as_str()),
+        (None, None) => true,
+    };
+    if !authorised {
+        drop(s);
+        return respond(stream, 401, "", "").is_ok();
+    }
+    let bundle: serde_json::Value = match serde_json::from_str(&request.body) {
+        Ok(v) => v,
+        Err(_) => {
+            s.problems.push("the body is not JSON".into());
+            drop(s);
+            return respond(stream, 400, "", "").is_ok();
+        }
+    };
+    let problems = vaxentry::fhir::message_problems(&bundle);
+    if !problems.is_empty() {
+        s.problems.extend(problems);
+    }
+    let bundle_id = bundle["id"].as_str().unwrap_or("").to_string();
+    let behaviour = match s.script.pop_front() {
+        Some(b) => b,
+        None => match s.faults {
+            Some((seed, chance)) => {
+                let mut rng = XorShift(seed);
+                let roll = rng.next();
+                s.faults = Some((rng.0, chance));
+                if roll % 100 < chance {
+                    [
+                        Behaviour::ServerError,
+                        Behaviour::TooMany(0),
+                        Behaviour::Drop,
+                        Behaviour::Garbage,
+                        Behaviour::Slow(Duration::from_millis(1500)),
+                        Behaviour::Unauthorized,
+                    ][(roll / 100 % 6) as usize]
+                        .clone()
+                } else {
+                    Behaviour::Ok
+                }
+            }
+            None => s.default.clone().unwrap_or(Behaviour::Ok),
+        },
+    };
+    let accept = |s: &mut State| *s.accepted.entry(bundle_id.clone()).or_default() += 1;
+    match behaviour {
+        Behaviour::Ok => {
+            accept(&mut s);
+            drop(s);
+            respond(
+                stream,
+                200,
+                "",
+                "{\"resourceType\": \"Bundle\", \"type\": \"message\"}",
+            )
+            .is_ok()
+        }
+        Behaviour::BadRequest => {
+            drop(s);
+            let outcome = r#"{"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "required", "diagnostics": "Lot number is not valid for this product", "expression": ["Bundle.entry[2].resource.lotNumber"]}]}"#;
+            respond(stream, 400, "", outcome).is_ok()
+        }
+        Behaviour::Unauthorized => {
+            // The token stops working, as if revoked.
+            if let Some(t) = &auth {
+                s.issued.remove(t);
+            }
+            drop(s);
+            respond(stream, 401, "", "").is_ok()
+        }
+        Behaviour::TooMany(secs) => {
+            drop(s);
+            respond(stream, 429, &format!("Retry-After: {secs}\r\n"), "").is_ok()
+        }
+        Behaviour::ServerError => {
+            drop(s);
+            respond(stream, 500, "", "{\"error\": \"boom\"}").is_ok()
+        }
+        Behaviour::Slow(wait) => {
+            // Processed, then answered too late: the client retries the same bundle
+            // and the receiver sees the Bundle.id again.
+            accept(&mut s);
+            drop(s);
+            std::thread::sleep(wait);
+            let _ = respond(stream, 200, "", "{}");
+            false
+        }
+        Behaviour::Drop => false,
+        Behaviour::Garbage => {
+            drop(s);
+            let _ = stream.write_all(b"this is not HTTP at all\r\n\r\n");
+            false
+        }
+    }
+}

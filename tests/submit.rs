@@ -1,0 +1,429 @@
+//! Submission against a local server started inside the tests: authentication (JWT
+//! RS384/ES384/HS384, bearer), every answer a server gives (200, 400 with an
+//! OperationOutcome, 401 once, 429 with Retry-After, 500, too slow, dropped, garbage),
+//! a fault run of 500 records, and an outage followed by recovery.
+
+mod common;
+
+use common::server::{Behaviour, JwtCheck, TestServer};
+use common::*;
+use std::time::Duration;
+use uuid::Uuid;
+use vaxentry::config::Config;
+use vaxentry::fhir::{FixedClock, SystemClock, message_for};
+use vaxentry::record::FieldId;
+use vaxentry::store::{Store, VisitState};
+use vaxentry::submit::{Endpoint, Outcome, Submitter, sync};
+
+fn keys() -> String {
+    format!("{}/tests/fixtures/keys", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn submitter(server: &TestServer, auth: &str, extra: &str) -> Submitter {
+    let toml = format!(
+        "[endpoint]\nkind = \"redox\"\nbase_url = \"{}\"\ndestination_slug = \"test-destination\"\nrequest_timeout_secs = 0.3\nconnect_timeout_secs = 0.3\n{extra}\n[endpoint.auth]\n{auth}\n",
+        server.base_url()
+    );
+    let config = Config::parse(&toml).expect("config");
+    Submitter::new(Endpoint::from_config(config.endpoint.as_ref().unwrap()).expect("endpoint"))
+}
+
+fn jwt_rs384(server: &TestServer) -> String {
+    server.with(|s| {
+        s.jwt = Some(JwtCheck {
+            key: jsonwebtoken::DecodingKey::from_rsa_pem(
+                &std::fs::read(format!("{}/test-rs384-public.pem", keys())).unwrap(),
+            )
+            .unwrap(),
+            algorithm: jsonwebtoken::Algorithm::RS384,
+            client_id: "vaxentry-test-client".into(),
+            key_id: "test-key-1".into(),
+        })
+    });
+    format!(
+        "kind = \"jwt\"\ntoken_url = \"{}\"\nclient_id = \"vaxentry-test-client\"\nkey_id = \"test-key-1\"\nalgorithm = \"RS384\"\nprivate_key_file = \"{}/test-rs384-private.pem\"",
+        server.token_url(),
+        keys()
+    )
+}
+
+fn store_with(n: usize) -> (Store, Vec<Uuid>) {
+    let dir = std::env::temp_dir().join(format!("vaxentry-submit-{}", Uuid::new_v4()));
+    let mut store = Store::open(&dir).unwrap();
+    let mut visit = example("adult-flu");
+    let mut ids = Vec::new();
+    for i in 0..n {
+        visit.patient.set(FieldId::Mrn, format!("MRN-{i:05}"));
+        let id = Uuid::new_v4();
+        let message = message_for(&visit, &settings(), now(), id).unwrap();
+        store
+            .save(id, &visit, &message.json, &message.bundle_id, now())
+            .unwrap();
+        store.queue(id, now()).unwrap();
+        ids.push(id);
+    }
+    (store, ids)
+}
+
+/// Syncs, ignoring backoff, until nothing waits (at most `rounds` passes).
+fn sync_until_done(store: &mut Store, sub: &mut Submitter, rounds: usize) {
+    for _ in 0..rounds {
+        let report = sync(store, sub, &SystemClock, true, &mut |_, _| {}).unwrap();
+        if report.waiting == 0 {
+            return;
+        }
+    }
+    panic!("records still waiting after {rounds} passes");
+}
+
+fn state(store: &Store, id: Uuid) -> VisitState {
+    store.get(id).unwrap().unwrap().row.state
+}
+
+#[test]
+fn jwt_rs384_token_is_fetched_once_and_reused() {
+    let server = TestServer::start();
+    let auth = jwt_rs384(&server);
+    let mut sub = submitter(&server, &auth, "");
+    let (mut store, ids) = store_with(3);
+    let report = sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
+    assert_eq!((report.sent, report.failed, report.waiting), (3, 0, 0));
+    for id in &ids {
+        assert_eq!(state(&store, *id), VisitState::Submitted);
+        let attempts = store.attempts(*id).unwrap();
+        assert_eq!(attempts.len(), 1);
+        assert_eq!(attempts[0].outcome, "submitted");
+        assert_eq!(attempts[0].http_status, Some(200));
+    }
+    server.with(|s| {
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert_eq!(s.token_requests, 1, "the token is cached");
+        assert_eq!(s.write_requests, 3);
+        assert_eq!(s.connections, 1, "one connection serves the whole batch");
+    });
+}
+
+#[test]
+fn es384_and_hs384_assertions_verify() {
+    for (alg, key_line, decoding) in [
+        (
+            "ES384",
+            format!("private_key_file = \"{}/test-es384-private.pem\"", keys()),
+            jsonwebtoken::DecodingKey::from_ec_pem(
+                &std::fs::read(format!("{}/test-es384-public.pem", keys())).unwrap(),
+            )
+            .unwrap(),
+        ),
+        (
+            "HS384",
+            format!("secret_file = \"{}/test-hs384-secret\"", keys()),
+            jsonwebtoken::DecodingKey::from_secret(
+                &std::fs::read(format!("{}/test-hs384-secret", keys())).unwrap(),
+            ),
+        ),
+    ] {
+        let server = TestServer::start();
+        server.with(|s| {
+            s.jwt = Some(JwtCheck {
+                key: decoding,
+                algorithm: if alg == "ES384" {
+                    jsonwebtoken::Algorithm::ES384
+                } else {
+                    jsonwebtoken::Algorithm::HS384
+                },
+                client_id: "c".into(),
+                key_id: "k".into(),
+            })
+        });
+        let auth = format!(
+            "kind = \"jwt\"\ntoken_url = \"{}\"\nclient_id = \"c\"\nkey_id = \"k\"\nalgorithm = \"{alg}\"\n{key_line}",
+            server.token_url()
+        );
+        let mut sub = submitter(&server, &auth, "");
+        let (mut store, ids) = store_with(1);
+        sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
+        assert_eq!(state(&store, ids[0]), VisitState::Submitted, "{alg}");
+        server.with(|s| assert!(s.problems.is_empty(), "{alg}: {:?}", s.problems));
+    }
+}
+
+#[test]
+fn bearer_token_from_the_environment() {
+    let server = TestServer::start();
+    server.with(|s| s.bearer = Some("static-token-123".into()));
+    // SAFETY-free: a variable only this test reads.
+    unsafe { std::env::set_var("VAXENTRY_TEST_BEARER", "static-token-123") };
+    let mut sub = submitter(
+        &server,
+        "kind = \"bearer\"\ntoken_env = \"VAXENTRY_TEST_BEARER\"",
+        "",
+    );
+    let (mut store, ids) = store_with(1);
+    sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
+    assert_eq!(state(&store, ids[0]), VisitState::Submitted);
+}
+
+#[test]
+fn a_400_with_an_operation_outcome_fails_and_names_the_field() {
+    let server = TestServer::start();
+    server.with(|s| s.script.push_back(Behaviour::BadRequest));
+    let mut sub = submitter(&server, "kind = \"none\"", "");
+    let bundle = message_for(&example("adult-flu"), &settings(), now(), Uuid::new_v4())
+        .unwrap()
+        .json;
+    match sub.send(&bundle) {
+        Outcome::Rejected { status, issues, .. } => {
+            assert_eq!(status, 400);
+            assert_eq!(
+                issues[0].field,
+                Some(vaxentry::record::FieldRef::dose(0, FieldId::Lot))
+            );
+            assert!(issues[0].text.contains("Lot number is not valid"));
+        }
+        other => panic!("{other:?}"),
+    }
+    server.with(|s| s.script.push_back(Behaviour::BadRequest));
+    let (mut store, ids) = store_with(1);
+    let report = sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
+    assert_eq!(report.failed, 1);
+    assert_eq!(state(&store, ids[0]), VisitState::Failed);
+    let outbox = store.outbox(10).unwrap();
+    assert!(
+        outbox[0]
+            .last_outcome
+            .contains("rejected (HTTP 400): Lot number is not valid"),
+        "{}",
+        outbox[0].last_outcome
+    );
+    assert!(
+        store
+            .response_body(ids[0])
+            .unwrap()
+            .unwrap()
+            .contains("OperationOutcome")
+    );
+}
+
+#[test]
+fn a_401_gets_a_new_token_once_and_retries() {
+    let server = TestServer::start();
+    let auth = jwt_rs384(&server);
+    server.with(|s| s.script.push_back(Behaviour::Unauthorized));
+    let mut sub = submitter(&server, &auth, "");
+    let (mut store, ids) = store_with(1);
+    sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
+    assert_eq!(state(&store, ids[0]), VisitState::Submitted);
+    server.with(|s| {
+        assert_eq!(s.token_requests, 2);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+    });
+    // Two 401s in a row: the credentials are refused, and the user is told.
+    server.with(|s| {
+        s.script
+            .extend([Behaviour::Unauthorized, Behaviour::Unauthorized])
+    });
+    let (mut store, ids) = store_with(1);
+    let report = sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
+    assert_eq!(report.failed, 1);
+    assert_eq!(state(&store, ids[0]), VisitState::Failed);
+    assert!(
+        report
+            .problem
+            .unwrap()
+            .contains("check the endpoint's credentials")
+    );
+}
+
+#[test]
+fn a_429_waits_as_long_as_retry_after_says() {
+    let server = TestServer::start();
+    server.with(|s| s.script.push_back(Behaviour::TooMany(120)));
+    let mut sub = submitter(&server, "kind = \"none\"", "");
+    let (mut store, ids) = store_with(2);
+    let clock = FixedClock(now());
+    let report = sync(&mut store, &mut sub, &clock, false, &mut |_, _| {}).unwrap();
+    assert_eq!(
+        (report.sent, report.deferred, report.waiting),
+        (0, 1, 2),
+        "a 429 ends the pass"
+    );
+    let row = store
+        .outbox(10)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.row.id == ids[0])
+        .unwrap();
+    assert_eq!(
+        row.next_attempt_at.as_deref(),
+        Some("2026-11-25T20:32:00.000Z"),
+        "now + 120 s, in UTC"
+    );
+    // Not due yet: nothing is sent.
+    let report = sync(
+        &mut store,
+        &mut sub,
+        &FixedClock(now() + chrono::Duration::seconds(60)),
+        false,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(
+        report.sent, 1,
+        "only the other record, which was never tried"
+    );
+    let report = sync(
+        &mut store,
+        &mut sub,
+        &FixedClock(now() + chrono::Duration::seconds(121)),
+        false,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(report.sent, 1);
+}
+
+#[test]
+fn server_errors_timeouts_drops_and_garbage_are_retried_with_the_same_bundle() {
+    for behaviour in [
+        Behaviour::ServerError,
+        Behaviour::Slow(Duration::from_millis(500)),
+        Behaviour::Drop,
+        Behaviour::Garbage,
+    ] {
+        let server = TestServer::start();
+        server.with(|s| s.script.extend([behaviour.clone(), behaviour.clone()]));
+        let mut sub = submitter(&server, "kind = \"none\"", "");
+        let (mut store, ids) = store_with(1);
+        let bundle_id = store.get(ids[0]).unwrap().unwrap().bundle_id.unwrap();
+        sync_until_done(&mut store, &mut sub, 5);
+        assert_eq!(
+            state(&store, ids[0]),
+            VisitState::Submitted,
+            "{behaviour:?}"
+        );
+        let attempts = store.attempts(ids[0]).unwrap();
+        assert_eq!(attempts.len(), 3, "{behaviour:?}: {attempts:?}");
+        assert!(
+            attempts.iter().all(|a| a.bundle_id == bundle_id),
+            "every retry resends the same Bundle.id"
+        );
+        assert_eq!(attempts.iter().filter(|a| a.outcome == "retry").count(), 2);
+        server.with(|s| assert!(s.accepted.contains_key(&bundle_id)));
+    }
+}
+
+#[test]
+fn records_that_keep_failing_are_marked_failed_after_max_attempts() {
+    let server = TestServer::start();
+    server.with(|s| s.default = Some(Behaviour::ServerError));
+    let mut sub = submitter(&server, "kind = \"none\"", "max_attempts = 3");
+    let (mut store, ids) = store_with(1);
+    for _ in 0..3 {
+        sync(&mut store, &mut sub, &SystemClock, true, &mut |_, _| {}).unwrap();
+    }
+    assert_eq!(state(&store, ids[0]), VisitState::Failed);
+    assert!(
+        store.outbox(1).unwrap()[0]
+            .last_outcome
+            .starts_with("gave up after 3 tries")
+    );
+    // Retry now puts it back in the queue.
+    assert_eq!(store.retry_now(Some(ids[0]), now()).unwrap(), 1);
+    assert_eq!(state(&store, ids[0]), VisitState::Queued);
+}
+
+#[test]
+fn fault_run_500_records_each_submitted_exactly_once_by_bundle_id() {
+    let server = TestServer::start();
+    let auth = jwt_rs384(&server);
+    server.with(|s| s.faults = Some((0x9e37_79b9_7f4a_7c15, 12)));
+    let mut sub = submitter(&server, &auth, "max_attempts = 1000");
+    let (mut store, ids) = store_with(500);
+    sync_until_done(&mut store, &mut sub, 400);
+    let mut bundle_ids = std::collections::HashSet::new();
+    let mut total_attempts = 0;
+    for id in &ids {
+        let stored = store.get(*id).unwrap().unwrap();
+        assert_eq!(stored.row.state, VisitState::Submitted);
+        let bundle_id = stored.bundle_id.unwrap();
+        assert!(bundle_ids.insert(bundle_id.clone()));
+        let attempts = store.attempts(*id).unwrap();
+        assert_eq!(
+            attempts.iter().filter(|a| a.outcome == "submitted").count(),
+            1,
+            "submitted exactly once"
+        );
+        assert_eq!(attempts.last().unwrap().outcome, "submitted");
+        assert!(
+            attempts.iter().all(|a| a.bundle_id == bundle_id),
+            "never sent as a different message"
+        );
+        total_attempts += attempts.len();
+    }
+    server.with(|s| {
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        let accepted: std::collections::HashSet<_> = s.accepted.keys().cloned().collect();
+        assert_eq!(accepted, bundle_ids, "the receiver holds exactly the 500 messages, by Bundle.id");
+        let duplicates: usize = s.accepted.values().map(|n| n - 1).sum();
+        eprintln!(
+            "fault run: 500 records, {} write requests, {total_attempts} attempts logged, {} token requests, {duplicates} duplicate deliveries de-duplicated by Bundle.id",
+            s.write_requests, s.token_requests
+        );
+        assert!(s.write_requests >= total_attempts, "every logged attempt reached the server or failed on the way");
+    });
+}
+
+#[test]
+fn server_down_then_up_sends_everything_that_waited() {
+    let server = TestServer::start();
+    let mut sub = submitter(&server, "kind = \"none\"", "");
+    let (mut store, ids) = store_with(20);
+    server.down();
+    let report = sync(&mut store, &mut sub, &SystemClock, true, &mut |_, _| {}).unwrap();
+    assert_eq!(
+        (report.sent, report.deferred, report.waiting),
+        (0, 1, 20),
+        "the pass stops at the first refused connection"
+    );
+    let problem = report.problem.unwrap();
+    assert!(
+        problem.contains("cannot connect") || problem.contains("connection"),
+        "a plain reason: {problem}"
+    );
+    server.up();
+    sync_until_done(&mut store, &mut sub, 5);
+    for id in &ids {
+        assert_eq!(state(&store, *id), VisitState::Submitted);
+    }
+    assert_eq!(server.with(|s| s.accepted.len()), 20);
+}
+
+#[test]
+fn resubmitting_sends_a_new_message_and_says_so() {
+    let server = TestServer::start();
+    let mut sub = submitter(&server, "kind = \"none\"", "");
+    let (mut store, ids) = store_with(1);
+    sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
+    let first = store.get(ids[0]).unwrap().unwrap().bundle_id.unwrap();
+    // A submitted record is not sent again by a sync.
+    assert_eq!(
+        sync(&mut store, &mut sub, &SystemClock, true, &mut |_, _| {})
+            .unwrap()
+            .sent,
+        0
+    );
+    let visit = store.get(ids[0]).unwrap().unwrap().visit().unwrap();
+    let seq = store.message_seq(ids[0]).unwrap();
+    let message = vaxentry::fhir::message_for(
+        &visit,
+        &settings(),
+        now(),
+        Uuid::new_v5(&ids[0], format!("resend-{}", seq + 1).as_bytes()),
+    )
+    .unwrap();
+    store.resubmit(ids[0], &message, now()).unwrap();
+    sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
+    let second = store.get(ids[0]).unwrap().unwrap().bundle_id.unwrap();
+    assert_ne!(first, second);
+    assert_eq!(server.with(|s| s.accepted.len()), 2);
+}
