@@ -197,7 +197,7 @@ fn migrations_upgrade_every_earlier_version_in_place() {
         assert_eq!(old.schema_version().unwrap(), version);
         let id = Uuid::new_v4();
         if version >= 1 {
-            // A visit as version 1 stored it: no listing columns yet.
+            // A visit as that version stored it (version 1 had no listing columns).
             let conn = Connection::open(dir.join(DATABASE_FILE)).unwrap();
             let record = file::to_json(&example("adult-flu"));
             conn.execute(
@@ -205,6 +205,13 @@ fn migrations_upgrade_every_earlier_version_in_place() {
                 rusqlite::params![id.to_string(), record],
             )
             .unwrap();
+            if version >= 2 {
+                conn.execute(
+                    "UPDATE visits SET mrn = 'MRN-004211', patient_name = 'Lindqvist, Astrid Maria', search = 'mrn-004211 lindqvist, astrid maria'",
+                    [],
+                )
+                .unwrap();
+            }
         }
         old.migrate(version).unwrap();
         drop(old);
@@ -233,6 +240,7 @@ fn migrations_upgrade_every_earlier_version_in_place() {
             );
         }
         assert_eq!(store.integrity_check().unwrap(), "ok");
+        assert_eq!(store.queue_counts().unwrap(), (0, 0), "the outbox columns exist");
     }
 }
 
