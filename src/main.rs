@@ -18,16 +18,15 @@ fn main() -> ExitCode {
     if cli.command.is_some() {
         return cli::run(&cli, &config);
     }
-    let store = data_dir(cli.data_dir.as_deref())
-        .and_then(|dir| Store::open(&dir).map_err(anyhow::Error::from));
-    let mut store = match store {
-        Ok(s) => s,
+    let opened = data_dir(cli.data_dir.as_deref()).and_then(|dir| Ok((Store::open(&dir)?, dir)));
+    let (mut store, dir) = match opened {
+        Ok(opened) => opened,
         Err(e) => {
             eprintln!("vaxentry: {e:#}");
             return ExitCode::from(2);
         }
     };
-    match vaxentry::tui::run(&config, &mut store) {
+    match vaxentry::tui::run(&config, &mut store, &dir) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("vaxentry: {e:#}");

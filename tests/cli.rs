@@ -297,3 +297,57 @@ fn a_foreign_database_is_named_and_not_touched() {
         "{err}"
     );
 }
+
+#[test]
+fn sync_sends_the_outbox_headless_and_reports() {
+    let server = common::server::TestServer::start();
+    let data = tempdir();
+    let config = write(
+        "config.toml",
+        &format!(
+            "[endpoint]\nkind = \"fhir\"\nbase_url = \"{}/fhir\"\n",
+            server.base_url()
+        ),
+    );
+    let base = [
+        "--config",
+        config.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ];
+    let run = |extra: &[&str]| vaxentry(&[&base[..], extra].concat());
+    let o = run(&[
+        "import",
+        "--submit",
+        "assets/examples/adult-flu.json",
+        "assets/examples/historical.json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = run(&["sync"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        stdout(&o).trim(),
+        "sync: 2 sent, 0 failed, 0 will be retried, 0 waiting"
+    );
+    assert_eq!(server.with(|s| s.accepted.len()), 2);
+    let o = run(&["list", "--state", "submitted"]);
+    assert_eq!(stdout(&o).lines().count(), 2);
+    // A rejection is a permanent failure: exit 1.
+    server.with(|s| s.script.push_back(common::server::Behaviour::BadRequest));
+    run(&["import", "--submit", "assets/examples/unicode-race.json"]);
+    let o = run(&["sync"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("1 failed") && stdout(&o).contains("Lot number is not valid"),
+        "{}",
+        stdout(&o)
+    );
+    // Nothing configured: a clear message, exit 2.
+    let o = vaxentry(&["--data-dir", data.to_str().unwrap(), "sync"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no endpoint is configured"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -48,6 +48,7 @@ fn keys(script: &str) -> Vec<Event> {
                 "BS" => key(KeyCode::Backspace, none),
                 "F1" => key(KeyCode::F(1), none),
                 "F4" => key(KeyCode::F(4), none),
+                "F6" => key(KeyCode::F(6), none),
                 "Delete" => key(KeyCode::Delete, none),
                 other if other.starts_with("C-") => key(
                     KeyCode::Char(other.chars().nth(2).unwrap()),
@@ -87,11 +88,9 @@ fn drive(app: &mut App, events: Vec<Event>) -> Vec<Effect> {
         while let Some(msg) = msgs.pop_front() {
             for effect in update(app, msg) {
                 effects.push(effect.clone());
-                msgs.extend(
-                    STORE.with(|s| {
-                        vaxentry::tui::effects::run(effect, &mut s.borrow_mut(), app.now)
-                    }),
-                );
+                msgs.extend(STORE.with(|s| {
+                    vaxentry::tui::effects::run(effect, &mut s.borrow_mut(), app.now, &app.settings)
+                }));
             }
         }
     }
@@ -516,7 +515,7 @@ fn drafts_are_kept_every_tick_and_can_be_deleted_from_history() {
     let effects = vaxentry::tui::app::update(&mut a, vaxentry::tui::app::Msg::Tick(common::now()));
     assert!(matches!(effects.as_slice(), [Effect::SaveDraft { .. }]));
     for e in effects {
-        with_store(|s| vaxentry::tui::effects::run(e, s, common::now()));
+        with_store(|s| vaxentry::tui::effects::run(e, s, common::now(), &common::settings()));
     }
     assert!(
         vaxentry::tui::app::update(&mut a, vaxentry::tui::app::Msg::Tick(common::now())).is_empty(),
@@ -549,5 +548,99 @@ fn resume_draft_prompt() {
     assert_eq!(
         a.visit_id, id,
         "the draft keeps its id, so saving it replaces the draft"
+    );
+}
+
+/// A store (the test thread's) with one visit of each outbox state, sent to a local
+/// server that rejects one with an OperationOutcome and is down for another.
+fn outbox_with_each_state() {
+    use common::server::{Behaviour, TestServer};
+    let server = TestServer::start();
+    let config = vaxentry::config::Config::parse(&format!(
+        "[endpoint]\nkind = \"fhir\"\nbase_url = \"{}/fhir\"\nrequest_timeout_secs = 0.5\n",
+        server.base_url()
+    ))
+    .unwrap();
+    let mut sub = vaxentry::submit::Submitter::new(
+        vaxentry::submit::Endpoint::from_config(config.endpoint.as_ref().unwrap()).unwrap(),
+    );
+    let clock = vaxentry::fhir::FixedClock(common::now());
+    for (name, behaviour) in [
+        ("Accepted", Behaviour::Ok),
+        ("Rejected", Behaviour::BadRequest),
+        ("Waiting", Behaviour::ServerError),
+    ] {
+        let mut visit = common::example("adult-flu");
+        visit.patient.set(FieldId::Family, name);
+        let id = uuid::Uuid::new_v4();
+        let message =
+            vaxentry::fhir::message_for(&visit, &common::settings(), common::now(), id).unwrap();
+        with_store(|s| {
+            s.save(id, &visit, &message.json, &message.bundle_id, common::now())
+                .unwrap();
+            s.queue(id, common::now()).unwrap();
+        });
+        server.with(|st| st.script.push_back(behaviour));
+        with_store(|s| vaxentry::submit::sync(s, &mut sub, &clock, false, &mut |_, _| {}).unwrap());
+    }
+}
+
+#[test]
+fn outbox_screen_and_an_operation_outcome_shown_to_the_user() {
+    outbox_with_each_state();
+    let mut a = app((100, 30));
+    a.sync.configured = true;
+    a.sync.waiting = 1;
+    a.sync.failed = 1;
+    a.sync.last = Some((
+        common::now(),
+        Some("the server had a problem (HTTP 500)".into()),
+    ));
+    drive(&mut a, keys("<F6>"));
+    assert_eq!(a.outbox.rows.len(), 3);
+    insta::assert_snapshot!("outbox-100x30", render(&a).backend());
+    // The failed one comes first; Enter shows what the endpoint said, by field.
+    drive(&mut a, keys("<Enter>"));
+    let text = a.preview.as_ref().unwrap().text_lines().join("\n");
+    assert!(
+        text.contains("✗ Dose 1 · Lot number: Lot number is not valid for this product"),
+        "{text}"
+    );
+    insta::assert_snapshot!("operation-outcome-100x30", render(&a).backend());
+    drive(&mut a, keys("<Esc><Down>"));
+    assert_eq!(
+        a.screen,
+        vaxentry::tui::app::Screen::Outbox,
+        "Esc goes back to the outbox"
+    );
+    assert_eq!(a.outbox.selected, 1);
+    drive(&mut a, keys("r"));
+    assert!(
+        a.notice.as_deref().unwrap_or("").contains("Sending it now"),
+        "{:?}",
+        a.notice
+    );
+}
+
+#[test]
+fn save_and_submit_queues_the_visit() {
+    let mut a = app((80, 24));
+    let id = a.visit_id;
+    let effects = drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}<C-g>")));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Save { submit: true, .. }]),
+        "{effects:?}"
+    );
+    assert_eq!(
+        with_store(|s| s.get(id).unwrap().unwrap().row.state),
+        vaxentry::store::VisitState::Queued
+    );
+    assert!(
+        a.notice
+            .as_deref()
+            .unwrap()
+            .contains("no endpoint is configured"),
+        "{:?}",
+        a.notice
     );
 }

@@ -240,7 +240,11 @@ fn migrations_upgrade_every_earlier_version_in_place() {
             );
         }
         assert_eq!(store.integrity_check().unwrap(), "ok");
-        assert_eq!(store.queue_counts().unwrap(), (0, 0), "the outbox columns exist");
+        assert_eq!(
+            store.queue_counts().unwrap(),
+            (0, 0),
+            "the outbox columns exist"
+        );
     }
 }
 

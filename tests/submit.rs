@@ -427,3 +427,62 @@ fn resubmitting_sends_a_new_message_and_says_so() {
     assert_ne!(first, second);
     assert_eq!(server.with(|s| s.accepted.len()), 2);
 }
+
+#[test]
+fn the_form_keeps_working_while_a_submission_hangs() {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use vaxentry::tui::app::{App, Msg, update};
+    let server = TestServer::start();
+    server.with(|s| s.script.push_back(Behaviour::Slow(Duration::from_secs(3))));
+    let dir = std::env::temp_dir().join(format!("vaxentry-hang-{}", Uuid::new_v4()));
+    {
+        let mut store = Store::open(&dir).unwrap();
+        let visit = example("adult-flu");
+        let id = Uuid::new_v4();
+        let message = message_for(&visit, &settings(), now(), id).unwrap();
+        store
+            .save(id, &visit, &message.json, &message.bundle_id, now())
+            .unwrap();
+        store.queue(id, now()).unwrap();
+    }
+    let config = Config::parse(&format!(
+        "[endpoint]\nkind = \"fhir\"\nbase_url = \"{}\"\nrequest_timeout_secs = 10\n",
+        server.base_url()
+    ))
+    .unwrap();
+    let worker = vaxentry::tui::sync::Worker::spawn(
+        dir.clone(),
+        Endpoint::from_config(config.endpoint.as_ref().unwrap()).unwrap(),
+    );
+    // Wait until the request is at the server, which holds it.
+    while server.with(|s| s.write_requests) == 0 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut app = App::new(now(), settings(), (120, 40), true);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    for _ in 0..200 {
+        update(
+            &mut app,
+            Msg::Edit(tui_input::InputRequest::InsertChar('a')),
+        );
+        terminal
+            .draw(|f| vaxentry::tui::view::draw(f, &app))
+            .unwrap();
+    }
+    assert_eq!(
+        app.visit.patient.get(FieldId::Mrn).len(),
+        200,
+        "every key was handled"
+    );
+    assert!(
+        worker.reports.try_recv().is_err(),
+        "...while the submission was still hanging"
+    );
+    let report = worker
+        .reports
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the sender reports when the answer comes");
+    assert_eq!(report.result.unwrap().sent, 1);
+    worker.stop();
+}

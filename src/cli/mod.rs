@@ -3,6 +3,7 @@
 
 mod check;
 mod records;
+mod sync;
 
 use crate::codes::{TableId, search, table};
 use crate::config::Config;
@@ -75,6 +76,16 @@ pub enum Command {
     Import {
         #[arg(required = true, value_name = "RECORD")]
         files: Vec<PathBuf>,
+        /// Also put them in the outbox, to be sent by `vaxentry sync` or the form.
+        #[arg(long)]
+        submit: bool,
+    },
+    /// Send what waits in the outbox to the configured endpoint (for cron).
+    /// Exit status 1 if anything failed for good.
+    Sync {
+        /// Also send what is waiting for its next retry time.
+        #[arg(long)]
+        now: bool,
     },
     /// List the code tables, or search one: `vaxentry codes cvx flu`.
     Codes {
@@ -109,7 +120,10 @@ pub fn run(cli: &Cli, config: &Config) -> ExitCode {
                 }
                 Command::Show { id } => records::show(&store, id),
                 Command::Export { since, out } => records::export(&store, since.as_deref(), out),
-                Command::Import { files } => records::import(&mut store, files, config),
+                Command::Import { files, submit } => {
+                    records::import(&mut store, files, config, *submit)
+                }
+                Command::Sync { now } => sync::run(&mut store, config, *now),
                 Command::Check { .. } | Command::Bundle { .. } | Command::Codes { .. } => {
                     ExitCode::SUCCESS
                 }

@@ -166,7 +166,7 @@ pub fn export(store: &Store, since: Option<&str>, out: &Path) -> ExitCode {
     }
 }
 
-pub fn import(store: &mut Store, files: &[PathBuf], config: &Config) -> ExitCode {
+pub fn import(store: &mut Store, files: &[PathBuf], config: &Config, submit: bool) -> ExitCode {
     let settings = config.bundle_settings();
     let mut worst = 0u8;
     for path in files {
@@ -187,6 +187,9 @@ pub fn import(store: &mut Store, files: &[PathBuf], config: &Config) -> ExitCode
             let message = fhir::message_for(&visit, &settings, now, id)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             store.save(id, &visit, &message.json, &message.bundle_id, now)?;
+            if submit {
+                store.queue(id, now)?;
+            }
             Ok(Ok(id))
         })();
         match outcome {

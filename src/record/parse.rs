@@ -225,7 +225,7 @@ pub fn parse_datetime(raw: &str, now: DateTime<FixedOffset>) -> Result<EnteredDa
 fn looks_iso_with_time(lower: &str) -> bool {
     lower.len() > 11
         && lower.as_bytes().get(10) == Some(&b't')
-        && lower[..4].bytes().all(|b| b.is_ascii_digit())
+        && lower.as_bytes()[..4].iter().all(u8::is_ascii_digit)
 }
 
 /// Parses an amount in mL: `0.5`, `.5`, `0.5 mL`.

@@ -24,6 +24,7 @@ pub enum Screen {
     Form,
     Preview,
     History,
+    Outbox,
 }
 
 /// A page of the form.
@@ -57,6 +58,8 @@ pub enum Confirm {
     /// A draft from an earlier session was found at start.
     ResumeDraft,
     DeleteDraft(Uuid),
+    /// Send a submitted visit again, as a new message.
+    Resubmit(Uuid),
 }
 
 /// Everything the user can ask for, already decoded from keys and mouse.
@@ -105,8 +108,21 @@ pub enum Msg {
     PageDown,
     /// Delete on a history row.
     Delete,
+    /// Ctrl+G: save, then send.
+    SaveAndSubmit,
+    /// F6: the outbox.
+    Outbox,
+    /// `r` in the outbox.
+    Retry,
+    /// `a` in the outbox.
+    RetryAll,
+    /// `s` in the outbox.
+    Resubmit,
     // Results of effects, fed back by the event loop.
-    Saved(Result<PathBuf, String>),
+    Saved {
+        result: Result<PathBuf, String>,
+        submitted: bool,
+    },
     DraftSaved(Result<(), String>),
     HistoryLoaded {
         text: String,
@@ -118,6 +134,10 @@ pub enum Msg {
         purpose: Purpose,
     },
     StoreFailed(String),
+    Synced(super::sync::Report),
+    OutboxLoaded(Vec<crate::store::outbox::OutboxRow>),
+    AnswerOpened(Box<Preview>),
+    Resubmitted(Result<(), String>),
 }
 
 /// Why a stored visit is opened from the history.
@@ -137,11 +157,12 @@ pub enum Effect {
         id: Uuid,
         visit: Box<Visit>,
     },
-    /// Save the visit with exactly this message.
+    /// Save the visit with exactly this message (and put it in the outbox).
     Save {
         id: Uuid,
         visit: Box<Visit>,
         message: fhir::Message,
+        submit: bool,
     },
     DeleteDraft(Uuid),
     LoadHistory {
@@ -152,6 +173,12 @@ pub enum Effect {
         id: Uuid,
         purpose: Purpose,
     },
+    /// Ask the sender to go now.
+    SyncNow,
+    LoadOutbox,
+    RetryNow(Option<Uuid>),
+    Resubmit(Uuid),
+    OpenAnswer(Uuid),
 }
 
 /// What a click landed on (decided by the view's layout).
@@ -160,6 +187,17 @@ pub enum Target {
     Page(Page),
     Field(FieldId),
     Finding(usize),
+}
+
+/// Where sending stands, for the header.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SyncStatus {
+    /// An endpoint is configured (and the sender runs).
+    pub configured: bool,
+    pub waiting: u32,
+    pub failed: u32,
+    /// When the last pass ended, and its problem if it had one.
+    pub last: Option<(DateTime<FixedOffset>, Option<String>)>,
 }
 
 /// Values remembered between visits in one session.
@@ -204,6 +242,8 @@ pub struct App {
     pub draft_dirty: bool,
     /// A draft found at start, waiting for the user's answer.
     pub pending_draft: Option<(Uuid, Visit)>,
+    pub outbox: super::outbox::OutboxView,
+    pub sync: SyncStatus,
     pub page: Page,
     pub field: FieldId,
     pub input: Input,
@@ -239,6 +279,8 @@ impl App {
             history: History::default(),
             draft_dirty: false,
             pending_draft: None,
+            outbox: Default::default(),
+            sync: SyncStatus::default(),
             page: Page::Patient,
             field: FieldId::Mrn,
             before_picker: String::new(),
@@ -587,10 +629,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             return Vec::new();
         }
         Msg::Tick(now) => return tick(app, now),
-        Msg::Saved(result) => {
-            saved(app, result);
-            return Vec::new();
-        }
+        Msg::Saved { result, submitted } => return saved(app, result, submitted),
         Msg::DraftSaved(result) => {
             if let Err(e) = result {
                 app.draft_dirty = true;
@@ -608,6 +647,23 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::StoreFailed(e) => {
             app.notice = Some(e);
             return Vec::new();
+        }
+        Msg::Synced(report) => return synced(app, report),
+        Msg::OutboxLoaded(rows) => {
+            super::outbox::loaded(app, rows);
+            return Vec::new();
+        }
+        Msg::AnswerOpened(preview) => {
+            app.preview = Some(*preview);
+            app.screen = Screen::Preview;
+            return Vec::new();
+        }
+        Msg::Resubmitted(result) => {
+            app.notice = Some(match result {
+                Ok(()) => "Queued again as a NEW message (new Bundle.id); the receiver will see it as a separate message".into(),
+                Err(e) => format!("Not sent again: {e}"),
+            });
+            return vec![Effect::SyncNow, Effect::LoadOutbox];
         }
         _ => {}
     }
@@ -641,6 +697,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             return Vec::new();
         }
         Msg::History if app.screen != Screen::History => return history::open(app),
+        Msg::Outbox if app.screen != Screen::Outbox => return super::outbox::open(app),
         Msg::NewVisit => {
             if app.dirty {
                 app.ask(Confirm::NewVisit);
@@ -654,6 +711,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match app.screen {
         Screen::Preview => preview::update(app, msg),
         Screen::History => history::update(app, msg),
+        Screen::Outbox => super::outbox::update(app, msg),
         Screen::Form => form_update(app, msg),
     }
 }
@@ -664,11 +722,15 @@ fn is_user_action(msg: &Msg) -> bool {
         msg,
         Msg::Tick(_)
             | Msg::Resize { .. }
-            | Msg::Saved(_)
+            | Msg::Saved { .. }
             | Msg::DraftSaved(_)
             | Msg::HistoryLoaded { .. }
             | Msg::Opened { .. }
             | Msg::StoreFailed(_)
+            | Msg::Synced(_)
+            | Msg::OutboxLoaded(_)
+            | Msg::AnswerOpened(_)
+            | Msg::Resubmitted(_)
     )
 }
 
@@ -735,6 +797,7 @@ fn answer(app: &mut App, question: Confirm, msg: Msg) -> Vec<Effect> {
                 app.notice = Some("Draft discarded".into());
             }
         }
+        (Confirm::Resubmit(id), true) => effects.push(Effect::Resubmit(id)),
         (Confirm::DeleteDraft(id), true) => {
             effects.push(Effect::DeleteDraft(id));
             effects.push(Effect::LoadHistory {
@@ -752,13 +815,49 @@ fn answer(app: &mut App, question: Confirm, msg: Msg) -> Vec<Effect> {
     effects
 }
 
-fn saved(app: &mut App, result: Result<PathBuf, String>) {
+fn saved(app: &mut App, result: Result<PathBuf, String>, submitted: bool) -> Vec<Effect> {
     match result {
+        Ok(path) if submitted && app.sync.configured => {
+            app.new_visit();
+            app.sync.waiting += 1;
+            app.notice = Some(format!(
+                "Saved and queued to send. Bundle file: {}",
+                path.display()
+            ));
+            vec![Effect::SyncNow]
+        }
+        Ok(path) if submitted => {
+            app.new_visit();
+            app.notice = Some(format!(
+                "Saved and queued, but no endpoint is configured: add [endpoint] to config.toml (see README) to send it. Bundle file: {}",
+                path.display()
+            ));
+            Vec::new()
+        }
         Ok(path) => {
             app.new_visit();
             app.notice = Some(format!("Saved. Bundle file: {}", path.display()));
+            Vec::new()
         }
-        Err(e) => app.notice = Some(format!("Not saved: {e}")),
+        Err(e) => {
+            app.notice = Some(format!("Not saved: {e}"));
+            Vec::new()
+        }
+    }
+}
+
+fn synced(app: &mut App, report: super::sync::Report) -> Vec<Effect> {
+    app.sync.waiting = report.counts.0;
+    app.sync.failed = report.counts.1;
+    let problem = match &report.result {
+        Ok(r) => r.problem.clone().filter(|_| r.failed + r.deferred > 0),
+        Err(e) => Some(e.clone()),
+    };
+    app.sync.last = Some((report.at, problem));
+    if app.screen == Screen::Outbox {
+        vec![Effect::LoadOutbox]
+    } else {
+        Vec::new()
     }
 }
 
@@ -798,6 +897,7 @@ fn opened(app: &mut App, stored: StoredVisit, purpose: Purpose) -> Vec<Effect> {
 
 /// Keys on the form.
 fn form_update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    let submit = msg == Msg::SaveAndSubmit;
     match (app.mode, msg) {
         (Mode::Picker { selected }, Msg::Down) => {
             let count = app.picker_choices().len();
@@ -870,12 +970,13 @@ fn form_update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.preview = Some(Preview::of_current(app));
             app.screen = Screen::Preview;
         }
-        (_, Msg::Save) => match app.message() {
+        (_, Msg::Save | Msg::SaveAndSubmit) => match app.message() {
             Ok(message) => {
                 return vec![Effect::Save {
                     id: app.visit_id,
                     visit: Box::new(app.visit.clone()),
                     message,
+                    submit,
                 }];
             }
             Err(invalid) => {

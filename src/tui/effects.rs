@@ -1,26 +1,46 @@
 //! Runs the app's effects against the store and turns their outcomes into messages.
-//! The only place the form touches the database.
+//! The only place the form touches the database. (Quit and SyncNow are the event
+//! loop's own.)
 
 use super::app::{Effect, Msg};
+use super::preview::Preview;
+use crate::fhir::{BundleSettings, message_for};
 use crate::store::Store;
 use chrono::{DateTime, FixedOffset};
+use uuid::Uuid;
 
-/// Runs one effect (other than Quit); returns the message that reports its outcome.
-pub fn run(effect: Effect, store: &mut Store, now: DateTime<FixedOffset>) -> Option<Msg> {
+/// Runs one effect; returns the message that reports its outcome.
+pub fn run(
+    effect: Effect,
+    store: &mut Store,
+    now: DateTime<FixedOffset>,
+    settings: &BundleSettings,
+) -> Option<Msg> {
     let failed = |what: &str, e: anyhow::Error| Some(Msg::StoreFailed(format!("{what}: {e:#}")));
     match effect {
-        Effect::Quit => None,
+        Effect::Quit | Effect::SyncNow => None,
         Effect::SaveDraft { id, visit } => Some(Msg::DraftSaved(
             store
                 .save_draft(id, &visit, now)
                 .map_err(|e| format!("{e:#}")),
         )),
-        Effect::Save { id, visit, message } => Some(Msg::Saved(
-            store
+        Effect::Save {
+            id,
+            visit,
+            message,
+            submit,
+        } => {
+            let mut result = store
                 .save(id, &visit, &message.json, &message.bundle_id, now)
-                .map(|s| s.export_path)
-                .map_err(|e| format!("{e:#}")),
-        )),
+                .map(|s| s.export_path);
+            if submit && let Ok(path) = result {
+                result = store.queue(id, now).map(|_| path);
+            }
+            Some(Msg::Saved {
+                result: result.map_err(|e| format!("{e:#}")),
+                submitted: submit,
+            })
+        }
         Effect::DeleteDraft(id) => match store.delete_draft(id) {
             Ok(_) => None,
             Err(e) => failed("The draft could not be deleted", e),
@@ -43,5 +63,56 @@ pub fn run(effect: Effect, store: &mut Store, now: DateTime<FixedOffset>) -> Opt
             )),
             Err(e) => failed("The visit could not be read", e),
         },
+        Effect::LoadOutbox => match store.outbox(super::outbox::ROWS) {
+            Ok(rows) => Some(Msg::OutboxLoaded(rows)),
+            Err(e) => failed("The outbox could not be read", e),
+        },
+        Effect::RetryNow(id) => match store.retry_now(id, now) {
+            Ok(_) => None,
+            Err(e) => failed("Could not queue it again", e),
+        },
+        Effect::Resubmit(id) => Some(Msg::Resubmitted(
+            resubmit(store, id, now, settings).map_err(|e| format!("{e:#}")),
+        )),
+        Effect::OpenAnswer(id) => {
+            let answer = (|| -> anyhow::Result<Option<Preview>> {
+                let Some(row) = store
+                    .outbox(super::outbox::ROWS)?
+                    .into_iter()
+                    .find(|r| r.row.id == id)
+                else {
+                    return Ok(None);
+                };
+                Ok(Some(Preview::of_answer(
+                    &row,
+                    &store.attempts(id)?,
+                    store.response_body(id)?.as_deref(),
+                )))
+            })();
+            match answer {
+                Ok(Some(preview)) => Some(Msg::AnswerOpened(Box::new(preview))),
+                Ok(None) => Some(Msg::StoreFailed(
+                    "That visit is no longer in the outbox".into(),
+                )),
+                Err(e) => failed("The answer could not be read", e),
+            }
+        }
     }
+}
+
+/// Builds a new message (new ids, new timestamp) for a stored visit and queues it.
+fn resubmit(
+    store: &mut Store,
+    id: Uuid,
+    now: DateTime<FixedOffset>,
+    settings: &BundleSettings,
+) -> anyhow::Result<()> {
+    let stored = store
+        .get(id)?
+        .ok_or_else(|| anyhow::anyhow!("that visit is not in the database"))?;
+    let visit = stored.visit()?;
+    let resend = store.message_seq(id)? + 1;
+    let base = Uuid::new_v5(&id, format!("resend-{resend}").as_bytes());
+    let message = message_for(&visit, settings, now, base).map_err(|e| anyhow::anyhow!("{e}"))?;
+    store.resubmit(id, &message, now)
 }

@@ -8,7 +8,7 @@ use ratatui::crossterm::event::{
 use tui_input::backend::crossterm::to_input_request;
 
 /// Every binding, as the help screen lists it.
-pub const KEY_HELP: [(&str, &str); 23] = [
+pub const KEY_HELP: [(&str, &str); 26] = [
     (
         "Tab  Enter  ↓",
         "next field; fields that do not apply are skipped",
@@ -38,6 +38,15 @@ pub const KEY_HELP: [(&str, &str); 23] = [
         "Ctrl+S",
         "save the visit and its bundle (also from the preview)",
     ),
+    (
+        "Ctrl+G  F5",
+        "save and send to the endpoint (waits in the outbox if offline)",
+    ),
+    (
+        "F6  Ctrl+L",
+        "outbox: r retry now, a retry all, Enter the endpoint's answer,",
+    ),
+    ("", "s send a submitted visit again as a new message"),
     (
         "F4  Ctrl+O",
         "history: type to filter, Enter open, Ctrl+R new visit for",
@@ -106,6 +115,8 @@ fn key_to_msg(key: &KeyEvent, event: &Event, ctx: KeyContext) -> Option<Msg> {
     let global = match (key.code, ctrl) {
         (KeyCode::Char('c' | 'q'), true) => Some(Msg::Quit),
         (KeyCode::Char('s'), true) => Some(Msg::Save),
+        (KeyCode::Char('g'), true) | (KeyCode::F(5), _) => Some(Msg::SaveAndSubmit),
+        (KeyCode::Char('l'), true) | (KeyCode::F(6), _) => Some(Msg::Outbox),
         (KeyCode::Char('p'), true) => Some(Msg::Preview),
         (KeyCode::Char('o'), true) | (KeyCode::F(4), _) => Some(Msg::History),
         (KeyCode::Char('r'), true) => Some(Msg::CopyAsNew),
@@ -131,6 +142,16 @@ fn key_to_msg(key: &KeyEvent, event: &Event, ctx: KeyContext) -> Option<Msg> {
             KeyCode::Char('n') => Msg::NextMatch,
             KeyCode::Char('c') => Msg::CopyAsNew,
             KeyCode::Char('q') => Msg::Escape,
+            _ => return None,
+        },
+        Screen::Outbox => match key.code {
+            KeyCode::PageDown => Msg::PageDown,
+            KeyCode::PageUp => Msg::PageUp,
+            KeyCode::Home => Msg::Home,
+            KeyCode::End => Msg::End,
+            KeyCode::Char('r') => Msg::Retry,
+            KeyCode::Char('a') => Msg::RetryAll,
+            KeyCode::Char('s') => Msg::Resubmit,
             _ => return None,
         },
         Screen::History => match (key.code, ctrl) {

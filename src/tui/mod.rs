@@ -5,13 +5,16 @@ pub mod app;
 pub mod effects;
 pub mod history;
 pub mod keys;
+pub mod outbox;
 pub mod preview;
+pub mod sync;
 pub mod theme;
 pub mod view;
 
 use crate::config::Config;
 use crate::fhir::{Clock, SystemClock};
 use crate::store::Store;
+use crate::submit::Endpoint;
 use anyhow::{Context, Result};
 use app::{App, Effect, update};
 use keys::{KeyContext, to_msg};
@@ -23,12 +26,26 @@ use ratatui::crossterm::event::{
 };
 use ratatui::crossterm::execute;
 use std::collections::VecDeque;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Runs the form in the real terminal until the user quits.
-pub fn run(config: &Config, store: &mut Store) -> Result<()> {
+/// Runs the form in the real terminal until the user quits. With an endpoint
+/// configured, a sender thread works through the outbox meanwhile.
+pub fn run(config: &Config, store: &mut Store, data_dir: &Path) -> Result<()> {
     // Read before the terminal changes, so a problem is reported in plain text.
     let draft = store.latest_draft()?;
+    let counts = store.queue_counts()?;
+    let (worker, endpoint_notice) = match config.endpoint.as_ref().map(Endpoint::from_config) {
+        None => (None, None),
+        Some(Err(e)) => (None, Some(format!("Sending is off: {e}"))),
+        Some(Ok(endpoint)) => {
+            let warning = endpoint.warnings.first().map(|w| format!("Warning: {w}"));
+            (
+                Some(sync::Worker::spawn(data_dir.to_path_buf(), endpoint)),
+                warning,
+            )
+        }
+    };
     let mut terminal = ratatui::init();
     install_panic_hook();
     let result = execute!(std::io::stdout(), EnableBracketedPaste, EnableMouseCapture)
@@ -41,15 +58,21 @@ pub fn run(config: &Config, store: &mut Store) -> Result<()> {
                 (size.width, size.height),
                 theme::Theme::from_env(),
             );
+            app.sync.configured = worker.is_some();
+            (app.sync.waiting, app.sync.failed) = counts;
+            app.notice = endpoint_notice;
             if let Some(draft) = draft {
                 match draft.visit() {
                     Ok(visit) => app.offer_draft(draft.row.id, visit),
                     Err(e) => app.notice = Some(format!("{e:#}")),
                 }
             }
-            run_loop(&mut terminal, &mut app, store, next_event)
+            run_loop(&mut terminal, &mut app, store, worker.as_ref(), next_event)
         });
     restore();
+    if let Some(worker) = worker {
+        worker.stop();
+    }
     result
 }
 
@@ -95,6 +118,7 @@ pub fn run_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     store: &mut Store,
+    worker: Option<&sync::Worker>,
     mut next: impl FnMut(Duration) -> Result<Option<Event>>,
 ) -> Result<()>
 where
@@ -113,12 +137,20 @@ where
             last_tick = Instant::now();
             msgs.push_back(app::Msg::Tick(SystemClock.now()));
         }
+        if let Some(worker) = worker {
+            msgs.extend(worker.reports.try_iter().map(app::Msg::Synced));
+        }
         while let Some(msg) = msgs.pop_front() {
             for effect in update(app, msg) {
-                if effect == Effect::Quit {
-                    return Ok(());
+                match effect {
+                    Effect::Quit => return Ok(()),
+                    Effect::SyncNow => {
+                        if let Some(worker) = worker {
+                            let _ = worker.commands.send(sync::Command::Now);
+                        }
+                    }
+                    other => msgs.extend(effects::run(other, store, app.now, &app.settings)),
                 }
-                msgs.extend(effects::run(effect, store, app.now));
             }
         }
     }

@@ -6,6 +6,7 @@ use super::theme::Theme;
 use crate::codes::{TableId, table};
 use crate::record::parse::{parse_date, parse_datetime};
 use crate::record::{FieldId, Finding, Visit};
+use crate::store::outbox::{Attempt, OutboxRow};
 use crate::store::{StoredVisit, VisitState};
 use chrono::{DateTime, FixedOffset};
 use ratatui::style::Style;
@@ -20,6 +21,8 @@ pub enum Source {
     Current,
     /// A stored visit, read-only.
     Stored { id: Uuid, state: VisitState },
+    /// The endpoint's answers about a visit, from the outbox.
+    Answer { id: Uuid },
 }
 
 #[derive(Clone, Debug)]
@@ -34,6 +37,30 @@ pub struct Preview {
     pub searching: bool,
     /// Where Esc goes back to.
     pub back: Screen,
+}
+
+impl PartialEq for Preview {
+    fn eq(&self, other: &Preview) -> bool {
+        (
+            &self.source,
+            &self.summary,
+            &self.message,
+            &self.errors,
+            self.scroll,
+            self.search.value(),
+            self.searching,
+            self.back,
+        ) == (
+            &other.source,
+            &other.summary,
+            &other.message,
+            &other.errors,
+            other.scroll,
+            other.search.value(),
+            other.searching,
+            other.back,
+        )
+    }
 }
 
 impl Preview {
@@ -78,6 +105,57 @@ impl Preview {
         )
     }
 
+    /// The attempts made for a visit and the endpoint's last answer, with the
+    /// OperationOutcome's issues named by form field.
+    pub fn of_answer(row: &OutboxRow, attempts: &[Attempt], body: Option<&str>) -> Preview {
+        let mut lines = vec![format!(
+            "{} · {} · {} · {} attempt(s)",
+            row.row.patient_name,
+            row.row.vaccines,
+            row.row.state.as_str(),
+            attempts.len()
+        )];
+        for a in attempts {
+            let status = a
+                .http_status
+                .map(|s| format!("HTTP {s}"))
+                .unwrap_or_else(|| "no answer".into());
+            lines.push(format!("  {} · {status} · {}", a.at, a.detail));
+        }
+        let issues = body
+            .map(crate::submit::outcome::operation_outcome_issues)
+            .unwrap_or_default();
+        if !issues.is_empty() {
+            lines.push(String::new());
+            lines.push("What the endpoint says is wrong:".into());
+            for issue in &issues {
+                let place = issue
+                    .field
+                    .map(|f| format!("{} · {}: ", f.section(), f.field.spec().label))
+                    .unwrap_or_default();
+                lines.push(format!(
+                    "  ✗ {place}{} ({})",
+                    issue.text,
+                    issue.expression.join(", ")
+                ));
+            }
+        }
+        let message = body.map(|b| crate::fhir::Message {
+            bundle_id: String::new(),
+            json: serde_json::from_str::<serde_json::Value>(b)
+                .ok()
+                .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                .unwrap_or_else(|| b.to_string()),
+        });
+        Preview::new(
+            Source::Answer { id: row.row.id },
+            lines,
+            message,
+            Vec::new(),
+            Screen::Outbox,
+        )
+    }
+
     fn new(
         source: Source,
         summary: Vec<String>,
@@ -102,6 +180,13 @@ impl Preview {
         let mut lines = self.summary.clone();
         lines.push(String::new());
         match &self.message {
+            Some(m) if matches!(self.source, Source::Answer { .. }) => {
+                lines.push("The endpoint's last answer:".into());
+                lines.extend(m.json.lines().map(str::to_string));
+            }
+            None if matches!(self.source, Source::Answer { .. }) => {
+                lines.push("The endpoint has not answered yet.".into())
+            }
             Some(m) => {
                 lines.push(format!(
                     "Bundle {} ({} bytes), exactly as it is saved and sent:",
@@ -299,26 +384,27 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.screen = preview.back;
             app.preview = None;
         }
-        Msg::Save => {
+        Msg::Save | Msg::SaveAndSubmit => {
             match (&preview.source, &preview.message) {
                 (Source::Current, Some(message)) => {
                     return vec![Effect::Save {
                         id: app.visit_id,
                         visit: Box::new(app.visit.clone()),
                         message: message.clone(),
+                        submit: msg == Msg::SaveAndSubmit,
                     }];
                 }
                 (Source::Current, None) => {
                     app.notice = Some("Not saved: fix the errors listed here first".into())
                 }
-                (Source::Stored { .. }, _) => app.notice = Some(
+                (Source::Stored { .. } | Source::Answer { .. }, _) => app.notice = Some(
                     "This visit is already stored; Ctrl+R starts a new visit for the same patient"
                         .into(),
                 ),
             }
         }
         Msg::CopyAsNew => match preview.source {
-            Source::Stored { id, .. } => {
+            Source::Stored { id, .. } | Source::Answer { id } => {
                 return vec![Effect::Open {
                     id,
                     purpose: Purpose::CopyAsNew,

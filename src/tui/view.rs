@@ -80,6 +80,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         .areas(area);
         match app.screen {
             Screen::Preview => draw_preview(frame, app, body, theme),
+            Screen::Outbox => draw_outbox(frame, app, body, theme),
             _ => draw_history(frame, app, body, theme),
         }
         draw_status(frame, app, status, theme);
@@ -128,21 +129,51 @@ fn draw_too_small(frame: &mut Frame, area: Rect) {
 
 fn draw_header(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
     let state = if app.dirty { "not saved" } else { "new visit" };
-    let page = match app.page {
-        Page::Patient => "Patient".to_string(),
-        Page::Dose(i) => format!("Dose {} of {}", i + 1, app.visit.doses.len()),
-        Page::Review => "Review".to_string(),
-    };
     let left = Line::from(vec![
         Span::styled(" vaxentry ", theme.title().add_modifier(Modifier::REVERSED)),
-        Span::raw(format!(" {} · {page} · {state}", app.source_name())),
+        Span::raw(format!(" {} · {state}", app.source_name())),
     ]);
     let clock = app.now.format(" %Y-%m-%d %H:%M ").to_string();
-    let [left_area, clock_area] =
-        Layout::horizontal([Constraint::Min(0), Constraint::Length(clock.width() as u16)])
-            .areas(area);
+    let sync = sync_status(app, theme);
+    let sync_width = sync.width() as u16;
+    let [left_area, sync_area, clock_area] = Layout::horizontal([
+        Constraint::Min(0),
+        Constraint::Length(sync_width),
+        Constraint::Length(clock.width() as u16),
+    ])
+    .areas(area);
     frame.render_widget(Paragraph::new(left), left_area);
+    frame.render_widget(Paragraph::new(sync), sync_area);
     frame.render_widget(Paragraph::new(clock).right_aligned(), clock_area);
+}
+
+/// Where sending stands: "⇅ 3 waiting · 14:05 ok", or "offline" when no endpoint.
+fn sync_status(app: &App, theme: Theme) -> Line<'static> {
+    let s = &app.sync;
+    if !s.configured {
+        return Line::from(Span::styled(" local only ", theme.dim()));
+    }
+    let mut spans = vec![Span::raw(format!(" ⇅ {} waiting", s.waiting))];
+    if s.failed > 0 {
+        let (mark, style) = theme.mark(Severity::Error);
+        spans.push(Span::raw(" · "));
+        spans.push(Span::styled(format!("{mark} {} failed", s.failed), style));
+    }
+    match &s.last {
+        Some((at, None)) => {
+            spans.push(Span::raw(" · "));
+            spans.push(Span::styled(OK_MARK, theme.ok()));
+            spans.push(Span::raw(format!(" sent {} ", at.format("%H:%M"))));
+        }
+        Some((at, Some(_))) => {
+            let (mark, style) = theme.mark(Severity::Warning);
+            spans.push(Span::raw(" · "));
+            spans.push(Span::styled(mark, style));
+            spans.push(Span::raw(format!(" unreachable {} ", at.format("%H:%M"))));
+        }
+        None => spans.push(Span::raw(" · not tried yet ")),
+    }
+    Line::from(spans)
 }
 
 fn page_label(app: &App, page: Page) -> String {
@@ -455,7 +486,7 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
             .preview
             .as_ref()
             .is_some_and(|p| p.source == super::preview::Source::Current),
-        Screen::History => false,
+        Screen::History | Screen::Outbox => false,
     };
     // A notice (saved, failed, ...) gets the whole line.
     if !about_form || app.notice.is_some() {
@@ -472,6 +503,16 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
                 ("↑↓ PgDn", "scroll"),
                 ("/", "search"),
                 ("^S", "save"),
+                ("Esc", "back"),
+            ],
+            theme,
+        ),
+        (None, Mode::Form) if app.screen == Screen::Outbox => key_line(
+            &[
+                ("r", "retry"),
+                ("a", "retry all"),
+                ("Enter", "answer"),
+                ("s", "send again"),
                 ("Esc", "back"),
             ],
             theme,
@@ -664,6 +705,7 @@ fn draw_confirm(frame: &mut Frame, app: &App, area: Rect, question: Confirm, the
             format!("A visit was being typed when vaxentry last stopped ({name}). Resume it? n discards it.")
         }
         Confirm::DeleteDraft(_) => "Delete this draft? What was typed in it is lost.".to_string(),
+        Confirm::Resubmit(_) => "Send this visit again as a NEW message, with a new Bundle.id? The endpoint will see it as a second message; do this only when it asks for it.".to_string(),
         Confirm::NewVisit => {
             "Start a new visit? This one is not saved yet; it stays in History (F4) as a draft.".to_string()
         }
@@ -729,6 +771,7 @@ fn draw_preview(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
         super::preview::Source::Stored { state, .. } => {
             format!(" Stored visit ({}), read-only ", state.as_str())
         }
+        super::preview::Source::Answer { .. } => " The endpoint's answers ".to_string(),
     };
     let block = Block::new()
         .borders(Borders::ALL)
@@ -861,4 +904,99 @@ fn draw_history(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), list);
+}
+
+fn draw_outbox(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
+    let view = &app.outbox;
+    let (waiting, failed) = (app.sync.waiting, app.sync.failed);
+    let title = format!(" Outbox: {waiting} waiting, {failed} failed ");
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, theme.title()))
+        .border_style(theme.dim());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [header, list, detail] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(2),
+    ])
+    .areas(inner);
+    let columns = |state: &str, name: &str, vaccines: &str, tries: &str, last: &str| {
+        format!("{state:<10} {name:<24} {vaccines:<10} {tries:>5}  {last}")
+    };
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            format!(
+                " {}",
+                columns("State", "Patient", "Vaccines", "Tries", "Last attempt")
+            ),
+            theme.dim(),
+        )),
+        header,
+    );
+    if view.rows.is_empty() {
+        let text = if app.sync.configured {
+            "Nothing waiting. Ctrl+G saves a visit and sends it."
+        } else {
+            "Nothing waiting. No endpoint is configured: visits are saved here only (see README, [endpoint])."
+        };
+        frame.render_widget(Paragraph::new(text), list);
+        return;
+    }
+    let offset = scroll_offset(view.selected, view.rows.len(), list.height as usize);
+    let lines: Vec<Line> = view
+        .rows
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(list.height as usize)
+        .map(|(i, r)| {
+            let (mark, style) = match r.row.state {
+                crate::store::VisitState::Failed => theme.mark(Severity::Error),
+                crate::store::VisitState::Queued => ("…", theme.dim()),
+                _ => (OK_MARK, theme.ok()),
+            };
+            let name: String = r.row.patient_name.chars().take(24).collect();
+            let text = columns(
+                r.row.state.as_str(),
+                &name,
+                &r.row.vaccines,
+                &r.attempts.to_string(),
+                &r.last_outcome,
+            );
+            let selected = i == view.selected;
+            Line::from(vec![
+                Span::raw(if selected { FOCUS_MARK } else { " " }),
+                Span::styled(mark, style),
+                Span::raw(" "),
+                Span::styled(
+                    text,
+                    if selected {
+                        theme.focus()
+                    } else {
+                        Style::new()
+                    },
+                ),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), list);
+    if let Some(r) = view.selected_row() {
+        let next = r
+            .next_attempt_at
+            .as_deref()
+            .filter(|_| r.row.state == crate::store::VisitState::Queued)
+            .map(|t| format!(" · next try {t}"))
+            .unwrap_or_default();
+        let text = format!(
+            "{}{next}",
+            if r.last_outcome.is_empty() {
+                "Not tried yet"
+            } else {
+                r.last_outcome.as_str()
+            }
+        );
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), detail);
+    }
 }

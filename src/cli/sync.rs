@@ -1,0 +1,69 @@
+//! `vaxentry sync`: sends what waits in the outbox, headless (for cron), with a
+//! progress bar on a terminal and a one-line summary.
+
+use super::UNREADABLE;
+use crate::config::Config;
+use crate::fhir::SystemClock;
+use crate::store::Store;
+use crate::submit::{Endpoint, Submitter, sync};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::process::ExitCode;
+
+pub fn run(store: &mut Store, config: &Config, now: bool) -> ExitCode {
+    let Some(cfg) = &config.endpoint else {
+        eprintln!(
+            "vaxentry sync: no endpoint is configured; add an [endpoint] section to the config file (see README) and run again"
+        );
+        return ExitCode::from(UNREADABLE);
+    };
+    let endpoint = match Endpoint::from_config(cfg) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("vaxentry sync: {e}");
+            return ExitCode::from(UNREADABLE);
+        }
+    };
+    for warning in &endpoint.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let mut submitter = Submitter::new(endpoint);
+    // Hidden automatically when stderr is not a terminal (cron, pipes).
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} sending")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let result = sync(
+        store,
+        &mut submitter,
+        &SystemClock,
+        now,
+        &mut |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    );
+    bar.finish_and_clear();
+    match result {
+        Ok(report) => {
+            let problem = report
+                .problem
+                .as_deref()
+                .map(|p| format!(" (last problem: {p})"))
+                .unwrap_or_default();
+            println!(
+                "sync: {} sent, {} failed, {} will be retried, {} waiting{problem}",
+                report.sent, report.failed, report.deferred, report.waiting
+            );
+            if report.failed > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("vaxentry sync: {e:#}");
+            ExitCode::from(UNREADABLE)
+        }
+    }
+}
