@@ -445,6 +445,8 @@ mod tests {
             "1/2/2020 3:00 extra",
             "",
             "0p",
+            "A 𐀀 ࠀt\u{e}",
+            "ÿÿÿÿÿÿÿÿÿtt",
         ] {
             assert!(
                 parse_datetime(input, now()).is_err(),
