@@ -13,6 +13,9 @@ pub struct Config {
     pub codes: Codes,
     /// Where visits are submitted; none means vaxentry works offline only.
     pub endpoint: Option<EndpointConfig>,
+    /// The file this came from, if any.
+    #[serde(skip)]
+    pub loaded_from: Option<PathBuf>,
 }
 
 /// `[endpoint]`: checked and turned into a `submit::Endpoint` when it is used, so a
@@ -165,11 +168,28 @@ impl Config {
     pub fn from_file(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
-        Config::parse(&text).with_context(|| format!("config file {} is not valid", path.display()))
+        let mut config = Config::parse(&text)
+            .with_context(|| format!("config file {} is not valid", path.display()))?;
+        config.loaded_from = Some(path.to_path_buf());
+        Ok(config)
     }
 
     pub fn parse(text: &str) -> Result<Config> {
         Ok(toml::from_str(text)?)
+    }
+
+    /// The endpoint, checked, with a warning added when the config file itself can
+    /// be read by other users. `None` when no endpoint is configured.
+    pub fn endpoint(&self) -> Option<Result<crate::submit::Endpoint, String>> {
+        let cfg = self.endpoint.as_ref()?;
+        Some(
+            crate::submit::Endpoint::from_config(cfg).map(|mut endpoint| {
+                if let Some(path) = &self.loaded_from {
+                    crate::submit::auth::warn_if_readable_by_others(path, &mut endpoint.warnings);
+                }
+                endpoint
+            }),
+        )
     }
 
     pub fn bundle_settings(&self) -> BundleSettings {
@@ -213,5 +233,17 @@ mod tests {
             Config::parse("[codes]\ncvx_system = \"loinc\"\n").unwrap_err()
         );
         assert!(err.contains("cvx_system") || err.contains("loinc"), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_example_config_parses_and_its_endpoint_checks() {
+        let config =
+            Config::parse(include_str!("../assets/config.example.toml")).expect("example parses");
+        let endpoint = config.endpoint.as_ref().expect("example has an endpoint");
+        assert_eq!(endpoint.kind, "redox");
+        assert_eq!(endpoint.auth.algorithm.as_deref(), Some("RS384"));
+        // The key file is a placeholder, so the check stops there, naming the key.
+        let err = crate::submit::Endpoint::from_config(endpoint).unwrap_err();
+        assert!(err.contains("private_key_file"), "{err}");
     }
 }

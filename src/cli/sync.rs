@@ -5,20 +5,20 @@ use super::UNREADABLE;
 use crate::config::Config;
 use crate::fhir::SystemClock;
 use crate::store::Store;
-use crate::submit::{Endpoint, Submitter, sync};
+use crate::submit::{Submitter, sync};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::process::ExitCode;
 
 pub fn run(store: &mut Store, config: &Config, now: bool) -> ExitCode {
-    let Some(cfg) = &config.endpoint else {
-        eprintln!(
-            "vaxentry sync: no endpoint is configured; add an [endpoint] section to the config file (see README) and run again"
-        );
-        return ExitCode::from(UNREADABLE);
-    };
-    let endpoint = match Endpoint::from_config(cfg) {
-        Ok(e) => e,
-        Err(e) => {
+    let endpoint = match config.endpoint() {
+        None => {
+            eprintln!(
+                "vaxentry sync: no endpoint is configured; add an [endpoint] section to the config file (see README) and run again"
+            );
+            return ExitCode::from(UNREADABLE);
+        }
+        Some(Ok(e)) => e,
+        Some(Err(e)) => {
             eprintln!("vaxentry sync: {e}");
             return ExitCode::from(UNREADABLE);
         }

@@ -14,7 +14,6 @@ pub mod view;
 use crate::config::Config;
 use crate::fhir::{Clock, SystemClock};
 use crate::store::Store;
-use crate::submit::Endpoint;
 use anyhow::{Context, Result};
 use app::{App, Effect, update};
 use keys::{KeyContext, to_msg};
@@ -35,7 +34,7 @@ pub fn run(config: &Config, store: &mut Store, data_dir: &Path) -> Result<()> {
     // Read before the terminal changes, so a problem is reported in plain text.
     let draft = store.latest_draft()?;
     let counts = store.queue_counts()?;
-    let (worker, endpoint_notice) = match config.endpoint.as_ref().map(Endpoint::from_config) {
+    let (worker, endpoint_notice) = match config.endpoint() {
         None => (None, None),
         Some(Err(e)) => (None, Some(format!("Sending is off: {e}"))),
         Some(Ok(endpoint)) => {
