@@ -544,7 +544,9 @@ fn resume_draft_prompt() {
     a.offer_draft(id, visit.clone());
     insta::assert_snapshot!("resume-draft-80x24", render(&a).backend());
     drive(&mut a, keys("y"));
-    assert_eq!(a.visit, visit);
+    let mut expected = visit.clone();
+    expected.fix_dates(common::now());
+    assert_eq!(a.visit, expected, "the draft, with its dates written out");
     assert_eq!(
         a.visit_id, id,
         "the draft keeps its id, so saving it replaces the draft"
@@ -643,4 +645,26 @@ fn save_and_submit_queues_the_visit() {
         "{:?}",
         a.notice
     );
+}
+
+#[test]
+fn a_date_shortcut_becomes_the_date_when_the_field_is_left() {
+    let mut a = app((80, 24));
+    drive(&mut a, keys("<Tab><Tab><Tab>t-3"));
+    assert_eq!(
+        a.visit.patient.get(FieldId::BirthDate),
+        "t-3",
+        "kept as typed while typing"
+    );
+    let effects = vaxentry::tui::app::update(&mut a, vaxentry::tui::app::Msg::Tick(common::now()));
+    match effects.as_slice() {
+        [Effect::SaveDraft { visit, .. }] => assert_eq!(
+            visit.patient.get(FieldId::BirthDate),
+            "2026-11-22",
+            "a draft never keeps a shortcut"
+        ),
+        other => panic!("{other:?}"),
+    }
+    drive(&mut a, keys("<Tab>"));
+    assert_eq!(a.visit.patient.get(FieldId::BirthDate), "2026-11-22");
 }

@@ -1,7 +1,8 @@
 //! What staff typed: a visit is one patient and one or more doses, each a set of raw
 //! text values keyed by the field catalogue.
 
-use super::fields::{FIELD_COUNT, FieldId};
+use super::fields::{FIELD_COUNT, FIELDS, FieldId, Kind, Section};
+use super::parse::{EnteredDateTime, parse_date, parse_datetime};
 use chrono::{DateTime, FixedOffset};
 
 /// The raw text of every field of one section (patient or dose).
@@ -42,6 +43,16 @@ pub struct Visit {
 }
 
 impl Visit {
+    /// Replaces date shortcuts (`t-3`, `y`, `now`, `14:05`, `3/4/2026`) with the plain
+    /// dates they stand for as of `now`, so a stored record means the same tomorrow.
+    /// Values that do not parse, and times given with their own offset, are kept.
+    pub fn fix_dates(&mut self, now: DateTime<FixedOffset>) {
+        fix_section_dates(&mut self.patient, Section::Patient, now);
+        for dose in &mut self.doses {
+            fix_section_dates(dose, Section::Dose, now);
+        }
+    }
+
     /// A blank visit with one dose and the defaults a clinic expects.
     pub fn new(now: DateTime<FixedOffset>) -> Visit {
         Visit {
@@ -60,4 +71,68 @@ pub fn new_dose(now: DateTime<FixedOffset>) -> Fields {
             FieldId::Administered,
             &now.format("%Y-%m-%d %H:%M").to_string(),
         )
+}
+
+fn fix_section_dates(fields: &mut Fields, section: Section, now: DateTime<FixedOffset>) {
+    for spec in FIELDS.iter().filter(|f| f.section == section) {
+        let raw = fields.get(spec.id).trim();
+        let fixed = match spec.kind {
+            Kind::Date => parse_date(raw, now.date_naive())
+                .ok()
+                .map(|d| d.format("%Y-%m-%d").to_string()),
+            Kind::DateTime if DateTime::parse_from_rfc3339(raw).is_ok() => None,
+            Kind::DateTime => parse_datetime(raw, now).ok().map(|d| match d {
+                EnteredDateTime::Date(d) => d.format("%Y-%m-%d").to_string(),
+                EnteredDateTime::At(t) => t.format("%Y-%m-%d %H:%M").to_string(),
+            }),
+            _ => None,
+        };
+        if let Some(fixed) = fixed.filter(|f| f != raw) {
+            fields.set(spec.id, fixed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_shortcuts_become_plain_dates_and_the_rest_is_kept() {
+        let now = DateTime::parse_from_rfc3339("2026-11-25T14:07:31-05:00").unwrap();
+        let mut visit = Visit::new(now);
+        visit.patient.set(FieldId::BirthDate, "3/4/1980");
+        visit.patient.set(FieldId::Family, "t-3");
+        visit.doses[0].set(FieldId::Expiration, "t+30");
+        visit.doses[0].set(FieldId::VisPresented, "y");
+        visit.doses[0].set(FieldId::Administered, "2:05p");
+        visit.doses.push(
+            new_dose(now)
+                .with(FieldId::Administered, "2026-11-20T08:15:00+01:00")
+                .with(FieldId::Expiration, "soon"),
+        );
+        visit.fix_dates(now);
+        assert_eq!(visit.patient.get(FieldId::BirthDate), "1980-03-04");
+        assert_eq!(
+            visit.patient.get(FieldId::Family),
+            "t-3",
+            "names are not dates"
+        );
+        assert_eq!(visit.doses[0].get(FieldId::Expiration), "2026-12-25");
+        assert_eq!(visit.doses[0].get(FieldId::VisPresented), "2026-11-24");
+        assert_eq!(
+            visit.doses[0].get(FieldId::Administered),
+            "2026-11-25 14:05"
+        );
+        assert_eq!(
+            visit.doses[1].get(FieldId::Administered),
+            "2026-11-20T08:15:00+01:00",
+            "an explicit offset is kept"
+        );
+        assert_eq!(
+            visit.doses[1].get(FieldId::Expiration),
+            "soon",
+            "what does not parse is left for the validator"
+        );
+    }
 }

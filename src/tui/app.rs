@@ -319,8 +319,11 @@ impl App {
         self.revalidate();
     }
 
-    /// The message this visit would send now, or the errors that prevent it.
-    pub fn message(&self) -> Result<fhir::Message, fhir::InvalidVisit> {
+    /// The message this visit would send now, or the errors that prevent it. Date
+    /// shortcuts are fixed first, so the stored record says what the message says.
+    pub fn message(&mut self) -> Result<fhir::Message, fhir::InvalidVisit> {
+        self.visit.fix_dates(self.now);
+        self.input = Input::new(self.value(self.page, self.field).to_string());
         fhir::message_for(&self.visit, &self.settings, self.now, self.visit_id)
     }
 
@@ -423,6 +426,13 @@ impl App {
     }
 
     fn focus(&mut self, page: Page, field: FieldId) {
+        // Leaving a field: a date typed as a shortcut becomes the date it means.
+        let before = self.visit.clone();
+        self.visit.fix_dates(self.now);
+        if self.visit != before {
+            self.mark_changed();
+            self.revalidate();
+        }
         self.page = page;
         self.field = field;
         self.mode = Mode::Form;

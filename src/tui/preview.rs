@@ -64,7 +64,7 @@ impl PartialEq for Preview {
 }
 
 impl Preview {
-    pub fn of_current(app: &App) -> Preview {
+    pub fn of_current(app: &mut App) -> Preview {
         let (message, errors) = match app.message() {
             Ok(m) => (Some(m), Vec::new()),
             Err(invalid) => (None, invalid.0),
