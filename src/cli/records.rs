@@ -172,9 +172,10 @@ pub fn import(store: &mut Store, files: &[PathBuf], config: &Config, submit: boo
     for path in files {
         let outcome = (|| -> Result<Result<Uuid, Vec<String>>> {
             let text = std::fs::read_to_string(path).context("cannot read it")?;
-            let visit =
+            let mut visit =
                 file::from_json(&text).map_err(|e| anyhow::anyhow!("not a record file: {e}"))?;
             let now = SystemClock.now();
+            visit.fix_dates(now);
             let errors: Vec<String> = validate(&visit, now)
                 .into_iter()
                 .filter(|f| f.severity == Severity::Error)

@@ -760,9 +760,11 @@ fn draft_effect(app: &mut App) -> Option<Effect> {
         return None;
     }
     app.draft_dirty = false;
+    let mut visit = app.visit.clone();
+    visit.fix_dates(app.now);
     Some(Effect::SaveDraft {
         id: app.visit_id,
-        visit: Box::new(app.visit.clone()),
+        visit: Box::new(visit),
     })
 }
 
