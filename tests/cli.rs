@@ -355,14 +355,30 @@ fn sync_sends_the_outbox_headless_and_reports() {
 #[test]
 fn import_writes_date_shortcuts_out_as_dates() {
     let data = tempdir();
-    let text = std::fs::read_to_string("assets/examples/not-done-refusal.json").unwrap().replace("2026-11-25 09:40", "t 9:40a");
+    let text = std::fs::read_to_string("assets/examples/not-done-refusal.json")
+        .unwrap()
+        .replace("2026-11-25 09:40", "t 9:40a");
     let path = write("shortcut.json", &text);
-    let o = vaxentry(&["--data-dir", data.to_str().unwrap(), "import", path.to_str().unwrap()]);
+    let o = vaxentry(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "import",
+        path.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let o = vaxentry(&["--data-dir", data.to_str().unwrap(), "list", "--json"]);
     let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let o = vaxentry(&["--data-dir", data.to_str().unwrap(), "show", rows[0]["id"].as_str().unwrap()]);
+    let o = vaxentry(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "show",
+        rows[0]["id"].as_str().unwrap(),
+    ]);
     let today = chrono::Local::now().format("%Y-%m-%d 09:40").to_string();
-    assert!(stdout(&o).contains(&format!("\"administered\": \"{today}\"")), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(&format!("\"administered\": \"{today}\"")),
+        "{}",
+        stdout(&o)
+    );
     assert!(!stdout(&o).contains("t 9:40a"));
 }

@@ -326,14 +326,11 @@ impl Store {
         bundle_id: &str,
         now: DateTime<FixedOffset>,
     ) -> Result<Saved> {
-        let export_dir = self
-            .dir
-            .join("bundles")
-            .join(now.format("%Y-%m-%d").to_string());
-        files::private_dir(&self.dir.join("bundles"))?;
-        files::private_dir(&export_dir)?;
-        let export_path = export_dir.join(format!("{bundle_id}.json"));
-        files::write_atomically(&export_path, bundle_json.as_bytes())?;
+        let message = crate::fhir::Message {
+            bundle_id: bundle_id.to_string(),
+            json: bundle_json.to_string(),
+        };
+        let export_path = write_export(&self.dir, &message, now)?;
         let s = Summary::of(visit, now);
         let at = stamp(now);
         let tx = self

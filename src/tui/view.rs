@@ -62,6 +62,48 @@ fn scroll_offset(focused: usize, count: usize, height: usize) -> usize {
     }
 }
 
+/// The mark of a stored visit's state (with its name beside it, never alone).
+fn state_mark(state: crate::store::VisitState, theme: Theme) -> (&'static str, Style) {
+    use crate::store::VisitState::*;
+    match state {
+        Failed => theme.mark(Severity::Error),
+        Draft | Queued => ("…", theme.dim()),
+        Saved | Submitted => (OK_MARK, theme.ok()),
+    }
+}
+
+/// A bordered box with a title, as every screen uses.
+fn titled(title: String, theme: Theme) -> Block<'static> {
+    Block::new()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, theme.title()))
+        .border_style(theme.dim())
+}
+
+/// The visible rows of a list with a cursor: focus mark, state mark, text; scrolled
+/// so the selected row stays in view. `row(i)` gives row i's mark and text.
+fn list_lines<'a>(
+    count: usize,
+    selected: usize,
+    height: usize,
+    theme: Theme,
+    row: impl Fn(usize) -> ((&'a str, Style), String),
+) -> Vec<Line<'a>> {
+    let offset = scroll_offset(selected, count, height);
+    (offset..count.min(offset + height))
+        .map(|i| {
+            let ((mark, mark_style), text) = row(i);
+            let chosen = i == selected;
+            Line::from(vec![
+                Span::raw(if chosen { FOCUS_MARK } else { " " }),
+                Span::styled(mark, mark_style),
+                Span::raw(" "),
+                Span::styled(text, if chosen { theme.focus() } else { Style::new() }),
+            ])
+        })
+        .collect()
+}
+
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
     let theme = Theme { color: app.color };
@@ -263,10 +305,7 @@ fn draw_fields(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
         Page::Dose(i) => format!(" Dose {} of {} ", i + 1, app.visit.doses.len()),
         Page::Review => String::new(),
     };
-    let block = Block::new()
-        .borders(Borders::ALL)
-        .title(Span::styled(title, theme.title()))
-        .border_style(theme.dim());
+    let block = titled(title, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let fields = app.visible_fields(app.page);
@@ -366,10 +405,7 @@ fn draw_review(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
         app.errors(),
         app.warnings()
     );
-    let block = Block::new()
-        .borders(Borders::ALL)
-        .title(Span::styled(title, theme.title()))
-        .border_style(theme.dim());
+    let block = titled(title, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if app.findings.is_empty() {
@@ -380,39 +416,20 @@ fn draw_review(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
         frame.render_widget(Paragraph::new(line), inner);
         return;
     }
-    let offset = scroll_offset(app.review_index, app.findings.len(), inner.height as usize);
-    for (i, finding) in app
-        .findings
-        .iter()
-        .enumerate()
-        .skip(offset)
-        .take(inner.height as usize)
-    {
-        let (mark, style) = theme.finding_mark(finding);
-        let selected = i == app.review_index;
-        let line = Line::from(vec![
-            Span::raw(if selected { FOCUS_MARK } else { " " }),
-            Span::styled(mark, style),
-            Span::raw(" "),
-            Span::styled(
-                format!("{} · {}", finding.at.section(), finding.message),
-                if selected {
-                    theme.focus()
-                } else {
-                    Style::new()
-                },
-            ),
-        ]);
-        let y = inner.y + (i - offset) as u16;
-        frame.render_widget(
-            Paragraph::new(line),
-            Rect {
-                y,
-                height: 1,
-                ..inner
-            },
-        );
-    }
+    let lines = list_lines(
+        app.findings.len(),
+        app.review_index,
+        inner.height as usize,
+        theme,
+        |i| {
+            let f = &app.findings[i];
+            (
+                theme.finding_mark(f),
+                format!("{} · {}", f.at.section(), f.message),
+            )
+        },
+    );
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 fn draw_detail(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
@@ -773,10 +790,7 @@ fn draw_preview(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
         }
         super::preview::Source::Answer { .. } => " The endpoint's answers ".to_string(),
     };
-    let block = Block::new()
-        .borders(Borders::ALL)
-        .title(Span::styled(title, theme.title()))
-        .border_style(theme.dim());
+    let block = titled(title, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let lines = preview.text_lines();
@@ -831,10 +845,7 @@ fn draw_history(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
         h.rows.len(),
         if h.complete { "" } else { "+" }
     );
-    let block = Block::new()
-        .borders(Borders::ALL)
-        .title(Span::styled(title, theme.title()))
-        .border_style(theme.dim());
+    let block = titled(title, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [filter, header, list] = Layout::vertical([
@@ -863,7 +874,7 @@ fn draw_history(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
     frame.render_widget(
         Paragraph::new(Span::styled(
             format!(
-                " {}",
+                "   {}",
                 columns("Date", "State", "MRN", "Patient", "Vaccines")
             ),
             theme.dim(),
@@ -879,30 +890,14 @@ fn draw_history(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
         frame.render_widget(Paragraph::new(empty), list);
         return;
     }
-    let offset = scroll_offset(h.selected, h.rows.len(), list.height as usize);
-    let lines: Vec<Line> = h
-        .rows
-        .iter()
-        .enumerate()
-        .skip(offset)
-        .take(list.height as usize)
-        .map(|(i, r)| {
-            let name: String = r.patient_name.chars().take(30).collect();
-            let text = columns(&r.visit_date, r.state.as_str(), &r.mrn, &name, &r.vaccines);
-            let selected = i == h.selected;
-            Line::from(vec![
-                Span::raw(if selected { FOCUS_MARK } else { " " }),
-                Span::styled(
-                    text,
-                    if selected {
-                        theme.focus()
-                    } else {
-                        Style::new()
-                    },
-                ),
-            ])
-        })
-        .collect();
+    let lines = list_lines(h.rows.len(), h.selected, list.height as usize, theme, |i| {
+        let r = &h.rows[i];
+        let name: String = r.patient_name.chars().take(30).collect();
+        (
+            state_mark(r.state, theme),
+            columns(&r.visit_date, r.state.as_str(), &r.mrn, &name, &r.vaccines),
+        )
+    });
     frame.render_widget(Paragraph::new(lines), list);
 }
 
@@ -910,10 +905,7 @@ fn draw_outbox(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
     let view = &app.outbox;
     let (waiting, failed) = (app.sync.waiting, app.sync.failed);
     let title = format!(" Outbox: {waiting} waiting, {failed} failed ");
-    let block = Block::new()
-        .borders(Borders::ALL)
-        .title(Span::styled(title, theme.title()))
-        .border_style(theme.dim());
+    let block = titled(title, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [header, list, detail] = Layout::vertical([
@@ -928,7 +920,7 @@ fn draw_outbox(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
     frame.render_widget(
         Paragraph::new(Span::styled(
             format!(
-                " {}",
+                "   {}",
                 columns("State", "Patient", "Vaccines", "Tries", "Last attempt")
             ),
             theme.dim(),
@@ -944,43 +936,27 @@ fn draw_outbox(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
         frame.render_widget(Paragraph::new(text), list);
         return;
     }
-    let offset = scroll_offset(view.selected, view.rows.len(), list.height as usize);
-    let lines: Vec<Line> = view
-        .rows
-        .iter()
-        .enumerate()
-        .skip(offset)
-        .take(list.height as usize)
-        .map(|(i, r)| {
-            let (mark, style) = match r.row.state {
-                crate::store::VisitState::Failed => theme.mark(Severity::Error),
-                crate::store::VisitState::Queued => ("…", theme.dim()),
-                _ => (OK_MARK, theme.ok()),
-            };
+    let lines = list_lines(
+        view.rows.len(),
+        view.selected,
+        list.height as usize,
+        theme,
+        |i| {
+            let r = &view.rows[i];
+            let mark = state_mark(r.row.state, theme);
             let name: String = r.row.patient_name.chars().take(24).collect();
-            let text = columns(
-                r.row.state.as_str(),
-                &name,
-                &r.row.vaccines,
-                &r.attempts.to_string(),
-                &r.last_outcome,
-            );
-            let selected = i == view.selected;
-            Line::from(vec![
-                Span::raw(if selected { FOCUS_MARK } else { " " }),
-                Span::styled(mark, style),
-                Span::raw(" "),
-                Span::styled(
-                    text,
-                    if selected {
-                        theme.focus()
-                    } else {
-                        Style::new()
-                    },
+            (
+                mark,
+                columns(
+                    r.row.state.as_str(),
+                    &name,
+                    &r.row.vaccines,
+                    &r.attempts.to_string(),
+                    &r.last_outcome,
                 ),
-            ])
-        })
-        .collect();
+            )
+        },
+    );
     frame.render_widget(Paragraph::new(lines), list);
     if let Some(r) = view.selected_row() {
         let next = r
