@@ -50,7 +50,8 @@ fn example() -> Visit {
 }
 
 fn temp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("vaxentry-bench-{name}-{}", Uuid::new_v4()))
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("vaxentry-bench-{name}-{}", Uuid::new_v4()))
 }
 
 /// A database with 100,000 saved visits, written in one transaction for speed.
@@ -126,6 +127,8 @@ fn save(c: &mut Criterion) {
             })
         },
     );
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn history_and_startup(c: &mut Criterion) {
@@ -153,6 +156,8 @@ fn history_and_startup(c: &mut Criterion) {
         "startup to first frame with 100,000 visits (open, draft check, draw)",
         |b| b.iter(|| black_box(first_frame(&dir))),
     );
+    // The database is large (hundreds of MB): do not leave it behind.
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn first_frame(dir: &Path) -> usize {

@@ -18,8 +18,10 @@ use vaxentry::submit::{Endpoint, Submitter, sync};
 
 const RECORDS: usize = 1000;
 
-fn queued_store() -> (Store, Vec<String>) {
-    let dir = std::env::temp_dir().join(format!("vaxentry-bench-sync-{}", Uuid::new_v4()));
+/// A store with 1,000 queued visits (in a folder the caller removes), and their bundles.
+fn queued_store() -> (Store, PathBuf, Vec<String>) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("vaxentry-bench-sync-{}", Uuid::new_v4()));
     let mut store = Store::open(&dir).expect("store");
     let mut visit =
         file::from_json(include_str!("../assets/examples/adult-flu.json")).expect("example");
@@ -36,7 +38,7 @@ fn queued_store() -> (Store, Vec<String>) {
         store.queue(id, now).expect("queue");
         bundles.push(message.json);
     }
-    (store, bundles)
+    (store, dir, bundles)
 }
 
 fn submitter(server: &server::TestServer) -> Submitter {
@@ -52,7 +54,8 @@ fn submitter(server: &server::TestServer) -> Submitter {
 
 /// The same 1,000 POSTs with curl, one process each, as a shell loop would.
 fn curl_loop(server: &server::TestServer, bundles: &[String]) -> Option<Duration> {
-    let dir: PathBuf = std::env::temp_dir().join(format!("vaxentry-bench-curl-{}", Uuid::new_v4()));
+    let dir: PathBuf = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("vaxentry-bench-curl-{}", Uuid::new_v4()));
     std::fs::create_dir_all(&dir).ok()?;
     for (i, b) in bundles.iter().enumerate() {
         std::fs::write(dir.join(format!("{i:04}.json")), b).ok()?;
@@ -67,7 +70,9 @@ fn curl_loop(server: &server::TestServer, bundles: &[String]) -> Option<Duration
         .args(["-c", &script])
         .status()
         .ok()?;
-    status.success().then(|| start.elapsed())
+    let elapsed = start.elapsed();
+    let _ = std::fs::remove_dir_all(&dir);
+    status.success().then_some(elapsed)
 }
 
 fn sync_1000(c: &mut Criterion) {
@@ -81,12 +86,14 @@ fn sync_1000(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
-                    let (mut store, _) = queued_store();
+                    let (mut store, dir, _) = queued_store();
                     let start = Instant::now();
                     let report = sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {})
                         .expect("sync");
                     total += start.elapsed();
                     assert_eq!(report.sent, RECORDS);
+                    drop(store);
+                    let _ = std::fs::remove_dir_all(dir);
                 }
                 total
             })
@@ -95,7 +102,7 @@ fn sync_1000(c: &mut Criterion) {
     group.finish();
 
     // One measured pass of each, side by side, for the note.
-    let (mut store, bundles) = queued_store();
+    let (mut store, store_dir, bundles) = queued_store();
     let start = Instant::now();
     sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).expect("sync");
     let ours = start.elapsed();
@@ -113,6 +120,8 @@ fn sync_1000(c: &mut Criterion) {
             ours.as_secs_f64()
         ),
     }
+    drop(store);
+    let _ = std::fs::remove_dir_all(store_dir);
 }
 
 criterion_group!(benches, sync_1000);

@@ -70,7 +70,8 @@ fn json_files(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn killed_at_random_moments_loses_nothing_reported_saved() {
-    let dir = std::env::temp_dir().join(format!("vaxentry-crash-{}", Uuid::new_v4()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("vaxentry-crash-{}", Uuid::new_v4()));
     let mut rng = XorShift(0x5eed_1234_abcd_0001);
     let mut reported: Vec<(Uuid, PathBuf)> = Vec::new();
     for _ in 0..KILLS {

@@ -26,7 +26,8 @@ impl Session {
                 pixel_height: 0,
             })
             .expect("pty");
-        let home = std::env::temp_dir().join(format!("vaxentry-e2e-{}", uuid::Uuid::new_v4()));
+        let home = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("vaxentry-e2e-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&home).unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_vaxentry"));
         cmd.env("TERM", "xterm-256color");

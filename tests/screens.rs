@@ -74,7 +74,7 @@ fn app(size: (u16, u16)) -> App {
 thread_local! {
     /// Each test runs on its own thread, so each gets its own database.
     static STORE: std::cell::RefCell<Store> = std::cell::RefCell::new(
-        Store::open(&std::env::temp_dir().join(format!("vaxentry-screens-{}", uuid::Uuid::new_v4()))).expect("test store"),
+        Store::open(&std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("vaxentry-screens-{}", uuid::Uuid::new_v4()))).expect("test store"),
     );
 }
 
@@ -500,7 +500,8 @@ fn history_with_records_and_a_filter() {
         });
         STORE.with(|s| {
             *s.borrow_mut() = Store::open(
-                &std::env::temp_dir().join(format!("vaxentry-screens-{}", uuid::Uuid::new_v4())),
+                &std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+                    .join(format!("vaxentry-screens-{}", uuid::Uuid::new_v4())),
             )
             .unwrap()
         });

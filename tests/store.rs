@@ -14,7 +14,8 @@ use vaxentry::store::schema::CURRENT_VERSION;
 use vaxentry::store::{DATABASE_FILE, ListQuery, OpenError, Store, VisitState};
 
 fn tempdir() -> PathBuf {
-    std::env::temp_dir().join(format!("vaxentry-store-{}", Uuid::new_v4()))
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("vaxentry-store-{}", Uuid::new_v4()))
 }
 
 fn save_example(store: &mut Store, name: &str) -> (Uuid, String) {

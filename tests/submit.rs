@@ -48,7 +48,8 @@ fn jwt_rs384(server: &TestServer) -> String {
 }
 
 fn store_with(n: usize) -> (Store, Vec<Uuid>) {
-    let dir = std::env::temp_dir().join(format!("vaxentry-submit-{}", Uuid::new_v4()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("vaxentry-submit-{}", Uuid::new_v4()));
     let mut store = Store::open(&dir).unwrap();
     let mut visit = example("adult-flu");
     let mut ids = Vec::new();
@@ -435,7 +436,8 @@ fn the_form_keeps_working_while_a_submission_hangs() {
     use vaxentry::tui::app::{App, Msg, update};
     let server = TestServer::start();
     server.with(|s| s.script.push_back(Behaviour::Slow(Duration::from_secs(3))));
-    let dir = std::env::temp_dir().join(format!("vaxentry-hang-{}", Uuid::new_v4()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("vaxentry-hang-{}", Uuid::new_v4()));
     {
         let mut store = Store::open(&dir).unwrap();
         let visit = example("adult-flu");
