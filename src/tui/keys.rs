@@ -32,11 +32,11 @@ pub const KEY_HELP: [(&str, &str); 26] = [
     ("Enter on Review", "jump to the field of the chosen problem"),
     (
         "Ctrl+P",
-        "preview the exact bundle (↑ ↓ PgUp PgDn Home End, / search, n next)",
+        "preview the exact bundle; / searches it, n finds the next",
     ),
     (
         "Ctrl+S",
-        "save the visit and its bundle (also from the preview)",
+        "save the visit and its bundle (here or in the preview)",
     ),
     (
         "Ctrl+G  F5",

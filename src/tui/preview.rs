@@ -120,7 +120,10 @@ impl Preview {
                 .http_status
                 .map(|s| format!("HTTP {s}"))
                 .unwrap_or_else(|| "no answer".into());
-            lines.push(format!("  {} · {status} · {}", a.at, a.detail));
+            let at = chrono::DateTime::parse_from_rfc3339(&a.at)
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                .unwrap_or_else(|_| a.at.clone());
+            lines.push(format!("  {at} · {status} · {}", a.detail));
         }
         let issues = body
             .map(crate::submit::outcome::operation_outcome_issues)

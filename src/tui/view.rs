@@ -869,7 +869,7 @@ fn draw_history(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
     frame.render_widget(Paragraph::new(filter_line), filter);
     frame.set_cursor_position((filter.x + 8 + h.filter.visual_cursor() as u16, filter.y));
     let columns = |date: &str, state: &str, mrn: &str, name: &str, vaccines: &str| {
-        format!("{date:<10}  {state:<9}  {mrn:<12}  {name:<30}  {vaccines}")
+        format!("{date:<10}  {state:<9}  {mrn:<12}  {name:<26}  {vaccines}")
     };
     frame.render_widget(
         Paragraph::new(Span::styled(
@@ -892,7 +892,7 @@ fn draw_history(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
     }
     let lines = list_lines(h.rows.len(), h.selected, list.height as usize, theme, |i| {
         let r = &h.rows[i];
-        let name: String = r.patient_name.chars().take(30).collect();
+        let name: String = r.patient_name.chars().take(26).collect();
         (
             state_mark(r.state, theme),
             columns(&r.visit_date, r.state.as_str(), &r.mrn, &name, &r.vaccines),
