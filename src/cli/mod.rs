@@ -99,35 +99,36 @@ pub enum Command {
 
 /// Runs a headless command. `None` means the caller should open the form.
 pub fn run(cli: &Cli, config: &Config) -> ExitCode {
-    match &cli.command {
-        None => ExitCode::SUCCESS,
-        Some(Command::Check { files, json }) => check::check(files, *json),
-        Some(Command::Bundle { record }) => bundle(record, config),
-        Some(Command::Codes { table, query }) => codes(table.as_deref(), &query.join(" ")),
-        Some(command) => {
-            let store = crate::store::data_dir(cli.data_dir.as_deref())
-                .and_then(|dir| crate::store::Store::open(&dir).map_err(anyhow::Error::from));
-            let mut store = match store {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("vaxentry: {e:#}");
-                    return ExitCode::from(UNREADABLE);
-                }
-            };
-            match command {
-                Command::List { state, since, json } => {
-                    records::list(&store, state.as_deref(), since.as_deref(), *json)
-                }
-                Command::Show { id } => records::show(&store, id),
-                Command::Export { since, out } => records::export(&store, since.as_deref(), out),
-                Command::Import { files, submit } => {
-                    records::import(&mut store, files, config, *submit)
-                }
-                Command::Sync { now } => sync::run(&mut store, config, *now),
-                Command::Check { .. } | Command::Bundle { .. } | Command::Codes { .. } => {
-                    ExitCode::SUCCESS
-                }
-            }
+    let Some(command) = &cli.command else {
+        return ExitCode::SUCCESS;
+    };
+    match command {
+        Command::Check { files, json } => check::check(files, *json),
+        Command::Bundle { record } => bundle(record, config),
+        Command::Codes { table, query } => codes(table.as_deref(), &query.join(" ")),
+        Command::List { state, since, json } => with_store(cli, |store| {
+            records::list(store, state.as_deref(), since.as_deref(), *json)
+        }),
+        Command::Show { id } => with_store(cli, |store| records::show(store, id)),
+        Command::Export { since, out } => {
+            with_store(cli, |store| records::export(store, since.as_deref(), out))
+        }
+        Command::Import { files, submit } => {
+            with_store(cli, |store| records::import(store, files, config, *submit))
+        }
+        Command::Sync { now } => with_store(cli, |store| sync::run(store, config, *now)),
+    }
+}
+
+/// Opens the database for a command, or says why it cannot be.
+fn with_store(cli: &Cli, command: impl FnOnce(&mut crate::store::Store) -> ExitCode) -> ExitCode {
+    let opened = crate::store::data_dir(cli.data_dir.as_deref())
+        .and_then(|dir| crate::store::Store::open(&dir).map_err(anyhow::Error::from));
+    match opened {
+        Ok(mut store) => command(&mut store),
+        Err(e) => {
+            eprintln!("vaxentry: {e:#}");
+            ExitCode::from(UNREADABLE)
         }
     }
 }

@@ -24,7 +24,7 @@ pub fn search<'t>(table: &'t CodeTable, query: &str) -> Vec<&'t Code> {
     let lower = query.to_lowercase();
     let words: Vec<&str> = lower.split_whitespace().collect();
     let pattern = Pattern::parse(query, CaseMatching::Ignore, Normalization::Smart);
-    let exact = table.get(query).map(|c| c as *const Code);
+    let exact = table.get(query).map(|c| c.code.as_str());
     let mut buf = Vec::new();
     let mut ranked: Vec<(u8, u32, usize, &Code)> = MATCHER.with(|m| {
         let mut matcher = m.borrow_mut();
@@ -34,7 +34,7 @@ pub fn search<'t>(table: &'t CodeTable, query: &str) -> Vec<&'t Code> {
             .enumerate()
             .filter_map(|(i, c)| {
                 let code = c.code.to_lowercase();
-                let tier = if exact == Some(c as *const Code) {
+                let tier = if exact == Some(c.code.as_str()) {
                     0
                 } else if code.starts_with(&lower) {
                     1
