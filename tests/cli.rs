@@ -383,3 +383,59 @@ fn import_writes_date_shortcuts_out_as_dates() {
     );
     assert!(!stdout(&o).contains("t 9:40a"));
 }
+
+#[test]
+fn a_bearer_token_comes_from_the_environment_and_never_shows() {
+    let server = common::server::TestServer::start();
+    server.with(|s| s.bearer = Some("secret-token-987".into()));
+    let data = tempdir();
+    let config = write(
+        "config.toml",
+        &format!(
+            "[endpoint]\nkind = \"fhir\"\nbase_url = \"{}\"\n[endpoint.auth]\nkind = \"bearer\"\ntoken_env = \"VAXENTRY_TEST_TOKEN\"\n",
+            server.base_url()
+        ),
+    );
+    let args = [
+        "--config",
+        config.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ];
+    vaxentry(
+        &[
+            &args[..],
+            &["import", "--submit", "assets/examples/adult-flu.json"],
+        ]
+        .concat(),
+    );
+    let run = |token: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vaxentry"));
+        cmd.args(args)
+            .arg("sync")
+            .env("HOME", &data)
+            .env("XDG_CONFIG_HOME", &data);
+        match token {
+            Some(t) => cmd.env("VAXENTRY_TEST_TOKEN", t),
+            None => cmd.env_remove("VAXENTRY_TEST_TOKEN"),
+        };
+        cmd.output().unwrap()
+    };
+    let o = run(None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o)
+            .contains("token_env = \"VAXENTRY_TEST_TOKEN\": that environment variable is not set"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(Some("secret-token-987"));
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("1 sent"));
+    for text in [stdout(&o), stderr(&o)] {
+        assert!(
+            !text.contains("secret-token-987"),
+            "the token must never be printed"
+        );
+    }
+}

@@ -149,19 +149,36 @@ fn es384_and_hs384_assertions_verify() {
 }
 
 #[test]
-fn bearer_token_from_the_environment() {
+fn bearer_token_from_a_file() {
     let server = TestServer::start();
     server.with(|s| s.bearer = Some("static-token-123".into()));
-    // SAFETY-free: a variable only this test reads.
-    unsafe { std::env::set_var("VAXENTRY_TEST_BEARER", "static-token-123") };
+    let token_file =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("token-{}", Uuid::new_v4()));
+    std::fs::write(&token_file, "static-token-123\n").unwrap();
     let mut sub = submitter(
         &server,
-        "kind = \"bearer\"\ntoken_env = \"VAXENTRY_TEST_BEARER\"",
+        &format!(
+            "kind = \"bearer\"\ntoken_file = \"{}\"",
+            token_file.display()
+        ),
         "",
     );
     let (mut store, ids) = store_with(1);
     sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
     assert_eq!(state(&store, ids[0]), VisitState::Submitted);
+    // A wrong token is refused.
+    std::fs::write(&token_file, "wrong").unwrap();
+    let mut sub = submitter(
+        &server,
+        &format!(
+            "kind = \"bearer\"\ntoken_file = \"{}\"",
+            token_file.display()
+        ),
+        "",
+    );
+    let (mut store, ids) = store_with(1);
+    sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
+    assert_eq!(state(&store, ids[0]), VisitState::Failed);
 }
 
 #[test]
