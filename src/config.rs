@@ -178,20 +178,6 @@ impl Config {
         Ok(toml::from_str(text)?)
     }
 
-    /// The endpoint, checked, with a warning added when the config file itself can
-    /// be read by other users. `None` when no endpoint is configured.
-    pub fn endpoint(&self) -> Option<Result<crate::submit::Endpoint, String>> {
-        let cfg = self.endpoint.as_ref()?;
-        Some(
-            crate::submit::Endpoint::from_config(cfg).map(|mut endpoint| {
-                if let Some(path) = &self.loaded_from {
-                    crate::submit::auth::warn_if_readable_by_others(path, &mut endpoint.warnings);
-                }
-                endpoint
-            }),
-        )
-    }
-
     pub fn bundle_settings(&self) -> BundleSettings {
         BundleSettings {
             source_name: Some(self.source.name.clone()).filter(|n| !n.trim().is_empty()),
@@ -233,17 +219,5 @@ mod tests {
             Config::parse("[codes]\ncvx_system = \"loinc\"\n").unwrap_err()
         );
         assert!(err.contains("cvx_system") || err.contains("loinc"), "{err}");
-    }
-
-    #[test]
-    fn the_shipped_example_config_parses_and_its_endpoint_checks() {
-        let config =
-            Config::parse(include_str!("../assets/config.example.toml")).expect("example parses");
-        let endpoint = config.endpoint.as_ref().expect("example has an endpoint");
-        assert_eq!(endpoint.kind, "redox");
-        assert_eq!(endpoint.auth.algorithm.as_deref(), Some("RS384"));
-        // The key file is a placeholder, so the check stops there, naming the key.
-        let err = crate::submit::Endpoint::from_config(endpoint).unwrap_err();
-        assert!(err.contains("private_key_file"), "{err}");
     }
 }

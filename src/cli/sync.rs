@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::process::ExitCode;
 
 pub fn run(store: &mut Store, config: &Config, now: bool) -> ExitCode {
-    let endpoint = match config.endpoint() {
+    let endpoint = match crate::submit::configured_endpoint(config) {
         None => {
             eprintln!(
                 "vaxentry sync: no endpoint is configured; add an [endpoint] section to the config file (see README) and run again"

@@ -206,4 +206,18 @@ mod tests {
         );
         assert!(endpoint("[endpoint]\nkind = \"fhir\"\nbase_url = \"ftp://x\"\n").is_err());
     }
+
+    #[test]
+    fn the_shipped_example_config_parses_and_its_endpoint_checks() {
+        let config =
+            Config::parse(include_str!("../../assets/config.example.toml")).expect("example parses");
+        let endpoint = config.endpoint.as_ref().expect("example has an endpoint");
+        assert_eq!(endpoint.kind, "redox");
+        assert_eq!(endpoint.auth.algorithm.as_deref(), Some("RS384"));
+        // The key file is a placeholder, so the check stops there, naming the key.
+        let err = crate::submit::configured_endpoint(&config)
+            .expect("configured")
+            .unwrap_err();
+        assert!(err.contains("private_key_file"), "{err}");
+    }
 }

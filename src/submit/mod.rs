@@ -16,6 +16,18 @@ pub use outcome::{Issue, Outcome};
 use std::time::Duration;
 use ureq::Agent;
 
+/// The configured endpoint, checked, with a warning added when the config file
+/// itself can be read by other users. `None` when no endpoint is configured.
+pub fn configured_endpoint(config: &crate::config::Config) -> Option<Result<Endpoint, String>> {
+    let cfg = config.endpoint.as_ref()?;
+    Some(Endpoint::from_config(cfg).map(|mut endpoint| {
+        if let Some(path) = &config.loaded_from {
+            auth::warn_if_readable_by_others(path, &mut endpoint.warnings);
+        }
+        endpoint
+    }))
+}
+
 /// Answers larger than this are cut (they are only shown to the user).
 const MAX_BODY: u64 = 1024 * 1024;
 const FHIR_JSON: &str = "application/fhir+json";

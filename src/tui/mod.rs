@@ -34,7 +34,7 @@ pub fn run(config: &Config, store: &mut Store, data_dir: &Path) -> Result<()> {
     // Read before the terminal changes, so a problem is reported in plain text.
     let draft = store.latest_draft()?;
     let counts = store.queue_counts()?;
-    let (worker, endpoint_notice) = match config.endpoint() {
+    let (worker, endpoint_notice) = match crate::submit::configured_endpoint(config) {
         None => (None, None),
         Some(Err(e)) => (None, Some(format!("Sending is off: {e}"))),
         Some(Ok(endpoint)) => {
