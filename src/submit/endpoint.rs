@@ -209,8 +209,8 @@ mod tests {
 
     #[test]
     fn the_shipped_example_config_parses_and_its_endpoint_checks() {
-        let config =
-            Config::parse(include_str!("../../assets/config.example.toml")).expect("example parses");
+        let config = Config::parse(include_str!("../../assets/config.example.toml"))
+            .expect("example parses");
         let endpoint = config.endpoint.as_ref().expect("example has an endpoint");
         assert_eq!(endpoint.kind, "redox");
         assert_eq!(endpoint.auth.algorithm.as_deref(), Some("RS384"));
