@@ -485,6 +485,17 @@ fn history_with_records_and_a_filter() {
             format!("history-filtered-{}x{}", size.0, size.1),
             render(&a).backend()
         );
+        // A click picks a row: the list starts on screen row 4.
+        vaxentry::tui::app::update(
+            &mut a,
+            vaxentry::tui::app::Msg::Click { column: 20, row: 5 },
+        );
+        assert_eq!(a.history.selected, 1);
+        vaxentry::tui::app::update(
+            &mut a,
+            vaxentry::tui::app::Msg::Click { column: 20, row: 4 },
+        );
+        assert_eq!(a.history.selected, 0);
         // Enter opens the stored visit read-only, with its stored bundle.
         drive(&mut a, keys("<Enter>"));
         assert_eq!(a.screen, vaxentry::tui::app::Screen::Preview);
@@ -601,6 +612,25 @@ fn outbox_screen_and_an_operation_outcome_shown_to_the_user() {
     ));
     drive(&mut a, keys("<F6>"));
     assert_eq!(a.outbox.rows.len(), 3);
+    // A click picks a row (the list starts on screen row 3); outside the list, nothing.
+    vaxentry::tui::app::update(
+        &mut a,
+        vaxentry::tui::app::Msg::Click { column: 30, row: 5 },
+    );
+    assert_eq!(a.outbox.selected, 2);
+    vaxentry::tui::app::update(
+        &mut a,
+        vaxentry::tui::app::Msg::Click {
+            column: 30,
+            row: 20,
+        },
+    );
+    assert_eq!(a.outbox.selected, 2);
+    vaxentry::tui::app::update(
+        &mut a,
+        vaxentry::tui::app::Msg::Click { column: 30, row: 3 },
+    );
+    assert_eq!(a.outbox.selected, 0);
     insta::assert_snapshot!("outbox-100x30", render(&a).backend());
     // The failed one comes first; Enter shows what the endpoint said, by field.
     drive(&mut a, keys("<Enter>"));

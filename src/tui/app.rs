@@ -187,6 +187,8 @@ pub enum Target {
     Page(Page),
     Field(FieldId),
     Finding(usize),
+    /// A row of the history or the outbox.
+    Row(usize),
 }
 
 /// Where sending stands, for the header.
@@ -1011,7 +1013,7 @@ fn form_update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 app.review_index = i;
                 app.jump_to_finding(i);
             }
-            None => {}
+            Some(Target::Row(_)) | None => {}
         },
         _ => {}
     }

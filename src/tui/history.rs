@@ -94,6 +94,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 }];
             }
         }
+        Msg::Click { column, row } => {
+            if let Some(super::app::Target::Row(i)) = super::view::hit(app, column, row) {
+                app.history.selected = i;
+            }
+        }
         Msg::Home => h.selected = 0,
         Msg::End => h.selected = h.rows.len().saturating_sub(1),
         Msg::Enter => {

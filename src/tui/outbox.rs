@@ -45,6 +45,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::PageDown => {
             view.selected = (view.selected + 10).min(view.rows.len().saturating_sub(1))
         }
+        Msg::Click { column, row } => {
+            if let Some(super::app::Target::Row(i)) = super::view::hit(app, column, row) {
+                app.outbox.selected = i;
+            }
+        }
         Msg::Home => view.selected = 0,
         Msg::End => view.selected = view.rows.len().saturating_sub(1),
         Msg::Enter => {

@@ -48,6 +48,37 @@ fn regions(area: Rect) -> Regions {
     }
 }
 
+/// The body of the preview, history and outbox screens (between header and status).
+fn screen_body(area: Rect) -> Rect {
+    let [_, body, _] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    body
+}
+
+/// History: the filter line, the column header and the list, inside the box.
+fn history_areas(body: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .areas(Block::new().borders(Borders::ALL).inner(body))
+}
+
+/// Outbox: the column header, the list and the detail lines, inside the box.
+fn outbox_areas(body: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(2),
+    ])
+    .areas(Block::new().borders(Borders::ALL).inner(body))
+}
+
 /// The inside of the bordered fields box.
 fn fields_inner(fields: Rect) -> Rect {
     Block::new().borders(Borders::ALL).inner(fields)
@@ -114,12 +145,12 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let r = regions(area);
     draw_header(frame, app, r.header, theme);
     if app.screen != Screen::Form {
-        let [_, body, status] = Layout::vertical([
-            Constraint::Length(1),
-            Constraint::Min(3),
-            Constraint::Length(1),
-        ])
-        .areas(area);
+        let body = screen_body(area);
+        let status = Rect {
+            y: area.bottom() - 1,
+            height: 1,
+            ..area
+        };
         match app.screen {
             Screen::Preview => draw_preview(frame, app, body, theme),
             Screen::Outbox => draw_outbox(frame, app, body, theme),
@@ -758,6 +789,30 @@ pub fn hit(app: &App, column: u16, row: u16) -> Option<Target> {
     let inside = |rect: Rect| {
         column >= rect.x && column < rect.right() && row >= rect.y && row < rect.bottom()
     };
+    // A row of a list screen.
+    let list_row = |list: Rect, selected: usize, count: usize| {
+        let offset = scroll_offset(selected, count, list.height as usize);
+        let index = offset + (row - list.y) as usize;
+        (inside(list) && index < count).then_some(Target::Row(index))
+    };
+    match app.screen {
+        Screen::History => {
+            return list_row(
+                history_areas(screen_body(area))[2],
+                app.history.selected,
+                app.history.rows.len(),
+            );
+        }
+        Screen::Outbox => {
+            return list_row(
+                outbox_areas(screen_body(area))[1],
+                app.outbox.selected,
+                app.outbox.rows.len(),
+            );
+        }
+        Screen::Preview => return None,
+        Screen::Form => {}
+    }
     if inside(r.pages) {
         return app
             .pages()
@@ -845,15 +900,8 @@ fn draw_history(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
         h.rows.len(),
         if h.complete { "" } else { "+" }
     );
-    let block = titled(title, theme);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let [filter, header, list] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Min(1),
-    ])
-    .areas(inner);
+    frame.render_widget(titled(title, theme), area);
+    let [filter, header, list] = history_areas(area);
     let filter_line = Line::from(vec![
         Span::styled("Filter: ", theme.label()),
         Span::raw(h.filter.value().to_string()),
@@ -905,15 +953,8 @@ fn draw_outbox(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
     let view = &app.outbox;
     let (waiting, failed) = (app.sync.waiting, app.sync.failed);
     let title = format!(" Outbox: {waiting} waiting, {failed} failed ");
-    let block = titled(title, theme);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let [header, list, detail] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(1),
-        Constraint::Length(2),
-    ])
-    .areas(inner);
+    frame.render_widget(titled(title, theme), area);
+    let [header, list, detail] = outbox_areas(area);
     let columns = |state: &str, name: &str, vaccines: &str, tries: &str, last: &str| {
         format!("{state:<10} {name:<24} {vaccines:<10} {tries:>5}  {last}")
     };
