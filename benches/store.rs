@@ -119,11 +119,7 @@ fn save(c: &mut Criterion) {
             b.iter(|| {
                 let id = Uuid::new_v4();
                 let message = message_for(&visit, &settings, now(), id).expect("bundle");
-                black_box(
-                    store
-                        .save(id, &visit, &message.json, &message.bundle_id, now())
-                        .expect("save"),
-                );
+                black_box(store.save(id, &visit, &message, now()).expect("save"));
             })
         },
     );

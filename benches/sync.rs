@@ -32,9 +32,7 @@ fn queued_store() -> (Store, PathBuf, Vec<String>) {
         visit.patient.set(FieldId::Mrn, format!("MRN-{i:05}"));
         let id = Uuid::new_v4();
         let message = message_for(&visit, &settings, now, id).expect("bundle");
-        store
-            .save(id, &visit, &message.json, &message.bundle_id, now)
-            .expect("save");
+        store.save(id, &visit, &message, now).expect("save");
         store.queue(id, now).expect("queue");
         bundles.push(message.json);
     }

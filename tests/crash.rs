@@ -35,9 +35,7 @@ fn crash_helper() {
             store.save_draft(id, &visit, now()).expect("draft");
         }
         let message = message_for(&visit, &settings(), now(), id).expect("valid");
-        let saved = store
-            .save(id, &visit, &message.json, &message.bundle_id, now())
-            .expect("save");
+        let saved = store.save(id, &visit, &message, now()).expect("save");
         writeln!(out, "saved {id} {}", saved.export_path.display()).expect("report");
         out.flush().expect("report");
     }

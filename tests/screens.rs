@@ -590,8 +590,7 @@ fn outbox_with_each_state() {
         let message =
             vaxentry::fhir::message_for(&visit, &common::settings(), common::now(), id).unwrap();
         with_store(|s| {
-            s.save(id, &visit, &message.json, &message.bundle_id, common::now())
-                .unwrap();
+            s.save(id, &visit, &message, common::now()).unwrap();
             s.queue(id, common::now()).unwrap();
         });
         server.with(|st| st.script.push_back(behaviour));

@@ -22,9 +22,7 @@ fn save_example(store: &mut Store, name: &str) -> (Uuid, String) {
     let visit = example(name);
     let id = Uuid::new_v4();
     let message = message_for(&visit, &settings(), now(), id).expect("valid example");
-    store
-        .save(id, &visit, &message.json, &message.bundle_id, now())
-        .expect("saved");
+    store.save(id, &visit, &message, now()).expect("saved");
     (id, message.json)
 }
 
@@ -35,9 +33,7 @@ fn save_and_load_round_trip_with_export_file() {
     let visit = example("child-four-doses");
     let id = Uuid::new_v4();
     let message = message_for(&visit, &settings(), now(), id).unwrap();
-    let saved = store
-        .save(id, &visit, &message.json, &message.bundle_id, now())
-        .unwrap();
+    let saved = store.save(id, &visit, &message, now()).unwrap();
     let back = store.get(id).unwrap().unwrap();
     assert_eq!(back.row.state, VisitState::Saved);
     assert_eq!(back.visit().unwrap(), visit);
@@ -62,17 +58,13 @@ fn saving_the_same_visit_twice_keeps_one_record() {
     let visit = example("adult-flu");
     let id = Uuid::new_v4();
     let first = message_for(&visit, &settings(), now(), id).unwrap();
-    store
-        .save(id, &visit, &first.json, &first.bundle_id, now())
-        .unwrap();
+    store.save(id, &visit, &first, now()).unwrap();
     let second = message_for(&visit, &settings(), now(), id).unwrap();
     assert_eq!(
         first.bundle_id, second.bundle_id,
         "the same visit makes the same message id"
     );
-    store
-        .save(id, &visit, &second.json, &second.bundle_id, now())
-        .unwrap();
+    store.save(id, &visit, &second, now()).unwrap();
     assert_eq!(store.count().unwrap(), 1);
 }
 
@@ -89,7 +81,15 @@ fn bundle_ids_are_unique_across_visits() {
     // The database enforces it too.
     let visit = example("adult-flu");
     let err = store
-        .save(Uuid::new_v4(), &visit, "{}", &ids[0], now())
+        .save(
+            Uuid::new_v4(),
+            &visit,
+            &vaxentry::fhir::Message {
+                bundle_id: ids[0].clone(),
+                json: "{}".into(),
+            },
+            now(),
+        )
         .unwrap_err();
     assert!(format!("{err:#}").contains("UNIQUE"), "{err:#}");
 }
@@ -107,9 +107,7 @@ fn drafts_are_kept_replaced_and_never_overwrite_a_saved_visit() {
     assert_eq!(draft.row.id, id);
     assert_eq!(draft.visit().unwrap().patient.get(FieldId::Given), "Astrid");
     let message = message_for(&visit, &settings(), now(), id).unwrap();
-    store
-        .save(id, &visit, &message.json, &message.bundle_id, now())
-        .unwrap();
+    store.save(id, &visit, &message, now()).unwrap();
     assert!(
         store.latest_draft().unwrap().is_none(),
         "saving turns the draft into a saved visit"
@@ -354,9 +352,7 @@ fn data_folder_and_files_are_private() {
     let visit = example("adult-flu");
     let id = Uuid::new_v4();
     let message = message_for(&visit, &settings(), now(), id).unwrap();
-    let saved = store
-        .save(id, &visit, &message.json, &message.bundle_id, now())
-        .unwrap();
+    let saved = store.save(id, &visit, &message, now()).unwrap();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&dir), 0o700);
     assert_eq!(mode(&dir.join(DATABASE_FILE)), 0o600);

@@ -57,9 +57,7 @@ fn store_with(n: usize) -> (Store, Vec<Uuid>) {
         visit.patient.set(FieldId::Mrn, format!("MRN-{i:05}"));
         let id = Uuid::new_v4();
         let message = message_for(&visit, &settings(), now(), id).unwrap();
-        store
-            .save(id, &visit, &message.json, &message.bundle_id, now())
-            .unwrap();
+        store.save(id, &visit, &message, now()).unwrap();
         store.queue(id, now()).unwrap();
         ids.push(id);
     }
@@ -460,9 +458,7 @@ fn the_form_keeps_working_while_a_submission_hangs() {
         let visit = example("adult-flu");
         let id = Uuid::new_v4();
         let message = message_for(&visit, &settings(), now(), id).unwrap();
-        store
-            .save(id, &visit, &message.json, &message.bundle_id, now())
-            .unwrap();
+        store.save(id, &visit, &message, now()).unwrap();
         store.queue(id, now()).unwrap();
     }
     let config = Config::parse(&format!(

@@ -187,7 +187,7 @@ pub fn import(store: &mut Store, files: &[PathBuf], config: &Config, submit: boo
             let id = Uuid::new_v4();
             let message = fhir::message_for(&visit, &settings, now, id)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            store.save(id, &visit, &message.json, &message.bundle_id, now)?;
+            store.save(id, &visit, &message, now)?;
             if submit {
                 store.queue(id, now)?;
             }

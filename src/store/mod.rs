@@ -9,6 +9,7 @@ pub mod outbox;
 pub mod schema;
 pub mod summary;
 
+use crate::fhir::Message;
 use crate::record::{FieldId, Visit, file};
 use anyhow::{Context, Result};
 use chrono::{DateTime, FixedOffset};
@@ -154,7 +155,7 @@ pub struct Store {
 /// Writes a message's bundle file under `<dir>/bundles/YYYY-MM-DD/`.
 pub(crate) fn write_export(
     dir: &Path,
-    message: &crate::fhir::Message,
+    message: &Message,
     now: DateTime<FixedOffset>,
 ) -> Result<PathBuf> {
     let export_dir = dir.join("bundles").join(now.format("%Y-%m-%d").to_string());
@@ -322,15 +323,11 @@ impl Store {
         &mut self,
         id: Uuid,
         visit: &Visit,
-        bundle_json: &str,
-        bundle_id: &str,
+        message: &Message,
         now: DateTime<FixedOffset>,
     ) -> Result<Saved> {
-        let message = crate::fhir::Message {
-            bundle_id: bundle_id.to_string(),
-            json: bundle_json.to_string(),
-        };
-        let export_path = write_export(&self.dir, &message, now)?;
+        let (bundle_json, bundle_id) = (message.json.as_str(), message.bundle_id.as_str());
+        let export_path = write_export(&self.dir, message, now)?;
         let s = Summary::of(visit, now);
         let at = stamp(now);
         let tx = self
@@ -477,11 +474,10 @@ impl Store {
         &mut self,
         id: Uuid,
         visit: &Visit,
-        bundle_json: &str,
-        bundle_id: &str,
+        message: &Message,
         now: DateTime<FixedOffset>,
     ) -> Result<Saved> {
-        let result = self.save_unchecked(id, visit, bundle_json, bundle_id, now);
+        let result = self.save_unchecked(id, visit, message, now);
         result.map_err(|e| explain(&self.path(), e))
     }
 

@@ -30,9 +30,7 @@ pub fn run(
             message,
             submit,
         } => {
-            let mut result = store
-                .save(id, &visit, &message.json, &message.bundle_id, now)
-                .map(|s| s.export_path);
+            let mut result = store.save(id, &visit, &message, now).map(|s| s.export_path);
             if submit && let Ok(path) = result {
                 result = store.queue(id, now).map(|_| path);
             }
