@@ -103,6 +103,14 @@ fn state_mark(state: crate::store::VisitState, theme: Theme) -> (&'static str, S
     }
 }
 
+/// A list's column header, indented past the focus and state marks of its rows.
+fn draw_column_header(frame: &mut Frame, area: Rect, text: &str, theme: Theme) {
+    frame.render_widget(
+        Paragraph::new(Span::styled(format!("   {text}"), theme.dim())),
+        area,
+    );
+}
+
 /// A bordered box with a title, as every screen uses.
 fn titled(title: String, theme: Theme) -> Block<'static> {
     Block::new()
@@ -919,15 +927,11 @@ fn draw_history(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
     let columns = |date: &str, state: &str, mrn: &str, name: &str, vaccines: &str| {
         format!("{date:<10}  {state:<9}  {mrn:<12}  {name:<26}  {vaccines}")
     };
-    frame.render_widget(
-        Paragraph::new(Span::styled(
-            format!(
-                "   {}",
-                columns("Date", "State", "MRN", "Patient", "Vaccines")
-            ),
-            theme.dim(),
-        )),
+    draw_column_header(
+        frame,
         header,
+        &columns("Date", "State", "MRN", "Patient", "Vaccines"),
+        theme,
     );
     if h.rows.is_empty() {
         let empty = if h.filter.value().is_empty() {
@@ -958,15 +962,11 @@ fn draw_outbox(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
     let columns = |state: &str, name: &str, vaccines: &str, tries: &str, last: &str| {
         format!("{state:<10} {name:<24} {vaccines:<10} {tries:>5}  {last}")
     };
-    frame.render_widget(
-        Paragraph::new(Span::styled(
-            format!(
-                "   {}",
-                columns("State", "Patient", "Vaccines", "Tries", "Last attempt")
-            ),
-            theme.dim(),
-        )),
+    draw_column_header(
+        frame,
         header,
+        &columns("State", "Patient", "Vaccines", "Tries", "Last attempt"),
+        theme,
     );
     if view.rows.is_empty() {
         let text = if app.sync.configured {
