@@ -152,31 +152,21 @@ fn bearer_token_from_a_file() {
     server.with(|s| s.bearer = Some("static-token-123".into()));
     let token_file =
         std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("token-{}", Uuid::new_v4()));
-    std::fs::write(&token_file, "static-token-123\n").unwrap();
-    let mut sub = submitter(
-        &server,
-        &format!(
+    // The right token is sent; a wrong one is refused.
+    for (token, expected) in [
+        ("static-token-123\n", VisitState::Submitted),
+        ("wrong", VisitState::Failed),
+    ] {
+        std::fs::write(&token_file, token).unwrap();
+        let auth = format!(
             "kind = \"bearer\"\ntoken_file = \"{}\"",
             token_file.display()
-        ),
-        "",
-    );
-    let (mut store, ids) = store_with(1);
-    sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
-    assert_eq!(state(&store, ids[0]), VisitState::Submitted);
-    // A wrong token is refused.
-    std::fs::write(&token_file, "wrong").unwrap();
-    let mut sub = submitter(
-        &server,
-        &format!(
-            "kind = \"bearer\"\ntoken_file = \"{}\"",
-            token_file.display()
-        ),
-        "",
-    );
-    let (mut store, ids) = store_with(1);
-    sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
-    assert_eq!(state(&store, ids[0]), VisitState::Failed);
+        );
+        let mut sub = submitter(&server, &auth, "");
+        let (mut store, ids) = store_with(1);
+        sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
+        assert_eq!(state(&store, ids[0]), expected, "token {token:?}");
+    }
 }
 
 #[test]
