@@ -46,11 +46,13 @@ impl Visit {
     /// Replaces date shortcuts (`t-3`, `y`, `now`, `14:05`, `3/4/2026`) with the plain
     /// dates they stand for as of `now`, so a stored record means the same tomorrow.
     /// Values that do not parse, and times given with their own offset, are kept.
-    pub fn fix_dates(&mut self, now: DateTime<FixedOffset>) {
-        fix_section_dates(&mut self.patient, Section::Patient, now);
+    /// Returns whether anything changed.
+    pub fn fix_dates(&mut self, now: DateTime<FixedOffset>) -> bool {
+        let mut changed = fix_section_dates(&mut self.patient, Section::Patient, now);
         for dose in &mut self.doses {
-            fix_section_dates(dose, Section::Dose, now);
+            changed |= fix_section_dates(dose, Section::Dose, now);
         }
+        changed
     }
 
     /// A blank visit with one dose and the defaults a clinic expects.
@@ -73,7 +75,8 @@ pub fn new_dose(now: DateTime<FixedOffset>) -> Fields {
         )
 }
 
-fn fix_section_dates(fields: &mut Fields, section: Section, now: DateTime<FixedOffset>) {
+fn fix_section_dates(fields: &mut Fields, section: Section, now: DateTime<FixedOffset>) -> bool {
+    let mut changed = false;
     for spec in FIELDS.iter().filter(|f| f.section == section) {
         let raw = fields.get(spec.id).trim();
         let fixed = match spec.kind {
@@ -89,8 +92,10 @@ fn fix_section_dates(fields: &mut Fields, section: Section, now: DateTime<FixedO
         };
         if let Some(fixed) = fixed.filter(|f| f != raw) {
             fields.set(spec.id, fixed);
+            changed = true;
         }
     }
+    changed
 }
 
 #[cfg(test)]
@@ -111,7 +116,11 @@ mod tests {
                 .with(FieldId::Administered, "2026-11-20T08:15:00+01:00")
                 .with(FieldId::Expiration, "soon"),
         );
-        visit.fix_dates(now);
+        assert!(visit.fix_dates(now), "shortcuts were written out");
+        assert!(
+            !visit.clone().fix_dates(now),
+            "a second pass changes nothing"
+        );
         assert_eq!(visit.patient.get(FieldId::BirthDate), "1980-03-04");
         assert_eq!(
             visit.patient.get(FieldId::Family),

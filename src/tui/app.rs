@@ -429,9 +429,7 @@ impl App {
 
     fn focus(&mut self, page: Page, field: FieldId) {
         // Leaving a field: a date typed as a shortcut becomes the date it means.
-        let before = self.visit.clone();
-        self.visit.fix_dates(self.now);
-        if self.visit != before {
+        if self.visit.fix_dates(self.now) {
             self.mark_changed();
             self.revalidate();
         }
