@@ -13,7 +13,10 @@ use vaxentry::tui::keys::{KeyContext, to_msg};
 use vaxentry::tui::view;
 
 fn filled_app() -> App {
-    let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T15:30:00-05:00").expect("time");
+    let now =
+        vaxentry::clock::Clock::fixed("2026-11-25T15:30:00-05:00", chrono_tz::America::New_York)
+            .expect("time")
+            .now();
     let mut app = App::new(
         now,
         vaxentry::config::Config::default().bundle_settings(),

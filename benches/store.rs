@@ -2,7 +2,6 @@
 //! bundle file, both fsynced), filtering the history over 100,000 visits, and
 //! starting up to the first frame with 100,000 visits in the database.
 
-use chrono::{DateTime, FixedOffset};
 use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -41,8 +40,10 @@ const FAMILIES: [&str; 20] = [
 ];
 const VACCINES: [&str; 6] = ["140", "115", "309", "187", "03", "165"];
 
-fn now() -> DateTime<FixedOffset> {
-    DateTime::parse_from_rfc3339("2026-11-25T15:30:00-05:00").expect("time")
+fn now() -> vaxentry::clock::ClinicTime {
+    vaxentry::clock::Clock::fixed("2026-11-25T15:30:00-05:00", chrono_tz::America::New_York)
+        .expect("time")
+        .now()
 }
 
 fn example() -> Visit {

@@ -11,12 +11,22 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 use vaxentry::config::Config;
-use vaxentry::fhir::{SystemClock, message_for};
+use vaxentry::fhir::message_for;
 use vaxentry::record::{FieldId, file};
 use vaxentry::store::Store;
 use vaxentry::submit::{Endpoint, Submitter, sync};
 
 const RECORDS: usize = 1000;
+
+/// The bench's fixed clock (the local test server checks tokens against `now`).
+fn clock() -> vaxentry::clock::Clock {
+    vaxentry::clock::Clock::fixed("2026-11-25T15:30:00-05:00", chrono_tz::America::New_York)
+        .expect("time")
+}
+
+fn now() -> vaxentry::clock::ClinicTime {
+    clock().now()
+}
 
 /// A store with 1,000 queued visits (in a folder the caller removes), and their bundles.
 fn queued_store() -> (Store, PathBuf, Vec<String>) {
@@ -26,7 +36,7 @@ fn queued_store() -> (Store, PathBuf, Vec<String>) {
     let mut visit =
         file::from_json(include_str!("../assets/examples/adult-flu.json")).expect("example");
     let settings = Config::default().bundle_settings();
-    let now = chrono::Local::now().fixed_offset();
+    let now = clock().now();
     let mut bundles = Vec::new();
     for i in 0..RECORDS {
         visit.patient.set(FieldId::Mrn, format!("MRN-{i:05}"));
@@ -47,6 +57,7 @@ fn submitter(server: &server::TestServer) -> Submitter {
     .expect("config");
     Submitter::new(
         Endpoint::from_config(config.endpoint.as_ref().expect("endpoint")).expect("endpoint"),
+        clock(),
     )
 }
 
@@ -86,8 +97,7 @@ fn sync_1000(c: &mut Criterion) {
                 for _ in 0..iters {
                     let (mut store, dir, _) = queued_store();
                     let start = Instant::now();
-                    let report = sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {})
-                        .expect("sync");
+                    let report = sync(&mut store, &mut sub, false, &mut |_, _| {}).expect("sync");
                     total += start.elapsed();
                     assert_eq!(report.sent, RECORDS);
                     drop(store);
@@ -102,7 +112,7 @@ fn sync_1000(c: &mut Criterion) {
     // One measured pass of each, side by side, for the note.
     let (mut store, store_dir, bundles) = queued_store();
     let start = Instant::now();
-    sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).expect("sync");
+    sync(&mut store, &mut sub, false, &mut |_, _| {}).expect("sync");
     let ours = start.elapsed();
     match curl_loop(&server, &bundles) {
         Some(curl) => eprintln!(

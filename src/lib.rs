@@ -4,6 +4,7 @@
 //! terminology; `config` the settings; `cli` the headless commands; `tui` the form.
 
 pub mod cli;
+pub mod clock;
 pub mod codes;
 pub mod config;
 pub mod fhir;

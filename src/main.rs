@@ -3,6 +3,7 @@
 use clap::Parser;
 use std::process::ExitCode;
 use vaxentry::cli::{self, Cli};
+use vaxentry::clock::{Clock, system_zone};
 use vaxentry::config::Config;
 use vaxentry::store::{Store, data_dir};
 
@@ -15,8 +16,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let clock = match Clock::from_env(system_zone()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("vaxentry: {e}");
+            return ExitCode::from(2);
+        }
+    };
     if cli.command.is_some() {
-        return cli::run(&cli, &config);
+        return cli::run(&cli, &config, clock);
     }
     let opened = data_dir(cli.data_dir.as_deref()).and_then(|dir| Ok((Store::open(&dir)?, dir)));
     let (mut store, dir) = match opened {
@@ -26,7 +34,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match vaxentry::tui::run(&config, &mut store, &dir) {
+    match vaxentry::tui::run(&config, clock, &mut store, &dir) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("vaxentry: {e:#}");

@@ -11,7 +11,7 @@ use vaxentry::record::{FieldId, Fields, Visit};
 
 fn golden(visit: &Visit, settings: &vaxentry::fhir::BundleSettings) -> String {
     let bundle =
-        build_bundle(visit, settings, &clock(), &mut SequentialIds(0)).expect("example is valid");
+        build_bundle(visit, settings, now(), &mut SequentialIds(0)).expect("example is valid");
     to_json(&bundle)
 }
 
@@ -83,7 +83,7 @@ fn fields_that_do_not_apply_are_left_out() {
 fn invalid_visit_gives_its_errors_not_a_bundle() {
     let mut visit = example("adult-flu");
     visit.patient.set(FieldId::BirthDate, "02/30/1990");
-    let err = build_bundle(&visit, &settings(), &clock(), &mut SequentialIds(0)).unwrap_err();
+    let err = build_bundle(&visit, &settings(), now(), &mut SequentialIds(0)).unwrap_err();
     assert_eq!(err.0.len(), 1);
     assert_eq!(err.0[0].at.field, FieldId::BirthDate);
 }
@@ -169,7 +169,7 @@ proptest! {
 
     #[test]
     fn generated_visits_make_schema_valid_messages(visit in visit()) {
-        match build_bundle(&visit, &settings(), &clock(), &mut SequentialIds(0)) {
+        match build_bundle(&visit, &settings(), now(), &mut SequentialIds(0)) {
             Ok(bundle) => assert_valid_message(&to_json(&bundle)),
             Err(invalid) => prop_assert!(false, "generated visit rejected: {:?}", invalid.0),
         }

@@ -4,16 +4,11 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn vaxentry(args: &[&str]) -> Output {
-    let home = tempdir();
-    Command::new(env!("CARGO_BIN_EXE_vaxentry"))
+    common::binary(&tempdir())
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        // A private config home so a developer's own config never leaks into the test.
-        .env("XDG_CONFIG_HOME", &home)
-        .env("HOME", &home)
         .output()
         .expect("runs")
 }
@@ -222,7 +217,7 @@ fn import_list_show_export_with_the_data_dir_option_and_environment() {
     );
 
     // The environment variable names the same folder.
-    let o = Command::new(env!("CARGO_BIN_EXE_vaxentry"))
+    let o = common::binary(&tempdir())
         .args(["list", "--json"])
         .env("VAXENTRY_DATA_DIR", &data)
         .output()
@@ -375,9 +370,8 @@ fn import_writes_date_shortcuts_out_as_dates() {
         "show",
         rows[0]["id"].as_str().unwrap(),
     ]);
-    let today = chrono::Local::now().format("%Y-%m-%d 09:40").to_string();
     assert!(
-        stdout(&o).contains(&format!("\"administered\": \"{today}\"")),
+        stdout(&o).contains("\"administered\": \"2026-11-25 09:40\""),
         "{}",
         stdout(&o)
     );
@@ -410,11 +404,8 @@ fn a_bearer_token_comes_from_the_environment_and_never_shows() {
         .concat(),
     );
     let run = |token: Option<&str>| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vaxentry"));
-        cmd.args(args)
-            .arg("sync")
-            .env("HOME", &data)
-            .env("XDG_CONFIG_HOME", &data);
+        let mut cmd = common::binary(&data);
+        cmd.args(args).arg("sync");
         match token {
             Some(t) => cmd.env("VAXENTRY_TEST_TOKEN", t),
             None => cmd.env_remove("VAXENTRY_TEST_TOKEN"),
@@ -438,4 +429,35 @@ fn a_bearer_token_comes_from_the_environment_and_never_shows() {
             "the token must never be printed"
         );
     }
+}
+
+#[test]
+fn the_time_comes_from_vaxentry_now_and_the_zone_from_tz() {
+    let o = common::binary(&tempdir())
+        .args(["bundle", "assets/examples/adult-flu.json"])
+        .env("TZ", "Pacific/Honolulu")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let bundle: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        bundle["timestamp"], "2026-11-25T10:30:00-10:00",
+        "VAXENTRY_NOW, seen in Honolulu"
+    );
+    assert_eq!(
+        bundle["entry"][2]["resource"]["occurrenceDateTime"],
+        "2026-10-01T14:05:00-10:00"
+    );
+
+    let o = common::binary(&tempdir())
+        .args(["bundle", "assets/examples/adult-flu.json"])
+        .env(vaxentry::clock::NOW_ENV, "half past three")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("VAXENTRY_NOW: 'half past three' is not a time"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -34,6 +34,10 @@ impl Session {
         cmd.env("HOME", &home);
         cmd.env("XDG_CONFIG_HOME", &home);
         cmd.env("XDG_DATA_HOME", &home);
+        // The same moment and zone whatever this machine's clock says.
+        cmd.env(vaxentry::clock::NOW_ENV, "2026-11-25T15:30:00-05:00");
+        cmd.env("TZ", "America/New_York");
+        cmd.env_remove(vaxentry::store::DATA_DIR_ENV);
         let child = pair.slave.spawn_command(cmd).expect("spawn vaxentry");
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().expect("reader");

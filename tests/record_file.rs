@@ -53,7 +53,7 @@ proptest! {
         let back = file::from_json(&file::to_json(&visit)).unwrap();
         prop_assert_eq!(&back, &visit);
         let _ = validate(&visit, now());
-        let _ = build_bundle(&visit, &settings(), &clock(), &mut SequentialIds(0));
+        let _ = build_bundle(&visit, &settings(), now(), &mut SequentialIds(0));
     }
 
     #[test]

@@ -577,8 +577,8 @@ fn outbox_with_each_state() {
     .unwrap();
     let mut sub = vaxentry::submit::Submitter::new(
         vaxentry::submit::Endpoint::from_config(config.endpoint.as_ref().unwrap()).unwrap(),
+        common::clock(),
     );
-    let clock = vaxentry::fhir::FixedClock(common::now());
     for (name, behaviour) in [
         ("Accepted", Behaviour::Ok),
         ("Rejected", Behaviour::BadRequest),
@@ -594,7 +594,7 @@ fn outbox_with_each_state() {
             s.queue(id, common::now()).unwrap();
         });
         server.with(|st| st.script.push_back(behaviour));
-        with_store(|s| vaxentry::submit::sync(s, &mut sub, &clock, false, &mut |_, _| {}).unwrap());
+        with_store(|s| vaxentry::submit::sync(s, &mut sub, false, &mut |_, _| {}).unwrap());
     }
 }
 

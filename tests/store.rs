@@ -384,7 +384,7 @@ fn two_processes_share_the_database() {
     for _ in 0..6 {
         args.extend(examples.iter().cloned());
     }
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_vaxentry"))
+    let child = common::binary(&dir)
         .args(&args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

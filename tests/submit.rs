@@ -9,8 +9,9 @@ use common::server::{Behaviour, JwtCheck, TestServer};
 use common::*;
 use std::time::Duration;
 use uuid::Uuid;
+use vaxentry::clock::Clock;
 use vaxentry::config::Config;
-use vaxentry::fhir::{FixedClock, SystemClock, message_for};
+use vaxentry::fhir::message_for;
 use vaxentry::record::FieldId;
 use vaxentry::store::{Store, VisitState};
 use vaxentry::submit::{Endpoint, Outcome, Submitter, sync};
@@ -25,7 +26,10 @@ fn submitter(server: &TestServer, auth: &str, extra: &str) -> Submitter {
         server.base_url()
     );
     let config = Config::parse(&toml).expect("config");
-    Submitter::new(Endpoint::from_config(config.endpoint.as_ref().unwrap()).expect("endpoint"))
+    Submitter::new(
+        Endpoint::from_config(config.endpoint.as_ref().unwrap()).expect("endpoint"),
+        clock(),
+    )
 }
 
 fn jwt_rs384(server: &TestServer) -> String {
@@ -67,7 +71,7 @@ fn store_with(n: usize) -> (Store, Vec<Uuid>) {
 /// Syncs, ignoring backoff, until nothing waits (at most `rounds` passes).
 fn sync_until_done(store: &mut Store, sub: &mut Submitter, rounds: usize) {
     for _ in 0..rounds {
-        let report = sync(store, sub, &SystemClock, true, &mut |_, _| {}).unwrap();
+        let report = sync(store, sub, true, &mut |_, _| {}).unwrap();
         if report.waiting == 0 {
             return;
         }
@@ -85,7 +89,7 @@ fn jwt_rs384_token_is_fetched_once_and_reused() {
     let auth = jwt_rs384(&server);
     let mut sub = submitter(&server, &auth, "");
     let (mut store, ids) = store_with(3);
-    let report = sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
+    let report = sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
     assert_eq!((report.sent, report.failed, report.waiting), (3, 0, 0));
     for id in &ids {
         assert_eq!(state(&store, *id), VisitState::Submitted);
@@ -140,7 +144,7 @@ fn es384_and_hs384_assertions_verify() {
         );
         let mut sub = submitter(&server, &auth, "");
         let (mut store, ids) = store_with(1);
-        sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
+        sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
         assert_eq!(state(&store, ids[0]), VisitState::Submitted, "{alg}");
         server.with(|s| assert!(s.problems.is_empty(), "{alg}: {:?}", s.problems));
     }
@@ -164,7 +168,7 @@ fn bearer_token_from_a_file() {
         );
         let mut sub = submitter(&server, &auth, "");
         let (mut store, ids) = store_with(1);
-        sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
+        sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
         assert_eq!(state(&store, ids[0]), expected, "token {token:?}");
     }
 }
@@ -190,7 +194,7 @@ fn a_400_with_an_operation_outcome_fails_and_names_the_field() {
     }
     server.with(|s| s.script.push_back(Behaviour::BadRequest));
     let (mut store, ids) = store_with(1);
-    let report = sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
+    let report = sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
     assert_eq!(report.failed, 1);
     assert_eq!(state(&store, ids[0]), VisitState::Failed);
     let outbox = store.outbox(10).unwrap();
@@ -217,7 +221,7 @@ fn a_401_gets_a_new_token_once_and_retries() {
     server.with(|s| s.script.push_back(Behaviour::Unauthorized));
     let mut sub = submitter(&server, &auth, "");
     let (mut store, ids) = store_with(1);
-    sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
+    sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
     assert_eq!(state(&store, ids[0]), VisitState::Submitted);
     server.with(|s| {
         assert_eq!(s.token_requests, 2);
@@ -229,7 +233,7 @@ fn a_401_gets_a_new_token_once_and_retries() {
             .extend([Behaviour::Unauthorized, Behaviour::Unauthorized])
     });
     let (mut store, ids) = store_with(1);
-    let report = sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
+    let report = sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
     assert_eq!(report.failed, 1);
     assert_eq!(state(&store, ids[0]), VisitState::Failed);
     assert!(
@@ -246,8 +250,7 @@ fn a_429_waits_as_long_as_retry_after_says() {
     server.with(|s| s.script.push_back(Behaviour::TooMany(120)));
     let mut sub = submitter(&server, "kind = \"none\"", "");
     let (mut store, ids) = store_with(2);
-    let clock = FixedClock(now());
-    let report = sync(&mut store, &mut sub, &clock, false, &mut |_, _| {}).unwrap();
+    let report = sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
     assert_eq!(
         (report.sent, report.deferred, report.waiting),
         (0, 1, 2),
@@ -265,26 +268,14 @@ fn a_429_waits_as_long_as_retry_after_says() {
         "now + 120 s, in UTC"
     );
     // Not due yet: nothing is sent.
-    let report = sync(
-        &mut store,
-        &mut sub,
-        &FixedClock(now() + chrono::Duration::seconds(60)),
-        false,
-        &mut |_, _| {},
-    )
-    .unwrap();
+    sub.clock = Clock::Fixed(now() + chrono::Duration::seconds(60));
+    let report = sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
     assert_eq!(
         report.sent, 1,
         "only the other record, which was never tried"
     );
-    let report = sync(
-        &mut store,
-        &mut sub,
-        &FixedClock(now() + chrono::Duration::seconds(121)),
-        false,
-        &mut |_, _| {},
-    )
-    .unwrap();
+    sub.clock = Clock::Fixed(now() + chrono::Duration::seconds(121));
+    let report = sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
     assert_eq!(report.sent, 1);
 }
 
@@ -325,7 +316,7 @@ fn records_that_keep_failing_are_marked_failed_after_max_attempts() {
     let mut sub = submitter(&server, "kind = \"none\"", "max_attempts = 3");
     let (mut store, ids) = store_with(1);
     for _ in 0..3 {
-        sync(&mut store, &mut sub, &SystemClock, true, &mut |_, _| {}).unwrap();
+        sync(&mut store, &mut sub, true, &mut |_, _| {}).unwrap();
     }
     assert_eq!(state(&store, ids[0]), VisitState::Failed);
     assert!(
@@ -385,7 +376,7 @@ fn server_down_then_up_sends_everything_that_waited() {
     let mut sub = submitter(&server, "kind = \"none\"", "");
     let (mut store, ids) = store_with(20);
     server.down();
-    let report = sync(&mut store, &mut sub, &SystemClock, true, &mut |_, _| {}).unwrap();
+    let report = sync(&mut store, &mut sub, true, &mut |_, _| {}).unwrap();
     assert_eq!(
         (report.sent, report.deferred, report.waiting),
         (0, 1, 20),
@@ -409,11 +400,11 @@ fn resubmitting_sends_a_new_message_and_says_so() {
     let server = TestServer::start();
     let mut sub = submitter(&server, "kind = \"none\"", "");
     let (mut store, ids) = store_with(1);
-    sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
+    sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
     let first = store.get(ids[0]).unwrap().unwrap().bundle_id.unwrap();
     // A submitted record is not sent again by a sync.
     assert_eq!(
-        sync(&mut store, &mut sub, &SystemClock, true, &mut |_, _| {})
+        sync(&mut store, &mut sub, true, &mut |_, _| {})
             .unwrap()
             .sent,
         0
@@ -428,7 +419,7 @@ fn resubmitting_sends_a_new_message_and_says_so() {
     )
     .unwrap();
     store.resubmit(ids[0], &message, now()).unwrap();
-    sync(&mut store, &mut sub, &SystemClock, false, &mut |_, _| {}).unwrap();
+    sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
     let second = store.get(ids[0]).unwrap().unwrap().bundle_id.unwrap();
     assert_ne!(first, second);
     assert_eq!(server.with(|s| s.accepted.len()), 2);
@@ -459,6 +450,7 @@ fn the_form_keeps_working_while_a_submission_hangs() {
     let worker = vaxentry::tui::sync::Worker::spawn(
         dir.clone(),
         Endpoint::from_config(config.endpoint.as_ref().unwrap()).unwrap(),
+        clock(),
     );
     // Wait until the request is at the server, which holds it.
     while server.with(|s| s.write_requests) == 0 {

@@ -1,14 +1,14 @@
 //! `vaxentry check`: findings of record files and message rules of bundle files.
 
 use super::UNREADABLE;
-use crate::fhir::{self, Clock, SystemClock};
+use crate::clock::ClinicTime;
+use crate::fhir;
 use crate::record::{self, Severity, file};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub fn check(files: &[PathBuf], as_json: bool) -> ExitCode {
-    let now = SystemClock.now();
+pub fn check(files: &[PathBuf], as_json: bool, now: ClinicTime) -> ExitCode {
     let mut worst = 0u8;
     let mut reports = Vec::new();
     for path in files {
@@ -42,7 +42,7 @@ pub fn check(files: &[PathBuf], as_json: bool) -> ExitCode {
 }
 
 /// Checks one file's text: a bundle if it says `"resourceType": "Bundle"`, else a record.
-fn check_text(text: &str, now: chrono::DateTime<chrono::FixedOffset>) -> serde_json::Value {
+fn check_text(text: &str, now: ClinicTime) -> serde_json::Value {
     let parsed: Result<serde_json::Value, _> = serde_json::from_str(text);
     if let Ok(value) = &parsed
         && value.get("resourceType").is_some()

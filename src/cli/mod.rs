@@ -5,9 +5,10 @@ mod check;
 mod records;
 mod sync;
 
+use crate::clock::{ClinicTime, Clock};
 use crate::codes::{TableId, search, table};
 use crate::config::Config;
-use crate::fhir::{self, Clock, RandomIds, SystemClock};
+use crate::fhir::{self, RandomIds};
 use crate::record::{self, Severity, file};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -98,25 +99,31 @@ pub enum Command {
 }
 
 /// Runs a headless command. `None` means the caller should open the form.
-pub fn run(cli: &Cli, config: &Config) -> ExitCode {
+pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
     let Some(command) = &cli.command else {
         return ExitCode::SUCCESS;
     };
     match command {
-        Command::Check { files, json } => check::check(files, *json),
-        Command::Bundle { record } => bundle(record, config),
+        Command::Check { files, json } => check::check(files, *json, clock.now()),
+        Command::Bundle { record } => bundle(record, config, clock.now()),
         Command::Codes { table, query } => codes(table.as_deref(), &query.join(" ")),
         Command::List { state, since, json } => with_store(cli, |store| {
-            records::list(store, state.as_deref(), since.as_deref(), *json)
+            records::list(
+                store,
+                state.as_deref(),
+                since.as_deref(),
+                *json,
+                clock.now(),
+            )
         }),
         Command::Show { id } => with_store(cli, |store| records::show(store, id)),
-        Command::Export { since, out } => {
-            with_store(cli, |store| records::export(store, since.as_deref(), out))
-        }
-        Command::Import { files, submit } => {
-            with_store(cli, |store| records::import(store, files, config, *submit))
-        }
-        Command::Sync { now } => with_store(cli, |store| sync::run(store, config, *now)),
+        Command::Export { since, out } => with_store(cli, |store| {
+            records::export(store, since.as_deref(), out, clock.now())
+        }),
+        Command::Import { files, submit } => with_store(cli, |store| {
+            records::import(store, files, config, *submit, clock)
+        }),
+        Command::Sync { now } => with_store(cli, |store| sync::run(store, config, clock, *now)),
     }
 }
 
@@ -133,7 +140,7 @@ fn with_store(cli: &Cli, command: impl FnOnce(&mut crate::store::Store) -> ExitC
     }
 }
 
-fn bundle(path: &Path, config: &Config) -> ExitCode {
+fn bundle(path: &Path, config: &Config, now: ClinicTime) -> ExitCode {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
@@ -148,14 +155,13 @@ fn bundle(path: &Path, config: &Config) -> ExitCode {
             return ExitCode::from(UNREADABLE);
         }
     };
-    let clock = SystemClock;
-    for warning in record::validate(&visit, clock.now())
+    for warning in record::validate(&visit, now)
         .iter()
         .filter(|f| f.severity == Severity::Warning)
     {
         eprintln!("warning {} · {}", warning.at.section(), warning.message);
     }
-    match fhir::build_bundle(&visit, &config.bundle_settings(), &clock, &mut RandomIds) {
+    match fhir::build_bundle(&visit, &config.bundle_settings(), now, &mut RandomIds) {
         Ok(bundle) => {
             print!("{}", fhir::to_json(&bundle));
             ExitCode::SUCCESS

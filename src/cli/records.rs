@@ -1,8 +1,9 @@
 //! `vaxentry list`, `show`, `export` and `import`: the local database from the shell.
 
 use super::UNREADABLE;
+use crate::clock::{ClinicTime, Clock};
 use crate::config::Config;
-use crate::fhir::{self, Clock, SystemClock};
+use crate::fhir;
 use crate::record::{Severity, file, validate};
 use crate::store::{ListQuery, Store, VisitRow, VisitState};
 use anyhow::{Context, Result, bail};
@@ -29,19 +30,25 @@ fn parse_state(text: Option<&str>) -> Result<Option<VisitState>> {
     }
 }
 
-fn parse_since(text: Option<&str>) -> Result<Option<String>> {
+fn parse_since(text: Option<&str>, now: ClinicTime) -> Result<Option<String>> {
     let Some(text) = text else { return Ok(None) };
-    let today = SystemClock.now().date_naive();
+    let today = now.date_naive();
     let date = crate::record::parse::parse_date(text, today)
         .map_err(|e| anyhow::anyhow!("--since: {e}"))?;
     Ok(Some(date.to_string()))
 }
 
-pub fn list(store: &Store, state: Option<&str>, since: Option<&str>, as_json: bool) -> ExitCode {
+pub fn list(
+    store: &Store,
+    state: Option<&str>,
+    since: Option<&str>,
+    as_json: bool,
+    now: ClinicTime,
+) -> ExitCode {
     let run = || -> Result<Vec<VisitRow>> {
         let query = ListQuery {
             state: parse_state(state)?,
-            since: parse_since(since)?,
+            since: parse_since(since, now)?,
             limit: usize::MAX >> 1,
             ..ListQuery::default()
         };
@@ -137,10 +144,10 @@ pub fn show(store: &Store, id: &str) -> ExitCode {
     }
 }
 
-pub fn export(store: &Store, since: Option<&str>, out: &Path) -> ExitCode {
+pub fn export(store: &Store, since: Option<&str>, out: &Path, now: ClinicTime) -> ExitCode {
     let run = || -> Result<usize> {
         let query = ListQuery {
-            since: parse_since(since)?,
+            since: parse_since(since, now)?,
             limit: usize::MAX >> 1,
             ..ListQuery::default()
         };
@@ -166,7 +173,13 @@ pub fn export(store: &Store, since: Option<&str>, out: &Path) -> ExitCode {
     }
 }
 
-pub fn import(store: &mut Store, files: &[PathBuf], config: &Config, submit: bool) -> ExitCode {
+pub fn import(
+    store: &mut Store,
+    files: &[PathBuf],
+    config: &Config,
+    submit: bool,
+    clock: Clock,
+) -> ExitCode {
     let settings = config.bundle_settings();
     let mut worst = 0u8;
     for path in files {
@@ -174,7 +187,7 @@ pub fn import(store: &mut Store, files: &[PathBuf], config: &Config, submit: boo
             let text = std::fs::read_to_string(path).context("cannot read it")?;
             let mut visit =
                 file::from_json(&text).map_err(|e| anyhow::anyhow!("not a record file: {e}"))?;
-            let now = SystemClock.now();
+            let now = clock.now();
             visit.fix_dates(now);
             let errors: Vec<String> = validate(&visit, now)
                 .into_iter()

@@ -2,14 +2,14 @@
 //! progress bar on a terminal and a one-line summary.
 
 use super::UNREADABLE;
+use crate::clock::Clock;
 use crate::config::Config;
-use crate::fhir::SystemClock;
 use crate::store::Store;
 use crate::submit::{Submitter, sync};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::process::ExitCode;
 
-pub fn run(store: &mut Store, config: &Config, now: bool) -> ExitCode {
+pub fn run(store: &mut Store, config: &Config, clock: Clock, now: bool) -> ExitCode {
     let endpoint = match crate::submit::configured_endpoint(config) {
         None => {
             eprintln!(
@@ -26,23 +26,17 @@ pub fn run(store: &mut Store, config: &Config, now: bool) -> ExitCode {
     for warning in &endpoint.warnings {
         eprintln!("warning: {warning}");
     }
-    let mut submitter = Submitter::new(endpoint);
+    let mut submitter = Submitter::new(endpoint, clock);
     // Hidden automatically when stderr is not a terminal (cron, pipes).
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} sending")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let result = sync(
-        store,
-        &mut submitter,
-        &SystemClock,
-        now,
-        &mut |done, total| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        },
-    );
+    let result = sync(store, &mut submitter, now, &mut |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    });
     bar.finish_and_clear();
     match result {
         Ok(report) => {

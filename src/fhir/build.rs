@@ -1,11 +1,11 @@
 //! Visit -> FHIR R4 message Bundle (Redox `Immunization-New`). Pure and deterministic
-//! given a clock and an id source.
+//! given the time and an id source.
 
 use super::model::*;
+use crate::clock::ClinicTime;
 use crate::codes::{Code, TableId, table};
 use crate::record::values::{DoseContext, Expectation, Value, Values};
 use crate::record::{FieldId, Finding, Severity, Visit, interpret};
-use chrono::{DateTime, FixedOffset, Local};
 use uuid::Uuid;
 
 pub const EVENT_SYSTEM: &str = "urn:redox:event-type";
@@ -42,29 +42,6 @@ pub struct BundleSettings {
     pub mrn_system: String,
     pub immunization_id_system: String,
     pub cvx_system: CvxSystem,
-}
-
-/// The current time, injected so bundles are reproducible in tests.
-pub trait Clock {
-    fn now(&self) -> DateTime<FixedOffset>;
-}
-
-/// The wall clock in the local time zone.
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<FixedOffset> {
-        Local::now().fixed_offset()
-    }
-}
-
-/// A fixed time, for tests and reproducible output.
-pub struct FixedClock(pub DateTime<FixedOffset>);
-
-impl Clock for FixedClock {
-    fn now(&self) -> DateTime<FixedOffset> {
-        self.0
-    }
 }
 
 /// Where new resource ids come from.
@@ -120,10 +97,9 @@ pub struct InvalidVisit(pub Vec<Finding>);
 pub fn build_bundle(
     visit: &Visit,
     settings: &BundleSettings,
-    clock: &dyn Clock,
+    now: ClinicTime,
     ids: &mut dyn IdSource,
 ) -> Result<Bundle, InvalidVisit> {
-    let now = clock.now();
     let interpreted = interpret(visit, now);
     if interpreted.has_errors() {
         let errors = interpreted
@@ -479,15 +455,10 @@ pub struct Message {
 pub fn message_for(
     visit: &Visit,
     settings: &BundleSettings,
-    now: DateTime<FixedOffset>,
+    now: ClinicTime,
     visit_id: Uuid,
 ) -> Result<Message, InvalidVisit> {
-    let bundle = build_bundle(
-        visit,
-        settings,
-        &FixedClock(now),
-        &mut DerivedIds::new(visit_id),
-    )?;
+    let bundle = build_bundle(visit, settings, now, &mut DerivedIds::new(visit_id))?;
     Ok(Message {
         bundle_id: bundle.id.clone(),
         json: to_json(&bundle),

@@ -1,4 +1,4 @@
-//! Visit -> FHIR R4 message Bundle: the serde model, the builder (pure, given a clock
+//! Visit -> FHIR R4 message Bundle: the serde model, the builder (pure, given the time
 //! and an id source) and the message rules.
 
 pub mod build;
@@ -6,8 +6,8 @@ pub mod check;
 pub mod model;
 
 pub use build::{
-    BundleSettings, Clock, CvxSystem, DerivedIds, FixedClock, IdSource, InvalidVisit, Message,
-    RandomIds, SequentialIds, SystemClock, build_bundle, message_for, to_json,
+    BundleSettings, CvxSystem, DerivedIds, IdSource, InvalidVisit, Message, RandomIds,
+    SequentialIds, build_bundle, message_for, to_json,
 };
 pub use check::message_problems;
 pub use model::Bundle;

@@ -2,6 +2,7 @@
 //! NDCs, phone numbers and ZIP codes. Every function returns a plain-language error
 //! that says what to type instead; none panics on any input.
 
+use crate::clock::ClinicTime;
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Timelike};
 
 /// A FHIR dateTime as entered: a bare date, or a date and time with an offset.
@@ -166,9 +167,9 @@ pub fn parse_time(raw: &str) -> Result<NaiveTime, String> {
     })
 }
 
-/// Parses an administration date-time. `now` is the current local time; its offset is
-/// used for typed times.
-pub fn parse_datetime(raw: &str, now: DateTime<FixedOffset>) -> Result<EnteredDateTime, String> {
+/// Parses an administration date-time. `now` is the current time in the clinic's zone;
+/// a typed time gets the zone's UTC offset on its own date.
+pub fn parse_datetime(raw: &str, now: ClinicTime) -> Result<EnteredDateTime, String> {
     let text = raw.trim();
     let lower = text.to_lowercase();
     if lower.is_empty() {
@@ -178,7 +179,7 @@ pub fn parse_datetime(raw: &str, now: DateTime<FixedOffset>) -> Result<EnteredDa
         return now
             .with_second(0)
             .and_then(|t| t.with_nanosecond(0))
-            .map(EnteredDateTime::At)
+            .map(|t| EnteredDateTime::At(t.fixed_offset()))
             .ok_or_else(|| "the clock gave a time that cannot be written".to_string());
     }
     if let Ok(full) = DateTime::parse_from_rfc3339(text) {
@@ -198,10 +199,10 @@ pub fn parse_datetime(raw: &str, now: DateTime<FixedOffset>) -> Result<EnteredDa
         }
     }
     let at = |date: NaiveDate, time: NaiveTime| {
-        now.offset()
+        now.timezone()
             .from_local_datetime(&date.and_time(time))
             .single()
-            .map(EnteredDateTime::At)
+            .map(|t| EnteredDateTime::At(t.fixed_offset()))
             .ok_or_else(|| format!("'{text}' is not a time that exists"))
     };
     match tokens.as_slice() {
@@ -365,8 +366,10 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
     }
 
-    fn now() -> DateTime<FixedOffset> {
-        DateTime::parse_from_rfc3339("2026-11-25T14:07:31-05:00").unwrap()
+    fn now() -> ClinicTime {
+        crate::clock::Clock::fixed("2026-11-25T14:07:31-05:00", chrono_tz::America::New_York)
+            .unwrap()
+            .now()
     }
 
     #[test]

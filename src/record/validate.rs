@@ -6,7 +6,8 @@
 use super::fields::{FieldId, Need, Section};
 use super::values::{DoseContext, Expectation, Value, Values, parse_fields};
 use super::visit::Visit;
-use chrono::{DateTime, Duration, FixedOffset, Months};
+use crate::clock::ClinicTime;
+use chrono::{Duration, Months};
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -89,12 +90,12 @@ impl Interpreted {
 }
 
 /// Checks a visit; `now` is the current local time.
-pub fn validate(visit: &Visit, now: DateTime<FixedOffset>) -> Vec<Finding> {
+pub fn validate(visit: &Visit, now: ClinicTime) -> Vec<Finding> {
     interpret(visit, now).findings
 }
 
 /// Parses and checks a visit.
-pub fn interpret(visit: &Visit, now: DateTime<FixedOffset>) -> Interpreted {
+pub fn interpret(visit: &Visit, now: ClinicTime) -> Interpreted {
     let mut out = Vec::new();
     let country = visit.patient.get(FieldId::Country).trim();
     let us = country.is_empty() || country.eq_ignore_ascii_case("US");
@@ -222,7 +223,7 @@ fn check_presence(
     }
 }
 
-fn check_birth_date(out: &mut Vec<Finding>, patient: &Values, now: DateTime<FixedOffset>) {
+fn check_birth_date(out: &mut Vec<Finding>, patient: &Values, now: ClinicTime) {
     let Some(birth) = patient.date(FieldId::BirthDate) else {
         return;
     };
@@ -254,7 +255,7 @@ fn check_dose(
     dose: &Values,
     ctx: DoseContext,
     patient: &Values,
-    now: DateTime<FixedOffset>,
+    now: ClinicTime,
 ) {
     let today = now.date_naive();
     if let Value::DateTime(given) = dose.get(FieldId::Administered) {

@@ -4,8 +4,9 @@
 use super::fields::{Applies, FIELD_COUNT, FieldId, FieldSpec, Kind, Need};
 use super::parse::{self, EnteredDateTime};
 use super::visit::Fields;
+use crate::clock::ClinicTime;
 use crate::codes::{Code, table};
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::NaiveDate;
 
 /// One parsed field.
 #[derive(Clone, Debug, PartialEq)]
@@ -103,7 +104,7 @@ impl DoseContext {
 pub fn parse_fields(
     fields: &Fields,
     ids: impl Iterator<Item = FieldId>,
-    now: DateTime<FixedOffset>,
+    now: ClinicTime,
     country_is_us: bool,
 ) -> (Values, Vec<(FieldId, String)>) {
     let mut values = vec![Value::Empty; FIELD_COUNT];
@@ -121,12 +122,7 @@ pub fn parse_fields(
     (Values { values }, problems)
 }
 
-fn parse_value(
-    spec: &FieldSpec,
-    raw: &str,
-    now: DateTime<FixedOffset>,
-    us: bool,
-) -> Result<Value, String> {
+fn parse_value(spec: &FieldSpec, raw: &str, now: ClinicTime, us: bool) -> Result<Value, String> {
     if raw.chars().any(char::is_control) {
         return Err("contains control characters; retype it".to_string());
     }

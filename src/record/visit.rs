@@ -3,7 +3,7 @@
 
 use super::fields::{FIELD_COUNT, FIELDS, FieldId, Kind, Section};
 use super::parse::{EnteredDateTime, parse_date, parse_datetime};
-use chrono::{DateTime, FixedOffset};
+use crate::clock::ClinicTime;
 
 /// The raw text of every field of one section (patient or dose).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,7 +47,7 @@ impl Visit {
     /// dates they stand for as of `now`, so a stored record means the same tomorrow.
     /// Values that do not parse, and times given with their own offset, are kept.
     /// Returns whether anything changed.
-    pub fn fix_dates(&mut self, now: DateTime<FixedOffset>) -> bool {
+    pub fn fix_dates(&mut self, now: ClinicTime) -> bool {
         let mut changed = fix_section_dates(&mut self.patient, Section::Patient, now);
         for dose in &mut self.doses {
             changed |= fix_section_dates(dose, Section::Dose, now);
@@ -56,7 +56,7 @@ impl Visit {
     }
 
     /// A blank visit with one dose and the defaults a clinic expects.
-    pub fn new(now: DateTime<FixedOffset>) -> Visit {
+    pub fn new(now: ClinicTime) -> Visit {
         Visit {
             patient: Fields::default().with(FieldId::Country, "US"),
             doses: vec![new_dose(now)],
@@ -65,7 +65,7 @@ impl Visit {
 }
 
 /// A blank dose: given here, completed, administered now.
-pub fn new_dose(now: DateTime<FixedOffset>) -> Fields {
+pub fn new_dose(now: ClinicTime) -> Fields {
     Fields::default()
         .with(FieldId::Status, "completed")
         .with(FieldId::PrimarySource, "yes")
@@ -75,7 +75,7 @@ pub fn new_dose(now: DateTime<FixedOffset>) -> Fields {
         )
 }
 
-fn fix_section_dates(fields: &mut Fields, section: Section, now: DateTime<FixedOffset>) -> bool {
+fn fix_section_dates(fields: &mut Fields, section: Section, now: ClinicTime) -> bool {
     let mut changed = false;
     for spec in FIELDS.iter().filter(|f| f.section == section) {
         let raw = fields.get(spec.id).trim();
@@ -83,7 +83,7 @@ fn fix_section_dates(fields: &mut Fields, section: Section, now: DateTime<FixedO
             Kind::Date => parse_date(raw, now.date_naive())
                 .ok()
                 .map(|d| d.format("%Y-%m-%d").to_string()),
-            Kind::DateTime if DateTime::parse_from_rfc3339(raw).is_ok() => None,
+            Kind::DateTime if chrono::DateTime::parse_from_rfc3339(raw).is_ok() => None,
             Kind::DateTime => parse_datetime(raw, now).ok().map(|d| match d {
                 EnteredDateTime::Date(d) => d.format("%Y-%m-%d").to_string(),
                 EnteredDateTime::At(t) => t.format("%Y-%m-%d %H:%M").to_string(),
@@ -104,7 +104,10 @@ mod tests {
 
     #[test]
     fn date_shortcuts_become_plain_dates_and_the_rest_is_kept() {
-        let now = DateTime::parse_from_rfc3339("2026-11-25T14:07:31-05:00").unwrap();
+        let now =
+            crate::clock::Clock::fixed("2026-11-25T14:07:31-05:00", chrono_tz::America::New_York)
+                .unwrap()
+                .now();
         let mut visit = Visit::new(now);
         visit.patient.set(FieldId::BirthDate, "3/4/1980");
         visit.patient.set(FieldId::Family, "t-3");

@@ -64,7 +64,10 @@ mod tests {
 
     #[test]
     fn atomic_write_replaces_whole_file_privately() {
-        let dir = std::env::temp_dir().join(format!("vaxentry-files-{}", uuid::Uuid::new_v4()));
+        // Under target/, like every test's files, and removed at the end.
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target/tmp")
+            .join(format!("vaxentry-files-{}", uuid::Uuid::new_v4()));
         private_dir(&dir).unwrap();
         let path = dir.join("a.json");
         write_atomically(&path, b"first").unwrap();
@@ -87,5 +90,6 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

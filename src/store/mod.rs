@@ -9,10 +9,10 @@ pub mod outbox;
 pub mod schema;
 pub mod summary;
 
+use crate::clock::ClinicTime;
 use crate::fhir::Message;
 use crate::record::{FieldId, Visit, file};
 use anyhow::{Context, Result};
-use chrono::{DateTime, FixedOffset};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_iter};
 use schema::{APPLICATION_ID, CURRENT_VERSION, MIGRATIONS};
 use std::path::{Path, PathBuf};
@@ -153,11 +153,7 @@ pub struct Store {
 }
 
 /// Writes a message's bundle file under `<dir>/bundles/YYYY-MM-DD/`.
-pub(crate) fn write_export(
-    dir: &Path,
-    message: &Message,
-    now: DateTime<FixedOffset>,
-) -> Result<PathBuf> {
+pub(crate) fn write_export(dir: &Path, message: &Message, now: ClinicTime) -> Result<PathBuf> {
     let export_dir = dir.join("bundles").join(now.format("%Y-%m-%d").to_string());
     files::private_dir(&dir.join("bundles"))?;
     files::private_dir(&export_dir)?;
@@ -176,7 +172,7 @@ pub fn export_file(path: &Path, json: &str) -> Result<()> {
     files::write_atomically(path, json.as_bytes())
 }
 
-pub(crate) fn stamp(now: DateTime<FixedOffset>) -> String {
+pub(crate) fn stamp(now: ClinicTime) -> String {
     now.format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
 }
 
@@ -298,12 +294,7 @@ impl Store {
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
-    fn save_draft_unchecked(
-        &mut self,
-        id: Uuid,
-        visit: &Visit,
-        now: DateTime<FixedOffset>,
-    ) -> Result<()> {
+    fn save_draft_unchecked(&mut self, id: Uuid, visit: &Visit, now: ClinicTime) -> Result<()> {
         let s = Summary::of(visit, now);
         let at = stamp(now);
         self.conn
@@ -324,7 +315,7 @@ impl Store {
         id: Uuid,
         visit: &Visit,
         message: &Message,
-        now: DateTime<FixedOffset>,
+        now: ClinicTime,
     ) -> Result<Saved> {
         let (bundle_json, bundle_id) = (message.json.as_str(), message.bundle_id.as_str());
         let export_path = write_export(&self.dir, message, now)?;
@@ -458,12 +449,7 @@ impl Store {
     // The public operations: a damaged file is reported as such, naming the file.
 
     /// Keeps the form's in-progress visit. Only a draft is ever overwritten this way.
-    pub fn save_draft(
-        &mut self,
-        id: Uuid,
-        visit: &Visit,
-        now: DateTime<FixedOffset>,
-    ) -> Result<()> {
+    pub fn save_draft(&mut self, id: Uuid, visit: &Visit, now: ClinicTime) -> Result<()> {
         let result = self.save_draft_unchecked(id, visit, now);
         result.map_err(|e| explain(&self.path(), e))
     }
@@ -475,7 +461,7 @@ impl Store {
         id: Uuid,
         visit: &Visit,
         message: &Message,
-        now: DateTime<FixedOffset>,
+        now: ClinicTime,
     ) -> Result<Saved> {
         let result = self.save_unchecked(id, visit, message, now);
         result.map_err(|e| explain(&self.path(), e))

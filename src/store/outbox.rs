@@ -6,15 +6,16 @@
 //! bundle byte for byte, so the receiver can de-duplicate by Bundle.id.
 
 use super::{Store, VisitRow, VisitState, row_of, stamp, write_export};
+use crate::clock::ClinicTime;
 use crate::fhir::Message;
 use anyhow::{Context, Result, bail};
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 use std::time::Duration;
 use uuid::Uuid;
 
 /// Times the outbox compares are kept in UTC so they sort as text.
-pub fn utc(t: DateTime<FixedOffset>) -> String {
+pub fn utc(t: ClinicTime) -> String {
     t.with_timezone(&Utc)
         .format("%Y-%m-%dT%H:%M:%S%.3fZ")
         .to_string()
@@ -46,7 +47,7 @@ pub struct Attempt {
 pub enum After {
     Submitted,
     Failed,
-    RetryAt(DateTime<FixedOffset>),
+    RetryAt(ClinicTime),
 }
 
 /// A row of the outbox screen.
@@ -61,7 +62,7 @@ pub struct OutboxRow {
 
 impl Store {
     /// Puts a saved (or failed) visit in the outbox, to be sent as soon as possible.
-    pub fn queue(&mut self, id: Uuid, now: DateTime<FixedOffset>) -> Result<()> {
+    pub fn queue(&mut self, id: Uuid, now: ClinicTime) -> Result<()> {
         let changed = self.conn.execute(
             "UPDATE visits SET state = 'queued', next_attempt_at = ?2, updated_at = ?3, claimed_until = NULL
              WHERE id = ?1 AND state IN ('saved', 'failed')",
@@ -77,7 +78,7 @@ impl Store {
     /// `ignore_backoff`) for `lease`, oldest first.
     pub fn claim_due(
         &mut self,
-        now: DateTime<FixedOffset>,
+        now: ClinicTime,
         lease: Duration,
         limit: usize,
         ignore_backoff: bool,
@@ -135,7 +136,7 @@ impl Store {
         &mut self,
         id: Uuid,
         bundle_id: &str,
-        now: DateTime<FixedOffset>,
+        now: ClinicTime,
         http_status: Option<u16>,
         outcome: &str,
         detail: &str,
@@ -227,7 +228,7 @@ impl Store {
     }
 
     /// Sends now: a waiting or failed visit (or all of them with `None`) is due at once.
-    pub fn retry_now(&mut self, id: Option<Uuid>, now: DateTime<FixedOffset>) -> Result<usize> {
+    pub fn retry_now(&mut self, id: Option<Uuid>, now: ClinicTime) -> Result<usize> {
         let sql = "UPDATE visits SET state = 'queued', next_attempt_at = ?1, claimed_until = NULL WHERE state IN ('queued', 'failed')";
         Ok(match id {
             Some(id) => self.conn.execute(
@@ -251,12 +252,7 @@ impl Store {
     }
 
     /// Sends a submitted (or failed) visit again as a new message, with new ids.
-    pub fn resubmit(
-        &mut self,
-        id: Uuid,
-        message: &Message,
-        now: DateTime<FixedOffset>,
-    ) -> Result<()> {
+    pub fn resubmit(&mut self, id: Uuid, message: &Message, now: ClinicTime) -> Result<()> {
         let state: Option<String> = self
             .conn
             .query_row(

@@ -107,13 +107,13 @@ fn v2_listing_patients_lots(tx: &Transaction) -> Result<()> {
         );
         CREATE INDEX lots_by_vaccine ON lots(vaccine, last_used DESC);",
     )?;
-    let rows: Vec<(String, String)> = {
-        let mut stmt = tx.prepare("SELECT id, record_json FROM visits")?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+    let rows: Vec<(String, String, String)> = {
+        let mut stmt = tx.prepare("SELECT id, record_json, updated_at FROM visits")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?
     };
-    for (id, record_json) in rows {
-        let s = Summary::of_record_json(&record_json);
+    for (id, record_json, updated_at) in rows {
+        let s = Summary::of_record_json(&record_json, &updated_at);
         tx.execute(
             "UPDATE visits SET mrn = ?2, patient_name = ?3, vaccines = ?4, visit_date = ?5, search = ?6 WHERE id = ?1",
             params![id, s.mrn, s.patient_name, s.vaccines, s.visit_date, s.search],

@@ -1,9 +1,9 @@
 //! The listing columns of a visit (MRN, name, vaccines, date) and its search text.
 
+use crate::clock::ClinicTime;
 use crate::codes::{TableId, table};
 use crate::record::parse::parse_datetime;
 use crate::record::{FieldId, Visit, file};
-use chrono::{DateTime, FixedOffset};
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Summary {
@@ -18,7 +18,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn of(visit: &Visit, now: DateTime<FixedOffset>) -> Summary {
+    pub fn of(visit: &Visit, now: ClinicTime) -> Summary {
         let p = &visit.patient;
         let family = p.get(FieldId::Family).trim();
         let given = p.get(FieldId::Given).trim();
@@ -61,11 +61,15 @@ impl Summary {
         }
     }
 
-    /// For stored rows: a record that no longer parses gets empty columns.
-    pub fn of_record_json(record_json: &str) -> Summary {
-        let now = chrono::Local::now().fixed_offset();
+    /// For stored rows: date shortcuts mean what they meant when the row was stored
+    /// (`updated_at`, RFC 3339). A record that no longer parses gets empty columns.
+    pub fn of_record_json(record_json: &str, updated_at: &str) -> Summary {
+        let stored_at = chrono::DateTime::parse_from_rfc3339(updated_at)
+            .map(|t| t.to_utc())
+            .unwrap_or(chrono::DateTime::UNIX_EPOCH)
+            .with_timezone(&chrono_tz::Tz::UTC);
         file::from_json(record_json)
-            .map(|v| Summary::of(&v, now))
+            .map(|visit| Summary::of(&visit, stored_at))
             .unwrap_or_default()
     }
 }

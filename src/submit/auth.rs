@@ -4,11 +4,12 @@
 //! it expires. Secrets never appear in `Debug` output or messages.
 
 use super::endpoint::{Protocol, REDOX_TOKEN_URL, check_url};
+use crate::clock::ClinicTime;
 use crate::config::AuthConfig;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A secret string: shown as `***`.
 #[derive(Clone)]
@@ -214,22 +215,28 @@ pub fn client_assertion(jwt: &JwtSettings, now_unix: i64) -> Result<String, Stri
 /// A cached access token.
 #[derive(Debug, Default)]
 pub struct TokenCache {
-    token: Option<(Secret, Instant)>,
+    token: Option<(Secret, ClinicTime)>,
 }
 
 /// Tokens are renewed this long before they expire.
 const RENEW_MARGIN: Duration = Duration::from_secs(30);
 
 impl TokenCache {
-    pub fn valid(&self) -> Option<&Secret> {
+    /// The token, unless it expires within the renewal margin of `now`.
+    pub fn valid(&self, now: ClinicTime) -> Option<&Secret> {
+        let margin = chrono::Duration::from_std(RENEW_MARGIN).unwrap_or_default();
         self.token
             .as_ref()
-            .filter(|(_, until)| Instant::now() + RENEW_MARGIN < *until)
+            .filter(|(_, until)| now + margin < *until)
             .map(|(t, _)| t)
     }
 
-    pub fn store(&mut self, token: String, lifetime: Duration) {
-        self.token = Some((Secret(token), Instant::now() + lifetime));
+    pub fn store(&mut self, token: String, now: ClinicTime, lifetime: Duration) {
+        let until = chrono::Duration::from_std(lifetime)
+            .ok()
+            .and_then(|d| now.checked_add_signed(d))
+            .unwrap_or(now);
+        self.token = Some((Secret(token), until));
     }
 
     pub fn clear(&mut self) {

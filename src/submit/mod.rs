@@ -6,7 +6,7 @@ pub mod auth;
 pub mod endpoint;
 pub mod outcome;
 
-use crate::fhir::Clock;
+use crate::clock::Clock;
 use crate::store::Store;
 use crate::store::outbox::After;
 use anyhow::Result;
@@ -35,12 +35,14 @@ const FHIR_JSON: &str = "application/fhir+json";
 /// Sends bundles to one endpoint, reusing connections and the access token.
 pub struct Submitter {
     pub endpoint: Endpoint,
+    /// "Now" for retry times, token lifetimes and client assertions.
+    pub clock: Clock,
     agent: Agent,
     tokens: TokenCache,
 }
 
 impl Submitter {
-    pub fn new(endpoint: Endpoint) -> Submitter {
+    pub fn new(endpoint: Endpoint, clock: Clock) -> Submitter {
         let agent: Agent = Agent::config_builder()
             .timeout_connect(Some(endpoint.connect_timeout))
             .timeout_global(Some(endpoint.request_timeout))
@@ -50,6 +52,7 @@ impl Submitter {
             .into();
         Submitter {
             endpoint,
+            clock,
             agent,
             tokens: TokenCache::default(),
         }
@@ -113,7 +116,7 @@ impl Submitter {
                     };
                 }
             };
-            return outcome::classify(status, retry_after.as_deref(), body);
+            return outcome::classify(status, retry_after.as_deref(), body, self.clock.now());
         }
     }
 
@@ -124,16 +127,15 @@ impl Submitter {
             AuthSettings::Bearer(token) => return Ok(Some(format!("Bearer {}", token.expose()))),
             AuthSettings::Jwt(jwt) => jwt,
         };
-        if let Some(token) = self.tokens.valid() {
+        if let Some(token) = self.tokens.valid(self.clock.now()) {
             return Ok(Some(format!("Bearer {}", token.expose())));
         }
-        let assertion =
-            client_assertion(jwt, chrono::Utc::now().timestamp()).map_err(|reason| {
-                Outcome::CredentialsRefused {
-                    status: 0,
-                    body: reason,
-                }
-            })?;
+        let assertion = client_assertion(jwt, self.clock.now().timestamp()).map_err(|reason| {
+            Outcome::CredentialsRefused {
+                status: 0,
+                body: reason,
+            }
+        })?;
         let response = self.agent.post(&jwt.token_url).send_form([
             ("grant_type", "client_credentials"),
             (
@@ -165,18 +167,22 @@ impl Submitter {
                         reason: "the token endpoint's answer has no access_token".into(),
                         retry_after: None,
                     })?;
-                self.tokens
-                    .store(token.access_token, Duration::from_secs(token.expires_in));
+                let now = self.clock.now();
+                self.tokens.store(
+                    token.access_token,
+                    now,
+                    Duration::from_secs(token.expires_in),
+                );
                 Ok(self
                     .tokens
-                    .valid()
+                    .valid(now)
                     .map(|t| format!("Bearer {}", t.expose())))
             }
             400 | 401 | 403 => Err(Outcome::CredentialsRefused {
                 status,
                 body: format!("the token endpoint refused the credentials: {body}"),
             }),
-            _ => Err(outcome::classify(status, None, body)),
+            _ => Err(outcome::classify(status, None, body, self.clock.now())),
         }
     }
 }
@@ -230,7 +236,6 @@ const BATCH: usize = 50;
 pub fn sync(
     store: &mut Store,
     submitter: &mut Submitter,
-    clock: &dyn Clock,
     ignore_backoff: bool,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<SyncReport> {
@@ -242,7 +247,7 @@ pub fn sync(
     let mut tried = std::collections::HashSet::new();
     'pass: loop {
         let (due, again): (Vec<_>, Vec<_>) = store
-            .claim_due(clock.now(), lease, BATCH, ignore_backoff)?
+            .claim_due(submitter.clock.now(), lease, BATCH, ignore_backoff)?
             .into_iter()
             .partition(|d| tried.insert(d.id));
         store.release(&again.iter().map(|d| d.id).collect::<Vec<_>>())?;
@@ -253,7 +258,7 @@ pub fn sync(
             progress(done, total.max(done));
             done += 1;
             let outcome = submitter.send(&item.bundle_json);
-            let after = record(store, submitter, clock, item, &outcome, &mut report)?;
+            let after = record(store, submitter, item, &outcome, &mut report)?;
             let stop = matches!(after, After::RetryAt(_))
                 && matches!(
                     outcome,
@@ -279,12 +284,11 @@ pub fn sync(
 fn record(
     store: &mut Store,
     submitter: &Submitter,
-    clock: &dyn Clock,
     item: &crate::store::outbox::Due,
     outcome: &Outcome,
     report: &mut SyncReport,
 ) -> Result<After> {
-    let now = clock.now();
+    let now = submitter.clock.now();
     let tried = item.attempts + 1;
     let (after, http, kind, body) = match outcome {
         Outcome::Submitted { status, body } => (

@@ -2,6 +2,7 @@
 //! mapped to form fields where the FHIRPath says which), credentials refused, or try
 //! again later (with the server's Retry-After when it gives one).
 
+use crate::clock::ClinicTime;
 use crate::record::{FieldId, FieldRef};
 use std::time::Duration;
 
@@ -53,7 +54,8 @@ pub struct Issue {
 }
 
 /// Classifies an HTTP answer (after any token refresh).
-pub fn classify(status: u16, retry_after: Option<&str>, body: String) -> Outcome {
+/// Sorts an answer; `now` dates a `Retry-After` given as an HTTP date.
+pub fn classify(status: u16, retry_after: Option<&str>, body: String, now: ClinicTime) -> Outcome {
     match status {
         200..=299 => Outcome::Submitted { status, body },
         401 | 403 => Outcome::CredentialsRefused { status, body },
@@ -64,7 +66,7 @@ pub fn classify(status: u16, retry_after: Option<&str>, body: String) -> Outcome
                 429 => "the server asked to slow down (HTTP 429)".to_string(),
                 s => format!("the server had a problem (HTTP {s})"),
             },
-            retry_after: retry_after.and_then(parse_retry_after),
+            retry_after: retry_after.and_then(|v| parse_retry_after(v, now)),
         },
         _ => Outcome::Rejected {
             status,
@@ -75,13 +77,13 @@ pub fn classify(status: u16, retry_after: Option<&str>, body: String) -> Outcome
 }
 
 /// `Retry-After`: seconds, or an HTTP date.
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
+pub fn parse_retry_after(value: &str, now: ClinicTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
     let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let wait = when.signed_duration_since(chrono::Utc::now());
+    let wait = when.signed_duration_since(now);
     Some(wait.to_std().unwrap_or(Duration::ZERO))
 }
 
@@ -203,39 +205,48 @@ pub fn field_of(expression: &str) -> Option<FieldRef> {
 mod tests {
     use super::*;
 
+    fn now() -> ClinicTime {
+        crate::clock::Clock::fixed("2026-11-25T15:30:00-05:00", chrono_tz::Tz::UTC)
+            .unwrap()
+            .now()
+    }
+
     #[test]
     fn statuses_are_classified() {
         assert!(matches!(
-            classify(200, None, "{}".into()),
+            classify(200, None, "{}".into(), now()),
             Outcome::Submitted { status: 200, .. }
         ));
         assert!(matches!(
-            classify(201, None, String::new()),
+            classify(201, None, String::new(), now()),
             Outcome::Submitted { .. }
         ));
         assert!(matches!(
-            classify(400, None, String::new()),
+            classify(400, None, String::new(), now()),
             Outcome::Rejected { status: 400, .. }
         ));
         assert!(matches!(
-            classify(422, None, String::new()),
+            classify(422, None, String::new(), now()),
             Outcome::Rejected { .. }
         ));
         assert!(matches!(
-            classify(401, None, String::new()),
+            classify(401, None, String::new(), now()),
             Outcome::CredentialsRefused { .. }
         ));
         assert!(matches!(
-            classify(403, None, String::new()),
+            classify(403, None, String::new(), now()),
             Outcome::CredentialsRefused { .. }
         ));
         for s in [408, 429, 500, 502, 503] {
             assert!(
-                matches!(classify(s, None, String::new()), Outcome::TryLater { .. }),
+                matches!(
+                    classify(s, None, String::new(), now()),
+                    Outcome::TryLater { .. }
+                ),
                 "{s}"
             );
         }
-        match classify(429, Some("7"), String::new()) {
+        match classify(429, Some("7"), String::new(), now()) {
             Outcome::TryLater { retry_after, .. } => {
                 assert_eq!(retry_after, Some(Duration::from_secs(7)))
             }
@@ -245,12 +256,15 @@ mod tests {
 
     #[test]
     fn retry_after_accepts_seconds_and_dates() {
-        assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
         assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            parse_retry_after("120", now()),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now()),
             Some(Duration::ZERO)
         );
-        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("soon", now()), None);
     }
 
     #[test]

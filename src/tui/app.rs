@@ -5,6 +5,7 @@
 
 use super::history::{self, History};
 use super::preview::{self, Preview};
+use crate::clock::ClinicTime;
 use crate::codes::{Code, search, table};
 use crate::fhir::{self, BundleSettings};
 use crate::record::values::{DoseContext, Expectation};
@@ -12,7 +13,6 @@ use crate::record::{
     FieldId, FieldRef, Finding, Kind, Rule, Section, Severity, Visit, new_dose, validate,
 };
 use crate::store::{ListQuery, StoredVisit, VisitRow};
-use chrono::{DateTime, FixedOffset};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use tui_input::{Input, InputRequest};
@@ -89,7 +89,7 @@ pub enum Msg {
         width: u16,
         height: u16,
     },
-    Tick(DateTime<FixedOffset>),
+    Tick(ClinicTime),
     /// Ctrl+P: show the exact bundle.
     Preview,
     /// Ctrl+S: save the visit and its bundle.
@@ -199,7 +199,7 @@ pub struct SyncStatus {
     pub waiting: u32,
     pub failed: u32,
     /// When the last pass ended, and its problem if it had one.
-    pub last: Option<(DateTime<FixedOffset>, Option<String>)>,
+    pub last: Option<(ClinicTime, Option<String>)>,
 }
 
 /// Values remembered between visits in one session.
@@ -235,7 +235,7 @@ pub struct App {
     pub visit: Visit,
     /// The visit's id in the store; its message ids derive from it.
     pub visit_id: Uuid,
-    pub now: DateTime<FixedOffset>,
+    pub now: ClinicTime,
     pub settings: BundleSettings,
     pub screen: Screen,
     pub preview: Option<Preview>,
@@ -262,12 +262,7 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(
-        now: DateTime<FixedOffset>,
-        settings: BundleSettings,
-        size: (u16, u16),
-        color: bool,
-    ) -> App {
+    pub fn new(now: ClinicTime, settings: BundleSettings, size: (u16, u16), color: bool) -> App {
         let visit = Visit::new(now);
         let mut app = App {
             findings: Vec::new(),
@@ -745,7 +740,7 @@ fn is_user_action(msg: &Msg) -> bool {
 }
 
 /// Once a second: keep the clock current and write the draft if it changed.
-fn tick(app: &mut App, now: DateTime<FixedOffset>) -> Vec<Effect> {
+fn tick(app: &mut App, now: ClinicTime) -> Vec<Effect> {
     let minute_changed = now.format("%H%M").to_string() != app.now.format("%H%M").to_string();
     app.now = now;
     if minute_changed {

@@ -4,16 +4,16 @@
 
 use super::app::{Effect, Msg};
 use super::preview::Preview;
+use crate::clock::ClinicTime;
 use crate::fhir::{BundleSettings, message_for};
 use crate::store::Store;
-use chrono::{DateTime, FixedOffset};
 use uuid::Uuid;
 
 /// Runs one effect; returns the message that reports its outcome.
 pub fn run(
     effect: Effect,
     store: &mut Store,
-    now: DateTime<FixedOffset>,
+    now: ClinicTime,
     settings: &BundleSettings,
 ) -> Option<Msg> {
     let failed = |what: &str, e: anyhow::Error| Some(Msg::StoreFailed(format!("{what}: {e:#}")));
@@ -102,7 +102,7 @@ pub fn run(
 fn resubmit(
     store: &mut Store,
     id: Uuid,
-    now: DateTime<FixedOffset>,
+    now: ClinicTime,
     settings: &BundleSettings,
 ) -> anyhow::Result<()> {
     let stored = store

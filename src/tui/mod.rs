@@ -11,8 +11,8 @@ pub mod sync;
 pub mod theme;
 pub mod view;
 
+use crate::clock::Clock;
 use crate::config::Config;
-use crate::fhir::{Clock, SystemClock};
 use crate::store::Store;
 use anyhow::{Context, Result};
 use app::{App, Effect, update};
@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 /// Runs the form in the real terminal until the user quits. With an endpoint
 /// configured, a sender thread works through the outbox meanwhile.
-pub fn run(config: &Config, store: &mut Store, data_dir: &Path) -> Result<()> {
+pub fn run(config: &Config, clock: Clock, store: &mut Store, data_dir: &Path) -> Result<()> {
     // Read before the terminal changes, so a problem is reported in plain text.
     let draft = store.latest_draft()?;
     let counts = store.queue_counts()?;
@@ -40,7 +40,7 @@ pub fn run(config: &Config, store: &mut Store, data_dir: &Path) -> Result<()> {
         Some(Ok(endpoint)) => {
             let warning = endpoint.warnings.first().map(|w| format!("Warning: {w}"));
             (
-                Some(sync::Worker::spawn(data_dir.to_path_buf(), endpoint)),
+                Some(sync::Worker::spawn(data_dir.to_path_buf(), endpoint, clock)),
                 warning,
             )
         }
@@ -52,7 +52,7 @@ pub fn run(config: &Config, store: &mut Store, data_dir: &Path) -> Result<()> {
         .and_then(|_| {
             let size = terminal.size().context("cannot read the terminal size")?;
             let mut app = App::new(
-                SystemClock.now(),
+                clock.now(),
                 config.bundle_settings(),
                 (size.width, size.height),
                 theme::Theme::from_env(),
@@ -66,7 +66,14 @@ pub fn run(config: &Config, store: &mut Store, data_dir: &Path) -> Result<()> {
                     Err(e) => app.notice = Some(format!("{e:#}")),
                 }
             }
-            run_loop(&mut terminal, &mut app, store, worker.as_ref(), next_event)
+            run_loop(
+                &mut terminal,
+                &mut app,
+                store,
+                worker.as_ref(),
+                clock,
+                next_event,
+            )
         });
     restore();
     if let Some(worker) = worker {
@@ -118,6 +125,7 @@ pub fn run_loop<B: Backend>(
     app: &mut App,
     store: &mut Store,
     worker: Option<&sync::Worker>,
+    clock: Clock,
     mut next: impl FnMut(Duration) -> Result<Option<Event>>,
 ) -> Result<()>
 where
@@ -134,7 +142,7 @@ where
         // Ticks come on time even while keys arrive without a pause.
         if last_tick.elapsed() >= TICK {
             last_tick = Instant::now();
-            msgs.push_back(app::Msg::Tick(SystemClock.now()));
+            msgs.push_back(app::Msg::Tick(clock.now()));
         }
         if let Some(worker) = worker {
             msgs.extend(worker.reports.try_iter().map(app::Msg::Synced));

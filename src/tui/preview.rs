@@ -3,12 +3,12 @@
 
 use super::app::{App, Effect, Msg, Purpose, Screen};
 use super::theme::Theme;
+use crate::clock::ClinicTime;
 use crate::codes::{TableId, table};
 use crate::record::parse::{parse_date, parse_datetime};
 use crate::record::{FieldId, Finding, Visit};
 use crate::store::outbox::{Attempt, OutboxRow};
 use crate::store::{StoredVisit, VisitState};
-use chrono::{DateTime, FixedOffset};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use tui_input::Input;
@@ -78,7 +78,7 @@ impl Preview {
         )
     }
 
-    pub fn of_stored(stored: &StoredVisit, visit: &Visit, now: DateTime<FixedOffset>) -> Preview {
+    pub fn of_stored(stored: &StoredVisit, visit: &Visit, now: ClinicTime) -> Preview {
         let message = stored
             .bundle_json
             .as_ref()
@@ -247,7 +247,7 @@ impl Preview {
 }
 
 /// One line for the patient and one per dose, with dates as the dates they stand for.
-fn summary(visit: &Visit, now: DateTime<FixedOffset>) -> Vec<String> {
+fn summary(visit: &Visit, now: ClinicTime) -> Vec<String> {
     let p = &visit.patient;
     let date = |raw: &str| {
         parse_date(raw, now.date_naive())

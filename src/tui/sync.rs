@@ -2,10 +2,10 @@
 //! that works through the outbox every few seconds or when asked, so the form never
 //! waits for the network.
 
-use crate::fhir::{Clock, SystemClock};
+use crate::clock::ClinicTime;
+use crate::clock::Clock;
 use crate::store::Store;
 use crate::submit::{Endpoint, Submitter, SyncReport, sync};
-use chrono::{DateTime, FixedOffset};
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::thread::JoinHandle;
@@ -21,7 +21,7 @@ pub enum Command {
 /// What the sender reports after each pass.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
-    pub at: DateTime<FixedOffset>,
+    pub at: ClinicTime,
     pub result: Result<SyncReport, String>,
     /// (waiting, failed) after the pass.
     pub counts: (u32, u32),
@@ -35,10 +35,10 @@ pub struct Worker {
 
 impl Worker {
     /// Starts the sender for the database in `data_dir`.
-    pub fn spawn(data_dir: PathBuf, endpoint: Endpoint) -> Worker {
+    pub fn spawn(data_dir: PathBuf, endpoint: Endpoint, clock: Clock) -> Worker {
         let (commands, inbox) = channel();
         let (outbox, reports) = channel();
-        let handle = std::thread::spawn(move || run(data_dir, endpoint, inbox, outbox));
+        let handle = std::thread::spawn(move || run(data_dir, endpoint, clock, inbox, outbox));
         Worker {
             commands,
             reports,
@@ -53,33 +53,33 @@ impl Worker {
     }
 }
 
-fn run(data_dir: PathBuf, endpoint: Endpoint, inbox: Receiver<Command>, outbox: Sender<Report>) {
+fn run(
+    data_dir: PathBuf,
+    endpoint: Endpoint,
+    clock: Clock,
+    inbox: Receiver<Command>,
+    outbox: Sender<Report>,
+) {
     let interval = endpoint.sync_interval;
     let mut store = match Store::open(&data_dir) {
         Ok(s) => s,
         Err(e) => {
             let _ = outbox.send(Report {
-                at: SystemClock.now(),
+                at: clock.now(),
                 result: Err(format!("the sender cannot open the database: {e}")),
                 counts: (0, 0),
             });
             return;
         }
     };
-    let mut submitter = Submitter::new(endpoint);
+    let mut submitter = Submitter::new(endpoint, clock);
     loop {
-        let result = sync(
-            &mut store,
-            &mut submitter,
-            &SystemClock,
-            false,
-            &mut |_, _| {},
-        )
-        .map_err(|e| format!("{e:#}"));
+        let result =
+            sync(&mut store, &mut submitter, false, &mut |_, _| {}).map_err(|e| format!("{e:#}"));
         let counts = store.queue_counts().unwrap_or((0, 0));
         if outbox
             .send(Report {
-                at: SystemClock.now(),
+                at: clock.now(),
                 result,
                 counts,
             })

@@ -1,21 +1,40 @@
-//! Helpers shared by the integration tests: a fixed clock, the example records and
+//! Helpers shared by the integration tests: the fixed clock, the example records and
 //! the official FHIR R4 JSON schema.
 #![allow(dead_code)]
 
 pub mod server;
 
-use chrono::{DateTime, FixedOffset};
 use std::sync::OnceLock;
+use vaxentry::clock::{ClinicTime, Clock};
 use vaxentry::config::Config;
-use vaxentry::fhir::{BundleSettings, FixedClock};
+use vaxentry::fhir::BundleSettings;
 use vaxentry::record::{Visit, file};
 
-pub fn now() -> DateTime<FixedOffset> {
-    DateTime::parse_from_rfc3339("2026-11-25T15:30:00-05:00").expect("fixed time")
+/// The moment every test runs at, in the clinic zone the tests use.
+pub const NOW: &str = "2026-11-25T15:30:00-05:00";
+pub const ZONE: chrono_tz::Tz = chrono_tz::America::New_York;
+
+pub fn clock() -> Clock {
+    Clock::fixed(NOW, ZONE).expect("fixed time")
 }
 
-pub fn clock() -> FixedClock {
-    FixedClock(now())
+pub fn now() -> ClinicTime {
+    clock().now()
+}
+
+/// The real binary, run as the tests run it: stopped at [`NOW`] in the tests' zone
+/// (whatever this machine's clock and zone say), from the repository folder, with
+/// `home` as its home so a developer's own config and data never leak in.
+pub fn binary(home: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_vaxentry"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env(vaxentry::clock::NOW_ENV, NOW)
+        .env("TZ", ZONE.name())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home)
+        .env("XDG_DATA_HOME", home)
+        .env_remove(vaxentry::store::DATA_DIR_ENV);
+    cmd
 }
 
 pub fn settings() -> BundleSettings {
