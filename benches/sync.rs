@@ -11,10 +11,11 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 use vaxentry::config::Config;
+use vaxentry::delivery::sync;
 use vaxentry::fhir::message_for;
 use vaxentry::record::{FieldId, file};
 use vaxentry::store::Store;
-use vaxentry::submit::{Endpoint, Submitter, sync};
+use vaxentry::submit::{Endpoint, Submitter};
 
 const RECORDS: usize = 1000;
 

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod clock;
 pub mod codes;
 pub mod config;
+pub mod delivery;
 pub mod fhir;
 pub mod record;
 pub mod store;

@@ -594,7 +594,7 @@ fn outbox_with_each_state() {
             s.queue(id, common::now()).unwrap();
         });
         server.with(|st| st.script.push_back(behaviour));
-        with_store(|s| vaxentry::submit::sync(s, &mut sub, false, &mut |_, _| {}).unwrap());
+        with_store(|s| vaxentry::delivery::sync(s, &mut sub, false, &mut |_, _| {}).unwrap());
     }
 }
 

@@ -11,10 +11,11 @@ use std::time::Duration;
 use uuid::Uuid;
 use vaxentry::clock::Clock;
 use vaxentry::config::Config;
+use vaxentry::delivery::sync;
 use vaxentry::fhir::message_for;
 use vaxentry::record::FieldId;
 use vaxentry::store::{Store, VisitState};
-use vaxentry::submit::{Endpoint, Outcome, Submitter, sync};
+use vaxentry::submit::{Endpoint, Outcome, Submitter};
 
 fn keys() -> String {
     format!("{}/tests/fixtures/keys", env!("CARGO_MANIFEST_DIR"))

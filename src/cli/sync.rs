@@ -4,8 +4,9 @@
 use super::UNREADABLE;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::delivery::sync;
 use crate::store::Store;
-use crate::submit::{Submitter, sync};
+use crate::submit::Submitter;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::process::ExitCode;
 

@@ -4,8 +4,9 @@
 
 use crate::clock::ClinicTime;
 use crate::clock::Clock;
+use crate::delivery::{SyncReport, sync};
 use crate::store::Store;
-use crate::submit::{Endpoint, Submitter, SyncReport, sync};
+use crate::submit::{Endpoint, Submitter};
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::thread::JoinHandle;

@@ -1,0 +1,143 @@
+//! The outbox pass: claims what is due in the store, sends each bundle through
+//! `submit`, and records every attempt's outcome. The one module that uses both the
+//! store and the network.
+
+use crate::store::Store;
+use crate::store::outbox::{After, Due};
+use crate::submit::{Outcome, Submitter, next_try};
+use anyhow::Result;
+
+/// What one pass through the outbox did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SyncReport {
+    pub sent: usize,
+    /// Failed for good in this pass (rejected, credentials refused, too many tries).
+    pub failed: usize,
+    /// Tried and will be tried again.
+    pub deferred: usize,
+    /// Still waiting after the pass.
+    pub waiting: u32,
+    /// A problem worth showing (the last one).
+    pub problem: Option<String>,
+}
+
+/// Visits claimed at a time: small enough that another process can share the work.
+const BATCH: usize = 50;
+
+/// Sends what is due, a batch at a time. A connection-level problem (or the server
+/// asking to slow down) ends the pass early: the rest waits for the next pass rather
+/// than timing out one by one.
+pub fn sync(
+    store: &mut Store,
+    submitter: &mut Submitter,
+    ignore_backoff: bool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<SyncReport> {
+    let lease = submitter.endpoint.request_timeout * (BATCH as u32 + 1);
+    let mut report = SyncReport::default();
+    let total = store.queue_counts()?.0 as usize;
+    let mut done = 0;
+    // Each visit is tried at most once a pass, even when its retry is due at once.
+    let mut tried = std::collections::HashSet::new();
+    'pass: loop {
+        let (due, again): (Vec<_>, Vec<_>) = store
+            .claim_due(submitter.clock.now(), lease, BATCH, ignore_backoff)?
+            .into_iter()
+            .partition(|d| tried.insert(d.id));
+        store.release(&again.iter().map(|d| d.id).collect::<Vec<_>>())?;
+        if due.is_empty() {
+            break;
+        }
+        for (i, item) in due.iter().enumerate() {
+            progress(done, total.max(done));
+            done += 1;
+            let outcome = submitter.send(&item.bundle_json);
+            let after = record(store, submitter, item, &outcome, &mut report)?;
+            let stop = matches!(after, After::RetryAt(_))
+                && matches!(
+                    outcome,
+                    Outcome::TryLater { status: None, .. }
+                        | Outcome::TryLater {
+                            status: Some(429 | 503),
+                            ..
+                        }
+                );
+            if stop {
+                let rest: Vec<_> = due[i + 1..].iter().map(|d| d.id).collect();
+                store.release(&rest)?;
+                break 'pass;
+            }
+        }
+    }
+    progress(done, total.max(done));
+    report.waiting = store.queue_counts()?.0;
+    Ok(report)
+}
+
+/// Records one attempt's outcome and says where the visit went.
+fn record(
+    store: &mut Store,
+    submitter: &Submitter,
+    item: &Due,
+    outcome: &Outcome,
+    report: &mut SyncReport,
+) -> Result<After> {
+    let now = submitter.clock.now();
+    let tried = item.attempts + 1;
+    let (after, http, kind, body) = match outcome {
+        Outcome::Submitted { status, body } => (
+            After::Submitted,
+            Some(*status),
+            "submitted",
+            Some(body.as_str()),
+        ),
+        Outcome::Rejected { status, body, .. } => (
+            After::Failed,
+            Some(*status),
+            "rejected",
+            Some(body.as_str()),
+        ),
+        Outcome::CredentialsRefused { status, body } => (
+            After::Failed,
+            (*status > 0).then_some(*status),
+            "credentials",
+            Some(body.as_str()),
+        ),
+        Outcome::TryLater {
+            status,
+            retry_after,
+            ..
+        } if tried < submitter.endpoint.max_attempts => {
+            let wait = chrono::Duration::from_std(next_try(item.attempts, *retry_after))
+                .unwrap_or(chrono::Duration::minutes(15));
+            (After::RetryAt(now + wait), *status, "retry", None)
+        }
+        Outcome::TryLater { status, .. } => (After::Failed, *status, "retry", None),
+    };
+    let mut detail = outcome.reason();
+    if after == After::Failed && kind == "retry" {
+        detail = format!("gave up after {tried} tries: {detail}");
+    }
+    store.record_attempt(
+        item.id,
+        &item.bundle_id,
+        now,
+        http,
+        kind,
+        &detail,
+        body,
+        after,
+    )?;
+    match after {
+        After::Submitted => report.sent += 1,
+        After::Failed => {
+            report.failed += 1;
+            report.problem = Some(detail);
+        }
+        After::RetryAt(_) => {
+            report.deferred += 1;
+            report.problem = Some(detail);
+        }
+    }
+    Ok(after)
+}
