@@ -2,8 +2,8 @@
 //! `submit`, and records every attempt's outcome. The one module that uses both the
 //! store and the network.
 
-use crate::store::Store;
 use crate::store::outbox::{After, Due};
+use crate::store::{AttemptOutcome, Store};
 use crate::submit::{Outcome, Submitter, next_try};
 use anyhow::Result;
 
@@ -88,19 +88,19 @@ fn record(
         Outcome::Submitted { status, body } => (
             After::Submitted,
             Some(*status),
-            "submitted",
+            AttemptOutcome::Submitted,
             Some(body.as_str()),
         ),
         Outcome::Rejected { status, body, .. } => (
             After::Failed,
             Some(*status),
-            "rejected",
+            AttemptOutcome::Rejected,
             Some(body.as_str()),
         ),
         Outcome::CredentialsRefused { status, body } => (
             After::Failed,
             (*status > 0).then_some(*status),
-            "credentials",
+            AttemptOutcome::Credentials,
             Some(body.as_str()),
         ),
         Outcome::TryLater {
@@ -110,12 +110,13 @@ fn record(
         } if tried < submitter.endpoint.max_attempts => {
             let wait = chrono::Duration::from_std(next_try(item.attempts, *retry_after))
                 .unwrap_or(chrono::Duration::minutes(15));
-            (After::RetryAt(now + wait), *status, "retry", None)
+            let at = now.checked_add_signed(wait).unwrap_or(now);
+            (After::RetryAt(at), *status, AttemptOutcome::Retry, None)
         }
-        Outcome::TryLater { status, .. } => (After::Failed, *status, "retry", None),
+        Outcome::TryLater { status, .. } => (After::Failed, *status, AttemptOutcome::Retry, None),
     };
     let mut detail = outcome.reason();
-    if after == After::Failed && kind == "retry" {
+    if after == After::Failed && kind == AttemptOutcome::Retry {
         detail = format!("gave up after {tried} tries: {detail}");
     }
     store.record_attempt(

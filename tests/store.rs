@@ -196,12 +196,13 @@ fn migrations_upgrade_every_earlier_version_in_place() {
         assert_eq!(old.schema_version().unwrap(), version);
         let id = Uuid::new_v4();
         if version >= 1 {
-            // A visit as that version stored it (version 1 had no listing columns).
+            // A visit as that version stored it (version 1 had no listing columns; up
+            // to version 3 times were written with the local offset).
             let conn = Connection::open(dir.join(DATABASE_FILE)).unwrap();
             let record = file::to_json(&example("adult-flu"));
             conn.execute(
-                "INSERT INTO visits (id, state, record_json, bundle_json, bundle_id, created_at, updated_at) VALUES (?1, 'saved', ?2, '{}', 'b-1', 't', 't')",
-                rusqlite::params![id.to_string(), record],
+                "INSERT INTO visits (id, state, record_json, bundle_json, bundle_id, created_at, updated_at) VALUES (?1, 'saved', ?2, '{}', 'b-1', ?3, ?3)",
+                rusqlite::params![id.to_string(), record, "2026-11-01T01:30:00.000-04:00"],
             )
             .unwrap();
             if version >= 2 {
@@ -226,6 +227,15 @@ fn migrations_upgrade_every_earlier_version_in_place() {
                 row.row.mrn, "MRN-004211",
                 "listing columns are filled in for old rows"
             );
+            let raw: String = Connection::open(dir.join(DATABASE_FILE))
+                .unwrap()
+                .query_row("SELECT updated_at FROM visits", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(
+                raw, "2026-11-01T05:30:00.000Z",
+                "times are stored in UTC from version 4, so they sort in time order"
+            );
+            assert_eq!(vaxentry::store::rows::stored_time(row.row.updated_at), raw);
             assert_eq!(
                 store
                     .list(&ListQuery {

@@ -14,7 +14,7 @@ use vaxentry::config::Config;
 use vaxentry::delivery::sync;
 use vaxentry::fhir::message_for;
 use vaxentry::record::FieldId;
-use vaxentry::store::{Store, VisitState};
+use vaxentry::store::{AttemptOutcome, Store, VisitState};
 use vaxentry::submit::{Endpoint, Outcome, Submitter};
 
 fn keys() -> String {
@@ -96,7 +96,7 @@ fn jwt_rs384_token_is_fetched_once_and_reused() {
         assert_eq!(state(&store, *id), VisitState::Submitted);
         let attempts = store.attempts(*id).unwrap();
         assert_eq!(attempts.len(), 1);
-        assert_eq!(attempts[0].outcome, "submitted");
+        assert_eq!(attempts[0].outcome, AttemptOutcome::Submitted);
         assert_eq!(attempts[0].http_status, Some(200));
     }
     server.with(|s| {
@@ -264,7 +264,9 @@ fn a_429_waits_as_long_as_retry_after_says() {
         .find(|r| r.row.id == ids[0])
         .unwrap();
     assert_eq!(
-        row.next_attempt_at.as_deref(),
+        row.next_attempt_at
+            .map(vaxentry::store::rows::stored_time)
+            .as_deref(),
         Some("2026-11-25T20:32:00.000Z"),
         "now + 120 s, in UTC"
     );
@@ -305,7 +307,13 @@ fn server_errors_timeouts_drops_and_garbage_are_retried_with_the_same_bundle() {
             attempts.iter().all(|a| a.bundle_id == bundle_id),
             "every retry resends the same Bundle.id"
         );
-        assert_eq!(attempts.iter().filter(|a| a.outcome == "retry").count(), 2);
+        assert_eq!(
+            attempts
+                .iter()
+                .filter(|a| a.outcome == AttemptOutcome::Retry)
+                .count(),
+            2
+        );
         server.with(|s| assert!(s.accepted.contains_key(&bundle_id)));
     }
 }
@@ -347,11 +355,14 @@ fn fault_run_500_records_each_submitted_exactly_once_by_bundle_id() {
         assert!(bundle_ids.insert(bundle_id.clone()));
         let attempts = store.attempts(*id).unwrap();
         assert_eq!(
-            attempts.iter().filter(|a| a.outcome == "submitted").count(),
+            attempts
+                .iter()
+                .filter(|a| a.outcome == AttemptOutcome::Submitted)
+                .count(),
             1,
             "submitted exactly once"
         );
-        assert_eq!(attempts.last().unwrap().outcome, "submitted");
+        assert_eq!(attempts.last().unwrap().outcome, AttemptOutcome::Submitted);
         assert!(
             attempts.iter().all(|a| a.bundle_id == bundle_id),
             "never sent as a different message"

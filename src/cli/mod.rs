@@ -116,7 +116,7 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
                 clock.now(),
             )
         }),
-        Command::Show { id } => with_store(cli, |store| records::show(store, id)),
+        Command::Show { id } => with_store(cli, |store| records::show(store, id, clock.now())),
         Command::Export { since, out } => with_store(cli, |store| {
             records::export(store, since.as_deref(), out, clock.now())
         }),

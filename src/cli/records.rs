@@ -7,6 +7,7 @@ use crate::fhir;
 use crate::record::{Severity, file, validate};
 use crate::store::{ListQuery, Store, VisitRow, VisitState};
 use anyhow::{Context, Result, bail};
+use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,12 +31,24 @@ fn parse_state(text: Option<&str>) -> Result<Option<VisitState>> {
     }
 }
 
-fn parse_since(text: Option<&str>, now: ClinicTime) -> Result<Option<String>> {
+/// `--since DATE`: from the start of that day in the clinic's zone.
+fn parse_since(text: Option<&str>, now: ClinicTime) -> Result<Option<DateTime<Utc>>> {
     let Some(text) = text else { return Ok(None) };
-    let today = now.date_naive();
-    let date = crate::record::parse::parse_date(text, today)
+    let date = crate::record::parse::parse_date(text, now.date_naive())
         .map_err(|e| anyhow::anyhow!("--since: {e}"))?;
-    Ok(Some(date.to_string()))
+    let midnight = date.and_time(chrono::NaiveTime::MIN);
+    let zone = now.timezone();
+    // A zone whose clocks skip midnight that day starts it at the first moment that exists.
+    let start = zone
+        .from_local_datetime(&midnight)
+        .earliest()
+        .or_else(|| {
+            zone.from_local_datetime(&(midnight + chrono::Duration::hours(1)))
+                .earliest()
+        })
+        .map(|t| t.to_utc())
+        .unwrap_or_else(|| midnight.and_utc());
+    Ok(Some(start))
 }
 
 pub fn list(
@@ -63,7 +76,7 @@ pub fn list(
             .iter()
             .map(|r| {
                 json!({"id": r.id.to_string(), "state": r.state.as_str(), "mrn": r.mrn, "patient": r.patient_name,
-                       "vaccines": r.vaccines, "visit_date": r.visit_date, "updated_at": r.updated_at})
+                       "vaccines": r.vaccines, "visit_date": r.visit_date, "updated_at": crate::store::rows::stored_time(r.updated_at)})
             })
             .collect();
         println!(
@@ -115,7 +128,7 @@ fn find(store: &Store, id: &str) -> Result<Uuid> {
     }
 }
 
-pub fn show(store: &Store, id: &str) -> ExitCode {
+pub fn show(store: &Store, id: &str, now: ClinicTime) -> ExitCode {
     let visit = find(store, id).and_then(|id| {
         store
             .get(id)?
@@ -128,7 +141,7 @@ pub fn show(store: &Store, id: &str) -> ExitCode {
                 "# visit {} ({}), updated {}",
                 v.row.id,
                 v.row.state.as_str(),
-                v.row.updated_at
+                v.row.updated_at.with_timezone(&now.timezone()).to_rfc3339()
             );
             println!("# record");
             print!("{}", v.record_json);

@@ -6,6 +6,7 @@
 
 mod files;
 pub mod outbox;
+pub mod rows;
 pub mod schema;
 pub mod summary;
 
@@ -13,6 +14,8 @@ use crate::clock::ClinicTime;
 use crate::fhir::Message;
 use crate::record::{FieldId, Visit, file};
 use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+pub use rows::{AttemptOutcome, StoredTime, VisitState};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_iter};
 use schema::{APPLICATION_ID, CURRENT_VERSION, MIGRATIONS};
 use std::path::{Path, PathBuf};
@@ -62,40 +65,6 @@ pub enum OpenError {
     Other(#[from] anyhow::Error),
 }
 
-/// A visit's place in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum VisitState {
-    Draft,
-    Saved,
-    Queued,
-    Submitted,
-    Failed,
-}
-
-impl VisitState {
-    pub const ALL: [VisitState; 5] = [
-        VisitState::Draft,
-        VisitState::Saved,
-        VisitState::Queued,
-        VisitState::Submitted,
-        VisitState::Failed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VisitState::Draft => "draft",
-            VisitState::Saved => "saved",
-            VisitState::Queued => "queued",
-            VisitState::Submitted => "submitted",
-            VisitState::Failed => "failed",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<VisitState> {
-        VisitState::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-}
-
 /// One row of the history.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VisitRow {
@@ -105,7 +74,7 @@ pub struct VisitRow {
     pub patient_name: String,
     pub vaccines: String,
     pub visit_date: String,
-    pub updated_at: String,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// A stored visit in full.
@@ -115,7 +84,7 @@ pub struct StoredVisit {
     pub record_json: String,
     pub bundle_json: Option<String>,
     pub bundle_id: Option<String>,
-    pub created_at: String,
+    pub created_at: DateTime<Utc>,
 }
 
 impl StoredVisit {
@@ -135,8 +104,8 @@ pub struct ListQuery {
     /// Words that must all appear (name, MRN, vaccine code or name, date).
     pub text: String,
     pub state: Option<VisitState>,
-    /// Only visits updated on or after this date (YYYY-MM-DD).
-    pub since: Option<String>,
+    /// Only visits updated at or after this moment.
+    pub since: Option<DateTime<Utc>>,
     pub offset: usize,
     pub limit: usize,
 }
@@ -172,8 +141,9 @@ pub fn export_file(path: &Path, json: &str) -> Result<()> {
     files::write_atomically(path, json.as_bytes())
 }
 
-pub(crate) fn stamp(now: ClinicTime) -> String {
-    now.format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
+/// `now` as the database stores times.
+pub(crate) fn stamp(now: ClinicTime) -> StoredTime {
+    StoredTime(now.to_utc())
 }
 
 impl Store {
@@ -324,16 +294,17 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let state: Option<String> = tx
+        let state: Option<VisitState> = tx
             .query_row(
                 "SELECT state FROM visits WHERE id = ?1",
                 [id.to_string()],
                 |r| r.get(0),
             )
             .optional()?;
-        if let Some(state) = state.filter(|s| s != "draft" && s != "saved") {
+        if let Some(state) = state.filter(|s| !matches!(s, VisitState::Draft | VisitState::Saved)) {
             anyhow::bail!(
-                "this visit is already {state} and cannot be saved again; start a new visit to record more"
+                "this visit is already {} and cannot be saved again; start a new visit to record more",
+                state.as_str()
             );
         }
         tx.execute(
@@ -380,7 +351,7 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()?;
-        match id.and_then(|i| Uuid::parse_str(&i).ok()) {
+        match id.map(|i| Uuid::parse_str(&i)).transpose()? {
             Some(id) => self.get(id),
             None => Ok(None),
         }
@@ -399,7 +370,7 @@ impl Store {
                         record_json: r.get(7)?,
                         bundle_json: r.get(8)?,
                         bundle_id: r.get(9)?,
-                        created_at: r.get(10)?,
+                        created_at: r.get::<_, StoredTime>(10)?.0,
                     })
                 },
             )
@@ -424,8 +395,8 @@ impl Store {
             args.push(state.as_str().to_string());
             sql.push_str(&format!(" AND state = ?{}", args.len()));
         }
-        if let Some(since) = &query.since {
-            args.push(since.clone());
+        if let Some(since) = query.since {
+            args.push(rows::stored_time(since));
             sql.push_str(&format!(" AND updated_at >= ?{}", args.len()));
         }
         sql.push_str(&format!(
@@ -522,16 +493,24 @@ fn explain(path: &Path, e: anyhow::Error) -> anyhow::Error {
     }
 }
 
+/// The listing columns, in the order `id, state, mrn, patient_name, vaccines,
+/// visit_date, updated_at`.
 pub(crate) fn row_of(r: &rusqlite::Row) -> rusqlite::Result<VisitRow> {
-    let id: String = r.get(0)?;
-    let state: String = r.get(1)?;
     Ok(VisitRow {
-        id: Uuid::parse_str(&id).unwrap_or_default(),
-        state: VisitState::parse(&state).unwrap_or(VisitState::Failed),
+        id: id_column(r, 0)?,
+        state: r.get(1)?,
         mrn: r.get(2)?,
         patient_name: r.get(3)?,
         vaccines: r.get(4)?,
         visit_date: r.get(5)?,
-        updated_at: r.get(6)?,
+        updated_at: r.get::<_, StoredTime>(6)?.0,
+    })
+}
+
+/// A visit id column.
+pub(crate) fn id_column(r: &rusqlite::Row, index: usize) -> rusqlite::Result<Uuid> {
+    let text: String = r.get(index)?;
+    Uuid::parse_str(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
     })
 }

@@ -5,21 +5,15 @@
 //! and `vaxentry sync`) never send the same visit at once. A retry sends the stored
 //! bundle byte for byte, so the receiver can de-duplicate by Bundle.id.
 
-use super::{Store, VisitRow, VisitState, row_of, stamp, write_export};
+use super::rows::{AttemptOutcome, StoredTime};
+use super::{Store, VisitRow, VisitState, id_column, row_of, stamp, write_export};
 use crate::clock::ClinicTime;
 use crate::fhir::Message;
 use anyhow::{Context, Result, bail};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use std::time::Duration;
 use uuid::Uuid;
-
-/// Times the outbox compares are kept in UTC so they sort as text.
-pub fn utc(t: ClinicTime) -> String {
-    t.with_timezone(&Utc)
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
-}
 
 /// A visit ready to send.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,11 +28,10 @@ pub struct Due {
 /// One attempt, as recorded.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Attempt {
-    pub at: String,
+    pub at: DateTime<Utc>,
     pub bundle_id: String,
     pub http_status: Option<u16>,
-    /// `submitted`, `rejected`, `credentials` or `retry`.
-    pub outcome: String,
+    pub outcome: AttemptOutcome,
     pub detail: String,
 }
 
@@ -56,7 +49,7 @@ pub struct OutboxRow {
     pub row: VisitRow,
     pub attempts: u32,
     pub last_outcome: String,
-    pub next_attempt_at: Option<String>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
     pub has_response: bool,
 }
 
@@ -66,7 +59,7 @@ impl Store {
         let changed = self.conn.execute(
             "UPDATE visits SET state = 'queued', next_attempt_at = ?2, updated_at = ?3, claimed_until = NULL
              WHERE id = ?1 AND state IN ('saved', 'failed')",
-            params![id.to_string(), utc(now), stamp(now)],
+            params![id.to_string(), stamp(now), stamp(now)],
         )?;
         if changed == 0 {
             bail!("only a saved or failed visit can be sent; this one is not");
@@ -86,9 +79,13 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let now_utc = utc(now);
-        let until =
-            utc(now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60)));
+        let now_utc = stamp(now);
+        let until = stamp(
+            chrono::Duration::from_std(lease)
+                .ok()
+                .and_then(|lease| now.checked_add_signed(lease))
+                .unwrap_or(now),
+        );
         let due: Vec<Due> = {
             let mut stmt = tx.prepare(
                 "SELECT id, bundle_id, bundle_json, attempt_count FROM visits
@@ -97,9 +94,8 @@ impl Store {
                  ORDER BY next_attempt_at, rowid LIMIT ?2",
             )?;
             stmt.query_map(params![now_utc, limit as i64, ignore_backoff], |r| {
-                let id: String = r.get(0)?;
                 Ok(Due {
-                    id: Uuid::parse_str(&id).unwrap_or_default(),
+                    id: id_column(r, 0)?,
                     bundle_id: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
                     bundle_json: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
                     attempts: r.get(3)?,
@@ -138,7 +134,7 @@ impl Store {
         bundle_id: &str,
         now: ClinicTime,
         http_status: Option<u16>,
-        outcome: &str,
+        outcome: AttemptOutcome,
         detail: &str,
         response_body: Option<&str>,
         after: After,
@@ -151,9 +147,9 @@ impl Store {
             params![id.to_string(), bundle_id, stamp(now), http_status, outcome, detail],
         )?;
         let (state, next) = match after {
-            After::Submitted => ("submitted", None),
-            After::Failed => ("failed", None),
-            After::RetryAt(t) => ("queued", Some(utc(t))),
+            After::Submitted => (VisitState::Submitted, None),
+            After::Failed => (VisitState::Failed, None),
+            After::RetryAt(t) => (VisitState::Queued, Some(stamp(t))),
         };
         tx.execute(
             "UPDATE visits SET state = ?2, next_attempt_at = ?3, attempt_count = attempt_count + 1, last_outcome = ?4,
@@ -180,7 +176,7 @@ impl Store {
                     row: row_of(r)?,
                     attempts: r.get(7)?,
                     last_outcome: r.get(8)?,
-                    next_attempt_at: r.get(9)?,
+                    next_attempt_at: r.get::<_, Option<StoredTime>>(9)?.map(|t| t.0),
                     has_response: r.get(10)?,
                 })
             })?
@@ -203,7 +199,7 @@ impl Store {
         let rows = stmt
             .query_map([id.to_string()], |r| {
                 Ok(Attempt {
-                    at: r.get(0)?,
+                    at: r.get::<_, StoredTime>(0)?.0,
                     bundle_id: r.get(1)?,
                     http_status: r.get(2)?,
                     outcome: r.get(3)?,
@@ -233,9 +229,9 @@ impl Store {
         Ok(match id {
             Some(id) => self.conn.execute(
                 &format!("{sql} AND id = ?2"),
-                params![utc(now), id.to_string()],
+                params![stamp(now), id.to_string()],
             )?,
-            None => self.conn.execute(sql, [utc(now)])?,
+            None => self.conn.execute(sql, [stamp(now)])?,
         })
     }
 
@@ -253,7 +249,7 @@ impl Store {
 
     /// Sends a submitted (or failed) visit again as a new message, with new ids.
     pub fn resubmit(&mut self, id: Uuid, message: &Message, now: ClinicTime) -> Result<()> {
-        let state: Option<String> = self
+        let state: Option<VisitState> = self
             .conn
             .query_row(
                 "SELECT state FROM visits WHERE id = ?1",
@@ -261,7 +257,7 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()?;
-        match state.as_deref().and_then(VisitState::parse) {
+        match state {
             Some(VisitState::Submitted | VisitState::Failed) => {}
             Some(other) => bail!(
                 "only a submitted or failed visit can be sent again; this one is {}",
@@ -274,7 +270,7 @@ impl Store {
             "UPDATE visits SET state = 'queued', bundle_json = ?2, bundle_id = ?3, message_seq = message_seq + 1, attempt_count = 0,
                  next_attempt_at = ?4, claimed_until = NULL, last_outcome = '', response_body = NULL, updated_at = ?5
              WHERE id = ?1",
-            params![id.to_string(), message.json, message.bundle_id, utc(now), stamp(now)],
+            params![id.to_string(), message.json, message.bundle_id, stamp(now), stamp(now)],
         )?;
         Ok(())
     }

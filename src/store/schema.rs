@@ -15,7 +15,7 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first. The last one's version is the current schema.
-pub const MIGRATIONS: [Migration; 3] = [
+pub const MIGRATIONS: [Migration; 4] = [
     Migration {
         version: 1,
         run: v1_visits_and_attempts,
@@ -28,9 +28,37 @@ pub const MIGRATIONS: [Migration; 3] = [
         version: 3,
         run: v3_outbox,
     },
+    Migration {
+        version: 4,
+        run: v4_utc_times,
+    },
 ];
 
-pub const CURRENT_VERSION: i32 = 3;
+pub const CURRENT_VERSION: i32 = 4;
+
+/// Version 4: every stored time in UTC (`...Z`). Earlier versions wrote the local
+/// offset, and text with different offsets does not sort in time order across a DST
+/// change. Values SQLite cannot read as a time are left as they are.
+fn v4_utc_times(tx: &Transaction) -> Result<()> {
+    for (table, column) in [
+        ("visits", "created_at"),
+        ("visits", "updated_at"),
+        ("visits", "next_attempt_at"),
+        ("visits", "claimed_until"),
+        ("attempts", "at"),
+        ("patients", "updated_at"),
+        ("lots", "last_used"),
+    ] {
+        tx.execute(
+            &format!(
+                "UPDATE {table} SET {column} = strftime('%Y-%m-%dT%H:%M:%fZ', {column})
+                 WHERE strftime('%Y-%m-%dT%H:%M:%fZ', {column}) IS NOT NULL"
+            ),
+            [],
+        )?;
+    }
+    Ok(())
+}
 
 /// Version 1: visits with their record and bundle, and the submission attempts.
 fn v1_visits_and_attempts(tx: &Transaction) -> Result<()> {

@@ -854,8 +854,11 @@ fn saved(app: &mut App, result: Result<PathBuf, String>, submitted: bool) -> Vec
 }
 
 fn synced(app: &mut App, report: super::sync::Report) -> Vec<Effect> {
-    app.sync.waiting = report.counts.0;
-    app.sync.failed = report.counts.1;
+    // Counts that could not be read keep their last known values rather than "0".
+    if let Some((waiting, failed)) = report.counts {
+        app.sync.waiting = waiting;
+        app.sync.failed = failed;
+    }
     let problem = match &report.result {
         Ok(r) => r.problem.clone().filter(|_| r.failed + r.deferred > 0),
         Err(e) => Some(e.clone()),

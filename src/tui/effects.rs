@@ -85,6 +85,7 @@ pub fn run(
                     &row,
                     &store.attempts(id)?,
                     store.response_body(id)?.as_deref(),
+                    now.timezone(),
                 )))
             })();
             match answer {

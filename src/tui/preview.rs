@@ -90,7 +90,11 @@ impl Preview {
             "Stored visit {} · {} · updated {}",
             stored.row.id,
             stored.row.state.as_str(),
-            stored.row.updated_at
+            stored
+                .row
+                .updated_at
+                .with_timezone(&now.timezone())
+                .format("%Y-%m-%d %H:%M")
         )];
         lines.extend(summary(visit, now));
         Preview::new(
@@ -107,7 +111,12 @@ impl Preview {
 
     /// The attempts made for a visit and the endpoint's last answer, with the
     /// OperationOutcome's issues named by form field.
-    pub fn of_answer(row: &OutboxRow, attempts: &[Attempt], body: Option<&str>) -> Preview {
+    pub fn of_answer(
+        row: &OutboxRow,
+        attempts: &[Attempt],
+        body: Option<&str>,
+        zone: chrono_tz::Tz,
+    ) -> Preview {
         let mut lines = vec![format!(
             "{} · {} · {} · {} attempt(s)",
             row.row.patient_name,
@@ -120,9 +129,7 @@ impl Preview {
                 .http_status
                 .map(|s| format!("HTTP {s}"))
                 .unwrap_or_else(|| "no answer".into());
-            let at = chrono::DateTime::parse_from_rfc3339(&a.at)
-                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-                .unwrap_or_else(|_| a.at.clone());
+            let at = a.at.with_timezone(&zone).format("%Y-%m-%d %H:%M:%S");
             lines.push(format!("  {at} · {status} · {}", a.detail));
         }
         let issues = body

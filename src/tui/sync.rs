@@ -24,8 +24,8 @@ pub enum Command {
 pub struct Report {
     pub at: ClinicTime,
     pub result: Result<SyncReport, String>,
-    /// (waiting, failed) after the pass.
-    pub counts: (u32, u32),
+    /// (waiting, failed) after the pass; `None` when they could not be read.
+    pub counts: Option<(u32, u32)>,
 }
 
 pub struct Worker {
@@ -68,7 +68,7 @@ fn run(
             let _ = outbox.send(Report {
                 at: clock.now(),
                 result: Err(format!("the sender cannot open the database: {e}")),
-                counts: (0, 0),
+                counts: None,
             });
             return;
         }
@@ -77,7 +77,7 @@ fn run(
     loop {
         let result =
             sync(&mut store, &mut submitter, false, &mut |_, _| {}).map_err(|e| format!("{e:#}"));
-        let counts = store.queue_counts().unwrap_or((0, 0));
+        let counts = store.queue_counts().ok();
         if outbox
             .send(Report {
                 at: clock.now(),

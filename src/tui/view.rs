@@ -1002,9 +1002,14 @@ fn draw_outbox(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
     if let Some(r) = view.selected_row() {
         let next = r
             .next_attempt_at
-            .as_deref()
             .filter(|_| r.row.state == crate::store::VisitState::Queued)
-            .map(|t| format!(" · next try {t}"))
+            .map(|t| {
+                format!(
+                    " · next try {}",
+                    t.with_timezone(&app.now.timezone())
+                        .format("%Y-%m-%d %H:%M:%S")
+                )
+            })
             .unwrap_or_default();
         let text = format!(
             "{}{next}",
