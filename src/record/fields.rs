@@ -103,6 +103,21 @@ pub enum FieldId {
     Note,
 }
 
+/// What a new dose or a new visit takes over from the one before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Carry {
+    /// Typed afresh each time.
+    Never,
+    /// A fact about the visit: a dose added to it starts with the dose before's value.
+    ToNextDose,
+    /// A fact about the station (who gives, where): carried to the next dose, and to
+    /// the first dose of the next visit.
+    ToNextVisit,
+    /// Belongs with the vaccine product: filled in when the same vaccine is chosen
+    /// again (lot memory).
+    WithVaccine,
+}
+
 /// Everything known about one field.
 #[derive(Debug)]
 pub struct FieldSpec {
@@ -115,11 +130,13 @@ pub struct FieldSpec {
     pub section: Section,
     pub applies: Applies,
     pub need: Need,
+    pub carry: Carry,
 }
 
 pub const FIELD_COUNT: usize = 36;
 
 use Applies::*;
+use Carry::*;
 use Kind::*;
 use Need::*;
 use Section::*;
@@ -135,6 +152,7 @@ const fn spec(
     section: Section,
     applies: Applies,
     need: Need,
+    carry: Carry,
 ) -> FieldSpec {
     FieldSpec {
         id,
@@ -145,48 +163,49 @@ const fn spec(
         section,
         applies,
         need,
+        carry,
     }
 }
 
 /// The catalogue, in `FieldId` order.
 #[rustfmt::skip]
 pub static FIELDS: [FieldSpec; FIELD_COUNT] = [
-    spec(FieldId::Mrn, "mrn", "MRN", "The patient's medical record number at this clinic.", Text, Patient, Always, Required),
-    spec(FieldId::Family, "family", "Family name", "Last name, as on the patient's ID.", Name, Patient, Always, Required),
-    spec(FieldId::Given, "given", "Given names", "First and middle names, separated by spaces.", Name, Patient, Always, Recommended),
-    spec(FieldId::BirthDate, "birth_date", "Birth date", "MM/DD/YYYY, YYYY-MM-DD or MMDDYYYY.", Date, Patient, Always, Required),
-    spec(FieldId::Gender, "gender", "Gender", "Administrative gender: female, male, other or unknown.", Coded(TableId::Gender), Patient, Always, Required),
-    spec(FieldId::Phone, "phone", "Phone", "10-digit US number; any spacing or dashes.", Phone, Patient, Always, Optional),
-    spec(FieldId::AddressLine, "address_line", "Street", "Street address, e.g. 12 Harbour Road Apt 4.", Text, Patient, Always, Optional),
-    spec(FieldId::City, "city", "City", "City or town.", Text, Patient, Always, Optional),
-    spec(FieldId::State, "state", "State", "Two-letter US state code, e.g. MA.", Coded(TableId::State), Patient, Always, Optional),
-    spec(FieldId::PostalCode, "postal_code", "ZIP code", "5 digits, or ZIP+4 as 12345-6789.", PostalCode, Patient, Always, Optional),
-    spec(FieldId::Country, "country", "Country", "Two-letter country code; US by default.", Country, Patient, Always, Optional),
-    spec(FieldId::Race, "race", "Race", "OMB race category, if the patient shared it.", Coded(TableId::Race), Patient, Always, Optional),
-    spec(FieldId::Ethnicity, "ethnicity", "Ethnicity", "OMB ethnicity, if the patient shared it.", Coded(TableId::Ethnicity), Patient, Always, Optional),
-    spec(FieldId::Vaccine, "vaccine", "Vaccine", "The vaccine (CVX). Type a name, brand or code: flu, covid, tdap, 140.", Coded(TableId::Cvx), Dose, Always, Required),
-    spec(FieldId::Status, "status", "Status", "completed = given; not-done = not given (say why); entered-in-error.", Coded(TableId::Status), Dose, Always, Required),
-    spec(FieldId::StatusReason, "status_reason", "Reason not given", "Why the dose was not given.", Coded(TableId::StatusReason), Dose, WhenNotDone, Required),
-    spec(FieldId::Administered, "administered", "Administered", "Date and time given: now, t 14:05, y 9:30a, 11/25/2026 2:05p.", DateTime, Dose, Always, Required),
-    spec(FieldId::Lot, "lot", "Lot number", "As printed on the vial or syringe.", Text, Dose, WhenGivenHere, Required),
-    spec(FieldId::Manufacturer, "manufacturer", "Manufacturer", "The maker (MVX), e.g. PFR Pfizer, SKB GSK, PMC Sanofi.", Coded(TableId::Mvx), Dose, WhenGivenHere, Recommended),
-    spec(FieldId::Expiration, "expiration", "Expiration date", "As printed on the vial; MM/YYYY is not enough, use the full date.", Date, Dose, WhenGivenHere, Recommended),
-    spec(FieldId::Ndc, "ndc", "NDC", "Product NDC from the package: 11 digits, or 10 with dashes.", Ndc, Dose, WhenGiven, Optional),
-    spec(FieldId::Amount, "amount", "Dose (mL)", "Amount given in mL, e.g. 0.5.", Quantity, Dose, WhenGivenHere, Recommended),
-    spec(FieldId::Site, "site", "Site", "Where on the body, e.g. LA left arm, RT right thigh.", Coded(TableId::Site), Dose, WhenGivenHere, Recommended),
-    spec(FieldId::Route, "route", "Route", "How it was given, e.g. IM intramuscular, SQ, PO.", Coded(TableId::Route), Dose, WhenGivenHere, Recommended),
-    spec(FieldId::Performer, "performer", "Given by", "Name of the person who gave the dose.", Name, Dose, WhenGivenHere, Recommended),
-    spec(FieldId::PerformerNpi, "performer_npi", "Given by NPI", "Their 10-digit NPI, if they have one.", Npi, Dose, WhenGivenHere, Optional),
-    spec(FieldId::Orderer, "orderer", "Ordered by", "Ordering provider's name, if different.", Name, Dose, WhenGivenHere, Optional),
-    spec(FieldId::Location, "location", "Location", "The clinic or site where it was given.", Text, Dose, Always, Optional),
-    spec(FieldId::Funding, "funding", "Funding", "Who paid for the vaccine: private or public stock.", Coded(TableId::Funding), Dose, WhenGivenHere, Optional),
-    spec(FieldId::Eligibility, "eligibility", "VFC eligibility", "Vaccines for Children eligibility for this dose (V01-V07).", Coded(TableId::Eligibility), Dose, WhenGivenHere, Optional),
-    spec(FieldId::VisEdition, "vis_edition", "VIS edition", "Edition date printed on the Vaccine Information Statement.", Date, Dose, WhenGivenHere, Recommended),
-    spec(FieldId::VisPresented, "vis_presented", "VIS given on", "Date the VIS was given to the patient; usually today.", Date, Dose, WhenGivenHere, Optional),
-    spec(FieldId::PrimarySource, "primary_source", "Given here", "yes = given by this clinic; no = a historical record from elsewhere.", Boolean, Dose, Always, Required),
-    spec(FieldId::ReportOrigin, "report_origin", "Record source", "Where a historical record came from: provider, record, recall, school.", Coded(TableId::ReportOrigin), Dose, WhenHistorical, Recommended),
-    spec(FieldId::DoseNumber, "dose_number", "Dose number", "Dose number in the series: 1, 2, 3 ...", Count, Dose, Always, Optional),
-    spec(FieldId::Note, "note", "Note", "Anything else worth recording.", Text, Dose, Always, Optional),
+    spec(FieldId::Mrn, "mrn", "MRN", "The patient's medical record number at this clinic.", Text, Patient, Always, Required, Never),
+    spec(FieldId::Family, "family", "Family name", "Last name, as on the patient's ID.", Name, Patient, Always, Required, Never),
+    spec(FieldId::Given, "given", "Given names", "First and middle names, separated by spaces.", Name, Patient, Always, Recommended, Never),
+    spec(FieldId::BirthDate, "birth_date", "Birth date", "MM/DD/YYYY, YYYY-MM-DD or MMDDYYYY.", Date, Patient, Always, Required, Never),
+    spec(FieldId::Gender, "gender", "Gender", "Administrative gender: female, male, other or unknown.", Coded(TableId::Gender), Patient, Always, Required, Never),
+    spec(FieldId::Phone, "phone", "Phone", "10-digit US number; any spacing or dashes.", Phone, Patient, Always, Optional, Never),
+    spec(FieldId::AddressLine, "address_line", "Street", "Street address, e.g. 12 Harbour Road Apt 4.", Text, Patient, Always, Optional, Never),
+    spec(FieldId::City, "city", "City", "City or town.", Text, Patient, Always, Optional, Never),
+    spec(FieldId::State, "state", "State", "Two-letter US state code, e.g. MA.", Coded(TableId::State), Patient, Always, Optional, Never),
+    spec(FieldId::PostalCode, "postal_code", "ZIP code", "5 digits, or ZIP+4 as 12345-6789.", PostalCode, Patient, Always, Optional, Never),
+    spec(FieldId::Country, "country", "Country", "Two-letter country code; US by default.", Country, Patient, Always, Optional, Never),
+    spec(FieldId::Race, "race", "Race", "OMB race category, if the patient shared it.", Coded(TableId::Race), Patient, Always, Optional, Never),
+    spec(FieldId::Ethnicity, "ethnicity", "Ethnicity", "OMB ethnicity, if the patient shared it.", Coded(TableId::Ethnicity), Patient, Always, Optional, Never),
+    spec(FieldId::Vaccine, "vaccine", "Vaccine", "The vaccine (CVX). Type a name, brand or code: flu, covid, tdap, 140.", Coded(TableId::Cvx), Dose, Always, Required, Never),
+    spec(FieldId::Status, "status", "Status", "completed = given; not-done = not given (say why); entered-in-error.", Coded(TableId::Status), Dose, Always, Required, Never),
+    spec(FieldId::StatusReason, "status_reason", "Reason not given", "Why the dose was not given.", Coded(TableId::StatusReason), Dose, WhenNotDone, Required, Never),
+    spec(FieldId::Administered, "administered", "Administered", "Date and time given: now, t 14:05, y 9:30a, 11/25/2026 2:05p.", DateTime, Dose, Always, Required, ToNextDose),
+    spec(FieldId::Lot, "lot", "Lot number", "As printed on the vial or syringe.", Text, Dose, WhenGivenHere, Required, WithVaccine),
+    spec(FieldId::Manufacturer, "manufacturer", "Manufacturer", "The maker (MVX), e.g. PFR Pfizer, SKB GSK, PMC Sanofi.", Coded(TableId::Mvx), Dose, WhenGivenHere, Recommended, WithVaccine),
+    spec(FieldId::Expiration, "expiration", "Expiration date", "As printed on the vial; MM/YYYY is not enough, use the full date.", Date, Dose, WhenGivenHere, Recommended, WithVaccine),
+    spec(FieldId::Ndc, "ndc", "NDC", "Product NDC from the package: 11 digits, or 10 with dashes.", Ndc, Dose, WhenGiven, Optional, Never),
+    spec(FieldId::Amount, "amount", "Dose (mL)", "Amount given in mL, e.g. 0.5.", Quantity, Dose, WhenGivenHere, Recommended, Never),
+    spec(FieldId::Site, "site", "Site", "Where on the body, e.g. LA left arm, RT right thigh.", Coded(TableId::Site), Dose, WhenGivenHere, Recommended, Never),
+    spec(FieldId::Route, "route", "Route", "How it was given, e.g. IM intramuscular, SQ, PO.", Coded(TableId::Route), Dose, WhenGivenHere, Recommended, Never),
+    spec(FieldId::Performer, "performer", "Given by", "Name of the person who gave the dose.", Name, Dose, WhenGivenHere, Recommended, ToNextVisit),
+    spec(FieldId::PerformerNpi, "performer_npi", "Given by NPI", "Their 10-digit NPI, if they have one.", Npi, Dose, WhenGivenHere, Optional, ToNextVisit),
+    spec(FieldId::Orderer, "orderer", "Ordered by", "Ordering provider's name, if different.", Name, Dose, WhenGivenHere, Optional, ToNextDose),
+    spec(FieldId::Location, "location", "Location", "The clinic or site where it was given.", Text, Dose, Always, Optional, ToNextVisit),
+    spec(FieldId::Funding, "funding", "Funding", "Who paid for the vaccine: private or public stock.", Coded(TableId::Funding), Dose, WhenGivenHere, Optional, ToNextVisit),
+    spec(FieldId::Eligibility, "eligibility", "VFC eligibility", "Vaccines for Children eligibility for this dose (V01-V07).", Coded(TableId::Eligibility), Dose, WhenGivenHere, Optional, ToNextVisit),
+    spec(FieldId::VisEdition, "vis_edition", "VIS edition", "Edition date printed on the Vaccine Information Statement.", Date, Dose, WhenGivenHere, Recommended, Never),
+    spec(FieldId::VisPresented, "vis_presented", "VIS given on", "Date the VIS was given to the patient; usually today.", Date, Dose, WhenGivenHere, Optional, ToNextDose),
+    spec(FieldId::PrimarySource, "primary_source", "Given here", "yes = given by this clinic; no = a historical record from elsewhere.", Boolean, Dose, Always, Required, Never),
+    spec(FieldId::ReportOrigin, "report_origin", "Record source", "Where a historical record came from: provider, record, recall, school.", Coded(TableId::ReportOrigin), Dose, WhenHistorical, Recommended, Never),
+    spec(FieldId::DoseNumber, "dose_number", "Dose number", "Dose number in the series: 1, 2, 3 ...", Count, Dose, Always, Optional, Never),
+    spec(FieldId::Note, "note", "Note", "Anything else worth recording.", Text, Dose, Always, Optional, Never),
 ];
 
 impl FieldId {
@@ -198,6 +217,14 @@ impl FieldId {
         FIELDS
             .iter()
             .find(|f| f.section == section && f.key == key)
+            .map(|f| f.id)
+    }
+
+    /// The fields that carry over in this way.
+    pub fn carried(carry: Carry) -> impl Iterator<Item = FieldId> {
+        FIELDS
+            .iter()
+            .filter(move |f| f.carry == carry)
             .map(|f| f.id)
     }
 

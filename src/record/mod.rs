@@ -8,6 +8,6 @@ pub mod validate;
 pub mod values;
 pub mod visit;
 
-pub use fields::{FIELDS, FieldId, FieldSpec, Kind, Section};
+pub use fields::{Carry, FIELDS, FieldId, FieldSpec, Kind, Section};
 pub use validate::{FieldRef, Finding, Interpreted, Rule, Severity, interpret, validate};
 pub use visit::{Fields, Visit, new_dose};

@@ -10,7 +10,8 @@ use crate::codes::{Code, search, table};
 use crate::fhir::{self, BundleSettings};
 use crate::record::values::{DoseContext, Expectation};
 use crate::record::{
-    FieldId, FieldRef, Finding, Kind, Rule, Section, Severity, Visit, new_dose, validate,
+    Carry, FieldId, FieldRef, Fields, Finding, Kind, Rule, Section, Severity, Visit, new_dose,
+    validate,
 };
 use crate::store::{ListQuery, StoredVisit, VisitRow};
 use std::collections::HashMap;
@@ -207,29 +208,17 @@ pub struct SyncStatus {
 pub struct Sticky {
     /// performer, NPI, location, funding, eligibility of the last dose entered.
     pub dose_defaults: Vec<(FieldId, String)>,
-    /// vaccine code -> (lot, manufacturer, expiration) last used with it.
-    pub lots: HashMap<String, [String; 3]>,
+    /// vaccine code -> the product fields (lot, manufacturer, expiration) last used
+    /// with it.
+    pub lots: HashMap<String, Vec<(FieldId, String)>>,
 }
 
-/// Fields copied from the previous dose to a new one: the visit-level facts.
-const CARRIED_FIELDS: [FieldId; 8] = [
-    FieldId::Administered,
-    FieldId::Performer,
-    FieldId::PerformerNpi,
-    FieldId::Orderer,
-    FieldId::Location,
-    FieldId::Funding,
-    FieldId::Eligibility,
-    FieldId::VisPresented,
-];
-const STICKY_FIELDS: [FieldId; 5] = [
-    FieldId::Performer,
-    FieldId::PerformerNpi,
-    FieldId::Location,
-    FieldId::Funding,
-    FieldId::Eligibility,
-];
-const LOT_FIELDS: [FieldId; 3] = [FieldId::Lot, FieldId::Manufacturer, FieldId::Expiration];
+/// The values of the fields that carry over in this way.
+fn carried_values(from: &Fields, carry: Carry) -> Vec<(FieldId, String)> {
+    FieldId::carried(carry)
+        .map(|f| (f, from.get(f).to_string()))
+        .collect()
+}
 
 pub struct App {
     pub visit: Visit,
@@ -526,14 +515,14 @@ impl App {
         }
         let from_this_visit = self.visit.doses.iter().enumerate().find_map(|(j, d)| {
             (j != i && d.get(FieldId::Vaccine) == vaccine && !d.get(FieldId::Lot).is_empty())
-                .then(|| LOT_FIELDS.map(|f| d.get(f).to_string()))
+                .then(|| carried_values(d, Carry::WithVaccine))
         });
         let Some(remembered) = from_this_visit.or_else(|| self.sticky.lots.get(vaccine).cloned())
         else {
             return;
         };
-        for (field, value) in LOT_FIELDS.iter().zip(remembered) {
-            self.set_value(self.page, *field, value);
+        for (field, value) in remembered {
+            self.set_value(self.page, field, value);
         }
         self.notice = Some(format!(
             "Lot {} filled in from the last dose of this vaccine; check it matches the vial",
@@ -548,8 +537,10 @@ impl App {
             _ => self.visit.doses.last(),
         };
         if let Some(previous) = template {
-            for f in CARRIED_FIELDS {
-                dose.set(f, previous.get(f).to_string());
+            for carry in [Carry::ToNextDose, Carry::ToNextVisit] {
+                for (field, value) in carried_values(previous, carry) {
+                    dose.set(field, value);
+                }
             }
         }
         self.visit.doses.push(dose);
@@ -576,17 +567,14 @@ impl App {
     /// Starts a new visit, keeping the session's sticky values.
     fn new_visit(&mut self) {
         if let Some(last) = self.visit.doses.last() {
-            self.sticky.dose_defaults = STICKY_FIELDS
-                .iter()
-                .map(|f| (*f, last.get(*f).to_string()))
-                .collect();
+            self.sticky.dose_defaults = carried_values(last, Carry::ToNextVisit);
         }
         for dose in &self.visit.doses {
             let vaccine = dose.get(FieldId::Vaccine);
             if !vaccine.is_empty() && !dose.get(FieldId::Lot).is_empty() {
                 self.sticky.lots.insert(
                     vaccine.to_string(),
-                    LOT_FIELDS.map(|f| dose.get(f).to_string()),
+                    carried_values(dose, Carry::WithVaccine),
                 );
             }
         }
