@@ -1,65 +1,9 @@
-//! Terminal events -> `Msg`. The key map lives here and nowhere else, so the help
-//! screen and the status line can be checked against it.
+//! Terminal events -> `Msg`, by the binding table in `bindings`.
 
 use super::app::{App, Mode, Msg, Page, Screen};
-use ratatui::crossterm::event::{
-    Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
-};
+use super::bindings::{Scope, lookup};
+use ratatui::crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEventKind};
 use tui_input::backend::crossterm::to_input_request;
-
-/// Every binding, as the help screen lists it.
-pub const KEY_HELP: [(&str, &str); 26] = [
-    (
-        "Tab  Enter  ↓",
-        "next field; fields that do not apply are skipped",
-    ),
-    ("Shift+Tab  ↑", "previous field"),
-    ("PgDn  Ctrl+→", "next section (Patient, Dose 1.., Review)"),
-    ("PgUp  Ctrl+←", "previous section"),
-    ("typing", "edits the field; coded fields open a picker"),
-    ("↑ ↓  Enter  Esc", "in a picker: choose, take, cancel"),
-    ("←  →  Home  End", "move in the field (also Ctrl+A, Ctrl+E)"),
-    ("Alt+B  Alt+F", "move a word left or right"),
-    ("Backspace  Delete", "delete a character"),
-    ("Ctrl+W  Alt+Backspace", "delete the word before the cursor"),
-    ("Ctrl+U", "clear the field"),
-    (
-        "Ctrl+D  F2",
-        "add a dose; copies date, performer, place, funding",
-    ),
-    ("Ctrl+X  F3", "remove this dose (asks first)"),
-    ("Ctrl+N  F9", "start a new visit (asks first)"),
-    ("Enter on Review", "jump to the field of the chosen problem"),
-    (
-        "Ctrl+P",
-        "preview the exact bundle; / searches it, n finds the next",
-    ),
-    (
-        "Ctrl+S",
-        "save the visit and its bundle (here or in the preview)",
-    ),
-    (
-        "Ctrl+G  F5",
-        "save and send to the endpoint (waits in the outbox if offline)",
-    ),
-    (
-        "F6  Ctrl+L",
-        "outbox: r retry now, a retry all, Enter the endpoint's answer,",
-    ),
-    ("", "s send a submitted visit again as a new message"),
-    (
-        "F4  Ctrl+O",
-        "history: type to filter, Enter open, Ctrl+R new visit for",
-    ),
-    ("", "the same patient, Delete removes a draft, Esc back"),
-    (
-        "(automatic)",
-        "the visit is kept as a draft every second; it is offered",
-    ),
-    ("", "again if vaxentry stops before it is saved"),
-    ("F1  ? on Review", "this help (↑ ↓ scroll, Esc close)"),
-    ("Ctrl+Q  Ctrl+C", "quit (asks first if anything was typed)"),
-];
 
 /// What the key map needs to know about the app.
 #[derive(Clone, Copy, Debug)]
@@ -102,84 +46,31 @@ pub fn to_msg(event: &Event, ctx: KeyContext) -> Option<Msg> {
 }
 
 fn key_to_msg(key: &KeyEvent, event: &Event, ctx: KeyContext) -> Option<Msg> {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     if let Mode::Confirm(_) = ctx.mode {
-        return match key.code {
-            KeyCode::Char('y' | 'Y') | KeyCode::Enter => Some(Msg::Answer(true)),
-            KeyCode::Char('c' | 'q') if ctrl => Some(Msg::Answer(true)),
-            KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Msg::Answer(false)),
-            _ => None,
-        };
+        return lookup(Scope::Confirm, key);
     }
-    // Keys that mean the same on every screen.
-    let global = match (key.code, ctrl) {
-        (KeyCode::Char('c' | 'q'), true) => Some(Msg::Quit),
-        (KeyCode::Char('s'), true) => Some(Msg::Save),
-        (KeyCode::Char('g'), true) | (KeyCode::F(5), _) => Some(Msg::SaveAndSubmit),
-        (KeyCode::Char('l'), true) | (KeyCode::F(6), _) => Some(Msg::Outbox),
-        (KeyCode::Char('p'), true) => Some(Msg::Preview),
-        (KeyCode::Char('o'), true) | (KeyCode::F(4), _) => Some(Msg::History),
-        (KeyCode::Char('r'), true) => Some(Msg::CopyAsNew),
-        (KeyCode::Char('n'), true) | (KeyCode::F(9), _) => Some(Msg::NewVisit),
-        (KeyCode::F(1), _) => Some(Msg::Help),
-        (KeyCode::Esc, _) => Some(Msg::Escape),
-        (KeyCode::Enter, _) => Some(Msg::Enter),
-        (KeyCode::Up, _) => Some(Msg::Up),
-        (KeyCode::Down, _) => Some(Msg::Down),
-        _ => None,
-    };
-    if global.is_some() {
-        return global;
+    if let Some(msg) = lookup(Scope::Everywhere, key) {
+        return Some(msg);
     }
-    let msg = match ctx.screen {
-        Screen::Preview if ctx.searching => return to_input_request(event).map(Msg::Edit),
-        Screen::Preview => match key.code {
-            KeyCode::PageDown | KeyCode::Char(' ') => Msg::PageDown,
-            KeyCode::PageUp => Msg::PageUp,
-            KeyCode::Home | KeyCode::Char('g') => Msg::Home,
-            KeyCode::End | KeyCode::Char('G') => Msg::End,
-            KeyCode::Char('/') => Msg::Search,
-            KeyCode::Char('n') => Msg::NextMatch,
-            KeyCode::Char('c') => Msg::CopyAsNew,
-            KeyCode::Char('q') => Msg::Escape,
-            _ => return None,
-        },
-        Screen::Outbox => match key.code {
-            KeyCode::PageDown => Msg::PageDown,
-            KeyCode::PageUp => Msg::PageUp,
-            KeyCode::Home => Msg::Home,
-            KeyCode::End => Msg::End,
-            KeyCode::Char('r') => Msg::Retry,
-            KeyCode::Char('a') => Msg::RetryAll,
-            KeyCode::Char('s') => Msg::Resubmit,
-            _ => return None,
-        },
-        Screen::History => match (key.code, ctrl) {
-            (KeyCode::PageDown, _) => Msg::PageDown,
-            (KeyCode::PageUp, _) => Msg::PageUp,
-            (KeyCode::Delete, _) | (KeyCode::Char('x'), true) => Msg::Delete,
-            _ => return to_input_request(event).map(Msg::Edit),
-        },
-        Screen::Form => match (key.code, ctrl) {
-            (KeyCode::Char('d'), true) | (KeyCode::F(2), _) => Msg::AddDose,
-            (KeyCode::Char('x'), true) | (KeyCode::F(3), _) => Msg::RemoveDose,
-            (KeyCode::Char('?'), false) if ctx.page == Page::Review => Msg::Help,
-            // Shift+Tab arrives as BackTab, with or without the SHIFT flag.
-            (KeyCode::BackTab, _) => Msg::PrevField,
-            (KeyCode::Tab, _) if key.modifiers.contains(KeyModifiers::SHIFT) => Msg::PrevField,
-            (KeyCode::Tab, _) => Msg::NextField,
-            (KeyCode::PageDown, _) | (KeyCode::Right, true) => Msg::NextPage,
-            (KeyCode::PageUp, _) | (KeyCode::Left, true) => Msg::PrevPage,
-            _ => return to_input_request(event).map(Msg::Edit),
-        },
+    // The keys of the screen in front; what is left is typing into its text field.
+    let scopes: &[Scope] = match ctx.screen {
+        Screen::Preview if ctx.searching => &[],
+        Screen::Preview => return lookup(Scope::Preview, key),
+        Screen::Outbox => return lookup(Scope::Outbox, key),
+        Screen::History => &[Scope::History],
+        Screen::Form if ctx.page == Page::Review => &[Scope::Review, Scope::Form],
+        Screen::Form => &[Scope::Form],
     };
-    Some(msg)
+    scopes
+        .iter()
+        .find_map(|scope| lookup(*scope, key))
+        .or_else(|| to_input_request(event).map(Msg::Edit))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ratatui::crossterm::event::KeyEventState;
+    use ratatui::crossterm::event::{KeyCode, KeyEventState, KeyModifiers};
     use tui_input::InputRequest;
 
     fn ctx() -> KeyContext {
@@ -198,6 +89,128 @@ mod tests {
             kind: KeyEventKind::Press,
             state: KeyEventState::NONE,
         })
+    }
+
+    /// A context in which keys of `scope` are read.
+    fn ctx_for(scope: Scope) -> KeyContext {
+        let form = ctx();
+        match scope {
+            Scope::Everywhere | Scope::Form | Scope::Picker => form,
+            Scope::Review => KeyContext {
+                page: Page::Review,
+                ..form
+            },
+            Scope::Preview => KeyContext {
+                screen: Screen::Preview,
+                ..form
+            },
+            Scope::History => KeyContext {
+                screen: Screen::History,
+                ..form
+            },
+            Scope::Outbox => KeyContext {
+                screen: Screen::Outbox,
+                ..form
+            },
+            Scope::Help => KeyContext {
+                mode: Mode::Help { scroll: 0 },
+                ..form
+            },
+            Scope::Confirm => KeyContext {
+                mode: Mode::Confirm(super::super::app::Confirm::Quit),
+                ..form
+            },
+        }
+    }
+
+    /// An event for a bound key.
+    fn event_of(k: super::super::bindings::Key) -> Event {
+        use super::super::bindings::Mods;
+        let modifiers = match k.mods {
+            Mods::Plain | Mods::Any => KeyModifiers::NONE,
+            Mods::Ctrl => KeyModifiers::CONTROL,
+            Mods::Alt => KeyModifiers::ALT,
+            Mods::Shift => KeyModifiers::SHIFT,
+        };
+        key(k.code, modifiers)
+    }
+
+    #[test]
+    fn every_bound_key_does_what_the_table_says_where_the_table_says() {
+        use super::super::bindings::BINDINGS;
+        for b in BINDINGS.iter() {
+            let Some(msg) = &b.msg else { continue };
+            let contexts: Vec<KeyContext> = if b.scope == Scope::Everywhere {
+                [
+                    Scope::Form,
+                    Scope::Review,
+                    Scope::Preview,
+                    Scope::History,
+                    Scope::Outbox,
+                ]
+                .map(ctx_for)
+                .to_vec()
+            } else {
+                vec![ctx_for(b.scope)]
+            };
+            for k in &b.keys {
+                for c in &contexts {
+                    assert_eq!(
+                        to_msg(&event_of(*k), *c).as_ref(),
+                        Some(msg),
+                        "{} in {:?} ({})",
+                        k.label(),
+                        b.scope,
+                        b.help
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_editing_keys_help_lists_are_handled_by_the_field() {
+        for (code, mods) in [
+            (KeyCode::Left, KeyModifiers::NONE),
+            (KeyCode::Home, KeyModifiers::NONE),
+            (KeyCode::Char('a'), KeyModifiers::CONTROL),
+            (KeyCode::Char('b'), KeyModifiers::ALT),
+            (KeyCode::Backspace, KeyModifiers::NONE),
+            (KeyCode::Delete, KeyModifiers::NONE),
+            (KeyCode::Char('w'), KeyModifiers::CONTROL),
+            (KeyCode::Char('u'), KeyModifiers::CONTROL),
+        ] {
+            assert!(
+                matches!(to_msg(&key(code, mods), ctx()), Some(Msg::Edit(_))),
+                "{code:?} {mods:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn help_lists_every_binding_and_the_hints_come_from_the_table() {
+        use super::super::bindings::{BINDINGS, hints};
+        let help: String =
+            super::super::view::help_lines(super::super::theme::Theme { color: false })
+                .iter()
+                .map(|l| l.to_string())
+                .collect::<Vec<_>>()
+                .join("\n");
+        for b in BINDINGS.iter() {
+            let row = format!("{:<22}{}", b.keys_label(), b.help);
+            assert!(help.contains(&row), "Help does not list: {row}");
+        }
+        for scope in Scope::ALL {
+            for (keys, word) in hints(scope) {
+                assert!(
+                    BINDINGS
+                        .iter()
+                        .any(|b| b.scope == scope && b.hint == Some(word)),
+                    "hint {keys} {word} of {scope:?} has no binding"
+                );
+            }
+        }
+        assert!(!hints(Scope::Form).is_empty() && !hints(Scope::Preview).is_empty());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! ratatui backend so tests run the real loop), state, keys and drawing.
 
 pub mod app;
+pub mod bindings;
 pub mod effects;
 pub mod history;
 pub mod keys;

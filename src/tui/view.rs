@@ -2,7 +2,7 @@
 //! never changes state; `hit` maps a click back through the same layout.
 
 use super::app::{App, Confirm, Mode, Page, Screen, Target};
-use super::keys::KEY_HELP;
+use super::bindings::{self, BINDINGS, Scope};
 use super::theme::{FOCUS_MARK, OK_MARK, TO_FILL_MARK, Theme};
 use crate::codes::table;
 use crate::record::parse::{display_date, parse_date, parse_datetime};
@@ -552,64 +552,46 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
     let [left, right] =
         Layout::horizontal([Constraint::Min(10), Constraint::Length(counts_width as u16)])
             .areas(area);
-    let keys: Line = match (&app.notice, app.mode) {
-        (Some(notice), _) => Line::from(Span::raw(notice.clone())),
-        (None, Mode::Form) if app.screen == Screen::Preview => key_line(
-            &[
-                ("↑↓ PgDn", "scroll"),
-                ("/", "search"),
-                ("^S", "save"),
-                ("Esc", "back"),
-            ],
-            theme,
-        ),
-        (None, Mode::Form) if app.screen == Screen::Outbox => key_line(
-            &[
-                ("r", "retry"),
-                ("a", "retry all"),
-                ("Enter", "answer"),
-                ("s", "send again"),
-                ("Esc", "back"),
-            ],
-            theme,
-        ),
-        (None, Mode::Form) if app.screen == Screen::History => key_line(
-            &[
-                ("type", "filter"),
-                ("Enter", "open"),
-                ("^R", "new for patient"),
-                ("Del", "delete draft"),
-                ("Esc", "back"),
-            ],
-            theme,
-        ),
-        (None, Mode::Picker { .. }) => key_line(
-            &[("↑↓", "choose"), ("Enter", "take"), ("Esc", "cancel")],
-            theme,
-        ),
-        (None, Mode::Help { .. }) => key_line(&[("↑↓", "scroll"), ("Esc", "close")], theme),
-        (None, Mode::Confirm(_)) => key_line(&[("y", "yes"), ("n", "no")], theme),
-        (None, Mode::Form) => key_line(
-            &[
-                ("Tab", "next"),
-                ("^S", "save"),
-                ("^P", "preview"),
-                ("^D", "+dose"),
-                ("F4", "history"),
-                ("F1", "help"),
-            ],
-            theme,
-        ),
+    let keys: Line = match &app.notice {
+        Some(notice) => Line::from(Span::raw(notice.clone())),
+        None => key_line(&status_hints(app), left.width, theme),
     };
     frame.render_widget(Paragraph::new(keys), left);
     frame.render_widget(Paragraph::new(Line::from(counts)), right);
 }
 
-fn key_line(keys: &[(&str, &str)], theme: Theme) -> Line<'static> {
+/// The hints for what is in front of the user, from the binding table: the screen's
+/// own (the form's are followed by the ones that work everywhere).
+fn status_hints(app: &App) -> Vec<(String, &'static str)> {
+    let scope = match (app.mode, app.screen) {
+        (Mode::Confirm(_), _) => Scope::Confirm,
+        (Mode::Help { .. }, _) => Scope::Help,
+        (Mode::Picker { .. }, _) => Scope::Picker,
+        (Mode::Form, Screen::Form) => {
+            let mut hints = bindings::hints(Scope::Form);
+            hints.extend(bindings::hints(Scope::Everywhere));
+            return hints;
+        }
+        (Mode::Form, Screen::Preview) => Scope::Preview,
+        (Mode::Form, Screen::History) => Scope::History,
+        (Mode::Form, Screen::Outbox) => Scope::Outbox,
+    };
+    bindings::hints(scope)
+}
+
+/// Key hints, as many whole ones as fit in `width`.
+fn key_line(keys: &[(String, &str)], width: u16, theme: Theme) -> Line<'static> {
     let mut spans = vec![Span::raw(" ")];
+    let mut used = 1;
     for (key, what) in keys {
-        spans.push(Span::styled(key.to_string(), theme.key()));
-        spans.push(Span::raw(format!(" {what}  ")));
+        let hint = format!(" {what}  ");
+        let needed = key.width() + hint.width();
+        if used + needed > width as usize {
+            break;
+        }
+        used += needed;
+        spans.push(Span::styled(key.clone(), theme.key()));
+        spans.push(Span::raw(hint));
     }
     Line::from(spans)
 }
@@ -692,14 +674,20 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
-/// The help text: keys, then what each field means.
+/// The help text: every key binding by where it works, then what each field means.
 pub fn help_lines(theme: Theme) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(Span::styled("Keys", theme.title()))];
-    for (key, what) in KEY_HELP {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {key:<22}"), theme.key()),
-            Span::raw(what),
-        ]));
+    for scope in Scope::ALL {
+        lines.push(Line::from(Span::styled(
+            format!(" {}", scope.heading()),
+            theme.label(),
+        )));
+        for b in BINDINGS.iter().filter(|b| b.scope == scope) {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<22}", b.keys_label()), theme.key()),
+                Span::raw(b.help),
+            ]));
+        }
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled("Fields", theme.title())));
@@ -773,7 +761,7 @@ fn draw_confirm(frame: &mut Frame, app: &App, area: Rect, question: Confirm, the
     let lines = vec![
         Line::from(text),
         Line::from(""),
-        key_line(&[("y", "yes"), ("n / Esc", "no")], theme),
+        key_line(&bindings::hints(Scope::Confirm), rect.width, theme),
     ];
     frame.render_widget(Clear, rect);
     frame.render_widget(
