@@ -8,8 +8,9 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use std::hint::black_box;
 use vaxentry::record::{FieldId, file};
-use vaxentry::tui::app::{App, Mode, Page, update};
-use vaxentry::tui::keys::{KeyContext, to_msg};
+use vaxentry::tui::app::{App, update};
+use vaxentry::tui::input::{KeyContext, to_msg};
+use vaxentry::tui::screens::form::Page;
 use vaxentry::tui::view;
 
 fn filled_app() -> App {
@@ -29,11 +30,11 @@ fn filled_app() -> App {
     second.set(FieldId::Vaccine, "115");
     second.set(FieldId::Lot, "TD7781");
     visit.doses.push(second);
-    app.visit = visit;
-    app.page = Page::Dose(1);
-    app.field = FieldId::Lot;
-    app.input = tui_input::Input::new("TD7781".into());
-    app.revalidate();
+    app.form.visit = visit;
+    app.form.page = Page::Dose(1);
+    app.form.field = FieldId::Lot;
+    app.form.input = tui_input::Input::new("TD7781".into());
+    app.form.revalidate(app.now);
     app
 }
 
@@ -43,14 +44,17 @@ fn bench_typing(c: &mut Criterion, name: &str, mut app: App) {
     let type_x = Event::Key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE));
     let backspace = Event::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
     let mut flip = false;
+    let mut layout = Default::default();
     c.bench_function(name, |b| {
         b.iter(|| {
             flip = !flip;
             let event = if flip { &type_x } else { &backspace };
-            if let Some(msg) = to_msg(event, KeyContext::of(&app)) {
+            if let Some(msg) = to_msg(event, KeyContext::of(&app), &layout) {
                 black_box(update(&mut app, msg));
             }
-            terminal.draw(|f| view::draw(f, &app)).expect("draw");
+            terminal
+                .draw(|f| layout = view::draw(f, &app))
+                .expect("draw");
         })
     });
 }
@@ -62,9 +66,9 @@ fn keystroke(c: &mut Criterion) {
         filled_app(),
     );
     let mut picker = filled_app();
-    picker.field = FieldId::Vaccine;
-    picker.input = tui_input::Input::new("flu".into());
-    picker.mode = Mode::Picker { selected: 0 };
+    picker.form.field = FieldId::Vaccine;
+    picker.form.input = tui_input::Input::new("flu".into());
+    picker.form.picker = Some(0);
     bench_typing(
         c,
         "keystroke: vaccine picker filtering 'flu' + render 120x40",

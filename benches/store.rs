@@ -162,7 +162,11 @@ fn first_frame(dir: &Path) -> usize {
     let draft = store.latest_draft().expect("draft");
     let app = App::new(now(), Config::default().bundle_settings(), (120, 40), true);
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
-    terminal.draw(|f| view::draw(f, &app)).expect("draw");
+    terminal
+        .draw(|f| {
+            view::draw(f, &app);
+        })
+        .expect("draw");
     usize::from(draft.is_some())
 }
 

@@ -3,6 +3,8 @@
 //! `record` (what staff type, validation) -> `fhir` (the bundle); `codes` holds the
 //! terminology; `config` the settings; `cli` the headless commands; `tui` the form.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod cli;
 pub mod clock;
 pub mod codes;

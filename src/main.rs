@@ -1,5 +1,7 @@
 //! The `vaxentry` binary: parses the command line and runs a command or the form.
 
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 use clap::Parser;
 use std::process::ExitCode;
 use vaxentry::cli::{self, Cli};

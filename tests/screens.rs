@@ -10,8 +10,9 @@ use ratatui::crossterm::event::{
 };
 use vaxentry::record::FieldId;
 use vaxentry::store::Store;
-use vaxentry::tui::app::{App, Effect, Mode, Page, update};
-use vaxentry::tui::keys::{KeyContext, to_msg};
+use vaxentry::tui::app::{App, Effect, Mode, update};
+use vaxentry::tui::input::{KeyContext, to_msg};
+use vaxentry::tui::screens::form::Page;
 use vaxentry::tui::view;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
@@ -83,8 +84,11 @@ thread_local! {
 fn drive(app: &mut App, events: Vec<Event>) -> Vec<Effect> {
     let mut effects = Vec::new();
     for event in events {
-        let mut msgs: std::collections::VecDeque<_> =
-            to_msg(&event, KeyContext::of(app)).into_iter().collect();
+        // As in the event loop: what a click means comes from the last draw.
+        let layout = draw(app);
+        let mut msgs: std::collections::VecDeque<_> = to_msg(&event, KeyContext::of(app), &layout)
+            .into_iter()
+            .collect();
         while let Some(msg) = msgs.pop_front() {
             for effect in update(app, msg) {
                 effects.push(effect.clone());
@@ -99,8 +103,31 @@ fn drive(app: &mut App, events: Vec<Event>) -> Vec<Effect> {
 
 fn render(app: &App) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
-    terminal.draw(|f| view::draw(f, app)).unwrap();
     terminal
+        .draw(|f| {
+            view::draw(f, app);
+        })
+        .unwrap();
+    terminal
+}
+
+/// Draws the app and returns what can be clicked where.
+fn draw(app: &App) -> vaxentry::tui::layout::Layout {
+    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
+    let mut layout = Default::default();
+    terminal.draw(|f| layout = view::draw(f, app)).unwrap();
+    layout
+}
+
+/// A left click at a screen position, as the terminal reports it.
+fn click(column: u16, row: u16) -> Event {
+    use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    Event::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })
 }
 
 /// Snapshots the screen after `script` at both sizes.
@@ -152,11 +179,11 @@ fn not_done_dose_shows_reason_and_skips_lot() {
         &mut a,
         keys(&format!("{PATIENT}<PgDn>shingrix<Enter>n<Enter>")),
     );
-    let fields = a.visible_fields(Page::Dose(0));
+    let fields = a.form.visible_fields(Page::Dose(0));
     assert!(fields.contains(&FieldId::StatusReason));
     assert!(!fields.contains(&FieldId::Lot));
     assert_eq!(
-        a.field,
+        a.form.field,
         FieldId::StatusReason,
         "Enter moves straight to the reason"
     );
@@ -224,11 +251,11 @@ fn error_marks_are_symbols_not_only_colour() {
 fn backtab_goes_back_with_or_without_shift() {
     let mut a = app((80, 24));
     drive(&mut a, keys("<Tab><Tab>"));
-    assert_eq!(a.field, FieldId::Given);
+    assert_eq!(a.form.field, FieldId::Given);
     drive(&mut a, vec![key(KeyCode::BackTab, KeyModifiers::NONE)]);
-    assert_eq!(a.field, FieldId::Family);
+    assert_eq!(a.form.field, FieldId::Family);
     drive(&mut a, vec![key(KeyCode::BackTab, KeyModifiers::SHIFT)]);
-    assert_eq!(a.field, FieldId::Mrn);
+    assert_eq!(a.form.field, FieldId::Mrn);
 }
 
 #[test]
@@ -238,7 +265,7 @@ fn paste_strips_line_breaks_and_control_characters() {
         &mut a,
         vec![Event::Paste("Jean-\r\nLuc\u{7}\tPicard\n".into())],
     );
-    assert_eq!(a.visit.patient.get(FieldId::Mrn), "Jean-  Luc Picard");
+    assert_eq!(a.form.visit.patient.get(FieldId::Mrn), "Jean-  Luc Picard");
 }
 
 #[test]
@@ -256,7 +283,7 @@ fn combining_characters_edit_as_one_position() {
     let mut a = app((80, 24));
     drive(&mut a, keys("<Tab>Zoe\u{308}<BS>"));
     assert_eq!(
-        a.visit.patient.get(FieldId::Family),
+        a.form.visit.patient.get(FieldId::Family),
         "Zo",
         "e + combining diaeresis is one character to delete"
     );
@@ -276,7 +303,7 @@ fn ctrl_c_with_unsaved_input_asks_first() {
     assert!(matches!(a.mode, Mode::Confirm(_)));
     insta::assert_snapshot!("quit-confirm-80x24", render(&a).backend());
     assert!(drive(&mut a, keys("n")).is_empty());
-    assert_eq!(a.mode, Mode::Form);
+    assert_eq!(a.mode, Mode::Normal);
     let effects = drive(&mut a, keys("<C-c>y"));
     assert!(
         matches!(effects.as_slice(), [Effect::SaveDraft { .. }, Effect::Quit]),
@@ -288,7 +315,7 @@ fn ctrl_c_with_unsaved_input_asks_first() {
 fn picker_escape_restores_the_previous_code() {
     let mut a = app((80, 24));
     drive(&mut a, keys("<PgDn>flu<Enter><Up>covid<Esc>"));
-    assert_eq!(a.visit.doses[0].get(FieldId::Vaccine), "111");
+    assert_eq!(a.form.visit.doses[0].get(FieldId::Vaccine), "111");
 }
 
 #[test]
@@ -300,9 +327,9 @@ fn a_new_dose_copies_the_visit_level_fields() {
             "<PgDn>{FLU}<Tab><Tab><Tab>Riverside<Tab>public<C-d>"
         )),
     );
-    assert_eq!(a.page, Page::Dose(1));
-    assert_eq!(a.field, FieldId::Vaccine);
-    let second = &a.visit.doses[1];
+    assert_eq!(a.form.page, Page::Dose(1));
+    assert_eq!(a.form.field, FieldId::Vaccine);
+    let second = &a.form.visit.doses[1];
     assert_eq!(second.get(FieldId::Performer), "Jordan Okafor");
     assert_eq!(second.get(FieldId::Location), "Riverside");
     assert_eq!(second.get(FieldId::Funding), "public");
@@ -317,7 +344,7 @@ fn a_new_dose_copies_the_visit_level_fields() {
 fn removing_a_dose_asks_and_the_last_dose_stays() {
     let mut a = app((80, 24));
     drive(&mut a, keys("<PgDn><C-x>"));
-    assert_eq!(a.visit.doses.len(), 1);
+    assert_eq!(a.form.visit.doses.len(), 1);
     assert!(
         a.notice
             .as_deref()
@@ -327,7 +354,7 @@ fn removing_a_dose_asks_and_the_last_dose_stays() {
     drive(&mut a, keys("<C-d><C-x>"));
     assert!(matches!(a.mode, Mode::Confirm(_)));
     drive(&mut a, keys("y"));
-    assert_eq!(a.visit.doses.len(), 1);
+    assert_eq!(a.form.visit.doses.len(), 1);
 }
 
 #[test]
@@ -339,14 +366,14 @@ fn new_visit_keeps_sticky_fields_and_remembers_lots() {
             "{PATIENT}<PgDn>{FLU}<Tab><Tab><Tab>Riverside<C-n>y"
         )),
     );
-    assert_eq!(a.visit.patient.get(FieldId::Mrn), "");
-    assert_eq!(a.page, Page::Patient);
-    let dose = &a.visit.doses[0];
+    assert_eq!(a.form.visit.patient.get(FieldId::Mrn), "");
+    assert_eq!(a.form.page, Page::Patient);
+    let dose = &a.form.visit.doses[0];
     assert_eq!(dose.get(FieldId::Performer), "Jordan Okafor");
     assert_eq!(dose.get(FieldId::Location), "Riverside");
     drive(&mut a, keys("<PgDn>140<Enter>"));
-    assert_eq!(a.visit.doses[0].get(FieldId::Lot), "UT8291AA");
-    assert_eq!(a.visit.doses[0].get(FieldId::Manufacturer), "PMC");
+    assert_eq!(a.form.visit.doses[0].get(FieldId::Lot), "UT8291AA");
+    assert_eq!(a.form.visit.doses[0].get(FieldId::Manufacturer), "PMC");
     assert!(a.notice.as_deref().unwrap_or("").contains("UT8291AA"));
 }
 
@@ -354,11 +381,11 @@ fn new_visit_keeps_sticky_fields_and_remembers_lots() {
 fn enter_on_a_review_finding_jumps_to_its_field() {
     let mut a = app((80, 24));
     drive(&mut a, keys("<PgUp>"));
-    assert_eq!(a.page, Page::Review);
+    assert_eq!(a.form.page, Page::Review);
     drive(&mut a, keys("<Down><Enter>"));
-    let expected = a.findings[1].at;
+    let expected = a.form.findings[1].at;
     assert_eq!(
-        vaxentry::tui::app::App::field_ref(a.page, a.field),
+        vaxentry::tui::screens::form::Form::field_ref(a.form.page, a.form.field),
         expected
     );
 }
@@ -367,13 +394,10 @@ fn enter_on_a_review_finding_jumps_to_its_field() {
 fn clicking_a_field_or_section_focuses_it() {
     let mut a = app((80, 24));
     // Row 5 of the screen is the fourth field row: Birth date.
-    update(
-        &mut a,
-        vaxentry::tui::app::Msg::Click { column: 30, row: 5 },
-    );
-    assert_eq!(a.field, FieldId::BirthDate);
-    update(&mut a, vaxentry::tui::app::Msg::Click { column: 3, row: 2 });
-    assert_eq!(a.page, Page::Dose(0));
+    drive(&mut a, vec![click(30, 5)]);
+    assert_eq!(a.form.field, FieldId::BirthDate);
+    drive(&mut a, vec![click(3, 2)]);
+    assert_eq!(a.form.page, Page::Dose(0));
 }
 
 #[test]
@@ -405,7 +429,7 @@ fn preview_of_a_valid_visit_is_exactly_what_is_saved() {
             .message
             .clone()
             .expect("a valid visit has a bundle");
-        let id = a.visit_id;
+        let id = a.form.visit_id;
         drive(&mut a, keys("<C-s>"));
         let stored = with_store(|s| s.get(id).unwrap()).expect("saved");
         assert_eq!(
@@ -426,7 +450,7 @@ fn preview_of_a_valid_visit_is_exactly_what_is_saved() {
             vaxentry::tui::app::Screen::Form,
             "after saving, a new visit starts"
         );
-        assert_ne!(a.visit_id, id);
+        assert_ne!(a.form.visit_id, id);
     }
 }
 
@@ -453,7 +477,7 @@ fn saving_with_errors_is_refused_and_shows_review() {
     let mut a = app((80, 24));
     let effects = drive(&mut a, keys("MRN-1<C-s>"));
     assert!(effects.is_empty());
-    assert_eq!(a.page, Page::Review);
+    assert_eq!(a.form.page, Page::Review);
     assert!(a.notice.as_deref().unwrap().starts_with("Not saved:"));
 }
 
@@ -486,24 +510,18 @@ fn history_with_records_and_a_filter() {
             render(&a).backend()
         );
         // A click picks a row: the list starts on screen row 4.
-        vaxentry::tui::app::update(
-            &mut a,
-            vaxentry::tui::app::Msg::Click { column: 20, row: 5 },
-        );
-        assert_eq!(a.history.selected, 1);
-        vaxentry::tui::app::update(
-            &mut a,
-            vaxentry::tui::app::Msg::Click { column: 20, row: 4 },
-        );
-        assert_eq!(a.history.selected, 0);
+        drive(&mut a, vec![click(20, 5)]);
+        assert_eq!(a.history.cursor.selected, 1);
+        drive(&mut a, vec![click(20, 4)]);
+        assert_eq!(a.history.cursor.selected, 0);
         // Enter opens the stored visit read-only, with its stored bundle.
         drive(&mut a, keys("<Enter>"));
         assert_eq!(a.screen, vaxentry::tui::app::Screen::Preview);
         // Ctrl+R: a new visit for the same patient.
         drive(&mut a, keys("<C-r>"));
         assert_eq!(a.screen, vaxentry::tui::app::Screen::Form);
-        assert_eq!(a.visit.patient.get(FieldId::Family), "Lindgren");
-        assert_eq!(a.page, Page::Dose(0));
+        assert_eq!(a.form.visit.patient.get(FieldId::Family), "Lindgren");
+        assert_eq!(a.form.page, Page::Dose(0));
         with_store(|s| {
             for row in s.list(&Default::default()).unwrap() {
                 s.delete_draft(row.id).unwrap();
@@ -523,7 +541,7 @@ fn history_with_records_and_a_filter() {
 fn drafts_are_kept_every_tick_and_can_be_deleted_from_history() {
     let mut a = app((80, 24));
     drive(&mut a, keys("MRN-77<Tab>Draftly"));
-    let id = a.visit_id;
+    let id = a.form.visit_id;
     let effects = vaxentry::tui::app::update(&mut a, vaxentry::tui::app::Msg::Tick(common::now()));
     assert!(matches!(effects.as_slice(), [Effect::SaveDraft { .. }]));
     for e in effects {
@@ -558,9 +576,12 @@ fn resume_draft_prompt() {
     drive(&mut a, keys("y"));
     let mut expected = visit.clone();
     expected.fix_dates(common::now());
-    assert_eq!(a.visit, expected, "the draft, with its dates written out");
     assert_eq!(
-        a.visit_id, id,
+        a.form.visit, expected,
+        "the draft, with its dates written out"
+    );
+    assert_eq!(
+        a.form.visit_id, id,
         "the draft keeps its id, so saving it replaces the draft"
     );
 }
@@ -612,24 +633,12 @@ fn outbox_screen_and_an_operation_outcome_shown_to_the_user() {
     drive(&mut a, keys("<F6>"));
     assert_eq!(a.outbox.rows.len(), 3);
     // A click picks a row (the list starts on screen row 3); outside the list, nothing.
-    vaxentry::tui::app::update(
-        &mut a,
-        vaxentry::tui::app::Msg::Click { column: 30, row: 5 },
-    );
-    assert_eq!(a.outbox.selected, 2);
-    vaxentry::tui::app::update(
-        &mut a,
-        vaxentry::tui::app::Msg::Click {
-            column: 30,
-            row: 20,
-        },
-    );
-    assert_eq!(a.outbox.selected, 2);
-    vaxentry::tui::app::update(
-        &mut a,
-        vaxentry::tui::app::Msg::Click { column: 30, row: 3 },
-    );
-    assert_eq!(a.outbox.selected, 0);
+    drive(&mut a, vec![click(30, 5)]);
+    assert_eq!(a.outbox.cursor.selected, 2);
+    drive(&mut a, vec![click(30, 20)]);
+    assert_eq!(a.outbox.cursor.selected, 2);
+    drive(&mut a, vec![click(30, 3)]);
+    assert_eq!(a.outbox.cursor.selected, 0);
     insta::assert_snapshot!("outbox-100x30", render(&a).backend());
     // The failed one comes first; Enter shows what the endpoint said, by field.
     drive(&mut a, keys("<Enter>"));
@@ -645,7 +654,7 @@ fn outbox_screen_and_an_operation_outcome_shown_to_the_user() {
         vaxentry::tui::app::Screen::Outbox,
         "Esc goes back to the outbox"
     );
-    assert_eq!(a.outbox.selected, 1);
+    assert_eq!(a.outbox.cursor.selected, 1);
     drive(&mut a, keys("r"));
     assert!(
         a.notice.as_deref().unwrap_or("").contains("Sending it now"),
@@ -657,7 +666,7 @@ fn outbox_screen_and_an_operation_outcome_shown_to_the_user() {
 #[test]
 fn save_and_submit_queues_the_visit() {
     let mut a = app((80, 24));
-    let id = a.visit_id;
+    let id = a.form.visit_id;
     let effects = drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}<C-g>")));
     assert!(
         matches!(effects.as_slice(), [Effect::Save { submit: true, .. }]),
@@ -682,7 +691,7 @@ fn a_date_shortcut_becomes_the_date_when_the_field_is_left() {
     let mut a = app((80, 24));
     drive(&mut a, keys("<Tab><Tab><Tab>t-3"));
     assert_eq!(
-        a.visit.patient.get(FieldId::BirthDate),
+        a.form.visit.patient.get(FieldId::BirthDate),
         "t-3",
         "kept as typed while typing"
     );
@@ -696,5 +705,46 @@ fn a_date_shortcut_becomes_the_date_when_the_field_is_left() {
         other => panic!("{other:?}"),
     }
     drive(&mut a, keys("<Tab>"));
-    assert_eq!(a.visit.patient.get(FieldId::BirthDate), "2026-11-22");
+    assert_eq!(a.form.visit.patient.get(FieldId::BirthDate), "2026-11-22");
+}
+
+/// The real event loop (`tui::run_loop`) on a test terminal: scripted events in,
+/// the visit saved to the database, the screen drawn, and Ctrl+Q ends the loop.
+#[test]
+fn the_real_event_loop_saves_a_typed_visit_and_quits() {
+    let mut a = app((80, 24));
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("vaxentry-loop-{}", uuid::Uuid::new_v4()));
+    let mut store = Store::open(&dir).unwrap();
+    let mut script: std::collections::VecDeque<Event> =
+        keys(&format!("{PATIENT}<PgDn>{FLU}<C-s>")).into();
+    let id = a.form.visit_id;
+    let mut quit_sent = false;
+    let quit = key(KeyCode::Char('q'), KeyModifiers::CONTROL);
+    let result = vaxentry::tui::run_loop(
+        &mut terminal,
+        &mut a,
+        &mut store,
+        None,
+        common::clock(),
+        |_wait| {
+            Ok(match script.pop_front() {
+                Some(event) => Some(event),
+                None if !quit_sent => {
+                    quit_sent = true;
+                    Some(quit.clone())
+                }
+                None => anyhow::bail!("the loop went on after Ctrl+Q"),
+            })
+        },
+    );
+    result.expect("the loop ends on Ctrl+Q");
+    let saved = store.get(id).unwrap().expect("the visit was saved");
+    assert_eq!(saved.row.state, vaxentry::store::VisitState::Saved);
+    assert_eq!(saved.row.mrn, "MRN-4471");
+    // The last frame drawn before Ctrl+Q: a new visit, and the save's notice.
+    let screen = format!("{:?}", terminal.backend());
+    assert!(screen.contains("Saved. Bundle file:"), "{screen}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

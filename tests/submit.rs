@@ -476,11 +476,13 @@ fn the_form_keeps_working_while_a_submission_hangs() {
             Msg::Edit(tui_input::InputRequest::InsertChar('a')),
         );
         terminal
-            .draw(|f| vaxentry::tui::view::draw(f, &app))
+            .draw(|f| {
+                vaxentry::tui::view::draw(f, &app);
+            })
             .unwrap();
     }
     assert_eq!(
-        app.visit.patient.get(FieldId::Mrn).len(),
+        app.form.visit.patient.get(FieldId::Mrn).len(),
         200,
         "every key was handled"
     );

@@ -29,10 +29,7 @@ pub fn check(files: &[PathBuf], as_json: bool, now: ClinicTime) -> ExitCode {
         reports.push(report);
     }
     if as_json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&reports).unwrap_or_default()
-        );
+        println!("{:#}", serde_json::Value::Array(reports));
     } else {
         for r in &reports {
             print_report(r);

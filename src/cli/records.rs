@@ -79,10 +79,7 @@ pub fn list(
                        "vaccines": r.vaccines, "visit_date": r.visit_date, "updated_at": crate::store::rows::stored_time(r.updated_at)})
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&items).unwrap_or_default()
-        );
+        println!("{:#}", serde_json::Value::Array(items));
     } else {
         for r in &rows {
             println!(

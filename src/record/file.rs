@@ -143,9 +143,8 @@ pub fn to_json(visit: &Visit) -> String {
                 .collect(),
         ),
     );
-    let mut text = serde_json::to_string_pretty(&Value::Object(top)).unwrap_or_default();
-    text.push('\n');
-    text
+    // A Value always prints: `{:#}` is serde_json's pretty form.
+    format!("{:#}\n", Value::Object(top))
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 //! loop's own.)
 
 use super::app::{Effect, Msg};
-use super::preview::Preview;
+use super::screens::outbox;
+use super::screens::preview::Preview;
+use super::text;
 use crate::clock::ClinicTime;
 use crate::fhir::{BundleSettings, message_for};
 use crate::store::Store;
@@ -16,7 +18,8 @@ pub fn run(
     now: ClinicTime,
     settings: &BundleSettings,
 ) -> Option<Msg> {
-    let failed = |what: &str, e: anyhow::Error| Some(Msg::StoreFailed(format!("{what}: {e:#}")));
+    let failed =
+        |what: &str, e: anyhow::Error| Some(Msg::StoreFailed(text::store_failed(what, &e)));
     match effect {
         Effect::Quit | Effect::SyncNow => None,
         Effect::SaveDraft { id, visit } => Some(Msg::DraftSaved(
@@ -41,7 +44,7 @@ pub fn run(
         }
         Effect::DeleteDraft(id) => match store.delete_draft(id) {
             Ok(_) => None,
-            Err(e) => failed("The draft could not be deleted", e),
+            Err(e) => failed(text::DRAFT_NOT_DELETED, e),
         },
         Effect::LoadHistory { query, append } => match store.list(&query) {
             Ok(rows) => Some(Msg::HistoryLoaded {
@@ -49,25 +52,23 @@ pub fn run(
                 rows,
                 append,
             }),
-            Err(e) => failed("The history could not be read", e),
+            Err(e) => failed(text::HISTORY_NOT_READ, e),
         },
         Effect::Open { id, purpose } => match store.get(id) {
             Ok(Some(visit)) => Some(Msg::Opened {
                 visit: Box::new(visit),
                 purpose,
             }),
-            Ok(None) => Some(Msg::StoreFailed(
-                "That visit is no longer in the database".into(),
-            )),
-            Err(e) => failed("The visit could not be read", e),
+            Ok(None) => Some(Msg::StoreFailed(text::VISIT_GONE.into())),
+            Err(e) => failed(text::VISIT_NOT_READ, e),
         },
-        Effect::LoadOutbox => match store.outbox(super::outbox::ROWS) {
+        Effect::LoadOutbox => match store.outbox(outbox::ROWS) {
             Ok(rows) => Some(Msg::OutboxLoaded(rows)),
-            Err(e) => failed("The outbox could not be read", e),
+            Err(e) => failed(text::OUTBOX_NOT_READ, e),
         },
         Effect::RetryNow(id) => match store.retry_now(id, now) {
             Ok(_) => None,
-            Err(e) => failed("Could not queue it again", e),
+            Err(e) => failed(text::NOT_QUEUED_AGAIN, e),
         },
         Effect::Resubmit(id) => Some(Msg::Resubmitted(
             resubmit(store, id, now, settings).map_err(|e| format!("{e:#}")),
@@ -75,7 +76,7 @@ pub fn run(
         Effect::OpenAnswer(id) => {
             let answer = (|| -> anyhow::Result<Option<Preview>> {
                 let Some(row) = store
-                    .outbox(super::outbox::ROWS)?
+                    .outbox(outbox::ROWS)?
                     .into_iter()
                     .find(|r| r.row.id == id)
                 else {
@@ -90,10 +91,8 @@ pub fn run(
             })();
             match answer {
                 Ok(Some(preview)) => Some(Msg::AnswerOpened(Box::new(preview))),
-                Ok(None) => Some(Msg::StoreFailed(
-                    "That visit is no longer in the outbox".into(),
-                )),
-                Err(e) => failed("The answer could not be read", e),
+                Ok(None) => Some(Msg::StoreFailed(text::NOT_IN_OUTBOX.into())),
+                Err(e) => failed(text::ANSWER_NOT_READ, e),
             }
         }
     }

@@ -1,23 +1,26 @@
-//! The entry form: terminal setup and restore, the event loop (generic over the
-//! ratatui backend so tests run the real loop), state, keys and drawing.
+//! The terminal app: set-up and restore, and the event loop (generic over the ratatui
+//! backend, so a test runs the real loop on a test terminal). State and routing are in
+//! `app`, each screen in `screens/`, keys in `bindings`, clicks in `layout`, words
+//! shown to the user in `text`.
 
 pub mod app;
 pub mod bindings;
 pub mod effects;
-pub mod history;
-pub mod keys;
-pub mod outbox;
-pub mod preview;
+pub mod input;
+pub mod layout;
+pub mod screens;
 pub mod sync;
+pub mod text;
 pub mod theme;
 pub mod view;
+pub mod widgets;
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::Store;
 use anyhow::{Context, Result};
 use app::{App, Effect, update};
-use keys::{KeyContext, to_msg};
+use input::{KeyContext, to_msg};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use ratatui::crossterm::event::{
@@ -37,9 +40,9 @@ pub fn run(config: &Config, clock: Clock, store: &mut Store, data_dir: &Path) ->
     let counts = store.queue_counts()?;
     let (worker, endpoint_notice) = match crate::submit::configured_endpoint(config) {
         None => (None, None),
-        Some(Err(e)) => (None, Some(format!("Sending is off: {e}"))),
+        Some(Err(e)) => (None, Some(text::sending_off(&e))),
         Some(Ok(endpoint)) => {
-            let warning = endpoint.warnings.first().map(|w| format!("Warning: {w}"));
+            let warning = endpoint.warnings.first().map(|w| text::warning(w));
             (
                 Some(sync::Worker::spawn(data_dir.to_path_buf(), endpoint, clock)),
                 warning,
@@ -134,11 +137,12 @@ where
 {
     let mut last_tick = Instant::now();
     loop {
-        terminal.draw(|frame| view::draw(frame, app))?;
+        let mut layout = layout::Layout::default();
+        terminal.draw(|frame| layout = view::draw(frame, app))?;
         let wait = TICK.saturating_sub(last_tick.elapsed());
         let mut msgs = VecDeque::new();
         if let Some(event) = next(wait)? {
-            msgs.extend(to_msg(&event, KeyContext::of(app)));
+            msgs.extend(to_msg(&event, KeyContext::of(app), &layout));
         }
         // Ticks come on time even while keys arrive without a pause.
         if last_tick.elapsed() >= TICK {

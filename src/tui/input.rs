@@ -1,16 +1,19 @@
-//! Terminal events -> `Msg`, by the binding table in `bindings`.
+//! The input layer: terminal events -> `Msg`. Keys by the binding table in
+//! `bindings`, clicks by the layout the last draw returned.
 
-use super::app::{App, Mode, Msg, Page, Screen};
+use super::app::{App, Mode, Msg, Screen};
 use super::bindings::{Scope, lookup};
+use super::layout::Layout;
+use super::screens::form::Page;
 use ratatui::crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEventKind};
 use tui_input::backend::crossterm::to_input_request;
 
-/// What the key map needs to know about the app.
+/// What decoding needs to know about the app.
 #[derive(Clone, Copy, Debug)]
 pub struct KeyContext {
     pub mode: Mode,
-    pub page: Page,
     pub screen: Screen,
+    pub page: Page,
     /// Typing goes into the preview's search box.
     pub searching: bool,
 }
@@ -19,22 +22,22 @@ impl KeyContext {
     pub fn of(app: &App) -> KeyContext {
         KeyContext {
             mode: app.mode,
-            page: app.page,
             screen: app.screen,
+            page: app.form.page,
             searching: app.preview.as_ref().is_some_and(|p| p.searching),
         }
     }
 }
 
-/// Decodes one terminal event; `None` for events that mean nothing here.
-pub fn to_msg(event: &Event, ctx: KeyContext) -> Option<Msg> {
+/// Decodes one terminal event; `None` for events that mean nothing here. A click
+/// means what the last draw put under the pointer (`layout`).
+pub fn to_msg(event: &Event, ctx: KeyContext, layout: &Layout) -> Option<Msg> {
     match event {
         Event::Key(key) if key.kind == KeyEventKind::Press => key_to_msg(key, event, ctx),
         Event::Paste(text) => Some(Msg::Paste(text.clone())),
-        Event::Mouse(m) if m.kind == MouseEventKind::Down(MouseButton::Left) => Some(Msg::Click {
-            column: m.column,
-            row: m.row,
-        }),
+        Event::Mouse(m) if m.kind == MouseEventKind::Down(MouseButton::Left) => {
+            layout.target_at(m.column, m.row).map(Msg::Clicked)
+        }
         Event::Mouse(m) if m.kind == MouseEventKind::ScrollDown => Some(Msg::Down),
         Event::Mouse(m) if m.kind == MouseEventKind::ScrollUp => Some(Msg::Up),
         Event::Resize(width, height) => Some(Msg::Resize {
@@ -73,9 +76,14 @@ mod tests {
     use ratatui::crossterm::event::{KeyCode, KeyEventState, KeyModifiers};
     use tui_input::InputRequest;
 
+    /// Decodes a key (no click areas needed).
+    fn decode(event: &Event, ctx: KeyContext) -> Option<Msg> {
+        to_msg(event, ctx, &Layout::default())
+    }
+
     fn ctx() -> KeyContext {
         KeyContext {
-            mode: Mode::Form,
+            mode: Mode::Normal,
             page: Page::Patient,
             screen: Screen::Form,
             searching: false,
@@ -117,7 +125,7 @@ mod tests {
                 ..form
             },
             Scope::Confirm => KeyContext {
-                mode: Mode::Confirm(super::super::app::Confirm::Quit),
+                mode: Mode::Confirm(crate::tui::screens::overlays::confirm::Confirm::Quit),
                 ..form
             },
         }
@@ -156,7 +164,7 @@ mod tests {
             for k in &b.keys {
                 for c in &contexts {
                     assert_eq!(
-                        to_msg(&event_of(*k), *c).as_ref(),
+                        decode(&event_of(*k), *c).as_ref(),
                         Some(msg),
                         "{} in {:?} ({})",
                         k.label(),
@@ -181,7 +189,7 @@ mod tests {
             (KeyCode::Char('u'), KeyModifiers::CONTROL),
         ] {
             assert!(
-                matches!(to_msg(&key(code, mods), ctx()), Some(Msg::Edit(_))),
+                matches!(decode(&key(code, mods), ctx()), Some(Msg::Edit(_))),
                 "{code:?} {mods:?}"
             );
         }
@@ -191,7 +199,7 @@ mod tests {
     fn help_lists_every_binding_and_the_hints_come_from_the_table() {
         use super::super::bindings::{BINDINGS, hints};
         let help: String =
-            super::super::view::help_lines(super::super::theme::Theme { color: false })
+            crate::tui::screens::overlays::help::lines(crate::tui::theme::Theme { color: false })
                 .iter()
                 .map(|l| l.to_string())
                 .collect::<Vec<_>>()
@@ -216,15 +224,15 @@ mod tests {
     #[test]
     fn backtab_with_and_without_shift_goes_back() {
         assert_eq!(
-            to_msg(&key(KeyCode::BackTab, KeyModifiers::NONE), ctx()),
+            decode(&key(KeyCode::BackTab, KeyModifiers::NONE), ctx()),
             Some(Msg::PrevField)
         );
         assert_eq!(
-            to_msg(&key(KeyCode::BackTab, KeyModifiers::SHIFT), ctx()),
+            decode(&key(KeyCode::BackTab, KeyModifiers::SHIFT), ctx()),
             Some(Msg::PrevField)
         );
         assert_eq!(
-            to_msg(&key(KeyCode::Tab, KeyModifiers::NONE), ctx()),
+            decode(&key(KeyCode::Tab, KeyModifiers::NONE), ctx()),
             Some(Msg::NextField)
         );
     }
@@ -237,29 +245,29 @@ mod tests {
             kind: KeyEventKind::Release,
             state: KeyEventState::NONE,
         });
-        assert_eq!(to_msg(&release, ctx()), None);
+        assert_eq!(decode(&release, ctx()), None);
     }
 
     #[test]
     fn ctrl_c_quits_and_typing_edits() {
         assert_eq!(
-            to_msg(&key(KeyCode::Char('c'), KeyModifiers::CONTROL), ctx()),
+            decode(&key(KeyCode::Char('c'), KeyModifiers::CONTROL), ctx()),
             Some(Msg::Quit)
         );
         assert_eq!(
-            to_msg(&key(KeyCode::Char('a'), KeyModifiers::NONE), ctx()),
+            decode(&key(KeyCode::Char('a'), KeyModifiers::NONE), ctx()),
             Some(Msg::Edit(InputRequest::InsertChar('a')))
         );
         assert_eq!(
-            to_msg(&key(KeyCode::Char('w'), KeyModifiers::CONTROL), ctx()),
+            decode(&key(KeyCode::Char('w'), KeyModifiers::CONTROL), ctx()),
             Some(Msg::Edit(InputRequest::DeletePrevWord))
         );
         assert_eq!(
-            to_msg(&key(KeyCode::Backspace, KeyModifiers::ALT), ctx()),
+            decode(&key(KeyCode::Backspace, KeyModifiers::ALT), ctx()),
             Some(Msg::Edit(InputRequest::DeletePrevWord))
         );
         assert_eq!(
-            to_msg(&key(KeyCode::Char('u'), KeyModifiers::CONTROL), ctx()),
+            decode(&key(KeyCode::Char('u'), KeyModifiers::CONTROL), ctx()),
             Some(Msg::Edit(InputRequest::DeleteLine))
         );
     }
@@ -268,11 +276,11 @@ mod tests {
     fn question_mark_is_text_in_a_field_but_help_on_review() {
         let q = key(KeyCode::Char('?'), KeyModifiers::NONE);
         assert_eq!(
-            to_msg(&q, ctx()),
+            decode(&q, ctx()),
             Some(Msg::Edit(InputRequest::InsertChar('?')))
         );
         assert_eq!(
-            to_msg(
+            decode(
                 &q,
                 KeyContext {
                     page: Page::Review,
@@ -282,7 +290,7 @@ mod tests {
             Some(Msg::Help)
         );
         assert_eq!(
-            to_msg(&key(KeyCode::F(1), KeyModifiers::NONE), ctx()),
+            decode(&key(KeyCode::F(1), KeyModifiers::NONE), ctx()),
             Some(Msg::Help)
         );
     }
@@ -290,19 +298,19 @@ mod tests {
     #[test]
     fn confirm_takes_y_and_n() {
         let c = KeyContext {
-            mode: Mode::Confirm(super::super::app::Confirm::Quit),
+            mode: Mode::Confirm(crate::tui::screens::overlays::confirm::Confirm::Quit),
             ..ctx()
         };
         assert_eq!(
-            to_msg(&key(KeyCode::Char('y'), KeyModifiers::NONE), c),
+            decode(&key(KeyCode::Char('y'), KeyModifiers::NONE), c),
             Some(Msg::Answer(true))
         );
         assert_eq!(
-            to_msg(&key(KeyCode::Esc, KeyModifiers::NONE), c),
+            decode(&key(KeyCode::Esc, KeyModifiers::NONE), c),
             Some(Msg::Answer(false))
         );
         assert_eq!(
-            to_msg(&key(KeyCode::Char('z'), KeyModifiers::NONE), c),
+            decode(&key(KeyCode::Char('z'), KeyModifiers::NONE), c),
             None
         );
     }

@@ -1,8 +1,15 @@
 //! The history screen: the visits in the database, newest first, filtered as you
 //! type, loaded a page at a time so it stays instant with any number of records.
+//! Its drawing is in `view`.
 
-use super::app::{App, Confirm, Effect, Mode, Msg, Purpose, Screen};
+pub mod view;
+
 use crate::store::{ListQuery, VisitRow, VisitState};
+use crate::tui::app::{App, Effect, Msg, Purpose, Screen};
+use crate::tui::layout::Target;
+use crate::tui::screens::overlays::confirm::Confirm;
+use crate::tui::text;
+use crate::tui::widgets::{Cursor, PAGE_STEP, one_line};
 use tui_input::Input;
 
 /// Rows asked for at a time.
@@ -12,17 +19,17 @@ pub const PAGE_ROWS: usize = 100;
 pub struct History {
     pub filter: Input,
     pub rows: Vec<VisitRow>,
-    pub selected: usize,
+    pub cursor: Cursor,
     /// The last page came back short: there is nothing more to load.
     pub complete: bool,
 }
 
 impl History {
     pub fn selected_row(&self) -> Option<&VisitRow> {
-        self.rows.get(self.selected)
+        self.rows.get(self.cursor.selected)
     }
 
-    fn query(&self, offset: usize) -> ListQuery {
+    pub fn query(&self, offset: usize) -> ListQuery {
         ListQuery {
             text: self.filter.value().to_string(),
             offset,
@@ -35,7 +42,7 @@ impl History {
 /// Opens the history with the current filter.
 pub fn open(app: &mut App) -> Vec<Effect> {
     app.screen = Screen::History;
-    app.history.selected = 0;
+    app.history.cursor.home();
     vec![Effect::LoadHistory {
         query: app.history.query(0),
         append: false,
@@ -53,9 +60,9 @@ pub fn loaded(app: &mut App, text: String, rows: Vec<VisitRow>, append: bool) {
         h.rows.extend(rows);
     } else {
         h.rows = rows;
-        h.selected = 0;
+        h.cursor.home();
     }
-    h.selected = h.selected.min(h.rows.len().saturating_sub(1));
+    h.cursor.clamp(h.rows.len());
 }
 
 /// Keys on the history screen.
@@ -72,21 +79,20 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 }];
             }
         }
-        Msg::Paste(text) => {
-            let clean: String = text.chars().filter(|c| !c.is_control()).collect();
-            h.filter = Input::new(format!("{}{clean}", h.filter.value()));
+        Msg::Paste(pasted) => {
+            h.filter = Input::new(format!("{}{}", h.filter.value(), one_line(&pasted)));
             return vec![Effect::LoadHistory {
                 query: h.query(0),
                 append: false,
             }];
         }
-        Msg::Up => h.selected = h.selected.saturating_sub(1),
-        Msg::PageUp => h.selected = h.selected.saturating_sub(PAGE_ROWS / 5),
+        Msg::Up => h.cursor.up(1),
+        Msg::PageUp => h.cursor.up(PAGE_STEP),
         Msg::Down | Msg::PageDown => {
-            let step = if msg == Msg::Down { 1 } else { PAGE_ROWS / 5 };
-            h.selected = (h.selected + step).min(h.rows.len().saturating_sub(1));
+            let step = if msg == Msg::Down { 1 } else { PAGE_STEP };
+            h.cursor.down(step, h.rows.len());
             // Near the end of what is loaded: ask for the next page.
-            if !h.complete && h.selected + 20 >= h.rows.len() {
+            if !h.complete && h.cursor.selected + 2 * PAGE_STEP >= h.rows.len() {
                 h.complete = true;
                 return vec![Effect::LoadHistory {
                     query: h.query(h.rows.len()),
@@ -94,13 +100,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 }];
             }
         }
-        Msg::Click { column, row } => {
-            if let Some(super::app::Target::Row(i)) = super::view::hit(app, column, row) {
-                app.history.selected = i;
-            }
-        }
-        Msg::Home => h.selected = 0,
-        Msg::End => h.selected = h.rows.len().saturating_sub(1),
+        Msg::Clicked(Target::Row(i)) => h.cursor.selected = i,
+        Msg::Home => h.cursor.home(),
+        Msg::End => h.cursor.end(h.rows.len()),
         Msg::Enter => {
             if let Some(row) = h.selected_row() {
                 return vec![Effect::Open {
@@ -119,14 +121,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Delete => match h.selected_row() {
             Some(row) if row.state == VisitState::Draft => {
-                app.mode = Mode::Confirm(Confirm::DeleteDraft(row.id))
+                let id = row.id;
+                app.ask(Confirm::DeleteDraft(id))
             }
-            Some(row) => {
-                app.notice = Some(format!(
-                    "Only drafts can be deleted; this visit is {}",
-                    row.state.as_str()
-                ))
-            }
+            Some(row) => app.notice = Some(text::only_drafts_deleted(row.state)),
             None => {}
         },
         Msg::Escape | Msg::History => app.screen = Screen::Form,

@@ -1,18 +1,33 @@
 //! The preview screen: a plain summary of the visit above the exact Bundle JSON that
-//! is saved and sent (or the errors that stop it), scrollable and searchable.
+//! is saved and sent (or the errors that stop it), scrollable and searchable. Its
+//! drawing is in `view`.
 
-use super::app::{App, Effect, Msg, Purpose, Screen};
-use super::theme::Theme;
+pub mod view;
+
 use crate::clock::ClinicTime;
 use crate::codes::{TableId, table};
 use crate::record::parse::{parse_date, parse_datetime};
 use crate::record::{FieldId, Finding, Visit};
 use crate::store::outbox::{Attempt, OutboxRow};
 use crate::store::{StoredVisit, VisitState};
+use crate::tui::app::{App, Effect, Msg, Purpose, Screen};
+use crate::tui::text;
+use crate::tui::theme::Theme;
+use crate::tui::widgets::{PAGE_STEP, one_line};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use tui_input::Input;
 use uuid::Uuid;
+
+/// What a line of the preview holds, and so how it is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineKind {
+    Plain,
+    /// A line of JSON (highlighted).
+    Json,
+    /// An error that stops the bundle.
+    Error,
+}
 
 /// Whose preview this is.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,13 +80,13 @@ impl PartialEq for Preview {
 
 impl Preview {
     pub fn of_current(app: &mut App) -> Preview {
-        let (message, errors) = match app.message() {
+        let (message, errors) = match app.form.message(app.now, &app.settings) {
             Ok(m) => (Some(m), Vec::new()),
             Err(invalid) => (None, invalid.0),
         };
         Preview::new(
             Source::Current,
-            summary(&app.visit, app.now),
+            summary(&app.form.visit, app.now),
             message,
             errors,
             Screen::Form,
@@ -185,42 +200,55 @@ impl Preview {
         }
     }
 
-    /// Every line of the screen's body, as text.
-    pub fn text_lines(&self) -> Vec<String> {
-        let mut lines = self.summary.clone();
-        lines.push(String::new());
+    /// Every line of the screen's body, with what kind of line it is.
+    pub fn lines(&self) -> Vec<(LineKind, String)> {
+        let plain = |text: String| (LineKind::Plain, text);
+        let mut lines: Vec<_> = self.summary.iter().cloned().map(plain).collect();
+        lines.push(plain(String::new()));
+        let json = |m: &crate::fhir::Message| {
+            m.json
+                .lines()
+                .map(|l| (LineKind::Json, l.to_string()))
+                .collect::<Vec<_>>()
+        };
         match &self.message {
             Some(m) if matches!(self.source, Source::Answer { .. }) => {
-                lines.push("The endpoint's last answer:".into());
-                lines.extend(m.json.lines().map(str::to_string));
+                lines.push(plain("The endpoint's last answer:".into()));
+                lines.extend(json(m));
             }
             None if matches!(self.source, Source::Answer { .. }) => {
-                lines.push("The endpoint has not answered yet.".into())
+                lines.push(plain("The endpoint has not answered yet.".into()))
             }
             Some(m) => {
-                lines.push(format!(
+                lines.push(plain(format!(
                     "Bundle {} ({} bytes), exactly as it is saved and sent:",
                     m.bundle_id,
                     m.json.len()
-                ));
-                lines.extend(m.json.lines().map(str::to_string));
+                )));
+                lines.extend(json(m));
             }
             None if self.errors.is_empty() => {
-                lines.push("This visit has no bundle yet: it is a draft.".into())
+                lines.push(plain("This visit has no bundle yet: it is a draft.".into()))
             }
             None => {
-                lines.push(format!(
+                lines.push(plain(format!(
                     "No bundle: {} error(s) must be fixed first (Esc, then Review):",
                     self.errors.len()
-                ));
-                lines.extend(
-                    self.errors
-                        .iter()
-                        .map(|f| format!("  ✗ {} · {}", f.at.section(), f.message)),
-                );
+                )));
+                lines.extend(self.errors.iter().map(|f| {
+                    (
+                        LineKind::Error,
+                        format!("  ✗ {} · {}", f.at.section(), f.message),
+                    )
+                }));
             }
         }
         lines
+    }
+
+    /// Every line of the screen's body, as text.
+    pub fn text_lines(&self) -> Vec<String> {
+        self.lines().into_iter().map(|(_, text)| text).collect()
     }
 
     /// Lines holding the search text (case-insensitive).
@@ -345,8 +373,6 @@ fn string_end(body: &str) -> usize {
     body.len().saturating_sub(1)
 }
 
-const PAGE: usize = 15;
-
 /// Keys on the preview screen.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     let Some(preview) = app.preview.as_mut() else {
@@ -359,13 +385,14 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Msg::Edit(request) => {
                 preview.search.handle(request);
             }
+            Msg::Paste(pasted) => {
+                preview.search =
+                    Input::new(format!("{}{}", preview.search.value(), one_line(&pasted)));
+            }
             Msg::Enter => {
                 preview.searching = false;
                 if !preview.jump_to_match(None) {
-                    app.notice = Some(format!(
-                        "'{}' is not in the preview",
-                        preview.search.value()
-                    ));
+                    app.notice = Some(text::not_in_preview(preview.search.value()));
                 }
             }
             Msg::Escape => preview.searching = false,
@@ -376,8 +403,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Up => preview.scroll = preview.scroll.saturating_sub(1),
         Msg::Down => preview.scroll = (preview.scroll + 1).min(last),
-        Msg::PageUp => preview.scroll = preview.scroll.saturating_sub(PAGE),
-        Msg::PageDown => preview.scroll = (preview.scroll + PAGE).min(last),
+        Msg::PageUp => preview.scroll = preview.scroll.saturating_sub(PAGE_STEP),
+        Msg::PageDown => preview.scroll = (preview.scroll + PAGE_STEP).min(last),
         Msg::Home => preview.scroll = 0,
         Msg::End => preview.scroll = last,
         Msg::Search => {
@@ -387,32 +414,27 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::NextMatch => {
             let from = preview.scroll;
             if !preview.jump_to_match(Some(from)) {
-                app.notice = Some("No match; press / to search".into());
+                app.notice = Some(text::NO_MATCH.into());
             }
         }
         Msg::Escape | Msg::Preview => {
             app.screen = preview.back;
             app.preview = None;
         }
-        Msg::Save | Msg::SaveAndSubmit => {
-            match (&preview.source, &preview.message) {
-                (Source::Current, Some(message)) => {
-                    return vec![Effect::Save {
-                        id: app.visit_id,
-                        visit: Box::new(app.visit.clone()),
-                        message: message.clone(),
-                        submit: msg == Msg::SaveAndSubmit,
-                    }];
-                }
-                (Source::Current, None) => {
-                    app.notice = Some("Not saved: fix the errors listed here first".into())
-                }
-                (Source::Stored { .. } | Source::Answer { .. }, _) => app.notice = Some(
-                    "This visit is already stored; Ctrl+R starts a new visit for the same patient"
-                        .into(),
-                ),
+        Msg::Save | Msg::SaveAndSubmit => match (&preview.source, &preview.message) {
+            (Source::Current, Some(message)) => {
+                return vec![Effect::Save {
+                    id: app.form.visit_id,
+                    visit: Box::new(app.form.visit.clone()),
+                    message: message.clone(),
+                    submit: msg == Msg::SaveAndSubmit,
+                }];
             }
-        }
+            (Source::Current, None) => app.notice = Some(text::NOT_SAVED_FIX_LISTED.into()),
+            (Source::Stored { .. } | Source::Answer { .. }, _) => {
+                app.notice = Some(text::ALREADY_STORED.into())
+            }
+        },
         Msg::CopyAsNew => match preview.source {
             Source::Stored { id, .. } | Source::Answer { id } => {
                 return vec![Effect::Open {
@@ -420,7 +442,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                     purpose: Purpose::CopyAsNew,
                 }];
             }
-            Source::Current => app.notice = Some("Ctrl+N starts a new visit".into()),
+            Source::Current => app.notice = Some(text::CTRL_N_NEW_VISIT.into()),
         },
         _ => {}
     }

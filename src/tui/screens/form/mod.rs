@@ -1,0 +1,515 @@
+//! The entry form: the visit being typed, which section and field has the focus,
+//! the open code picker, what carries over between doses and visits, and the keys
+//! that work on the form. Its drawing is in `view`.
+
+pub mod view;
+
+use crate::clock::ClinicTime;
+use crate::codes::{Code, search, table};
+use crate::fhir::{self, BundleSettings};
+use crate::record::values::{DoseContext, Expectation};
+use crate::record::{
+    Carry, FieldId, FieldRef, Fields, Finding, Kind, Rule, Section, Severity, Visit, new_dose,
+    validate,
+};
+use crate::tui::app::{App, Effect, Msg, Screen};
+use crate::tui::layout::Target;
+use crate::tui::screens::overlays::confirm::Confirm;
+use crate::tui::screens::preview::Preview;
+use crate::tui::text;
+use crate::tui::widgets::{Cursor, one_line};
+use std::collections::HashMap;
+use tui_input::{Input, InputRequest};
+use uuid::Uuid;
+
+/// A section of the form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    Patient,
+    Dose(usize),
+    Review,
+}
+
+/// Values remembered between visits in one session.
+#[derive(Clone, Debug, Default)]
+pub struct Sticky {
+    /// The station's fields (performer, place ...) of the last dose entered.
+    pub dose_defaults: Vec<(FieldId, String)>,
+    /// vaccine code -> the product fields (lot, manufacturer, expiration) last used
+    /// with it.
+    pub lots: HashMap<String, Vec<(FieldId, String)>>,
+}
+
+/// The values of the fields that carry over in this way.
+fn carried_values(from: &Fields, carry: Carry) -> Vec<(FieldId, String)> {
+    FieldId::carried(carry)
+        .map(|f| (f, from.get(f).to_string()))
+        .collect()
+}
+
+pub struct Form {
+    pub visit: Visit,
+    /// The visit's id in the store; its message ids derive from it.
+    pub visit_id: Uuid,
+    pub page: Page,
+    pub field: FieldId,
+    pub input: Input,
+    /// The open code picker's highlighted choice.
+    pub picker: Option<usize>,
+    /// The focused field's value before the picker opened, for Esc.
+    pub before_picker: String,
+    pub findings: Vec<Finding>,
+    /// The chosen problem on Review.
+    pub review: Cursor,
+    /// Something was typed since the visit was started or last saved.
+    pub dirty: bool,
+    /// Changed since the draft was last written.
+    pub draft_dirty: bool,
+    pub sticky: Sticky,
+}
+
+impl Form {
+    pub fn new(now: ClinicTime) -> Form {
+        let visit = Visit::new(now);
+        let mut form = Form {
+            input: Input::new(visit.patient.get(FieldId::Mrn).to_string()),
+            visit,
+            visit_id: Uuid::new_v4(),
+            page: Page::Patient,
+            field: FieldId::Mrn,
+            picker: None,
+            before_picker: String::new(),
+            findings: Vec::new(),
+            review: Cursor::default(),
+            dirty: false,
+            draft_dirty: false,
+            sticky: Sticky::default(),
+        };
+        form.revalidate(now);
+        form
+    }
+
+    /// Puts a visit into the form for editing.
+    pub fn load(&mut self, id: Uuid, visit: Visit, now: ClinicTime) {
+        self.visit = visit;
+        self.visit_id = id;
+        self.dirty = true;
+        self.draft_dirty = false;
+        self.focus(Page::Patient, FieldId::Mrn, now);
+        self.revalidate(now);
+    }
+
+    /// The message this visit would send now, or the errors that prevent it. Date
+    /// shortcuts are fixed first, so the stored record says what the message says.
+    pub fn message(
+        &mut self,
+        now: ClinicTime,
+        settings: &BundleSettings,
+    ) -> Result<fhir::Message, fhir::InvalidVisit> {
+        self.visit.fix_dates(now);
+        self.input = Input::new(self.value(self.page, self.field).to_string());
+        fhir::message_for(&self.visit, settings, now, self.visit_id)
+    }
+
+    pub fn mark_changed(&mut self) {
+        self.dirty = true;
+        self.draft_dirty = true;
+    }
+
+    pub fn revalidate(&mut self, now: ClinicTime) {
+        self.findings = validate(&self.visit, now);
+    }
+
+    /// Errors other than empty required fields.
+    pub fn errors(&self) -> usize {
+        self.count(|f| f.severity == Severity::Error && f.rule != Rule::Required)
+    }
+
+    /// Required fields still empty.
+    pub fn to_fill(&self) -> usize {
+        self.count(|f| f.rule == Rule::Required)
+    }
+
+    /// Warnings other than empty recommended fields.
+    pub fn warnings(&self) -> usize {
+        self.count(|f| f.severity == Severity::Warning && f.rule != Rule::Recommended)
+    }
+
+    fn count(&self, which: impl Fn(&Finding) -> bool) -> usize {
+        self.findings.iter().filter(|f| which(f)).count()
+    }
+
+    /// The raw text of a field on a page.
+    pub fn value(&self, page: Page, field: FieldId) -> &str {
+        match page {
+            Page::Patient => self.visit.patient.get(field),
+            Page::Dose(i) => self.visit.doses.get(i).map_or("", |d| d.get(field)),
+            Page::Review => "",
+        }
+    }
+
+    fn set_value(&mut self, page: Page, field: FieldId, value: String) {
+        match page {
+            Page::Patient => self.visit.patient.set(field, value),
+            Page::Dose(i) => {
+                if let Some(d) = self.visit.doses.get_mut(i) {
+                    d.set(field, value);
+                }
+            }
+            Page::Review => {}
+        }
+    }
+
+    /// Where a field of a page is, for findings.
+    pub fn field_ref(page: Page, field: FieldId) -> FieldRef {
+        match page {
+            Page::Dose(i) => FieldRef::dose(i, field),
+            _ => FieldRef::patient(field),
+        }
+    }
+
+    /// The findings about one field.
+    pub fn findings_at(&self, page: Page, field: FieldId) -> impl Iterator<Item = &Finding> {
+        let at = Form::field_ref(page, field);
+        self.findings.iter().filter(move |f| f.at == at)
+    }
+
+    /// The fields the user moves through on a page: those that apply to the dose.
+    pub fn visible_fields(&self, page: Page) -> Vec<FieldId> {
+        match page {
+            Page::Patient => FieldId::of(Section::Patient).collect(),
+            Page::Dose(i) => {
+                let Some(dose) = self.visit.doses.get(i) else {
+                    return Vec::new();
+                };
+                let ctx = DoseContext::of(dose);
+                FieldId::of(Section::Dose)
+                    .filter(|f| {
+                        ctx.expectation(f.spec()) != Expectation::NotExpected
+                            || !dose.get(*f).is_empty()
+                    })
+                    .collect()
+            }
+            Page::Review => Vec::new(),
+        }
+    }
+
+    pub fn pages(&self) -> Vec<Page> {
+        let mut pages = vec![Page::Patient];
+        pages.extend((0..self.visit.doses.len()).map(Page::Dose));
+        pages.push(Page::Review);
+        pages
+    }
+
+    /// The picker's choices for the focused field, best first.
+    pub fn picker_choices(&self) -> Vec<&'static Code> {
+        match self.field.spec().kind {
+            Kind::Coded(t) => search(table(t), self.input.value()),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn focus(&mut self, page: Page, field: FieldId, now: ClinicTime) {
+        // Leaving a field: a date typed as a shortcut becomes the date it means.
+        if self.visit.fix_dates(now) {
+            self.mark_changed();
+            self.revalidate(now);
+        }
+        self.page = page;
+        self.field = field;
+        self.picker = None;
+        self.input = Input::new(self.value(page, field).to_string());
+    }
+
+    pub fn focus_page(&mut self, page: Page, last: bool, now: ClinicTime) {
+        let fields = self.visible_fields(page);
+        let field = if last { fields.last() } else { fields.first() };
+        match field {
+            Some(f) => self.focus(page, *f, now),
+            None => {
+                self.page = page;
+                self.picker = None;
+            }
+        }
+    }
+
+    fn step_page(&self, forward: bool) -> Page {
+        let pages = self.pages();
+        let here = pages.iter().position(|p| *p == self.page).unwrap_or(0);
+        let next = if forward {
+            (here + 1) % pages.len()
+        } else {
+            (here + pages.len() - 1) % pages.len()
+        };
+        pages[next]
+    }
+
+    fn move_field(&mut self, forward: bool, now: ClinicTime) {
+        if self.page == Page::Review {
+            let page = self.step_page(forward);
+            self.focus_page(page, !forward, now);
+            return;
+        }
+        let fields = self.visible_fields(self.page);
+        let here = fields.iter().position(|f| *f == self.field);
+        let next = match (here, forward) {
+            (Some(i), true) => fields.get(i + 1),
+            (Some(i), false) => i.checked_sub(1).and_then(|j| fields.get(j)),
+            (None, _) => fields.first(),
+        };
+        match next {
+            Some(f) => self.focus(self.page, *f, now),
+            None => {
+                let page = self.step_page(forward);
+                self.focus_page(page, !forward, now);
+            }
+        }
+    }
+
+    fn edit(&mut self, request: InputRequest, now: ClinicTime) {
+        if self.page == Page::Review {
+            return;
+        }
+        let before = self.input.value().to_string();
+        let coded = matches!(self.field.spec().kind, Kind::Coded(_));
+        // Typing over a chosen code starts a new search rather than appending to it.
+        if coded && self.picker.is_none() && matches!(request, InputRequest::InsertChar(_)) {
+            self.input = Input::default();
+        }
+        if self.input.handle(request).is_none() || self.input.value() == before {
+            return;
+        }
+        if coded && self.picker.is_none() {
+            self.before_picker = before;
+        }
+        self.set_value(self.page, self.field, self.input.value().to_string());
+        self.mark_changed();
+        self.picker = match self.field.spec().kind {
+            Kind::Coded(_) if !self.input.value().is_empty() => Some(0),
+            _ => None,
+        };
+        self.revalidate(now);
+    }
+
+    /// Takes the highlighted picker choice (if any) and moves on; says what was
+    /// filled in besides.
+    fn accept_choice(&mut self, selected: usize, now: ClinicTime) -> Option<String> {
+        let mut notice = None;
+        if let Some(code) = self.picker_choices().get(selected).map(|c| c.code.clone()) {
+            self.set_value(self.page, self.field, code.clone());
+            if self.field == FieldId::Vaccine {
+                notice = self.fill_remembered_lot(&code);
+            }
+        }
+        self.picker = None;
+        self.revalidate(now);
+        self.move_field(true, now);
+        notice
+    }
+
+    /// Esc in the picker: the field gets back the value it had before.
+    fn cancel_picker(&mut self, now: ClinicTime) {
+        let before = std::mem::take(&mut self.before_picker);
+        self.set_value(self.page, self.field, before.clone());
+        self.input = Input::new(before);
+        self.picker = None;
+        self.revalidate(now);
+    }
+
+    /// When a vaccine is chosen for a dose with no lot, reuse the lot last used with
+    /// that vaccine in this session.
+    fn fill_remembered_lot(&mut self, vaccine: &str) -> Option<String> {
+        let Page::Dose(i) = self.page else {
+            return None;
+        };
+        if !self.value(self.page, FieldId::Lot).is_empty() {
+            return None;
+        }
+        let from_this_visit = self.visit.doses.iter().enumerate().find_map(|(j, d)| {
+            (j != i && d.get(FieldId::Vaccine) == vaccine && !d.get(FieldId::Lot).is_empty())
+                .then(|| carried_values(d, Carry::WithVaccine))
+        });
+        let remembered = from_this_visit.or_else(|| self.sticky.lots.get(vaccine).cloned())?;
+        for (field, value) in remembered {
+            self.set_value(self.page, field, value);
+        }
+        Some(text::lot_filled(self.value(self.page, FieldId::Lot)))
+    }
+
+    fn add_dose(&mut self, now: ClinicTime) -> String {
+        let mut dose = new_dose(now);
+        let template = match self.page {
+            Page::Dose(i) => self.visit.doses.get(i),
+            _ => self.visit.doses.last(),
+        };
+        if let Some(previous) = template {
+            for carry in [Carry::ToNextDose, Carry::ToNextVisit] {
+                for (field, value) in carried_values(previous, carry) {
+                    dose.set(field, value);
+                }
+            }
+        }
+        self.visit.doses.push(dose);
+        let page = Page::Dose(self.visit.doses.len() - 1);
+        self.focus(page, FieldId::Vaccine, now);
+        self.mark_changed();
+        self.revalidate(now);
+        text::dose_added(self.visit.doses.len())
+    }
+
+    pub fn remove_dose(&mut self, i: usize, now: ClinicTime) -> Option<String> {
+        if i >= self.visit.doses.len() || self.visit.doses.len() < 2 {
+            return None;
+        }
+        self.visit.doses.remove(i);
+        self.mark_changed();
+        self.focus_page(Page::Dose(i.min(self.visit.doses.len() - 1)), false, now);
+        self.revalidate(now);
+        Some(text::dose_removed(i))
+    }
+
+    /// Starts a new visit, keeping the session's sticky values.
+    pub fn new_visit(&mut self, now: ClinicTime) {
+        if let Some(last) = self.visit.doses.last() {
+            self.sticky.dose_defaults = carried_values(last, Carry::ToNextVisit);
+        }
+        for dose in &self.visit.doses {
+            let vaccine = dose.get(FieldId::Vaccine);
+            if !vaccine.is_empty() && !dose.get(FieldId::Lot).is_empty() {
+                self.sticky.lots.insert(
+                    vaccine.to_string(),
+                    carried_values(dose, Carry::WithVaccine),
+                );
+            }
+        }
+        self.visit = Visit::new(now);
+        self.visit_id = Uuid::new_v4();
+        for (field, value) in &self.sticky.dose_defaults {
+            self.visit.doses[0].set(*field, value.clone());
+        }
+        self.dirty = false;
+        self.draft_dirty = false;
+        self.review.home();
+        self.focus(Page::Patient, FieldId::Mrn, now);
+        self.revalidate(now);
+    }
+
+    pub fn jump_to_finding(&mut self, index: usize, now: ClinicTime) {
+        let Some(at) = self.findings.get(index).map(|f| f.at) else {
+            return;
+        };
+        let page = match at.dose {
+            Some(i) => Page::Dose(i),
+            None => Page::Patient,
+        };
+        self.focus(page, at.field, now);
+    }
+
+    /// The effect that writes the draft, if there is anything new to keep.
+    pub fn draft_effect(&mut self, now: ClinicTime) -> Option<Effect> {
+        if !(self.draft_dirty && self.dirty) {
+            return None;
+        }
+        self.draft_dirty = false;
+        let mut visit = self.visit.clone();
+        visit.fix_dates(now);
+        Some(Effect::SaveDraft {
+            id: self.visit_id,
+            visit: Box::new(visit),
+        })
+    }
+}
+
+/// Keys on the form.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    let now = app.now;
+    let form = &mut app.form;
+    if let Some(selected) = form.picker {
+        match msg {
+            Msg::Down => {
+                let count = form.picker_choices().len();
+                form.picker = Some((selected + 1).min(count.saturating_sub(1)));
+                return Vec::new();
+            }
+            Msg::Up => {
+                form.picker = Some(selected.saturating_sub(1));
+                return Vec::new();
+            }
+            Msg::Enter | Msg::NextField => {
+                if let Some(notice) = form.accept_choice(selected, now) {
+                    app.notice = Some(notice);
+                }
+                return Vec::new();
+            }
+            Msg::Escape => {
+                form.cancel_picker(now);
+                return Vec::new();
+            }
+            _ => {}
+        }
+    }
+    match msg {
+        Msg::Edit(request) => form.edit(request, now),
+        Msg::Paste(pasted) => {
+            for c in one_line(&pasted).chars() {
+                form.edit(InputRequest::InsertChar(c), now);
+            }
+        }
+        Msg::NextField => form.move_field(true, now),
+        Msg::PrevField => form.move_field(false, now),
+        Msg::NextPage | Msg::PageDown => {
+            let page = form.step_page(true);
+            form.focus_page(page, false, now);
+        }
+        Msg::PrevPage | Msg::PageUp => {
+            let page = form.step_page(false);
+            form.focus_page(page, false, now);
+        }
+        Msg::Down if form.page == Page::Review => form.review.down(1, form.findings.len()),
+        Msg::Up if form.page == Page::Review => form.review.up(1),
+        Msg::Down => form.move_field(true, now),
+        Msg::Up => form.move_field(false, now),
+        Msg::Enter if form.page == Page::Review => form.jump_to_finding(form.review.selected, now),
+        Msg::Enter => form.move_field(true, now),
+        Msg::AddDose => app.notice = Some(form.add_dose(now)),
+        Msg::RemoveDose => match form.page {
+            Page::Dose(_) if form.visit.doses.len() == 1 => {
+                app.notice = Some(text::LAST_DOSE_STAYS.into());
+            }
+            Page::Dose(i) => app.ask(Confirm::RemoveDose(i)),
+            _ => app.notice = Some(text::GO_TO_DOSE_FIRST.into()),
+        },
+        Msg::Preview => {
+            app.preview = Some(Preview::of_current(app));
+            app.screen = Screen::Preview;
+        }
+        Msg::Save | Msg::SaveAndSubmit => {
+            let submit = msg == Msg::SaveAndSubmit;
+            match form.message(now, &app.settings) {
+                Ok(message) => {
+                    return vec![Effect::Save {
+                        id: form.visit_id,
+                        visit: Box::new(form.visit.clone()),
+                        message,
+                        submit,
+                    }];
+                }
+                Err(invalid) => {
+                    form.picker = None;
+                    form.page = Page::Review;
+                    form.review.home();
+                    app.notice = Some(text::not_saved_errors(invalid.0.len()));
+                }
+            }
+        }
+        Msg::CopyAsNew => app.notice = Some(text::COPY_AS_NEW_IN_HISTORY.into()),
+        Msg::Clicked(Target::Page(page)) => form.focus_page(page, false, now),
+        Msg::Clicked(Target::Field(field)) => form.focus(form.page, field, now),
+        Msg::Clicked(Target::Finding(i)) => {
+            form.review.selected = i;
+            form.jump_to_finding(i, now);
+        }
+        _ => {}
+    }
+    Vec::new()
+}

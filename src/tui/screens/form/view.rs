@@ -1,0 +1,392 @@
+//! Drawing the form: the sections down the left, the fields (or Review's list of
+//! problems) in the middle, the focused field's help and problems below, and the code
+//! picker over the fields. Each clickable row is added to the layout.
+
+use super::Page;
+use crate::codes::table;
+use crate::record::parse::{display_date, parse_date, parse_datetime};
+use crate::record::{FieldId, Finding, Kind, Rule, Severity};
+use crate::tui::app::{App, Mode};
+use crate::tui::layout::{Layout as Hits, Target};
+use crate::tui::theme::{FOCUS_MARK, OK_MARK, Theme};
+use crate::tui::widgets::{draw_list, scroll_offset, skip_width, titled};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
+
+const PAGES_WIDTH: u16 = 14;
+const LABEL_WIDTH: usize = 16;
+/// Focus mark, severity mark, space: the columns before a label.
+const MARKS_WIDTH: u16 = 4;
+const PICKER_ROWS: usize = 8;
+
+/// The form's regions between the header and the status line.
+struct Regions {
+    pages: Rect,
+    fields: Rect,
+    detail: Rect,
+}
+
+fn regions(body: Rect) -> Regions {
+    let [main, detail] = Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(body);
+    let [pages, fields] =
+        Layout::horizontal([Constraint::Length(PAGES_WIDTH), Constraint::Min(10)]).areas(main);
+    Regions {
+        pages,
+        fields,
+        detail,
+    }
+}
+
+/// The inside of the bordered fields box.
+fn fields_inner(fields: Rect) -> Rect {
+    Block::new().borders(Borders::ALL).inner(fields)
+}
+
+/// Draws the form into `body` (the space between header and status line).
+pub fn draw(frame: &mut Frame, app: &App, body: Rect, hits: &mut Hits, theme: Theme) {
+    let r = regions(body);
+    draw_pages(frame, app, r.pages, hits, theme);
+    match app.form.page {
+        Page::Review => draw_review(frame, app, r.fields, hits, theme),
+        _ => draw_fields(frame, app, r.fields, hits, theme),
+    }
+    draw_detail(frame, app, r.detail, theme);
+    if let Some(selected) = app.form.picker {
+        draw_picker(frame, app, r.fields, selected, theme);
+        // The picker covers the fields: a click means nothing until it closes.
+        hits.clear();
+    }
+}
+
+fn page_label(app: &App, page: Page) -> String {
+    match page {
+        Page::Patient => "Patient".into(),
+        Page::Dose(i) => {
+            let vaccine = app.form.visit.doses[i].get(FieldId::Vaccine);
+            let short = table(crate::codes::TableId::Cvx)
+                .get(vaccine)
+                .map(|c| c.code.clone())
+                .unwrap_or_default();
+            format!("Dose {} {short}", i + 1)
+        }
+        Page::Review => "Review".into(),
+    }
+}
+
+/// The finding that decides a page's mark: a real error first, then a field to
+/// fill, then a warning.
+fn page_finding(app: &App, page: Page) -> Option<&Finding> {
+    let rank = |f: &&Finding| match (f.severity, f.rule) {
+        (Severity::Error, Rule::Required) => 1,
+        (Severity::Error, _) => 0,
+        (Severity::Warning, Rule::Recommended) => 3,
+        (Severity::Warning, _) => 2,
+    };
+    app.form
+        .findings
+        .iter()
+        .filter(|f| match page {
+            Page::Patient => f.at.dose.is_none(),
+            Page::Dose(i) => f.at.dose == Some(i),
+            Page::Review => true,
+        })
+        .min_by_key(rank)
+}
+
+fn draw_pages(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme: Theme) {
+    let lines: Vec<Line> = app
+        .form
+        .pages()
+        .into_iter()
+        .enumerate()
+        .map(|(row, page)| {
+            if (row as u16) < area.height {
+                hits.add(
+                    Rect {
+                        y: area.y + row as u16,
+                        height: 1,
+                        ..area
+                    },
+                    Target::Page(page),
+                );
+            }
+            let (mark, mark_style) = match page_finding(app, page) {
+                Some(f) => theme.finding_mark(f),
+                None => (OK_MARK, theme.ok()),
+            };
+            let focused = page == app.form.page;
+            let text = format!("{:<11}", page_label(app, page));
+            Line::from(vec![
+                Span::raw(if focused { FOCUS_MARK } else { " " }),
+                Span::styled(mark, mark_style),
+                Span::raw(" "),
+                Span::styled(text, if focused { theme.focus() } else { Style::new() }),
+            ])
+        })
+        .collect();
+    let block = Block::new()
+        .borders(Borders::RIGHT)
+        .border_style(theme.dim());
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The value as shown when the field is not being edited: codes with their display,
+/// dates with the date they stand for.
+fn shown_value(app: &App, page: Page, field: FieldId) -> (String, Option<String>) {
+    let raw = app.form.value(page, field);
+    let hint = match field.spec().kind {
+        Kind::Coded(t) => table(t)
+            .get(raw)
+            .filter(|c| c.code != c.display)
+            .map(|c| c.display.clone()),
+        Kind::Date => parse_date(raw, app.now.date_naive()).ok().map(display_date),
+        Kind::DateTime => parse_datetime(raw, app.now).ok().map(|d| d.to_display()),
+        _ => None,
+    };
+    let hint = hint.filter(|h| !raw.is_empty() && h != raw);
+    (raw.to_string(), hint)
+}
+
+/// The most serious finding about a field (findings are sorted errors first).
+fn worst(app: &App, page: Page, field: FieldId) -> Option<&Finding> {
+    app.form.findings_at(page, field).next()
+}
+
+fn draw_fields(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme: Theme) {
+    let title = match app.form.page {
+        Page::Patient => " Patient ".to_string(),
+        Page::Dose(i) => format!(" Dose {} of {} ", i + 1, app.form.visit.doses.len()),
+        Page::Review => String::new(),
+    };
+    let block = titled(title, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let fields = app.form.visible_fields(app.form.page);
+    let focused_index = fields
+        .iter()
+        .position(|f| *f == app.form.field)
+        .unwrap_or(0);
+    let offset = scroll_offset(focused_index, fields.len(), inner.height as usize);
+    let value_x = inner.x + MARKS_WIDTH + LABEL_WIDTH as u16 + 1;
+    let value_width = inner.right().saturating_sub(value_x) as usize;
+    for (row, field) in fields
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(inner.height as usize)
+    {
+        let y = inner.y + (row - offset) as u16;
+        let line = Rect {
+            x: inner.x,
+            y,
+            width: inner.width,
+            height: 1,
+        };
+        hits.add(line, Target::Field(*field));
+        let focused = *field == app.form.field;
+        let (mark, mark_style) = match worst(app, app.form.page, *field) {
+            Some(f) => theme.finding_mark(f),
+            None => (" ", Style::new()),
+        };
+        let label = format!("{:<width$}", field.spec().label, width = LABEL_WIDTH);
+        let mut spans = vec![
+            Span::raw(if focused { FOCUS_MARK } else { " " }),
+            Span::styled(mark, mark_style),
+            Span::raw("  "),
+            Span::styled(
+                label,
+                if focused {
+                    theme.focus()
+                } else {
+                    theme.label()
+                },
+            ),
+            Span::raw(" "),
+        ];
+        let (raw, hint) = shown_value(app, app.form.page, *field);
+        // Under a help or question overlay the field shows its value, with no cursor.
+        if focused && app.mode == Mode::Normal {
+            let input = &app.form.input;
+            let scroll = input.visual_scroll(value_width.saturating_sub(1));
+            spans.push(Span::raw(skip_width(input.value(), scroll)));
+            let cursor_x = value_x + (input.visual_cursor().saturating_sub(scroll)) as u16;
+            frame.set_cursor_position((cursor_x.min(inner.right().saturating_sub(1)), y));
+        } else {
+            spans.push(Span::raw(raw.clone()));
+        }
+        if let Some(hint) = hint {
+            spans.push(Span::styled(format!("  → {hint}"), theme.dim()));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), line);
+    }
+    if offset + (inner.height as usize) < fields.len() {
+        let more = format!(" ↓ {} more ", fields.len() - offset - inner.height as usize);
+        let x = area.right().saturating_sub(more.width() as u16 + 2);
+        frame.render_widget(
+            Paragraph::new(Span::styled(more, theme.dim())),
+            Rect {
+                x,
+                y: area.bottom() - 1,
+                width: 14,
+                height: 1,
+            },
+        );
+    }
+}
+
+fn draw_review(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme: Theme) {
+    let title = format!(
+        " Review: {} to fill, {} error(s), {} warning(s) ",
+        app.form.to_fill(),
+        app.form.errors(),
+        app.form.warnings()
+    );
+    let block = titled(title, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if app.form.findings.is_empty() {
+        let line = Line::from(vec![
+            Span::styled(OK_MARK, theme.ok()),
+            Span::raw(" No problems found. This visit is ready."),
+        ]);
+        frame.render_widget(Paragraph::new(line), inner);
+        return;
+    }
+    let findings = &app.form.findings;
+    draw_list(
+        frame,
+        hits,
+        inner,
+        (findings.len(), app.form.review.selected),
+        theme,
+        |i| {
+            let f = &findings[i];
+            (
+                Target::Finding(i),
+                theme.finding_mark(f),
+                format!("{} · {}", f.at.section(), f.message),
+            )
+        },
+    );
+}
+
+fn draw_detail(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
+    let (title, mut lines) = if app.form.page == Page::Review {
+        (
+            " Review ".to_string(),
+            vec![Line::from(
+                "↑ ↓ choose a problem, Enter to go to its field. Fix every ✗ before the visit can be sent.",
+            )],
+        )
+    } else {
+        let spec = app.form.field.spec();
+        (
+            format!(" {} ", spec.label),
+            vec![Line::from(Span::styled(spec.help, theme.dim()))],
+        )
+    };
+    if app.form.picker.is_some() {
+        lines.push(Line::from(
+            "Pick from the list: ↑ ↓ to choose, Enter or Tab to take it, Esc to undo.",
+        ));
+    } else if app.form.page != Page::Review {
+        let findings: Vec<_> = app
+            .form
+            .findings_at(app.form.page, app.form.field)
+            .collect();
+        for f in findings.iter().take(2) {
+            let (mark, style) = theme.finding_mark(f);
+            lines.push(Line::from(vec![
+                Span::styled(mark, style),
+                Span::raw(" "),
+                Span::raw(f.message.clone()),
+            ]));
+        }
+        if findings.is_empty() && !app.form.value(app.form.page, app.form.field).is_empty() {
+            lines.push(Line::from(vec![
+                Span::styled(OK_MARK, theme.ok()),
+                Span::raw(" looks right"),
+            ]));
+        }
+    }
+    let block = Block::new()
+        .borders(Borders::TOP)
+        .title(Span::styled(title, theme.title()))
+        .border_style(theme.dim());
+    frame.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
+/// Where the picker box goes: under the focused row if it fits, else above it.
+fn picker_area(app: &App, fields: Rect, rows: usize) -> Rect {
+    let inner = fields_inner(fields);
+    let visible = app.form.visible_fields(app.form.page);
+    let index = visible
+        .iter()
+        .position(|f| *f == app.form.field)
+        .unwrap_or(0);
+    let offset = scroll_offset(index, visible.len(), inner.height as usize);
+    let row_y = inner.y + (index - offset) as u16;
+    let height = rows as u16 + 2;
+    let x = inner.x + MARKS_WIDTH + 2;
+    let width = inner.right().saturating_sub(x);
+    let y = if row_y + 1 + height <= fields.bottom() {
+        row_y + 1
+    } else {
+        row_y.saturating_sub(height)
+    };
+    Rect {
+        x,
+        y,
+        width,
+        height,
+    }
+}
+
+fn draw_picker(frame: &mut Frame, app: &App, fields: Rect, selected: usize, theme: Theme) {
+    let Kind::Coded(t) = app.form.field.spec().kind else {
+        return;
+    };
+    let choices = app.form.picker_choices();
+    let rows = choices.len().clamp(1, PICKER_ROWS);
+    let area = picker_area(app, fields, rows);
+    let title = format!(" {}: {} match(es) ", table(t).name, choices.len());
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, theme.title()));
+    let inner = block.inner(area);
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+    if choices.is_empty() {
+        let text = format!(
+            "No code matches '{}'. Keep typing, or Esc to undo.",
+            app.form.input.value()
+        );
+        frame.render_widget(Paragraph::new(text), inner);
+        return;
+    }
+    let offset = scroll_offset(selected, choices.len(), rows);
+    let lines: Vec<Line> = choices
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(rows)
+        .map(|(i, c)| {
+            let chosen = i == selected;
+            let inactive = if c.active { "" } else { " (inactive)" };
+            let style = if chosen { theme.focus() } else { Style::new() };
+            Line::from(vec![
+                Span::raw(if chosen { FOCUS_MARK } else { " " }),
+                Span::styled(format!("{:<9}{}", c.code, c.display), style),
+                Span::styled(inactive, theme.dim()),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}

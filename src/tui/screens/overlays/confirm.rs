@@ -1,0 +1,127 @@
+//! Yes/no questions: what is asked, what each answer does, and the box that asks.
+
+use crate::record::FieldId;
+use crate::store::{ListQuery, Summary};
+use crate::tui::app::{App, Effect, Mode, Msg};
+use crate::tui::bindings::{self, Scope};
+use crate::tui::screens::history;
+use crate::tui::text;
+use crate::tui::theme::Theme;
+use crate::tui::widgets::{centered, key_line};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use uuid::Uuid;
+
+/// A question the user must answer with y or n.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Confirm {
+    Quit,
+    RemoveDose(usize),
+    NewVisit,
+    /// A draft from an earlier session was found at start.
+    ResumeDraft,
+    DeleteDraft(Uuid),
+    /// Send a submitted visit again, as a new message.
+    Resubmit(Uuid),
+}
+
+/// Carries out the answer to `question`.
+pub fn answer(app: &mut App, question: Confirm, msg: Msg) -> Vec<Effect> {
+    let Msg::Answer(yes) = msg else {
+        return Vec::new();
+    };
+    app.mode = Mode::Normal;
+    let now = app.now;
+    let mut effects = Vec::new();
+    match (question, yes) {
+        (Confirm::Quit, true) => {
+            app.form.draft_dirty = true;
+            effects.extend(app.form.draft_effect(now));
+            effects.push(Effect::Quit);
+        }
+        (Confirm::RemoveDose(i), true) => {
+            if let Some(notice) = app.form.remove_dose(i, now) {
+                app.notice = Some(notice);
+            }
+        }
+        (Confirm::NewVisit, true) => {
+            app.form.draft_dirty = true;
+            effects.extend(app.form.draft_effect(now));
+            app.new_visit();
+            app.notice = Some(text::NEW_VISIT_DRAFT_KEPT.into());
+        }
+        (Confirm::ResumeDraft, true) => {
+            if let Some((id, visit)) = app.pending_draft.take() {
+                app.load_visit(id, visit);
+                app.notice = Some(text::DRAFT_RESUMED.into());
+            }
+        }
+        (Confirm::ResumeDraft, false) => {
+            if let Some((id, _)) = app.pending_draft.take() {
+                effects.push(Effect::DeleteDraft(id));
+                app.notice = Some(text::DRAFT_DISCARDED.into());
+            }
+        }
+        (Confirm::Resubmit(id), true) => effects.push(Effect::Resubmit(id)),
+        (Confirm::DeleteDraft(id), true) => {
+            effects.push(Effect::DeleteDraft(id));
+            effects.push(Effect::LoadHistory {
+                query: ListQuery {
+                    limit: history::PAGE_ROWS,
+                    ..app.history.query(0)
+                },
+                append: false,
+            });
+            app.notice = Some(text::DRAFT_DELETED.into());
+        }
+        (_, false) => {}
+    }
+    effects
+}
+
+/// The question, in words.
+fn question_text(app: &App, question: Confirm) -> String {
+    match question {
+        Confirm::Quit => text::ASK_QUIT.into(),
+        Confirm::RemoveDose(i) => {
+            let vaccine = app
+                .form
+                .visit
+                .doses
+                .get(i)
+                .map(|d| d.get(FieldId::Vaccine))
+                .unwrap_or_default();
+            text::ask_remove_dose(i, vaccine)
+        }
+        Confirm::ResumeDraft => {
+            let name = app
+                .pending_draft
+                .as_ref()
+                .map(|(_, v)| Summary::of(v, app.now).patient_name)
+                .unwrap_or_default();
+            text::ask_resume_draft(&name)
+        }
+        Confirm::DeleteDraft(_) => text::ASK_DELETE_DRAFT.into(),
+        Confirm::Resubmit(_) => text::ASK_RESUBMIT.into(),
+        Confirm::NewVisit => text::ASK_NEW_VISIT.into(),
+    }
+}
+
+pub fn draw(frame: &mut Frame, app: &App, area: Rect, question: Confirm, theme: Theme) {
+    let rect = centered(area, 60, 6);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(Span::styled(" Please confirm ", theme.title()));
+    let lines = vec![
+        Line::from(question_text(app, question)),
+        Line::from(""),
+        key_line(&bindings::hints(Scope::Confirm), rect.width, theme),
+    ];
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
+        rect,
+    );
+}

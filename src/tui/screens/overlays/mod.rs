@@ -1,0 +1,4 @@
+//! Boxes drawn over any screen: the help, and the yes/no questions.
+
+pub mod confirm;
+pub mod help;

@@ -1,0 +1,154 @@
+//! The form's messages to the user, in one place: notices on the status line and the
+//! questions it asks. Plain words that say what happened and what to do next.
+
+use crate::store::VisitState;
+use std::path::Path;
+
+// Saving and sending.
+
+pub fn saved(bundle_file: &Path) -> String {
+    format!("Saved. Bundle file: {}", bundle_file.display())
+}
+
+pub fn saved_and_queued(bundle_file: &Path) -> String {
+    format!(
+        "Saved and queued to send. Bundle file: {}",
+        bundle_file.display()
+    )
+}
+
+pub fn saved_no_endpoint(bundle_file: &Path) -> String {
+    format!(
+        "Saved and queued, but no endpoint is configured: add [endpoint] to config.toml (see README) to send it. Bundle file: {}",
+        bundle_file.display()
+    )
+}
+
+pub fn not_saved(why: &str) -> String {
+    format!("Not saved: {why}")
+}
+
+pub fn not_saved_errors(errors: usize) -> String {
+    format!("Not saved: {errors} error(s) to fix first, listed here")
+}
+
+pub const NOT_SAVED_FIX_LISTED: &str = "Not saved: fix the errors listed here first";
+pub const ALREADY_STORED: &str =
+    "This visit is already stored; Ctrl+R starts a new visit for the same patient";
+pub const RESUBMITTED: &str =
+    "Queued again as a NEW message (new Bundle.id); the receiver will see it as a separate message";
+
+pub fn not_resubmitted(why: &str) -> String {
+    format!("Not sent again: {why}")
+}
+
+pub const SENDING_NOW: &str = "Sending it now";
+pub const SENDING_ALL: &str = "Sending everything that waits or failed";
+pub const ALREADY_SUBMITTED_SEND_AGAIN: &str =
+    "This visit was submitted already; press s to send it again as a new message";
+pub const STILL_WAITING_RETRY: &str = "This visit is still waiting; r sends it now";
+
+// Drafts.
+
+pub fn draft_not_kept(why: &str) -> String {
+    format!("The draft could not be kept ({why}); it is tried again in a second")
+}
+
+pub const DRAFT_RESUMED: &str = "Draft resumed: carry on where you left off";
+pub const DRAFT_DISCARDED: &str = "Draft discarded";
+pub const DRAFT_DELETED: &str = "Draft deleted";
+pub const DRAFT_OPENED: &str = "Draft opened in the form";
+
+pub fn only_drafts_deleted(state: VisitState) -> String {
+    format!(
+        "Only drafts can be deleted; this visit is {}",
+        state.as_str()
+    )
+}
+
+// Visits and doses.
+
+pub const NEW_VISIT_STARTED: &str =
+    "New visit started; performer, location and funding kept from the last one";
+pub const NEW_VISIT_DRAFT_KEPT: &str =
+    "New visit started; the last one stays in History (F4) as a draft";
+pub const NEW_VISIT_SAME_PATIENT: &str = "New visit for the same patient: add today's doses";
+pub const COPY_AS_NEW_IN_HISTORY: &str =
+    "Ctrl+R works in History (F4): pick a past visit to start a new one for that patient";
+pub const CTRL_N_NEW_VISIT: &str = "Ctrl+N starts a new visit";
+pub const LAST_DOSE_STAYS: &str = "A visit needs at least one dose; change this one instead";
+pub const GO_TO_DOSE_FIRST: &str = "Go to the dose you want to remove first (PgDn)";
+
+pub fn dose_added(count: usize) -> String {
+    format!("Dose {count} added; date, performer, location and funding copied from the dose before")
+}
+
+pub fn dose_removed(index: usize) -> String {
+    format!("Dose {} removed", index + 1)
+}
+
+pub fn lot_filled(lot: &str) -> String {
+    format!("Lot {lot} filled in from the last dose of this vaccine; check it matches the vial")
+}
+
+// The preview.
+
+pub const NO_MATCH: &str = "No match; press / to search";
+
+pub fn not_in_preview(search: &str) -> String {
+    format!("'{search}' is not in the preview")
+}
+
+// Questions.
+
+pub const ASK_QUIT: &str = "Quit vaxentry? This visit is not saved yet; it is kept as a draft and offered when vaxentry starts again.";
+pub const ASK_DELETE_DRAFT: &str = "Delete this draft? What was typed in it is lost.";
+pub const ASK_RESUBMIT: &str = "Send this visit again as a NEW message, with a new Bundle.id? The endpoint will see it as a second message; do this only when it asks for it.";
+pub const ASK_NEW_VISIT: &str =
+    "Start a new visit? This one is not saved yet; it stays in History (F4) as a draft.";
+
+pub fn ask_remove_dose(index: usize, vaccine: &str) -> String {
+    let vaccine = if vaccine.is_empty() {
+        "no vaccine yet"
+    } else {
+        vaccine
+    };
+    format!(
+        "Remove dose {} ({vaccine})? Its fields will be lost.",
+        index + 1
+    )
+}
+
+pub fn ask_resume_draft(patient_name: &str) -> String {
+    let name = if patient_name.is_empty() {
+        "no name yet"
+    } else {
+        patient_name
+    };
+    format!(
+        "A visit was being typed when vaxentry last stopped ({name}). Resume it? n discards it."
+    )
+}
+
+// Sending status and problems from the store.
+
+pub fn sending_off(why: &str) -> String {
+    format!("Sending is off: {why}")
+}
+
+pub fn warning(text: &str) -> String {
+    format!("Warning: {text}")
+}
+
+pub fn store_failed(what: &str, why: &anyhow::Error) -> String {
+    format!("{what}: {why:#}")
+}
+
+pub const VISIT_GONE: &str = "That visit is no longer in the database";
+pub const NOT_IN_OUTBOX: &str = "That visit is no longer in the outbox";
+pub const DRAFT_NOT_DELETED: &str = "The draft could not be deleted";
+pub const HISTORY_NOT_READ: &str = "The history could not be read";
+pub const VISIT_NOT_READ: &str = "The visit could not be read";
+pub const OUTBOX_NOT_READ: &str = "The outbox could not be read";
+pub const NOT_QUEUED_AGAIN: &str = "Could not queue it again";
+pub const ANSWER_NOT_READ: &str = "The answer could not be read";
