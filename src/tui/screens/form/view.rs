@@ -41,6 +41,18 @@ fn regions(body: Rect) -> Regions {
     }
 }
 
+/// The fields of the section shown, the focused one's index, and the first one
+/// shown in `inner` (the focused field stays in view).
+fn shown_fields(app: &App, inner: Rect) -> (Vec<FieldId>, usize, usize) {
+    let fields = app.form.visible_fields(app.form.page);
+    let focused = fields
+        .iter()
+        .position(|f| *f == app.form.field)
+        .unwrap_or(0);
+    let offset = scroll_offset(focused, fields.len(), inner.height as usize);
+    (fields, focused, offset)
+}
+
 /// The inside of the bordered fields box.
 fn fields_inner(fields: Rect) -> Rect {
     Block::new().borders(Borders::ALL).inner(fields)
@@ -98,40 +110,25 @@ fn page_finding(app: &App, page: Page) -> Option<&Finding> {
 }
 
 fn draw_pages(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme: Theme) {
-    let lines: Vec<Line> = app
-        .form
-        .pages()
-        .into_iter()
-        .enumerate()
-        .map(|(row, page)| {
-            if (row as u16) < area.height {
-                hits.add(
-                    Rect {
-                        y: area.y + row as u16,
-                        height: 1,
-                        ..area
-                    },
-                    Target::Page(page),
-                );
-            }
-            let (mark, mark_style) = match page_finding(app, page) {
-                Some(f) => theme.finding_mark(f),
-                None => (OK_MARK, theme.ok()),
-            };
-            let focused = page == app.form.page;
-            let text = format!("{:<11}", page_label(app, page));
-            Line::from(vec![
-                Span::raw(if focused { FOCUS_MARK } else { " " }),
-                Span::styled(mark, mark_style),
-                Span::raw(" "),
-                Span::styled(text, if focused { theme.focus() } else { Style::new() }),
-            ])
-        })
-        .collect();
     let block = Block::new()
         .borders(Borders::RIGHT)
         .border_style(theme.dim());
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let pages = app.form.pages();
+    let focused = pages.iter().position(|p| *p == app.form.page).unwrap_or(0);
+    draw_list(frame, hits, inner, (pages.len(), focused), theme, |i| {
+        let page = pages[i];
+        let mark = match page_finding(app, page) {
+            Some(f) => theme.finding_mark(f),
+            None => (OK_MARK, theme.ok()),
+        };
+        (
+            Target::Page(page),
+            mark,
+            format!("{:<11}", page_label(app, page)),
+        )
+    });
 }
 
 /// The value as shown when the field is not being edited: codes with their display,
@@ -165,12 +162,7 @@ fn draw_fields(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme:
     let block = titled(title, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let fields = app.form.visible_fields(app.form.page);
-    let focused_index = fields
-        .iter()
-        .position(|f| *f == app.form.field)
-        .unwrap_or(0);
-    let offset = scroll_offset(focused_index, fields.len(), inner.height as usize);
+    let (fields, _, offset) = shown_fields(app, inner);
     let value_x = inner.x + MARKS_WIDTH + LABEL_WIDTH as u16 + 1;
     let value_width = inner.right().saturating_sub(value_x) as usize;
     for (row, field) in fields
@@ -326,12 +318,7 @@ fn draw_detail(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
 /// Where the picker box goes: under the focused row if it fits, else above it.
 fn picker_area(app: &App, fields: Rect, rows: usize) -> Rect {
     let inner = fields_inner(fields);
-    let visible = app.form.visible_fields(app.form.page);
-    let index = visible
-        .iter()
-        .position(|f| *f == app.form.field)
-        .unwrap_or(0);
-    let offset = scroll_offset(index, visible.len(), inner.height as usize);
+    let (_, index, offset) = shown_fields(app, inner);
     let row_y = inner.y + (index - offset) as u16;
     let height = rows as u16 + 2;
     let x = inner.x + MARKS_WIDTH + 2;
