@@ -1,28 +1,18 @@
 //! Visit -> FHIR R4 message Bundle (Redox `Immunization-New`). Pure and deterministic
 //! given the time and an id source.
 
-use super::model::*;
+use super::paths::{FIELD_PATHS, FieldPath, Resource, write};
 use crate::clock::ClinicTime;
-use crate::codes::{Code, TableId, table};
-use crate::record::values::{DoseContext, Expectation, Value, Values};
-use crate::record::{FieldId, Finding, Severity, Visit, interpret};
+use crate::record::values::{DoseContext, Expectation, Values};
+use crate::record::{Finding, Severity, Visit, interpret};
+use serde_json::{Map, Value as Json, json};
 use uuid::Uuid;
 
 pub const EVENT_SYSTEM: &str = "urn:redox:event-type";
 pub const EVENT_CODE: &str = "Immunization-New";
-pub const CVX_URI: &str = "http://hl7.org/fhir/sid/cvx";
-pub const CVX_OID: &str = "urn:oid:2.16.840.1.113883.6.59";
-const NDC_SYSTEM: &str = "http://hl7.org/fhir/sid/ndc";
-const NPI_SYSTEM: &str = "http://hl7.org/fhir/sid/us-npi";
-const PERFORMER_FUNCTION: &str = "http://terminology.hl7.org/CodeSystem/v2-0443";
 const US_CORE_PATIENT: &str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient";
 const US_CORE_IMMUNIZATION: &str =
     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization";
-const US_CORE_RACE: &str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race";
-const US_CORE_ETHNICITY: &str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity";
-/// CDC's index of current Vaccine Information Statements: Immunization.education needs
-/// a document type or reference, and the edition date identifies the statement.
-const VIS_REFERENCE: &str = "https://www.cdc.gov/vaccines/hcp/current-vis/";
 
 /// Which CVX system URI the bundle uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -93,6 +83,55 @@ impl IdSource for SequentialIds {
 #[error("the visit has {} error(s); fix them before it can be sent", .0.len())]
 pub struct InvalidVisit(pub Vec<Finding>);
 
+/// A message bundle, as the JSON that is shown, stored and sent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bundle {
+    pub id: String,
+    pub json: Json,
+}
+
+/// FHIR's element order, in which each resource's elements are written.
+const PATIENT_ORDER: [&str; 10] = [
+    "resourceType",
+    "id",
+    "meta",
+    "extension",
+    "identifier",
+    "name",
+    "telecom",
+    "gender",
+    "birthDate",
+    "address",
+];
+const IMMUNIZATION_ORDER: [&str; 26] = [
+    "resourceType",
+    "id",
+    "meta",
+    "identifier",
+    "status",
+    "statusReason",
+    "vaccineCode",
+    "patient",
+    "occurrenceDateTime",
+    "recorded",
+    "primarySource",
+    "reportOrigin",
+    "location",
+    "manufacturer",
+    "lotNumber",
+    "expirationDate",
+    "site",
+    "route",
+    "doseQuantity",
+    "performer",
+    "note",
+    "education",
+    "programEligibility",
+    "fundingSource",
+    "reaction",
+    "protocolApplied",
+];
+
 /// Builds the message bundle for a visit, or lists the errors that prevent it.
 pub fn build_bundle(
     visit: &Visit,
@@ -114,63 +153,51 @@ pub fn build_bundle(
     let header_id = ids.next_id();
     let patient_id = ids.next_id();
     let patient_url = urn(patient_id);
-    let immunizations: Vec<(Uuid, Immunization)> = interpreted
+    let immunizations: Vec<(Uuid, Json)> = interpreted
         .doses
         .iter()
         .map(|(dose, ctx)| {
             let id = ids.next_id();
-            (
-                id,
-                immunization(id, dose, *ctx, &patient_url, &timestamp, settings),
-            )
+            let resource = immunization(id, dose, *ctx, &patient_url, &timestamp, settings);
+            (id, resource)
         })
         .collect();
-
-    let header = MessageHeader {
-        id: header_id.to_string(),
-        event_coding: Coding {
-            system: EVENT_SYSTEM.into(),
-            code: EVENT_CODE.into(),
-            display: None,
-        },
-        source: MessageSource {
-            name: settings.source_name.clone(),
-            software: "vaxentry",
-            version: env!("CARGO_PKG_VERSION"),
-            endpoint: settings.source_endpoint.clone(),
-        },
-        focus: immunizations
-            .iter()
-            .map(|(id, _)| Reference {
-                reference: Some(urn(*id)),
-                ..Reference::default()
-            })
-            .collect(),
-    };
+    let mut source = Map::new();
+    if let Some(name) = &settings.source_name {
+        source.insert("name".into(), json!(name));
+    }
+    source.insert("software".into(), json!("vaxentry"));
+    source.insert("version".into(), json!(env!("CARGO_PKG_VERSION")));
+    source.insert("endpoint".into(), json!(settings.source_endpoint));
+    let header = json!({
+        "resourceType": "MessageHeader",
+        "id": header_id.to_string(),
+        "eventCoding": {"system": EVENT_SYSTEM, "code": EVENT_CODE},
+        "source": source,
+        "focus": immunizations.iter().map(|(id, _)| json!({"reference": urn(*id)})).collect::<Vec<_>>(),
+    });
     let mut entry = vec![
-        Entry {
-            full_url: urn(header_id),
-            resource: Resource::MessageHeader(header),
-        },
-        Entry {
-            full_url: patient_url,
-            resource: Resource::Patient(patient(patient_id, &interpreted.patient, settings)),
-        },
+        json!({"fullUrl": urn(header_id), "resource": header}),
+        json!({
+            "fullUrl": patient_url,
+            "resource": patient(patient_id, &interpreted.patient, settings),
+        }),
     ];
-    entry.extend(immunizations.into_iter().map(|(id, imm)| Entry {
-        full_url: urn(id),
-        resource: Resource::Immunization(Box::new(imm)),
-    }));
+    entry.extend(
+        immunizations
+            .into_iter()
+            .map(|(id, resource)| json!({"fullUrl": urn(id), "resource": resource})),
+    );
     Ok(Bundle {
-        resource_type: "Bundle",
         id: bundle_id.to_string(),
-        identifier: Identifier {
-            system: "urn:ietf:rfc:3986".into(),
-            value: urn(bundle_id),
-        },
-        kind: "message",
-        timestamp,
-        entry,
+        json: json!({
+            "resourceType": "Bundle",
+            "id": bundle_id.to_string(),
+            "identifier": {"system": "urn:ietf:rfc:3986", "value": urn(bundle_id)},
+            "type": "message",
+            "timestamp": timestamp,
+            "entry": entry,
+        }),
     })
 }
 
@@ -178,269 +205,68 @@ fn urn(id: Uuid) -> String {
     format!("urn:uuid:{id}")
 }
 
-fn text(values: &Values, id: FieldId) -> Option<String> {
-    values.text(id).map(str::to_string)
-}
-
-fn coding(table_id: TableId, code: &Code) -> Coding {
-    let t = table(table_id);
-    Coding {
-        system: t.system_of(code).to_string(),
-        code: code.code.clone(),
-        display: Some(code.display.clone()),
+/// Writes the rows of `resource` kind whose field `applies` says should go in.
+fn write_fields(
+    into: &mut Json,
+    kind: Resource,
+    values: &Values,
+    applies: impl Fn(&FieldPath) -> bool,
+    settings: &BundleSettings,
+) {
+    for row in FIELD_PATHS
+        .iter()
+        .filter(|r| r.resource == kind && applies(r))
+    {
+        write(into, row, values.get(row.field), settings);
     }
 }
 
-fn patient(id: Uuid, p: &Values, settings: &BundleSettings) -> Patient {
-    let mut extension = Vec::new();
-    for (field, table_id, url) in [
-        (FieldId::Race, TableId::Race, US_CORE_RACE),
-        (FieldId::Ethnicity, TableId::Ethnicity, US_CORE_ETHNICITY),
-    ] {
-        if let Some(code) = p.code(field) {
-            extension.push(Extension {
-                url: url.into(),
-                value_coding: None,
-                value_string: None,
-                extension: vec![
-                    Extension {
-                        url: "ombCategory".into(),
-                        value_coding: Some(coding(table_id, code)),
-                        value_string: None,
-                        extension: vec![],
-                    },
-                    Extension {
-                        url: "text".into(),
-                        value_coding: None,
-                        value_string: Some(code.display.clone()),
-                        extension: vec![],
-                    },
-                ],
-            });
-        }
-    }
-    let address = Address {
-        line: text(p, FieldId::AddressLine).into_iter().collect(),
-        city: text(p, FieldId::City),
-        state: p.code(FieldId::State).map(|c| c.code.clone()),
-        postal_code: text(p, FieldId::PostalCode),
-        country: text(p, FieldId::Country),
+/// Puts an object's keys in `order` (keys not listed go last, as they were).
+fn in_order(resource: Json, order: &[&str]) -> Json {
+    let Json::Object(object) = resource else {
+        return resource;
     };
-    let has_address = !address.line.is_empty()
-        || address.city.is_some()
-        || address.state.is_some()
-        || address.postal_code.is_some();
-    Patient {
-        id: id.to_string(),
-        meta: Meta {
-            profile: vec![US_CORE_PATIENT],
-        },
-        extension,
-        identifier: vec![Identifier {
-            system: settings.mrn_system.clone(),
-            value: text(p, FieldId::Mrn).unwrap_or_default(),
-        }],
-        name: vec![HumanName {
-            usage: "official",
-            family: text(p, FieldId::Family).unwrap_or_default(),
-            given: p
-                .text(FieldId::Given)
-                .map(|g| g.split_whitespace().map(str::to_string).collect())
-                .unwrap_or_default(),
-        }],
-        telecom: text(p, FieldId::Phone)
-            .map(|value| ContactPoint {
-                system: "phone",
-                value,
-            })
-            .into_iter()
-            .collect(),
-        gender: p
-            .code(FieldId::Gender)
-            .map(|c| c.code.clone())
-            .unwrap_or_default(),
-        birth_date: p
-            .date(FieldId::BirthDate)
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
-        address: if has_address { vec![address] } else { vec![] },
-    }
+    let mut entries: Vec<(String, Json)> = object.into_iter().collect();
+    entries.sort_by_key(|(key, _)| order.iter().position(|k| k == key).unwrap_or(order.len()));
+    Json::Object(entries.into_iter().collect())
+}
+
+fn patient(id: Uuid, values: &Values, settings: &BundleSettings) -> Json {
+    let mut resource = json!({
+        "resourceType": "Patient",
+        "id": id.to_string(),
+        "meta": {"profile": [US_CORE_PATIENT]},
+    });
+    write_fields(&mut resource, Resource::Patient, values, |_| true, settings);
+    in_order(resource, &PATIENT_ORDER)
 }
 
 fn immunization(
     id: Uuid,
-    raw: &Values,
+    values: &Values,
     ctx: DoseContext,
     patient_url: &str,
     recorded: &str,
     settings: &BundleSettings,
-) -> Immunization {
+) -> Json {
+    let mut resource = json!({
+        "resourceType": "Immunization",
+        "id": id.to_string(),
+        "meta": {"profile": [US_CORE_IMMUNIZATION]},
+        "identifier": [{"system": settings.immunization_id_system, "value": id.to_string()}],
+        "patient": {"reference": patient_url},
+        "recorded": recorded,
+    });
     // Fields that do not apply to this dose (e.g. lot on a dose not given) are left out.
-    let empty = Value::Empty;
-    let d = |field: FieldId| -> &Value {
-        match ctx.expectation(field.spec()) {
-            Expectation::NotExpected => &empty,
-            Expectation::Expected(_) => raw.get(field),
-        }
-    };
-    let txt = |field: FieldId| match d(field) {
-        Value::Text(t) => Some(t.clone()),
-        _ => None,
-    };
-    let code = |field: FieldId| match d(field) {
-        Value::Code(c) => Some(*c),
-        _ => None,
-    };
-    let date = |field: FieldId| match d(field) {
-        Value::Date(x) => Some(x.to_string()),
-        _ => None,
-    };
-    let cc = |field: FieldId, t: TableId| {
-        code(field).map(|c| CodeableConcept {
-            coding: vec![coding(t, c)],
-            text: None,
-        })
-    };
-
-    let vaccine = code(FieldId::Vaccine);
-    let mut vaccine_codings: Vec<Coding> = vaccine
-        .map(|c| Coding {
-            system: match settings.cvx_system {
-                CvxSystem::Uri => CVX_URI.into(),
-                CvxSystem::Oid => CVX_OID.into(),
-            },
-            code: c.code.clone(),
-            display: Some(c.display.clone()),
-        })
-        .into_iter()
-        .collect();
-    if let Some(ndc) = txt(FieldId::Ndc) {
-        vaccine_codings.push(Coding {
-            system: NDC_SYSTEM.into(),
-            code: ndc,
-            display: None,
-        });
-    }
-    let mut performer = Vec::new();
-    if let Some(name) = txt(FieldId::Performer) {
-        let npi = txt(FieldId::PerformerNpi).map(|value| Identifier {
-            system: NPI_SYSTEM.into(),
-            value,
-        });
-        performer.push(performer_entry(
-            "AP",
-            "Administering Provider",
-            Reference {
-                identifier: npi,
-                display: Some(name),
-                ..Reference::default()
-            },
-        ));
-    }
-    if let Some(name) = txt(FieldId::Orderer) {
-        performer.push(performer_entry(
-            "OP",
-            "Ordering Provider",
-            Reference {
-                display: Some(name),
-                ..Reference::default()
-            },
-        ));
-    }
-    let education = if date(FieldId::VisEdition).is_some() || date(FieldId::VisPresented).is_some()
-    {
-        vec![Education {
-            reference: VIS_REFERENCE,
-            publication_date: date(FieldId::VisEdition),
-            presentation_date: date(FieldId::VisPresented),
-        }]
-    } else {
-        vec![]
-    };
-    Immunization {
-        id: id.to_string(),
-        meta: Meta {
-            profile: vec![US_CORE_IMMUNIZATION],
-        },
-        identifier: vec![Identifier {
-            system: settings.immunization_id_system.clone(),
-            value: id.to_string(),
-        }],
-        status: code(FieldId::Status)
-            .map(|c| c.code.clone())
-            .unwrap_or_else(|| "completed".into()),
-        status_reason: cc(FieldId::StatusReason, TableId::StatusReason),
-        vaccine_code: CodeableConcept {
-            coding: vaccine_codings,
-            text: vaccine.map(|c| c.display.clone()),
-        },
-        patient: Reference {
-            reference: Some(patient_url.to_string()),
-            ..Reference::default()
-        },
-        occurrence_date_time: match d(FieldId::Administered) {
-            Value::DateTime(t) => t.to_fhir(),
-            _ => String::new(),
-        },
-        recorded: recorded.to_string(),
-        primary_source: ctx.given_here,
-        report_origin: cc(FieldId::ReportOrigin, TableId::ReportOrigin),
-        location: txt(FieldId::Location).map(|name| Reference {
-            display: Some(name),
-            ..Reference::default()
-        }),
-        manufacturer: code(FieldId::Manufacturer).map(|m| Reference {
-            identifier: Some(Identifier {
-                system: table(TableId::Mvx).system.clone(),
-                value: m.code.clone(),
-            }),
-            display: Some(m.display.clone()),
-            ..Reference::default()
-        }),
-        lot_number: txt(FieldId::Lot),
-        expiration_date: date(FieldId::Expiration),
-        site: cc(FieldId::Site, TableId::Site),
-        route: cc(FieldId::Route, TableId::Route),
-        dose_quantity: match d(FieldId::Amount) {
-            Value::Amount(ml) => Some(Quantity {
-                value: *ml,
-                unit: "mL",
-                system: "http://unitsofmeasure.org",
-                code: "mL",
-            }),
-            _ => None,
-        },
-        performer,
-        note: txt(FieldId::Note)
-            .map(|text| Annotation { text })
-            .into_iter()
-            .collect(),
-        education,
-        program_eligibility: cc(FieldId::Eligibility, TableId::Eligibility)
-            .into_iter()
-            .collect(),
-        funding_source: cc(FieldId::Funding, TableId::Funding),
-        protocol_applied: match d(FieldId::DoseNumber) {
-            Value::Count(n) => vec![ProtocolApplied {
-                dose_number_positive_int: *n,
-            }],
-            _ => vec![],
-        },
-    }
-}
-
-fn performer_entry(code: &str, display: &str, actor: Reference) -> Performer {
-    Performer {
-        function: CodeableConcept {
-            coding: vec![Coding {
-                system: PERFORMER_FUNCTION.into(),
-                code: code.into(),
-                display: Some(display.into()),
-            }],
-            text: None,
-        },
-        actor,
-    }
+    let applies = |row: &FieldPath| ctx.expectation(row.field.spec()) != Expectation::NotExpected;
+    write_fields(
+        &mut resource,
+        Resource::Immunization,
+        values,
+        applies,
+        settings,
+    );
+    in_order(resource, &IMMUNIZATION_ORDER)
 }
 
 /// A visit's message: the exact JSON that is shown, stored and sent, and its id.
@@ -460,14 +286,13 @@ pub fn message_for(
 ) -> Result<Message, InvalidVisit> {
     let bundle = build_bundle(visit, settings, now, &mut DerivedIds::new(visit_id))?;
     Ok(Message {
-        bundle_id: bundle.id.clone(),
         json: to_json(&bundle),
+        bundle_id: bundle.id,
     })
 }
 
-/// The bundle as the exact JSON that is shown, stored and sent.
+/// The bundle as the exact JSON that is shown, stored and sent. (A JSON value always
+/// prints; `{:#}` is serde_json's pretty form.)
 pub fn to_json(bundle: &Bundle) -> String {
-    let mut text = serde_json::to_string_pretty(bundle).unwrap_or_default();
-    text.push('\n');
-    text
+    format!("{:#}\n", bundle.json)
 }

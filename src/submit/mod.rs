@@ -113,7 +113,13 @@ impl Submitter {
                     };
                 }
             };
-            return outcome::classify(status, retry_after.as_deref(), body, self.clock.now());
+            return outcome::classify(
+                status,
+                retry_after.as_deref(),
+                body,
+                Some(bundle_json),
+                self.clock.now(),
+            );
         }
     }
 
@@ -179,7 +185,13 @@ impl Submitter {
                 status,
                 body: format!("the token endpoint refused the credentials: {body}"),
             }),
-            _ => Err(outcome::classify(status, None, body, self.clock.now())),
+            _ => Err(outcome::classify(
+                status,
+                None,
+                body,
+                None,
+                self.clock.now(),
+            )),
         }
     }
 }

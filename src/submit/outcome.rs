@@ -3,7 +3,8 @@
 //! again later (with the server's Retry-After when it gives one).
 
 use crate::clock::ClinicTime;
-use crate::record::{FieldId, FieldRef};
+use crate::fhir::paths::field_of;
+use crate::record::FieldRef;
 use std::time::Duration;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -54,8 +55,15 @@ pub struct Issue {
 }
 
 /// Classifies an HTTP answer (after any token refresh).
-/// Sorts an answer; `now` dates a `Retry-After` given as an HTTP date.
-pub fn classify(status: u16, retry_after: Option<&str>, body: String, now: ClinicTime) -> Outcome {
+/// Sorts an answer to `sent` (when a bundle was sent); `now` dates a `Retry-After`
+/// given as an HTTP date.
+pub fn classify(
+    status: u16,
+    retry_after: Option<&str>,
+    body: String,
+    sent: Option<&str>,
+    now: ClinicTime,
+) -> Outcome {
     match status {
         200..=299 => Outcome::Submitted { status, body },
         401 | 403 => Outcome::CredentialsRefused { status, body },
@@ -70,7 +78,7 @@ pub fn classify(status: u16, retry_after: Option<&str>, body: String, now: Clini
         },
         _ => Outcome::Rejected {
             status,
-            issues: operation_outcome_issues(&body),
+            issues: operation_outcome_issues(&body, sent),
             body,
         },
     }
@@ -87,14 +95,17 @@ pub fn parse_retry_after(value: &str, now: ClinicTime) -> Option<Duration> {
     Some(wait.to_std().unwrap_or(Duration::ZERO))
 }
 
-/// The issues of an OperationOutcome body (any other body gives none).
-pub fn operation_outcome_issues(body: &str) -> Vec<Issue> {
+/// The issues of an OperationOutcome body (any other body gives none), each named by
+/// form field when its expression points at one. `sent` is the bundle the answer is
+/// about, which tells list elements apart (`performer[1]`).
+pub fn operation_outcome_issues(body: &str, sent: Option<&str>) -> Vec<Issue> {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
         return Vec::new();
     };
     if value["resourceType"] != "OperationOutcome" {
         return Vec::new();
     }
+    let sent: Option<serde_json::Value> = sent.and_then(|s| serde_json::from_str(s).ok());
     value["issue"]
         .as_array()
         .into_iter()
@@ -115,7 +126,7 @@ pub fn operation_outcome_issues(body: &str) -> Vec<Issue> {
                 .to_string();
             Issue {
                 severity: i["severity"].as_str().unwrap_or("error").to_string(),
-                field: expression.iter().find_map(|e| field_of(e)),
+                field: expression.iter().find_map(|e| field_of(e, sent.as_ref())),
                 text,
                 expression,
             }
@@ -123,87 +134,10 @@ pub fn operation_outcome_issues(body: &str) -> Vec<Issue> {
         .collect()
 }
 
-const PATIENT_ELEMENTS: [(&str, FieldId); 11] = [
-    ("identifier", FieldId::Mrn),
-    ("name.family", FieldId::Family),
-    ("name.given", FieldId::Given),
-    ("birthDate", FieldId::BirthDate),
-    ("gender", FieldId::Gender),
-    ("telecom", FieldId::Phone),
-    ("address.line", FieldId::AddressLine),
-    ("address.city", FieldId::City),
-    ("address.state", FieldId::State),
-    ("address.postalCode", FieldId::PostalCode),
-    ("address.country", FieldId::Country),
-];
-
-const IMMUNIZATION_ELEMENTS: [(&str, FieldId); 20] = [
-    ("vaccineCode", FieldId::Vaccine),
-    ("statusReason", FieldId::StatusReason),
-    ("status", FieldId::Status),
-    ("occurrence", FieldId::Administered),
-    ("lotNumber", FieldId::Lot),
-    ("expirationDate", FieldId::Expiration),
-    ("manufacturer", FieldId::Manufacturer),
-    ("site", FieldId::Site),
-    ("route", FieldId::Route),
-    ("doseQuantity", FieldId::Amount),
-    ("performer", FieldId::Performer),
-    ("location", FieldId::Location),
-    ("fundingSource", FieldId::Funding),
-    ("programEligibility", FieldId::Eligibility),
-    ("education.publicationDate", FieldId::VisEdition),
-    ("education.presentationDate", FieldId::VisPresented),
-    ("primarySource", FieldId::PrimarySource),
-    ("reportOrigin", FieldId::ReportOrigin),
-    ("protocolApplied", FieldId::DoseNumber),
-    ("note", FieldId::Note),
-];
-
-/// The form field a FHIRPath expression points at, for bundles vaxentry built:
-/// entry 1 is the Patient and entry 2 + n the Immunization of dose n.
-pub fn field_of(expression: &str) -> Option<FieldRef> {
-    // Drop list indexes other than the entry's: name[0].family -> name.family.
-    let (entry, path) = match expression.strip_prefix("Bundle.entry[") {
-        Some(rest) => {
-            let (index, rest) = rest.split_once(']')?;
-            let path = rest.strip_prefix(".resource")?.trim_start_matches('.');
-            let kind = if index == "1" {
-                "Patient"
-            } else {
-                "Immunization"
-            };
-            (index.parse::<usize>().ok(), format!("{kind}.{path}"))
-        }
-        None => (None, expression.to_string()),
-    };
-    let mut plain = String::new();
-    let mut depth = 0;
-    for c in path.chars() {
-        match c {
-            '[' => depth += 1,
-            ']' => depth -= 1,
-            _ if depth == 0 => plain.push(c),
-            _ => {}
-        }
-    }
-    if let Some(element) = plain.strip_prefix("Patient.") {
-        return PATIENT_ELEMENTS
-            .iter()
-            .find(|(name, _)| element.starts_with(name))
-            .map(|(_, f)| FieldRef::patient(*f));
-    }
-    let element = plain.strip_prefix("Immunization.")?;
-    let dose = entry.map_or(0, |e| e.saturating_sub(2));
-    IMMUNIZATION_ELEMENTS
-        .iter()
-        .find(|(name, _)| element.starts_with(name))
-        .map(|(_, f)| FieldRef::dose(dose, *f))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::FieldId;
 
     fn now() -> ClinicTime {
         crate::clock::Clock::fixed("2026-11-25T15:30:00-05:00", chrono_tz::Tz::UTC)
@@ -214,39 +148,39 @@ mod tests {
     #[test]
     fn statuses_are_classified() {
         assert!(matches!(
-            classify(200, None, "{}".into(), now()),
+            classify(200, None, "{}".into(), None, now()),
             Outcome::Submitted { status: 200, .. }
         ));
         assert!(matches!(
-            classify(201, None, String::new(), now()),
+            classify(201, None, String::new(), None, now()),
             Outcome::Submitted { .. }
         ));
         assert!(matches!(
-            classify(400, None, String::new(), now()),
+            classify(400, None, String::new(), None, now()),
             Outcome::Rejected { status: 400, .. }
         ));
         assert!(matches!(
-            classify(422, None, String::new(), now()),
+            classify(422, None, String::new(), None, now()),
             Outcome::Rejected { .. }
         ));
         assert!(matches!(
-            classify(401, None, String::new(), now()),
+            classify(401, None, String::new(), None, now()),
             Outcome::CredentialsRefused { .. }
         ));
         assert!(matches!(
-            classify(403, None, String::new(), now()),
+            classify(403, None, String::new(), None, now()),
             Outcome::CredentialsRefused { .. }
         ));
         for s in [408, 429, 500, 502, 503] {
             assert!(
                 matches!(
-                    classify(s, None, String::new(), now()),
+                    classify(s, None, String::new(), None, now()),
                     Outcome::TryLater { .. }
                 ),
                 "{s}"
             );
         }
-        match classify(429, Some("7"), String::new(), now()) {
+        match classify(429, Some("7"), String::new(), None, now()) {
             Outcome::TryLater { retry_after, .. } => {
                 assert_eq!(retry_after, Some(Duration::from_secs(7)))
             }
@@ -275,7 +209,7 @@ mod tests {
             {"severity": "warning", "code": "informational", "location": ["Bundle.entry[1].resource.name[0].given[1]"]},
             {"severity": "error", "code": "processing"}
         ]}"#;
-        let issues = operation_outcome_issues(body);
+        let issues = operation_outcome_issues(body, None);
         assert_eq!(issues.len(), 4);
         assert_eq!(issues[0].field, Some(FieldRef::dose(1, FieldId::Lot)));
         assert_eq!(issues[0].text, "Lot number is required");
@@ -284,24 +218,7 @@ mod tests {
         assert_eq!(issues[2].field, Some(FieldRef::patient(FieldId::Given)));
         assert_eq!(issues[3].field, None);
         assert_eq!(issues[3].text, "processing");
-        assert!(operation_outcome_issues("not json").is_empty());
-        assert!(operation_outcome_issues("{\"resourceType\": \"Bundle\"}").is_empty());
-    }
-
-    #[test]
-    fn status_reason_is_not_mistaken_for_status() {
-        assert_eq!(
-            field_of("Immunization.statusReason"),
-            Some(FieldRef::dose(0, FieldId::StatusReason))
-        );
-        assert_eq!(
-            field_of("Immunization.status"),
-            Some(FieldRef::dose(0, FieldId::Status))
-        );
-        assert_eq!(
-            field_of("Immunization.occurrenceDateTime"),
-            Some(FieldRef::dose(0, FieldId::Administered))
-        );
-        assert_eq!(field_of("Observation.value"), None);
+        assert!(operation_outcome_issues("not json", None).is_empty());
+        assert!(operation_outcome_issues("{\"resourceType\": \"Bundle\"}", None).is_empty());
     }
 }

@@ -86,6 +86,7 @@ pub fn run(
                     &row,
                     &store.attempts(id)?,
                     store.response_body(id)?.as_deref(),
+                    store.get(id)?.and_then(|v| v.bundle_json).as_deref(),
                     now.timezone(),
                 )))
             })();

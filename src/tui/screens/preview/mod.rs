@@ -130,6 +130,7 @@ impl Preview {
         row: &OutboxRow,
         attempts: &[Attempt],
         body: Option<&str>,
+        sent: Option<&str>,
         zone: chrono_tz::Tz,
     ) -> Preview {
         let mut lines = vec![format!(
@@ -148,7 +149,7 @@ impl Preview {
             lines.push(format!("  {at} · {status} · {}", a.detail));
         }
         let issues = body
-            .map(crate::submit::outcome::operation_outcome_issues)
+            .map(|b| crate::submit::outcome::operation_outcome_issues(b, sent))
             .unwrap_or_default();
         if !issues.is_empty() {
             lines.push(String::new());

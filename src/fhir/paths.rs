@@ -1,0 +1,790 @@
+//! Where each form field goes in the bundle: one table, read both ways. The builder
+//! writes every field's value at its path ([`write`]); a receiver's
+//! OperationOutcome expression (`Bundle.entry[3].resource.lotNumber`) is traced back
+//! to the form field through the same rows ([`field_of`]). Sending one more field is
+//! one more row.
+//!
+//! A path is dot-separated elements. `name[0]` is the first element of a list,
+//! `name[+]` a new one appended, and `name[AP]` the element a [`Discriminator`]
+//! recognises (created from its template when missing).
+
+use super::build::{BundleSettings, CvxSystem};
+use crate::codes::{Code, TableId, table};
+use crate::record::values::Value;
+use crate::record::{FieldId, FieldRef};
+use serde_json::{Map, Value as Json, json};
+
+pub const CVX_URI: &str = "http://hl7.org/fhir/sid/cvx";
+pub const CVX_OID: &str = "urn:oid:2.16.840.1.113883.6.59";
+const NDC_SYSTEM: &str = "http://hl7.org/fhir/sid/ndc";
+const NPI_SYSTEM: &str = "http://hl7.org/fhir/sid/us-npi";
+const PERFORMER_FUNCTION: &str = "http://terminology.hl7.org/CodeSystem/v2-0443";
+const US_CORE_RACE: &str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race";
+const US_CORE_ETHNICITY: &str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity";
+/// CDC's index of current Vaccine Information Statements: Immunization.education needs
+/// a document type or reference, and the edition date identifies the statement.
+const VIS_REFERENCE: &str = "https://www.cdc.gov/vaccines/hcp/current-vis/";
+
+/// The resource a field is written into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    Patient,
+    Immunization,
+}
+
+/// How a field's value is written as FHIR JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// A string: text, a date or dateTime, or a code's code; a boolean; a number.
+    Primitive,
+    /// Names separated by spaces, as a list of strings.
+    Words,
+    /// One string in a list.
+    OneItemList,
+    /// A CodeableConcept with the code's coding, and its display as `text` when asked.
+    Concept { text: bool },
+    /// An Identifier with this system.
+    Identifier(&'static str),
+    /// A Reference to an organisation by its code (MVX), with its display.
+    OrganizationByCode,
+    /// A Quantity in mL.
+    Millilitres,
+    /// The inside of a US Core race or ethnicity extension: the OMB category and text.
+    OmbCategory,
+}
+
+/// One row of the table.
+#[derive(Clone, Copy, Debug)]
+pub struct FieldPath {
+    pub field: FieldId,
+    pub resource: Resource,
+    pub path: &'static str,
+    pub shape: Shape,
+    /// The field alone makes its element: `false` for a country, which is written
+    /// only into an address that has something else in it.
+    pub alone: bool,
+}
+
+const fn row(field: FieldId, resource: Resource, path: &'static str, shape: Shape) -> FieldPath {
+    FieldPath {
+        field,
+        resource,
+        path,
+        shape,
+        alone: true,
+    }
+}
+
+use FieldId as F;
+use Resource::{Immunization as Imm, Patient as Pat};
+use Shape::*;
+
+/// Every field that is sent, in the order its elements are written.
+pub static FIELD_PATHS: [FieldPath; 36] = [
+    row(F::Mrn, Pat, "identifier[mrn].value", Primitive),
+    row(F::Family, Pat, "name[official].family", Primitive),
+    row(F::Given, Pat, "name[official].given", Words),
+    row(F::BirthDate, Pat, "birthDate", Primitive),
+    row(F::Gender, Pat, "gender", Primitive),
+    row(F::Phone, Pat, "telecom[phone].value", Primitive),
+    row(F::AddressLine, Pat, "address[0].line", OneItemList),
+    row(F::City, Pat, "address[0].city", Primitive),
+    row(F::State, Pat, "address[0].state", Primitive),
+    row(F::PostalCode, Pat, "address[0].postalCode", Primitive),
+    FieldPath {
+        alone: false,
+        ..row(F::Country, Pat, "address[0].country", Primitive)
+    },
+    row(F::Race, Pat, "extension[race]", OmbCategory),
+    row(F::Ethnicity, Pat, "extension[ethnicity]", OmbCategory),
+    row(F::Status, Imm, "status", Primitive),
+    row(
+        F::StatusReason,
+        Imm,
+        "statusReason",
+        Concept { text: false },
+    ),
+    row(F::Vaccine, Imm, "vaccineCode", Concept { text: true }),
+    row(F::Ndc, Imm, "vaccineCode.coding[ndc].code", Primitive),
+    row(F::Administered, Imm, "occurrenceDateTime", Primitive),
+    row(F::PrimarySource, Imm, "primarySource", Primitive),
+    row(
+        F::ReportOrigin,
+        Imm,
+        "reportOrigin",
+        Concept { text: false },
+    ),
+    row(F::Location, Imm, "location.display", Primitive),
+    row(F::Manufacturer, Imm, "manufacturer", OrganizationByCode),
+    row(F::Lot, Imm, "lotNumber", Primitive),
+    row(F::Expiration, Imm, "expirationDate", Primitive),
+    row(F::Site, Imm, "site", Concept { text: false }),
+    row(F::Route, Imm, "route", Concept { text: false }),
+    row(F::Amount, Imm, "doseQuantity", Millilitres),
+    row(F::Performer, Imm, "performer[AP].actor.display", Primitive),
+    row(
+        F::PerformerNpi,
+        Imm,
+        "performer[AP].actor.identifier",
+        Identifier(NPI_SYSTEM),
+    ),
+    row(F::Orderer, Imm, "performer[OP].actor.display", Primitive),
+    row(F::Note, Imm, "note[+].text", Primitive),
+    row(
+        F::VisEdition,
+        Imm,
+        "education[0].publicationDate",
+        Primitive,
+    ),
+    row(
+        F::VisPresented,
+        Imm,
+        "education[0].presentationDate",
+        Primitive,
+    ),
+    row(
+        F::Eligibility,
+        Imm,
+        "programEligibility[+]",
+        Concept { text: false },
+    ),
+    row(F::Funding, Imm, "fundingSource", Concept { text: false }),
+    row(
+        F::DoseNumber,
+        Imm,
+        "protocolApplied[0].doseNumberPositiveInt",
+        Primitive,
+    ),
+];
+
+/// A list element told apart by what it holds.
+pub struct Discriminator {
+    pub name: &'static str,
+    /// The list it is found in.
+    pub list: &'static str,
+    /// Where in the element, and what it must say there.
+    pub pointer: &'static str,
+    pub equals: Equals,
+    /// A new element of this kind, before the field's value is written into it.
+    pub template: fn(&BundleSettings) -> Json,
+}
+
+/// What a discriminating element says.
+#[derive(Clone, Copy, Debug)]
+pub enum Equals {
+    Text(&'static str),
+    /// The clinic's MRN system (a setting).
+    MrnSystem,
+}
+
+impl Equals {
+    fn text(self, settings: Option<&BundleSettings>) -> Option<&str> {
+        match (self, settings) {
+            (Equals::Text(t), _) => Some(t),
+            (Equals::MrnSystem, Some(s)) => Some(&s.mrn_system),
+            (Equals::MrnSystem, None) => None,
+        }
+    }
+
+    /// Whether an element says this at `pointer`.
+    fn matches(self, element: &Json, pointer: &str, settings: Option<&BundleSettings>) -> bool {
+        let said = element.pointer(pointer).and_then(Json::as_str);
+        said.is_some() && said == self.text(settings)
+    }
+}
+
+fn performer_function(code: &str, display: &str) -> Json {
+    json!({"function": {"coding": [{"system": PERFORMER_FUNCTION, "code": code, "display": display}]}})
+}
+
+pub static DISCRIMINATORS: [Discriminator; 7] = [
+    Discriminator {
+        name: "mrn",
+        list: "identifier",
+        pointer: "/system",
+        equals: Equals::MrnSystem,
+        template: |s| json!({"system": s.mrn_system}),
+    },
+    Discriminator {
+        name: "official",
+        list: "name",
+        pointer: "/use",
+        equals: Equals::Text("official"),
+        template: |_| json!({"use": "official"}),
+    },
+    Discriminator {
+        name: "phone",
+        list: "telecom",
+        pointer: "/system",
+        equals: Equals::Text("phone"),
+        template: |_| json!({"system": "phone"}),
+    },
+    Discriminator {
+        name: "race",
+        list: "extension",
+        pointer: "/url",
+        equals: Equals::Text(US_CORE_RACE),
+        template: |_| json!({"url": US_CORE_RACE}),
+    },
+    Discriminator {
+        name: "ethnicity",
+        list: "extension",
+        pointer: "/url",
+        equals: Equals::Text(US_CORE_ETHNICITY),
+        template: |_| json!({"url": US_CORE_ETHNICITY}),
+    },
+    Discriminator {
+        name: "AP",
+        list: "performer",
+        pointer: "/function/coding/0/code",
+        equals: Equals::Text("AP"),
+        template: |_| performer_function("AP", "Administering Provider"),
+    },
+    Discriminator {
+        name: "OP",
+        list: "performer",
+        pointer: "/function/coding/0/code",
+        equals: Equals::Text("OP"),
+        template: |_| performer_function("OP", "Ordering Provider"),
+    },
+];
+
+/// The NDC coding in `vaccineCode.coding` is found by its system.
+static NDC: Discriminator = Discriminator {
+    name: "ndc",
+    list: "coding",
+    pointer: "/system",
+    equals: Equals::Text(NDC_SYSTEM),
+    template: |_| json!({"system": NDC_SYSTEM}),
+};
+
+/// Lists whose new elements start from a fixed template.
+fn list_template(list: &str) -> Option<Json> {
+    (list == "education").then(|| json!({"reference": VIS_REFERENCE}))
+}
+
+fn discriminator(name: &str) -> Option<&'static Discriminator> {
+    DISCRIMINATORS
+        .iter()
+        .chain(std::iter::once(&NDC))
+        .find(|d| d.name == name)
+}
+
+/// One step of a path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step<'a> {
+    Key(&'a str),
+    /// An element of the list under this key: `[0]`, `[+]`, `[AP]`.
+    Item(&'a str, &'a str),
+}
+
+fn steps(path: &str) -> Vec<Step<'_>> {
+    path.split('.')
+        .map(|part| match part.split_once('[') {
+            Some((name, rest)) => Step::Item(name, rest.trim_end_matches(']')),
+            None => Step::Key(part),
+        })
+        .collect()
+}
+
+/// The JSON a field's value is written as.
+fn shaped(value: &Value, shape: Shape, field: FieldId, settings: &BundleSettings) -> Option<Json> {
+    let coding = |code: &Code| {
+        let system = match (field, settings.cvx_system) {
+            (FieldId::Vaccine, CvxSystem::Uri) => CVX_URI.to_string(),
+            (FieldId::Vaccine, CvxSystem::Oid) => CVX_OID.to_string(),
+            _ => table_of(field)
+                .map(|t| table(t).system_of(code).to_string())
+                .unwrap_or_default(),
+        };
+        json!({"system": system, "code": code.code, "display": code.display})
+    };
+    Some(match (shape, value) {
+        (_, Value::Empty) => return None,
+        (Primitive, Value::Text(t)) => json!(t),
+        (Primitive, Value::Code(c)) => json!(c.code),
+        (Primitive, Value::Date(d)) => json!(d.format("%Y-%m-%d").to_string()),
+        (Primitive, Value::DateTime(t)) => json!(t.to_fhir()),
+        (Primitive, Value::Bool(b)) => json!(b),
+        (Primitive, Value::Count(n)) => json!(n),
+        (Primitive, Value::Amount(a)) => json!(a),
+        (Words, Value::Text(t)) => json!(t.split_whitespace().collect::<Vec<_>>()),
+        (OneItemList, Value::Text(t)) => json!([t]),
+        (Concept { text }, Value::Code(c)) => {
+            let mut concept = json!({"coding": [coding(c)]});
+            if text {
+                concept["text"] = json!(c.display);
+            }
+            concept
+        }
+        (Identifier(system), Value::Text(t)) => json!({"system": system, "value": t}),
+        (OrganizationByCode, Value::Code(c)) => json!({
+            "identifier": {"system": table(TableId::Mvx).system, "value": c.code},
+            "display": c.display
+        }),
+        (Millilitres, Value::Amount(ml)) => json!({
+            "value": ml, "unit": "mL", "system": "http://unitsofmeasure.org", "code": "mL"
+        }),
+        (OmbCategory, Value::Code(c)) => json!({"extension": [
+            {"url": "ombCategory", "valueCoding": coding(c)},
+            {"url": "text", "valueString": c.display}
+        ]}),
+        _ => return None,
+    })
+}
+
+fn table_of(field: FieldId) -> Option<TableId> {
+    match field.spec().kind {
+        crate::record::Kind::Coded(t) => Some(t),
+        _ => None,
+    }
+}
+
+/// Writes a field's value into a resource at the row's path. Nothing is written for
+/// an empty value, nor for a field that does not make its element alone when the
+/// element is not there.
+pub fn write(resource: &mut Json, row: &FieldPath, value: &Value, settings: &BundleSettings) {
+    let Some(new) = shaped(value, row.shape, row.field, settings) else {
+        return;
+    };
+    let steps = steps(row.path);
+    let mut here = resource;
+    for (i, step) in steps.iter().enumerate() {
+        let last = i + 1 == steps.len();
+        here = match *step {
+            Step::Key(key) => {
+                let Some(object) = here.as_object_mut() else {
+                    return;
+                };
+                if last {
+                    merge_into(object, key, new);
+                    return;
+                }
+                if !object.contains_key(key) && !row.alone {
+                    return;
+                }
+                let Some(next) = entry(object, key, json!({})) else {
+                    return;
+                };
+                next
+            }
+            Step::Item(key, which) => {
+                let Some(object) = here.as_object_mut() else {
+                    return;
+                };
+                if !object.contains_key(key) && !row.alone {
+                    return;
+                }
+                let Some(list) = entry(object, key, json!([])).and_then(Json::as_array_mut) else {
+                    return;
+                };
+                let index = match which {
+                    "+" => None,
+                    "0" => (!list.is_empty()).then_some(0),
+                    name => discriminator(name).and_then(|d| {
+                        list.iter()
+                            .position(|e| d.equals.matches(e, d.pointer, Some(settings)))
+                    }),
+                };
+                let index = match index {
+                    Some(i) => i,
+                    None => {
+                        let start = discriminator(which)
+                            .map(|d| (d.template)(settings))
+                            .or_else(|| list_template(key));
+                        match start {
+                            Some(start) => list.push(start),
+                            // A new plain element: the value itself, or an object to fill.
+                            None if last => {
+                                list.push(new);
+                                return;
+                            }
+                            None => list.push(json!({})),
+                        }
+                        list.len() - 1
+                    }
+                };
+                if last {
+                    merge(&mut list[index], new);
+                    return;
+                }
+                &mut list[index]
+            }
+        };
+    }
+}
+
+/// The value under `key`, inserted in its place when missing.
+fn entry<'a>(object: &'a mut Map<String, Json>, key: &str, empty: Json) -> Option<&'a mut Json> {
+    if !object.contains_key(key) {
+        insert_in_order(object, key, empty);
+    }
+    object.get_mut(key)
+}
+
+/// Merges objects key by key; anything else replaces what was there.
+fn merge(into: &mut Json, new: Json) {
+    match (into.as_object_mut(), new) {
+        (Some(object), Json::Object(new)) => {
+            for (key, value) in new {
+                merge_into(object, &key, value);
+            }
+        }
+        (_, new) => *into = new,
+    }
+}
+
+fn merge_into(object: &mut Map<String, Json>, key: &str, value: Json) {
+    match object.get_mut(key) {
+        Some(existing) => merge(existing, value),
+        None => insert_in_order(object, key, value),
+    }
+}
+
+/// Keys that go before others when both are in one object (FHIR's element order):
+/// a Reference's identifier before its display.
+const GOES_BEFORE: [(&str, &str); 1] = [("identifier", "display")];
+
+fn insert_in_order(object: &mut Map<String, Json>, key: &str, value: Json) {
+    let before = GOES_BEFORE
+        .iter()
+        .filter(|(k, _)| *k == key)
+        .find_map(|(_, other)| object.keys().position(|k| k == other));
+    match before {
+        Some(index) => {
+            object.shift_insert(index, key.to_string(), value);
+        }
+        None => {
+            object.insert(key.to_string(), value);
+        }
+    }
+}
+
+/// The form field an OperationOutcome expression points at, for bundles vaxentry
+/// built: entry 1 is the Patient and entry 2 + n the Immunization of dose n. With the
+/// bundle that was sent, list indexes are read as what the element holds
+/// (`performer[1]` is the ordering provider when that is what it holds).
+pub fn field_of(expression: &str, bundle: Option<&Json>) -> Option<FieldRef> {
+    let (entry, resource, path) = match expression.strip_prefix("Bundle.entry[") {
+        Some(rest) => {
+            let (index, rest) = rest.split_once(']')?;
+            let index: usize = index.parse().ok()?;
+            let path = rest.strip_prefix(".resource")?.trim_start_matches('.');
+            let resource = if index == 1 { Pat } else { Imm };
+            (Some(index), resource, path)
+        }
+        None => match expression.split_once('.') {
+            Some(("Patient", path)) => (None, Pat, path),
+            Some(("Immunization", path)) => (None, Imm, path),
+            _ => return None,
+        },
+    };
+    let json = match (bundle, entry) {
+        (Some(b), Some(e)) => b.pointer(&format!("/entry/{e}/resource")),
+        _ => None,
+    };
+    let wanted = named_steps(path, json);
+    let best = FIELD_PATHS
+        .iter()
+        .filter(|r| r.resource == resource)
+        .filter_map(|r| {
+            let row_steps: Vec<(String, Option<String>)> = steps(r.path)
+                .iter()
+                .map(|s| match *s {
+                    Step::Key(k) => (k.to_string(), None),
+                    Step::Item(k, which) => (
+                        k.to_string(),
+                        discriminator(which).map(|d| d.name.to_string()),
+                    ),
+                })
+                .collect();
+            let shared = row_steps
+                .iter()
+                .zip(&wanted)
+                .take_while(|((rn, rd), (wn, wd))| {
+                    same_element(rn, wn) && (rd.is_none() || wd.is_none() || rd == wd)
+                })
+                .count();
+            let whole = shared == row_steps.len().min(wanted.len());
+            (shared > 0 && whole).then_some((shared, row_steps.len() == shared, r.field))
+        })
+        // Most steps shared; then the row that ends where the expression does; then
+        // the first row (a performer is the one who gave the dose).
+        .min_by_key(|(shared, exact, _)| (std::cmp::Reverse(*shared), !*exact))
+        .map(|(_, _, field)| field)?;
+    Some(match resource {
+        Pat => FieldRef::patient(best),
+        Imm => FieldRef::dose(entry.map_or(0, |e| e.saturating_sub(2)), best),
+    })
+}
+
+/// The dot-separated parts of an expression; dots inside quotes or brackets (a URL
+/// in `where(url='...')`) do not separate.
+fn expression_parts(path: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut quoted, mut start) = (0i32, false, 0);
+    for (i, c) in path.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            '(' | '[' if !quoted => depth += 1,
+            ')' | ']' if !quoted => depth -= 1,
+            '.' if !quoted && depth == 0 => {
+                parts.push(&path[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&path[start..]);
+    parts
+}
+
+/// Whether two element names are the same element: `occurrence` is
+/// `occurrenceDateTime` (a choice of type), but `status` is not `statusReason`.
+fn same_element(a: &str, b: &str) -> bool {
+    const TYPES: [&str; 8] = [
+        "DateTime",
+        "String",
+        "Boolean",
+        "Integer",
+        "PositiveInt",
+        "Date",
+        "Quantity",
+        "Reference",
+    ];
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    long.strip_prefix(short)
+        .is_some_and(|rest| rest.is_empty() || TYPES.contains(&rest))
+}
+
+/// An expression's steps as (element, what the list element is): indexes become the
+/// discriminator the element matches in `resource`, when it is known.
+fn named_steps(path: &str, resource: Option<&Json>) -> Vec<(String, Option<String>)> {
+    let mut here = resource;
+    let mut out: Vec<(String, Option<String>)> = Vec::new();
+    for part in expression_parts(path) {
+        let (name, index) = match part.split_once('[') {
+            Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        // `extension.where(url='...')` says which element of the list is meant.
+        if let Some(condition) = part.strip_prefix("where(") {
+            let said = condition.split('\'').nth(1).unwrap_or_default();
+            if let Some((list, label)) = out.last_mut() {
+                let known = DISCRIMINATORS
+                    .iter()
+                    .chain(std::iter::once(&NDC))
+                    .find(|d| d.list == list.as_str() && d.equals.text(None) == Some(said));
+                // A condition on no element vaxentry writes matches no field.
+                *label = Some(known.map_or("?", |d| d.name).to_string());
+            }
+            continue;
+        }
+        // Other functions are not elements.
+        if name.contains('(') {
+            break;
+        }
+        let list = here.and_then(|h| h.get(name));
+        let element = match index {
+            Some(i) => list.and_then(|l| l.get(i)),
+            None => list,
+        };
+        let what = element.and_then(|e| {
+            DISCRIMINATORS
+                .iter()
+                .chain(std::iter::once(&NDC))
+                .filter(|d| d.list == name)
+                .find(|d| d.equals.matches(e, d.pointer, None))
+                .map(|d| d.name.to_string())
+        });
+        out.push((name.to_string(), what));
+        here = element;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fhir::{SequentialIds, build_bundle};
+    use crate::record::{FIELDS, Fields, Visit};
+
+    fn settings() -> BundleSettings {
+        BundleSettings {
+            source_name: None,
+            source_endpoint: "urn:vaxentry:local".into(),
+            mrn_system: "urn:oid:1.2.3".into(),
+            immunization_id_system: "urn:oid:1.2.4".into(),
+            cvx_system: CvxSystem::Uri,
+        }
+    }
+
+    /// A visit with every field filled: a dose given here, a historical one and one
+    /// not given, so each field applies somewhere.
+    fn every_field() -> Visit {
+        let patient = Fields::default()
+            .with(F::Mrn, "MRN-1")
+            .with(F::Family, "Lindqvist")
+            .with(F::Given, "Astrid Maria")
+            .with(F::BirthDate, "1987-03-14")
+            .with(F::Gender, "female")
+            .with(F::Phone, "(413) 555-0142")
+            .with(F::AddressLine, "12 Harbour Road")
+            .with(F::City, "Springfield")
+            .with(F::State, "MA")
+            .with(F::PostalCode, "01101")
+            .with(F::Country, "US")
+            .with(F::Race, "2106-3")
+            .with(F::Ethnicity, "2186-5");
+        let given_here = Fields::default()
+            .with(F::Vaccine, "140")
+            .with(F::Status, "completed")
+            .with(F::Administered, "2026-10-01 14:05")
+            .with(F::Lot, "UT8291AA")
+            .with(F::Manufacturer, "PMC")
+            .with(F::Expiration, "2027-06-30")
+            .with(F::Ndc, "49281-0424-50")
+            .with(F::Amount, "0.5")
+            .with(F::Site, "LA")
+            .with(F::Route, "IM")
+            .with(F::Performer, "Jordan Okafor")
+            .with(F::PerformerNpi, "1234567893")
+            .with(F::Orderer, "Sam Lee")
+            .with(F::Location, "Riverside Family Clinic")
+            .with(F::Funding, "private")
+            .with(F::Eligibility, "V01")
+            .with(F::VisEdition, "2021-08-06")
+            .with(F::VisPresented, "2026-10-01")
+            .with(F::PrimarySource, "yes")
+            .with(F::DoseNumber, "1")
+            .with(F::Note, "tolerated well");
+        let historical = Fields::default()
+            .with(F::Vaccine, "03")
+            .with(F::Status, "completed")
+            .with(F::Administered, "2019-04-01")
+            .with(F::PrimarySource, "no")
+            .with(F::ReportOrigin, "record");
+        let not_done = Fields::default()
+            .with(F::Vaccine, "115")
+            .with(F::Status, "not-done")
+            .with(F::StatusReason, "PATOBJ")
+            .with(F::Administered, "2026-11-20")
+            .with(F::PrimarySource, "yes");
+        Visit {
+            patient,
+            doses: vec![given_here, historical, not_done],
+        }
+    }
+
+    fn now() -> crate::clock::ClinicTime {
+        crate::clock::Clock::fixed("2026-11-25T15:30:00-05:00", chrono_tz::America::New_York)
+            .unwrap()
+            .now()
+    }
+
+    /// Where a row's value landed in a resource, as an expression with list indexes.
+    fn landed(resource: &Json, row: &FieldPath) -> Option<String> {
+        let mut here = resource;
+        let mut out = String::new();
+        for step in steps(row.path) {
+            match step {
+                Step::Key(key) => {
+                    here = here.get(key)?;
+                    out.push_str(&format!(".{key}"));
+                }
+                Step::Item(key, which) => {
+                    let list = here.get(key)?.as_array()?;
+                    let index = match discriminator(which) {
+                        Some(d) => list
+                            .iter()
+                            .position(|e| d.equals.matches(e, d.pointer, Some(&settings())))?,
+                        None => 0,
+                    };
+                    here = list.get(index)?;
+                    out.push_str(&format!(".{key}[{index}]"));
+                }
+            }
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn every_field_is_sent_and_every_sent_field_maps_back_to_its_field() {
+        let visit = every_field();
+        let bundle = build_bundle(&visit, &settings(), now(), &mut SequentialIds(0))
+            .unwrap_or_else(|e| panic!("{:#?}", e.0));
+        let entries = bundle.json["entry"].as_array().unwrap();
+        for spec in &FIELDS {
+            let rows: Vec<_> = FIELD_PATHS.iter().filter(|r| r.field == spec.id).collect();
+            assert_eq!(rows.len(), 1, "{} needs exactly one row", spec.key);
+            let row = rows[0];
+            // The first entry of the row's kind that holds the value.
+            let found = entries.iter().enumerate().find_map(|(i, e)| {
+                let kind = e["resource"]["resourceType"].as_str()?;
+                let wanted = match row.resource {
+                    Resource::Patient => "Patient",
+                    Resource::Immunization => "Immunization",
+                };
+                (kind == wanted)
+                    .then(|| landed(&e["resource"], row))
+                    .flatten()
+                    .map(|path| (i, format!("Bundle.entry[{i}].resource{path}")))
+            });
+            let (entry, expression) = found
+                .unwrap_or_else(|| panic!("{} is not in the bundle at {}", spec.key, row.path));
+            let expected = match row.resource {
+                Resource::Patient => FieldRef::patient(spec.id),
+                Resource::Immunization => FieldRef::dose(entry - 2, spec.id),
+            };
+            assert_eq!(
+                field_of(&expression, Some(&bundle.json)),
+                Some(expected),
+                "{expression}"
+            );
+        }
+    }
+
+    #[test]
+    fn expressions_without_the_bundle_still_find_their_field() {
+        let cases = [
+            (
+                "Immunization.statusReason",
+                Some(FieldRef::dose(0, F::StatusReason)),
+            ),
+            ("Immunization.status", Some(FieldRef::dose(0, F::Status))),
+            (
+                "Immunization.occurrence",
+                Some(FieldRef::dose(0, F::Administered)),
+            ),
+            (
+                "Immunization.occurrenceDateTime",
+                Some(FieldRef::dose(0, F::Administered)),
+            ),
+            (
+                "Bundle.entry[3].resource.lotNumber",
+                Some(FieldRef::dose(1, F::Lot)),
+            ),
+            (
+                "Patient.name[0].given[1]",
+                Some(FieldRef::patient(F::Given)),
+            ),
+            (
+                "Immunization.vaccineCode",
+                Some(FieldRef::dose(0, F::Vaccine)),
+            ),
+            (
+                "Immunization.performer",
+                Some(FieldRef::dose(0, F::Performer)),
+            ),
+            (
+                "Patient.extension.where(url='http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity').extension[0]",
+                Some(FieldRef::patient(F::Ethnicity)),
+            ),
+            ("Patient.extension.where(url='x')", None),
+            ("Observation.value", None),
+        ];
+        for (expression, want) in cases {
+            assert_eq!(field_of(expression, None), want, "{expression}");
+        }
+    }
+}
