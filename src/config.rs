@@ -1,21 +1,32 @@
 //! The TOML configuration. Every key has a default, so vaxentry runs with no file.
 
-use crate::fhir::{BundleSettings, CvxSystem};
+use crate::fhir::BundleSettings;
 use anyhow::{Context, Result, bail};
+use chrono_tz::Tz;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    pub clinic: Clinic,
     pub source: Source,
     pub identifiers: Identifiers,
-    pub codes: Codes,
+    /// Settings that no longer exist, kept only to say so (see `warnings`).
+    codes: Option<toml::Table>,
     /// Where visits are submitted; none means vaxentry works offline only.
     pub endpoint: Option<EndpointConfig>,
     /// The file this came from, if any.
     #[serde(skip)]
     pub loaded_from: Option<PathBuf>,
+}
+
+/// `[clinic]`: facts about the clinic.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Clinic {
+    /// The clinic's IANA time zone, e.g. `America/New_York`; default: this computer's.
+    pub timezone: Option<String>,
 }
 
 /// `[endpoint]`: checked and turned into a `submit::Endpoint` when it is used, so a
@@ -123,21 +134,6 @@ impl Default for Identifiers {
     }
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct Codes {
-    /// `uri` (http://hl7.org/fhir/sid/cvx) or `oid` (urn:oid:2.16.840.1.113883.6.59).
-    pub cvx_system: CvxSystem,
-}
-
-impl Default for Codes {
-    fn default() -> Self {
-        Codes {
-            cvx_system: CvxSystem::Uri,
-        }
-    }
-}
-
 impl Config {
     /// The default location: `<config dir>/vaxentry/config.toml`.
     pub fn default_path() -> Option<PathBuf> {
@@ -175,7 +171,32 @@ impl Config {
     }
 
     pub fn parse(text: &str) -> Result<Config> {
-        Ok(toml::from_str(text)?)
+        let config: Config = toml::from_str(text)?;
+        config.zone()?;
+        Ok(config)
+    }
+
+    /// Things in the file that are accepted but do nothing, in words for the user.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.codes.is_some() {
+            warnings.push(
+                "[codes] is no longer a setting: CVX codes are always sent with the system http://hl7.org/fhir/sid/cvx, as US Core requires; delete the [codes] section".into(),
+            );
+        }
+        warnings
+    }
+
+    /// The clinic's time zone: `[clinic] timezone`, else this computer's.
+    pub fn zone(&self) -> Result<Tz> {
+        match &self.clinic.timezone {
+            None => Ok(crate::clock::system_zone()),
+            Some(name) => name.trim().parse::<Tz>().map_err(|_| {
+                anyhow::anyhow!(
+                    "[clinic] timezone = \"{name}\" is not a time zone; use an IANA name such as \"America/New_York\" or \"America/Chicago\""
+                )
+            }),
+        }
     }
 
     pub fn bundle_settings(&self) -> BundleSettings {
@@ -184,7 +205,6 @@ impl Config {
             source_endpoint: self.source.endpoint.clone(),
             mrn_system: self.identifiers.mrn_system.clone(),
             immunization_id_system: self.identifiers.immunization_system.clone(),
-            cvx_system: self.codes.cvx_system,
         }
     }
 }
@@ -200,11 +220,28 @@ mod tests {
 
     #[test]
     fn keys_override_defaults() {
-        let c = Config::parse("[source]\nname = \"Riverside\"\n[codes]\ncvx_system = \"oid\"\n")
-            .unwrap();
+        let c = Config::parse(
+            "[source]\nname = \"Riverside\"\n[clinic]\ntimezone = \"America/Chicago\"\n",
+        )
+        .unwrap();
         assert_eq!(c.source.name, "Riverside");
         assert_eq!(c.source.endpoint, Source::default().endpoint);
-        assert_eq!(c.codes.cvx_system, CvxSystem::Oid);
+        assert_eq!(c.zone().unwrap(), chrono_tz::America::Chicago);
+        assert!(c.warnings().is_empty());
+    }
+
+    #[test]
+    fn a_removed_setting_is_accepted_with_a_warning_and_a_bad_zone_is_named() {
+        let c = Config::parse("[codes]\ncvx_system = \"oid\"\n").unwrap();
+        assert!(c.warnings()[0].contains("delete the [codes] section"));
+        let err = format!(
+            "{:#}",
+            Config::parse("[clinic]\ntimezone = \"Eastern\"\n").unwrap_err()
+        );
+        assert!(
+            err.contains("timezone = \"Eastern\" is not a time zone"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -214,10 +251,5 @@ mod tests {
             Config::parse("[source]\nname = \"x\"\nendpont = \"y\"\n").unwrap_err()
         );
         assert!(err.contains("endpont") && err.contains("line 3"), "{err}");
-        let err = format!(
-            "{:#}",
-            Config::parse("[codes]\ncvx_system = \"loinc\"\n").unwrap_err()
-        );
-        assert!(err.contains("cvx_system") || err.contains("loinc"), "{err}");
     }
 }

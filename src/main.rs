@@ -5,7 +5,7 @@
 use clap::Parser;
 use std::process::ExitCode;
 use vaxentry::cli::{self, Cli};
-use vaxentry::clock::{Clock, system_zone};
+use vaxentry::clock::Clock;
 use vaxentry::config::Config;
 use vaxentry::store::{Store, data_dir};
 
@@ -18,14 +18,20 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let clock = match Clock::from_env(system_zone()) {
+    let clock = match config
+        .zone()
+        .and_then(|zone| Clock::from_env(zone).map_err(anyhow::Error::msg))
+    {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("vaxentry: {e}");
+            eprintln!("vaxentry: {e:#}");
             return ExitCode::from(2);
         }
     };
     if cli.command.is_some() {
+        for warning in config.warnings() {
+            eprintln!("vaxentry: warning: {warning}");
+        }
         return cli::run(&cli, &config, clock);
     }
     let opened = data_dir(cli.data_dir.as_deref()).and_then(|dir| Ok((Store::open(&dir)?, dir)));

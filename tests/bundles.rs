@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use proptest::prelude::*;
 use vaxentry::codes::{TableId, table};
-use vaxentry::fhir::{CvxSystem, SequentialIds, build_bundle, message_problems, to_json};
+use vaxentry::fhir::{SequentialIds, build_bundle, message_problems, to_json};
 use vaxentry::record::{FieldId, Fields, Visit};
 
 fn golden(visit: &Visit, settings: &vaxentry::fhir::BundleSettings) -> String {
@@ -30,18 +30,6 @@ fn golden_bundles_match_and_are_valid() {
         assert_valid_message(&json);
         insta::assert_snapshot!(format!("bundle-{name}"), json);
     }
-}
-
-#[test]
-fn golden_bundle_with_cvx_oid() {
-    let mut settings = settings();
-    settings.cvx_system = CvxSystem::Oid;
-    settings.source_name = Some("Riverside Family Clinic".into());
-    settings.source_endpoint = "https://riverside.example.org/fhir/acks".into();
-    let json = golden(&example("adult-flu"), &settings);
-    assert_valid_message(&json);
-    assert!(json.contains("urn:oid:2.16.840.1.113883.6.59"));
-    insta::assert_snapshot!("bundle-adult-flu-cvx-oid", json);
 }
 
 #[test]

@@ -158,7 +158,7 @@ fn codes_lists_and_searches() {
 fn config_choices_reach_the_bundle_and_bad_configs_are_named() {
     let config = write(
         "config.toml",
-        "[codes]\ncvx_system = \"oid\"\n[source]\nname = \"Riverside\"\n",
+        "[codes]\ncvx_system = \"oid\"\n[source]\nname = \"Riverside\"\n[clinic]\ntimezone = \"America/Los_Angeles\"\n",
     );
     let o = vaxentry(&[
         "--config",
@@ -166,8 +166,18 @@ fn config_choices_reach_the_bundle_and_bad_configs_are_named() {
         "bundle",
         "assets/examples/adult-flu.json",
     ]);
-    assert!(stdout(&o).contains("urn:oid:2.16.840.1.113883.6.59"));
+    assert!(stdout(&o).contains("\"system\": \"http://hl7.org/fhir/sid/cvx\""));
+    assert!(!stdout(&o).contains("urn:oid:2.16.840.1.113883.6.59"));
+    assert!(
+        stderr(&o).contains("warning: [codes] is no longer a setting"),
+        "{}",
+        stderr(&o)
+    );
     assert!(stdout(&o).contains("\"name\": \"Riverside\""));
+    assert!(
+        stdout(&o).contains("\"occurrenceDateTime\": \"2026-10-01T14:05:00-07:00\""),
+        "the clinic's zone, not the computer's (TZ is New York here)"
+    );
     let bad = write("config.toml", "[source]\nname = \"x\"\nendpont = \"y\"\n");
     let o = vaxentry(&["--config", bad.to_str().unwrap(), "codes"]);
     assert_eq!(o.status.code(), Some(2));

@@ -14,16 +14,6 @@ const US_CORE_PATIENT: &str = "http://hl7.org/fhir/us/core/StructureDefinition/u
 const US_CORE_IMMUNIZATION: &str =
     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization";
 
-/// Which CVX system URI the bundle uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CvxSystem {
-    /// `http://hl7.org/fhir/sid/cvx` (HL7, US Core).
-    Uri,
-    /// `urn:oid:2.16.840.1.113883.6.59` (as in Redox's examples).
-    Oid,
-}
-
 /// What the bundle takes from configuration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BundleSettings {
@@ -31,7 +21,6 @@ pub struct BundleSettings {
     pub source_endpoint: String,
     pub mrn_system: String,
     pub immunization_id_system: String,
-    pub cvx_system: CvxSystem,
 }
 
 /// Where new resource ids come from.

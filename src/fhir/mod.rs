@@ -6,7 +6,7 @@ pub mod check;
 pub mod paths;
 
 pub use build::{
-    Bundle, BundleSettings, CvxSystem, DerivedIds, IdSource, InvalidVisit, Message, RandomIds,
-    SequentialIds, build_bundle, message_for, to_json,
+    Bundle, BundleSettings, DerivedIds, IdSource, InvalidVisit, Message, RandomIds, SequentialIds,
+    build_bundle, message_for, to_json,
 };
 pub use check::message_problems;

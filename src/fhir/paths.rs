@@ -8,14 +8,12 @@
 //! `name[+]` a new one appended, and `name[AP]` the element a [`Discriminator`]
 //! recognises (created from its template when missing).
 
-use super::build::{BundleSettings, CvxSystem};
+use super::build::BundleSettings;
 use crate::codes::{Code, TableId, table};
 use crate::record::values::Value;
 use crate::record::{FieldId, FieldRef};
 use serde_json::{Map, Value as Json, json};
 
-pub const CVX_URI: &str = "http://hl7.org/fhir/sid/cvx";
-pub const CVX_OID: &str = "urn:oid:2.16.840.1.113883.6.59";
 const NDC_SYSTEM: &str = "http://hl7.org/fhir/sid/ndc";
 const NPI_SYSTEM: &str = "http://hl7.org/fhir/sid/us-npi";
 const PERFORMER_FUNCTION: &str = "http://terminology.hl7.org/CodeSystem/v2-0443";
@@ -288,15 +286,9 @@ fn steps(path: &str) -> Vec<Step<'_>> {
 }
 
 /// The JSON a field's value is written as.
-fn shaped(value: &Value, shape: Shape, field: FieldId, settings: &BundleSettings) -> Option<Json> {
+fn shaped(value: &Value, shape: Shape, field: FieldId) -> Option<Json> {
     let coding = |code: &Code| {
-        let system = match (field, settings.cvx_system) {
-            (FieldId::Vaccine, CvxSystem::Uri) => CVX_URI.to_string(),
-            (FieldId::Vaccine, CvxSystem::Oid) => CVX_OID.to_string(),
-            _ => table_of(field)
-                .map(|t| table(t).system_of(code).to_string())
-                .unwrap_or_default(),
-        };
+        let system = table_of(field).map_or("", |t| table(t).system_of(code));
         json!({"system": system, "code": code.code, "display": code.display})
     };
     Some(match (shape, value) {
@@ -344,7 +336,7 @@ fn table_of(field: FieldId) -> Option<TableId> {
 /// an empty value, nor for a field that does not make its element alone when the
 /// element is not there.
 pub fn write(resource: &mut Json, row: &FieldPath, value: &Value, settings: &BundleSettings) {
-    let Some(new) = shaped(value, row.shape, row.field, settings) else {
+    let Some(new) = shaped(value, row.shape, row.field) else {
         return;
     };
     let steps = steps(row.path);
@@ -615,7 +607,6 @@ mod tests {
             source_endpoint: "urn:vaxentry:local".into(),
             mrn_system: "urn:oid:1.2.3".into(),
             immunization_id_system: "urn:oid:1.2.4".into(),
-            cvx_system: CvxSystem::Uri,
         }
     }
 

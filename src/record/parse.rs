@@ -182,7 +182,7 @@ pub fn parse_datetime(raw: &str, now: ClinicTime) -> Result<EnteredDateTime, Str
             .map(|t| EnteredDateTime::At(t.fixed_offset()))
             .ok_or_else(|| "the clock gave a time that cannot be written".to_string());
     }
-    if let Ok(full) = DateTime::parse_from_rfc3339(text) {
+    if let Some(full) = with_offset(text) {
         return Ok(EnteredDateTime::At(full));
     }
     let today = now.date_naive();
@@ -198,13 +198,7 @@ pub fn parse_datetime(raw: &str, now: ClinicTime) -> Result<EnteredDateTime, Str
             last.push_str(&meridiem);
         }
     }
-    let at = |date: NaiveDate, time: NaiveTime| {
-        now.timezone()
-            .from_local_datetime(&date.and_time(time))
-            .single()
-            .map(|t| EnteredDateTime::At(t.fixed_offset()))
-            .ok_or_else(|| format!("'{text}' is not a time that exists"))
-    };
+    let at = |date: NaiveDate, time: NaiveTime| at_clinic(date, time, now.timezone());
     match tokens.as_slice() {
         [single] => {
             if let Ok(time) = parse_time(single) {
@@ -220,6 +214,41 @@ pub fn parse_datetime(raw: &str, now: ClinicTime) -> Result<EnteredDateTime, Str
             at(date, time)
         }
         _ => Err(format!("'{text}' is not a date and time; {TIME_HELP}")),
+    }
+}
+
+/// A date-time typed with its own UTC offset: RFC 3339, or without seconds
+/// (`2027-11-07T01:30-05:00`).
+pub fn with_offset(text: &str) -> Option<DateTime<FixedOffset>> {
+    DateTime::parse_from_rfc3339(text)
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M%:z"))
+        .ok()
+}
+
+/// A clock time on a date in the clinic's zone, with that day's UTC offset. A time
+/// the clocks skipped, or showed twice, is refused with what to type instead.
+fn at_clinic(
+    date: NaiveDate,
+    time: NaiveTime,
+    zone: chrono_tz::Tz,
+) -> Result<EnteredDateTime, String> {
+    let local = date.and_time(time);
+    let shown = format!("{} on {}", time.format("%H:%M"), display_date(date));
+    match zone.from_local_datetime(&local) {
+        chrono::LocalResult::Single(t) => Ok(EnteredDateTime::At(t.fixed_offset())),
+        chrono::LocalResult::None => Err(format!(
+            "{shown} did not happen in {}: the clocks went forward then; check the time (an hour later is probably meant)",
+            zone.name()
+        )),
+        chrono::LocalResult::Ambiguous(first, second) => {
+            let iso = |t: DateTime<chrono_tz::Tz>| t.format("%Y-%m-%dT%H:%M%:z").to_string();
+            Err(format!(
+                "{shown} happened twice in {} (the clocks went back an hour); type {} for the first or {} for the second",
+                zone.name(),
+                iso(first),
+                iso(second)
+            ))
+        }
     }
 }
 
@@ -435,6 +464,61 @@ mod tests {
             let got = parse_datetime(input, now()).unwrap_or_else(|e| panic!("{input}: {e}"));
             assert_eq!(got.to_fhir(), want, "{input}");
         }
+    }
+
+    #[test]
+    fn each_time_gets_the_offset_of_its_own_date_in_the_clinic_zone() {
+        use chrono_tz::America::{Los_Angeles, New_York};
+        use chrono_tz::Pacific::{Honolulu, Kiritimati};
+        let cases = [
+            (New_York, "2026-10-01 14:05", "2026-10-01T14:05:00-04:00"),
+            (New_York, "2026-10-01 23:30", "2026-10-01T23:30:00-04:00"),
+            (New_York, "2026-12-01 14:05", "2026-12-01T14:05:00-05:00"),
+            (New_York, "2027-03-14 01:59", "2027-03-14T01:59:00-05:00"),
+            (New_York, "2027-03-14 03:00", "2027-03-14T03:00:00-04:00"),
+            (New_York, "2027-11-07 00:30", "2027-11-07T00:30:00-04:00"),
+            (New_York, "2027-11-07 02:00", "2027-11-07T02:00:00-05:00"),
+            (Los_Angeles, "2026-07-04 12:00", "2026-07-04T12:00:00-07:00"),
+            (Los_Angeles, "2027-03-14 01:30", "2027-03-14T01:30:00-08:00"),
+            (Los_Angeles, "2027-03-14 03:30", "2027-03-14T03:30:00-07:00"),
+            (Los_Angeles, "2027-11-07 03:00", "2027-11-07T03:00:00-08:00"),
+            (Honolulu, "2026-07-04 12:00", "2026-07-04T12:00:00-10:00"),
+            (Honolulu, "2027-03-14 02:30", "2027-03-14T02:30:00-10:00"),
+            (Kiritimati, "2026-12-31 23:30", "2026-12-31T23:30:00+14:00"),
+            (Kiritimati, "2027-03-14 02:30", "2027-03-14T02:30:00+14:00"),
+            (
+                New_York,
+                "2027-11-07T01:30-05:00",
+                "2027-11-07T01:30:00-05:00",
+            ),
+        ];
+        for (zone, input, want) in cases {
+            let now = crate::clock::Clock::fixed("2026-11-25T20:30:00Z", zone)
+                .unwrap()
+                .now();
+            let got = parse_datetime(input, now).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(got.to_fhir(), want, "{input} in {}", zone.name());
+        }
+    }
+
+    #[test]
+    fn times_the_clocks_skipped_or_showed_twice_are_refused_with_what_to_type() {
+        use chrono_tz::America::{Los_Angeles, New_York};
+        let in_zone = |zone| {
+            crate::clock::Clock::fixed("2026-11-25T20:30:00Z", zone)
+                .unwrap()
+                .now()
+        };
+        let err = parse_datetime("2027-03-14 02:30", in_zone(New_York)).unwrap_err();
+        assert!(err.contains("did not happen in America/New_York"), "{err}");
+        let err = parse_datetime("03/14/2027 2:15a", in_zone(Los_Angeles)).unwrap_err();
+        assert!(err.contains("did not happen"), "{err}");
+        let err = parse_datetime("2027-11-07 01:30", in_zone(New_York)).unwrap_err();
+        assert!(err.contains("happened twice"), "{err}");
+        assert!(
+            err.contains("2027-11-07T01:30-04:00") && err.contains("2027-11-07T01:30-05:00"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -63,7 +63,11 @@ pub fn run(config: &Config, clock: Clock, store: &mut Store, data_dir: &Path) ->
             );
             app.sync.configured = worker.is_some();
             (app.sync.waiting, app.sync.failed) = counts;
-            app.notice = endpoint_notice;
+            app.notice = config
+                .warnings()
+                .first()
+                .map(|w| text::warning(w))
+                .or(endpoint_notice);
             if let Some(draft) = draft {
                 match draft.visit() {
                     Ok(visit) => app.offer_draft(draft.row.id, visit),
