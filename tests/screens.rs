@@ -312,6 +312,28 @@ fn ctrl_c_with_unsaved_input_asks_first() {
 }
 
 #[test]
+fn ctrl_c_and_ctrl_q_answer_no_to_every_question() {
+    // Quit, remove a dose, new visit: Ctrl+C or Ctrl+Q on the question does nothing.
+    for script in ["A1<C-c>", "A1<C-d><C-x>", "A1<C-n>"] {
+        for answer in ["<C-c>", "<C-q>"] {
+            let mut a = app((80, 24));
+            drive(&mut a, keys(script));
+            assert!(matches!(a.mode, Mode::Confirm(_)), "{script}");
+            let doses = a.form.visit.doses.len();
+            let effects = drive(&mut a, keys(answer));
+            assert!(effects.is_empty(), "{script}{answer}: {effects:?}");
+            assert_eq!(a.mode, Mode::Normal, "{script}{answer}");
+            assert_eq!(a.form.visit.doses.len(), doses, "{script}{answer}");
+            assert_eq!(
+                a.form.visit.patient.get(FieldId::Mrn),
+                "A1",
+                "{script}{answer}"
+            );
+        }
+    }
+}
+
+#[test]
 fn picker_escape_restores_the_previous_code() {
     let mut a = app((80, 24));
     drive(&mut a, keys("<PgDn>flu<Enter><Up>covid<Esc>"));
@@ -337,6 +359,188 @@ fn a_new_dose_copies_the_visit_level_fields() {
         second.get(FieldId::Lot),
         "",
         "the lot belongs to the vial, not the visit"
+    );
+}
+
+/// The historical dose after Ctrl+D: "Given here" to no clears what was carried from
+/// this clinic (performer, NPI, place, funding, eligibility, date), and says so; what
+/// was typed for the dose stays.
+#[test]
+fn a_dose_switched_to_historical_loses_what_was_carried_and_says_so() {
+    let mut a = app((80, 24));
+    drive(
+        &mut a,
+        keys(&format!(
+            "{PATIENT}<PgDn>{FLU}<Tab>1234567893<Tab><Tab>Riverside<Tab>public<Tab>v02<Enter><C-d>03<Enter>"
+        )),
+    );
+    let page = a.form.page;
+    assert_eq!(page, Page::Dose(1));
+    let second = a.form.visit.doses[1].clone();
+    assert_eq!(
+        second.get(FieldId::Eligibility),
+        "V02",
+        "carried while given here"
+    );
+    // Go to "Given here" and say no.
+    while a.form.field != FieldId::PrimarySource {
+        drive(&mut a, keys("<Tab>"));
+    }
+    // Leaving the field (or saving from it) makes it take effect.
+    drive(&mut a, keys("n<Tab>"));
+    let dose = &a.form.visit.doses[1];
+    assert_eq!(
+        dose.get(FieldId::PrimarySource),
+        "n",
+        "typing replaced the default yes"
+    );
+    for field in [
+        FieldId::Performer,
+        FieldId::PerformerNpi,
+        FieldId::Location,
+        FieldId::Funding,
+        FieldId::Eligibility,
+        FieldId::Administered,
+    ] {
+        assert_eq!(dose.get(field), "", "{field:?} was carried and is cleared");
+    }
+    assert_eq!(dose.get(FieldId::Vaccine), "03", "what was typed stays");
+    let notice = a.notice.clone().unwrap_or_default();
+    assert!(
+        notice.contains("A dose given elsewhere") && notice.contains("Given by"),
+        "{notice}"
+    );
+    drive(&mut a, keys("<PgUp>"));
+    let first = &a.form.visit.doses[0];
+    assert_eq!(
+        first.get(FieldId::Performer),
+        "Jordan Okafor",
+        "the first dose keeps its own"
+    );
+}
+
+#[test]
+fn funding_and_eligibility_never_follow_the_user_to_the_next_patient() {
+    for next in ["<C-n>y", "<C-s>"] {
+        let mut a = app((80, 24));
+        drive(
+            &mut a,
+            keys(&format!(
+                "{PATIENT}<PgDn>{FLU}<Tab><Tab><Tab>Riverside<Tab>public<Tab>v02<Enter>{next}"
+            )),
+        );
+        assert_eq!(
+            a.form.visit.patient.get(FieldId::Mrn),
+            "",
+            "{next}: a new visit"
+        );
+        let dose = &a.form.visit.doses[0];
+        assert_eq!(
+            dose.get(FieldId::Performer),
+            "Jordan Okafor",
+            "{next}: station facts carry"
+        );
+        assert_eq!(dose.get(FieldId::Location), "Riverside", "{next}");
+        assert_eq!(
+            dose.get(FieldId::Funding),
+            "",
+            "{next}: a fact about the last patient"
+        );
+        assert_eq!(
+            dose.get(FieldId::Eligibility),
+            "",
+            "{next}: a fact about the last patient"
+        );
+    }
+}
+
+#[test]
+fn typing_into_a_prefilled_value_replaces_it_and_moving_first_keeps_it() {
+    let mut a = app((80, 24));
+    // Country is prefilled "US".
+    while a.form.field != FieldId::Country {
+        drive(&mut a, keys("<Tab>"));
+    }
+    assert!(a.form.fresh);
+    drive(&mut a, keys("CA"));
+    assert_eq!(a.form.visit.patient.get(FieldId::Country), "CA");
+    drive(&mut a, keys("<BackTab><Tab>"));
+    drive(&mut a, keys("<Left>X"));
+    assert_eq!(
+        a.form.visit.patient.get(FieldId::Country),
+        "CXA",
+        "← keeps it for editing"
+    );
+    // Administered and Given here are prefilled on a dose.
+    drive(&mut a, keys("<PgDn>"));
+    while a.form.field != FieldId::Administered {
+        drive(&mut a, keys("<Tab>"));
+    }
+    drive(&mut a, keys("05/10/2019"));
+    assert_eq!(
+        a.form.visit.doses[0].get(FieldId::Administered),
+        "05/10/2019"
+    );
+}
+
+#[test]
+fn administered_is_when_the_dose_is_first_typed_and_a_typed_time_is_kept() {
+    let mut a = app((80, 24));
+    assert_eq!(
+        a.form.visit.doses[0].get(FieldId::Administered),
+        "2026-11-25 15:30"
+    );
+    // The form sits idle for 40 minutes; then the dose is typed.
+    let later = common::now() + chrono::Duration::minutes(40);
+    vaxentry::tui::app::update(&mut a, vaxentry::tui::app::Msg::Tick(later));
+    drive(&mut a, keys("<PgDn>flu"));
+    assert_eq!(
+        a.form.visit.doses[0].get(FieldId::Administered),
+        "2026-11-25 16:10"
+    );
+    // A typed time is never changed.
+    while a.form.field != FieldId::Administered {
+        drive(&mut a, keys("<Tab>"));
+    }
+    drive(&mut a, keys("t 9:05a<Tab>"));
+    let even_later = later + chrono::Duration::minutes(30);
+    vaxentry::tui::app::update(&mut a, vaxentry::tui::app::Msg::Tick(even_later));
+    drive(&mut a, keys("LOT1"));
+    assert_eq!(
+        a.form.visit.doses[0].get(FieldId::Administered),
+        "2026-11-25 09:05"
+    );
+}
+
+#[test]
+fn not_done_clears_what_does_not_apply_instead_of_warning() {
+    let mut a = app((80, 24));
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}")));
+    assert_eq!(a.form.visit.doses[0].get(FieldId::Lot), "UT8291AA");
+    drive(&mut a, keys("<PgUp><PgDn><Tab>not-done<Enter>"));
+    let dose = &a.form.visit.doses[0];
+    assert_eq!(dose.get(FieldId::Status), "not-done");
+    for field in [
+        FieldId::Lot,
+        FieldId::Site,
+        FieldId::Route,
+        FieldId::Amount,
+        FieldId::Manufacturer,
+    ] {
+        assert_eq!(dose.get(field), "", "{field:?}");
+    }
+    assert!(
+        a.form
+            .findings
+            .iter()
+            .all(|f| f.rule != vaxentry::record::Rule::NotExpected),
+        "{:?}",
+        a.form.findings
+    );
+    assert!(
+        a.notice.as_deref().unwrap_or("").contains("do not apply"),
+        "{:?}",
+        a.notice
     );
 }
 
@@ -747,4 +951,44 @@ fn the_real_event_loop_saves_a_typed_visit_and_quits() {
     let screen = format!("{:?}", terminal.backend());
     assert!(screen.contains("Saved. Bundle file:"), "{screen}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Golden bundle: a dose given here and, after Ctrl+D, a historical dose from another
+/// provider. The historical one carries nothing from this clinic.
+#[test]
+fn golden_historical_dose_after_ctrl_d() {
+    let mut a = app((80, 24));
+    drive(
+        &mut a,
+        keys(&format!(
+            "{PATIENT}<PgDn>{FLU}<Tab>1234567893<Tab><Tab>Riverside<Tab>public<Tab>v02<Enter><C-d>03<Enter>"
+        )),
+    );
+    while a.form.field != FieldId::PrimarySource {
+        drive(&mut a, keys("<Tab>"));
+    }
+    drive(&mut a, keys("n<Tab>record<Enter>"));
+    while a.form.field != FieldId::Administered {
+        drive(&mut a, keys("<BackTab>"));
+    }
+    drive(&mut a, keys("05/10/2019"));
+    let id = a.form.visit_id;
+    drive(&mut a, keys("<C-s>"));
+    let stored = with_store(|s| s.get(id).unwrap()).expect("saved");
+    let bundle: serde_json::Value =
+        serde_json::from_str(stored.bundle_json.as_deref().unwrap()).unwrap();
+    let historical = &bundle["entry"][3]["resource"];
+    assert_eq!(historical["primarySource"], false);
+    for absent in [
+        "performer",
+        "location",
+        "fundingSource",
+        "programEligibility",
+    ] {
+        assert!(historical.get(absent).is_none(), "{absent}: {historical:#}");
+    }
+    assert!(common::schema_errors(&bundle).is_empty());
+    insta::with_settings!({filters => vec![(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[uuid]")]}, {
+        insta::assert_snapshot!("bundle-historical-after-ctrl-d", stored.bundle_json.unwrap());
+    });
 }

@@ -35,8 +35,8 @@ pub enum Resource {
 pub enum Shape {
     /// A string: text, a date or dateTime, or a code's code; a boolean; a number.
     Primitive,
-    /// Names separated by spaces, as a list of strings.
-    Words,
+    /// Names separated by commas (not spaces: "Mary Ann" is one name), as a list.
+    Names,
     /// One string in a list.
     OneItemList,
     /// A CodeableConcept with the code's coding, and its display as `text` when asked.
@@ -81,7 +81,7 @@ use Shape::*;
 pub static FIELD_PATHS: [FieldPath; 36] = [
     row(F::Mrn, Pat, "identifier[mrn].value", Primitive),
     row(F::Family, Pat, "name[official].family", Primitive),
-    row(F::Given, Pat, "name[official].given", Words),
+    row(F::Given, Pat, "name[official].given", Names),
     row(F::BirthDate, Pat, "birthDate", Primitive),
     row(F::Gender, Pat, "gender", Primitive),
     row(F::Phone, Pat, "telecom[phone].value", Primitive),
@@ -300,7 +300,12 @@ fn shaped(value: &Value, shape: Shape, field: FieldId) -> Option<Json> {
         (Primitive, Value::Bool(b)) => json!(b),
         (Primitive, Value::Count(n)) => json!(n),
         (Primitive, Value::Amount(a)) => json!(a),
-        (Words, Value::Text(t)) => json!(t.split_whitespace().collect::<Vec<_>>()),
+        (Names, Value::Text(t)) => json!(
+            t.split(',')
+                .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
+                .filter(|n| !n.is_empty())
+                .collect::<Vec<_>>()
+        ),
         (OneItemList, Value::Text(t)) => json!([t]),
         (Concept { text }, Value::Code(c)) => {
             let mut concept = json!({"coding": [coding(c)]});

@@ -66,17 +66,18 @@ pub enum Expectation {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DoseContext {
     pub not_done: bool,
+    /// The record was entered in error: nothing more is asked of it.
+    pub in_error: bool,
     pub given_here: bool,
 }
 
 impl DoseContext {
     /// Read from the raw text so the form can decide before anything parses.
     pub fn of(dose: &Fields) -> DoseContext {
+        let status = dose.get(FieldId::Status).trim();
         DoseContext {
-            not_done: dose
-                .get(FieldId::Status)
-                .trim()
-                .eq_ignore_ascii_case("not-done"),
+            not_done: status.eq_ignore_ascii_case("not-done"),
+            in_error: status.eq_ignore_ascii_case("entered-in-error"),
             given_here: parse::parse_yes_no(dose.get(FieldId::PrimarySource)).unwrap_or(true),
         }
     }
@@ -86,6 +87,9 @@ impl DoseContext {
         use Expectation::*;
         match spec.applies {
             Applies::Always => Expected(spec.need),
+            // A record entered in error keeps what it had, and needs nothing more.
+            Applies::WhenNotDone if self.in_error => NotExpected,
+            _ if self.in_error => Expected(Need::Optional),
             Applies::WhenGiven if self.not_done => NotExpected,
             Applies::WhenGiven => Expected(spec.need),
             Applies::WhenGivenHere if self.not_done => NotExpected,

@@ -498,17 +498,11 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
         .hint("yes"),
         bind(
             Confirm,
-            &[ch('n'), ch('N'), plain(Esc)],
+            &[ch('n'), ch('N'), plain(Esc), ctrl('c'), ctrl('q')],
             Msg::Answer(false),
-            "no",
+            "no: nothing is done (Ctrl+C and Ctrl+Q never answer yes)",
         )
         .hint("no"),
-        bind(
-            Confirm,
-            &[ctrl('c'), ctrl('q')],
-            Msg::Answer(true),
-            "yes (the quit keys answer a quit question)",
-        ),
     ]
 });
 

@@ -69,7 +69,7 @@ pub fn only_drafts_deleted(state: VisitState) -> String {
 // Visits and doses.
 
 pub const NEW_VISIT_STARTED: &str =
-    "New visit started; performer, location and funding kept from the last one";
+    "New visit started; performer and location kept from the last one";
 pub const NEW_VISIT_DRAFT_KEPT: &str =
     "New visit started; the last one stays in History (F4) as a draft";
 pub const NEW_VISIT_SAME_PATIENT: &str = "New visit for the same patient: add today's doses";
@@ -81,6 +81,16 @@ pub const GO_TO_DOSE_FIRST: &str = "Go to the dose you want to remove first (PgD
 
 pub fn dose_added(count: usize) -> String {
     format!("Dose {count} added; date, performer, location and funding copied from the dose before")
+}
+
+pub fn carried_cleared(fields: &str) -> String {
+    format!(
+        "A dose given elsewhere: {fields} (carried from this clinic) cleared; type them only if the record says so"
+    )
+}
+
+pub fn not_applying_cleared(fields: &str) -> String {
+    format!("{fields} cleared: they do not apply to this status")
 }
 
 pub fn dose_removed(index: usize) -> String {

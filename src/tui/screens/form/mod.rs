@@ -7,6 +7,7 @@ pub mod view;
 use crate::clock::ClinicTime;
 use crate::codes::{Code, search, table};
 use crate::fhir::{self, BundleSettings};
+use crate::record::parse::parse_yes_no;
 use crate::record::values::{DoseContext, Expectation};
 use crate::record::{
     Carry, FieldId, FieldRef, Fields, Finding, Kind, Rule, Section, Severity, Visit, new_dose,
@@ -18,7 +19,7 @@ use crate::tui::screens::overlays::confirm::Confirm;
 use crate::tui::screens::preview::Preview;
 use crate::tui::text;
 use crate::tui::widgets::{Cursor, one_line};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use tui_input::{Input, InputRequest};
 use uuid::Uuid;
 
@@ -40,6 +41,16 @@ pub struct Sticky {
     pub lots: HashMap<String, Vec<(FieldId, String)>>,
 }
 
+/// Field labels for a notice: "Given by, Location and Funding".
+fn labels(fields: &[FieldId]) -> String {
+    let names: Vec<&str> = fields.iter().map(|f| f.spec().label).collect();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// The values of the fields that carry over in this way.
 fn carried_values(from: &Fields, carry: Carry) -> Vec<(FieldId, String)> {
     FieldId::carried(carry)
@@ -47,8 +58,25 @@ fn carried_values(from: &Fields, carry: Carry) -> Vec<(FieldId, String)> {
         .collect()
 }
 
+/// What the form knows about a dose besides its values.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DoseNotes {
+    /// Fields filled in from the dose before or the last visit and not typed since.
+    pub carried: BTreeSet<FieldId>,
+    /// Administered still holds the time the blank dose was made, not one typed: it
+    /// becomes the time the dose's first field is typed.
+    pub time_is_default: bool,
+}
+
 pub struct Form {
     pub visit: Visit,
+    /// One per dose, in step with `visit.doses`.
+    pub notes: Vec<DoseNotes>,
+    /// The focused field's value was there before it got the focus and is untouched:
+    /// the first character typed replaces it.
+    pub fresh: bool,
+    /// What the form has to tell the user after the last change.
+    pub notice: Option<String>,
     /// The visit's id in the store; its message ids derive from it.
     pub visit_id: Uuid,
     pub page: Page,
@@ -74,6 +102,12 @@ impl Form {
         let mut form = Form {
             input: Input::new(visit.patient.get(FieldId::Mrn).to_string()),
             visit,
+            notes: vec![DoseNotes {
+                time_is_default: true,
+                ..DoseNotes::default()
+            }],
+            fresh: false,
+            notice: None,
             visit_id: Uuid::new_v4(),
             page: Page::Patient,
             field: FieldId::Mrn,
@@ -91,6 +125,7 @@ impl Form {
 
     /// Puts a visit into the form for editing.
     pub fn load(&mut self, id: Uuid, visit: Visit, now: ClinicTime) {
+        self.notes = vec![DoseNotes::default(); visit.doses.len()];
         self.visit = visit;
         self.visit_id = id;
         self.dirty = true;
@@ -106,7 +141,7 @@ impl Form {
         now: ClinicTime,
         settings: &BundleSettings,
     ) -> Result<fhir::Message, fhir::InvalidVisit> {
-        self.visit.fix_dates(now);
+        self.leave_field(now);
         self.input = Input::new(self.value(self.page, self.field).to_string());
         fhir::message_for(&self.visit, settings, now, self.visit_id)
     }
@@ -210,15 +245,37 @@ impl Form {
     }
 
     pub fn focus(&mut self, page: Page, field: FieldId, now: ClinicTime) {
-        // Leaving a field: a date typed as a shortcut becomes the date it means.
-        if self.visit.fix_dates(now) {
-            self.mark_changed();
-            self.revalidate(now);
-        }
+        self.leave_field(now);
         self.page = page;
         self.field = field;
         self.picker = None;
         self.input = Input::new(self.value(page, field).to_string());
+        self.fresh = !self.input.value().is_empty();
+    }
+
+    /// Leaving the focused field (or saving from it): a date typed as a shortcut
+    /// becomes the date it means, and a dose's new status or source takes effect.
+    fn leave_field(&mut self, now: ClinicTime) {
+        let mut changed = self.visit.fix_dates(now);
+        if let Page::Dose(i) = self.page {
+            let notice = match self.field {
+                FieldId::PrimarySource
+                    if parse_yes_no(self.value(self.page, self.field)) == Ok(false) =>
+                {
+                    self.clear_carried(i)
+                }
+                FieldId::Status => self.clear_what_does_not_apply(i),
+                _ => None,
+            };
+            if notice.is_some() {
+                self.notice = notice;
+                changed = true;
+            }
+        }
+        if changed {
+            self.mark_changed();
+            self.revalidate(now);
+        }
     }
 
     pub fn focus_page(&mut self, page: Page, last: bool, now: ClinicTime) {
@@ -266,16 +323,20 @@ impl Form {
         }
     }
 
+    /// Applies one edit to the focused field.
     fn edit(&mut self, request: InputRequest, now: ClinicTime) {
         if self.page == Page::Review {
             return;
         }
         let before = self.input.value().to_string();
         let coded = matches!(self.field.spec().kind, Kind::Coded(_));
-        // Typing over a chosen code starts a new search rather than appending to it.
-        if coded && self.picker.is_none() && matches!(request, InputRequest::InsertChar(_)) {
+        let typing = matches!(request, InputRequest::InsertChar(_));
+        // Typing over a value that was there (a default, a chosen code) replaces it;
+        // moving in it first (←, End) keeps it for editing.
+        if typing && (self.fresh || coded && self.picker.is_none()) {
             self.input = Input::default();
         }
+        self.fresh = false;
         if self.input.handle(request).is_none() || self.input.value() == before {
             return;
         }
@@ -283,28 +344,85 @@ impl Form {
             self.before_picker = before;
         }
         self.set_value(self.page, self.field, self.input.value().to_string());
-        self.mark_changed();
         self.picker = match self.field.spec().kind {
             Kind::Coded(_) if !self.input.value().is_empty() => Some(0),
             _ => None,
         };
+        self.changed(self.field, now);
+    }
+
+    /// After a field of the focused page changed: keeps the dose's notes.
+    fn changed(&mut self, field: FieldId, now: ClinicTime) {
+        self.mark_changed();
+        if let Page::Dose(i) = self.page {
+            self.noted(i, field, now);
+        }
         self.revalidate(now);
+    }
+
+    /// Field `field` of dose `i` was typed: it is no longer carried, and the dose's
+    /// default time becomes now.
+    fn noted(&mut self, i: usize, field: FieldId, now: ClinicTime) {
+        self.notes
+            .resize_with(self.visit.doses.len(), DoseNotes::default);
+        if let Some(notes) = self.notes.get_mut(i) {
+            notes.carried.remove(&field);
+            if field == FieldId::Administered {
+                notes.time_is_default = false;
+            } else if notes.time_is_default {
+                // The dose is being typed now: that is when it was given, unless typed.
+                notes.time_is_default = false;
+                let time = now.format("%Y-%m-%d %H:%M").to_string();
+                self.set_value(Page::Dose(i), FieldId::Administered, time);
+            }
+        }
+    }
+
+    /// A dose became historical (given elsewhere): what was carried from this
+    /// station (performer, place, funding ...) is not true of it.
+    fn clear_carried(&mut self, i: usize) -> Option<String> {
+        let carried = std::mem::take(&mut self.notes.get_mut(i)?.carried);
+        let dose = self.visit.doses.get_mut(i)?;
+        let cleared: Vec<FieldId> = carried
+            .into_iter()
+            .filter(|f| !dose.get(*f).is_empty())
+            .collect();
+        for f in &cleared {
+            dose.set(*f, "");
+        }
+        (!cleared.is_empty()).then(|| text::carried_cleared(&labels(&cleared)))
+    }
+
+    /// A dose's status changed: fields that no longer apply to it are emptied.
+    fn clear_what_does_not_apply(&mut self, i: usize) -> Option<String> {
+        let dose = self.visit.doses.get_mut(i)?;
+        let ctx = DoseContext::of(dose);
+        let cleared: Vec<FieldId> = FieldId::of(Section::Dose)
+            .filter(|f| {
+                ctx.expectation(f.spec()) == Expectation::NotExpected && !dose.get(*f).is_empty()
+            })
+            .collect();
+        for f in &cleared {
+            dose.set(*f, "");
+        }
+        (!cleared.is_empty()).then(|| text::not_applying_cleared(&labels(&cleared)))
     }
 
     /// Takes the highlighted picker choice (if any) and moves on; says what was
     /// filled in besides.
-    fn accept_choice(&mut self, selected: usize, now: ClinicTime) -> Option<String> {
-        let mut notice = None;
+    fn accept_choice(&mut self, selected: usize, now: ClinicTime) {
         if let Some(code) = self.picker_choices().get(selected).map(|c| c.code.clone()) {
             self.set_value(self.page, self.field, code.clone());
-            if self.field == FieldId::Vaccine {
-                notice = self.fill_remembered_lot(&code);
+            self.changed(self.field, now);
+            if self.field == FieldId::Vaccine
+                && let Some(notice) = self.fill_remembered_lot(&code)
+            {
+                self.notice = Some(notice);
             }
         }
         self.picker = None;
         self.revalidate(now);
         self.move_field(true, now);
-        notice
     }
 
     /// Esc in the picker: the field gets back the value it had before.
@@ -349,7 +467,16 @@ impl Form {
                 }
             }
         }
+        let carried = FieldId::of(Section::Dose)
+            .filter(|f| !dose.get(*f).is_empty() && f.spec().carry != Carry::Never)
+            .collect();
         self.visit.doses.push(dose);
+        self.notes
+            .resize_with(self.visit.doses.len() - 1, DoseNotes::default);
+        self.notes.push(DoseNotes {
+            carried,
+            time_is_default: false,
+        });
         let page = Page::Dose(self.visit.doses.len() - 1);
         self.focus(page, FieldId::Vaccine, now);
         self.mark_changed();
@@ -362,6 +489,9 @@ impl Form {
             return None;
         }
         self.visit.doses.remove(i);
+        if i < self.notes.len() {
+            self.notes.remove(i);
+        }
         self.mark_changed();
         self.focus_page(Page::Dose(i.min(self.visit.doses.len() - 1)), false, now);
         self.revalidate(now);
@@ -384,9 +514,17 @@ impl Form {
         }
         self.visit = Visit::new(now);
         self.visit_id = Uuid::new_v4();
+        let mut notes = DoseNotes {
+            time_is_default: true,
+            ..DoseNotes::default()
+        };
         for (field, value) in &self.sticky.dose_defaults {
             self.visit.doses[0].set(*field, value.clone());
+            if !value.is_empty() {
+                notes.carried.insert(*field);
+            }
         }
+        self.notes = vec![notes];
         self.dirty = false;
         self.draft_dirty = false;
         self.review.home();
@@ -436,7 +574,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 return Vec::new();
             }
             Msg::Enter | Msg::NextField => {
-                if let Some(notice) = form.accept_choice(selected, now) {
+                form.accept_choice(selected, now);
+                if let Some(notice) = form.notice.take() {
                     app.notice = Some(notice);
                 }
                 return Vec::new();
@@ -510,6 +649,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             form.jump_to_finding(i, now);
         }
         _ => {}
+    }
+    if let Some(notice) = app.form.notice.take() {
+        app.notice = Some(notice);
     }
     Vec::new()
 }

@@ -204,7 +204,13 @@ fn draw_fields(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme:
         if focused && app.mode == Mode::Normal {
             let input = &app.form.input;
             let scroll = input.visual_scroll(value_width.saturating_sub(1));
-            spans.push(Span::raw(skip_width(input.value(), scroll)));
+            // A value that typing will replace is shown selected.
+            let style = if app.form.fresh {
+                theme.focus()
+            } else {
+                Style::new()
+            };
+            spans.push(Span::styled(skip_width(input.value(), scroll), style));
             let cursor_x = value_x + (input.visual_cursor().saturating_sub(scroll)) as u16;
             frame.set_cursor_position((cursor_x.min(inner.right().saturating_sub(1)), y));
         } else {
