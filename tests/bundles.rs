@@ -192,3 +192,43 @@ fn the_schema_check_rejects_broken_bundles() {
         "the MessageHeader must come first"
     );
 }
+
+/// Golden bundle: a live intranasal flu dose (LAIV, CVX 111): route NASINHL with the NCI
+/// Thesaurus nasal route beside it, no site.
+#[test]
+fn golden_intranasal_dose() {
+    let mut visit = example("adult-flu");
+    let dose = &mut visit.doses[0];
+    dose.set(FieldId::Vaccine, "111");
+    dose.set(FieldId::Ndc, "");
+    dose.set(FieldId::Manufacturer, "MED");
+    dose.set(FieldId::Amount, "0.2");
+    dose.set(FieldId::Site, "");
+    dose.set(FieldId::Route, "NASINHL");
+    let json = golden(&visit, &settings());
+    assert_valid_message(&json);
+    assert!(json.contains("\"code\": \"NASINHL\"") && json.contains("\"code\": \"C38284\""));
+    insta::assert_snapshot!("bundle-intranasal", json);
+}
+
+/// Golden bundle: two doses on a day the clocks change (New York, 2026-11-01, when
+/// 02:00 EDT becomes 01:00 EST): each gets that moment's offset.
+#[test]
+fn golden_doses_on_a_dst_change_day() {
+    let mut visit = example("adult-flu");
+    visit.doses[0].set(FieldId::Administered, "2026-11-01 00:30");
+    visit.doses[0].set(FieldId::VisPresented, "2026-11-01");
+    let mut second = visit.doses[0].clone();
+    second.set(FieldId::Vaccine, "115");
+    second.set(FieldId::Ndc, "");
+    second.set(FieldId::Lot, "TD7781");
+    second.set(FieldId::Administered, "2026-11-01 03:00");
+    second.set(FieldId::Site, "RA");
+    second.set(FieldId::VisEdition, "");
+    visit.doses.push(second);
+    let json = golden(&visit, &settings());
+    assert_valid_message(&json);
+    assert!(json.contains("\"occurrenceDateTime\": \"2026-11-01T00:30:00-04:00\""));
+    assert!(json.contains("\"occurrenceDateTime\": \"2026-11-01T03:00:00-05:00\""));
+    insta::assert_snapshot!("bundle-dst-change-day", json);
+}

@@ -353,3 +353,34 @@ fn messages_name_the_field_and_say_what_to_do() {
         f.message
     );
 }
+
+#[test]
+fn a_non_us_vaccine_warns_only_when_given_here() {
+    check(d(FieldId::Vaccine), "190", "140", Rule::NonUsVaccine);
+    let mut abroad = base();
+    abroad.doses[0].set(FieldId::Vaccine, "510");
+    abroad.doses[0].set(FieldId::PrimarySource, "no");
+    assert!(
+        !fires(&abroad, Rule::NonUsVaccine, d(FieldId::Vaccine)),
+        "a dose given abroad is what the non-US codes are for"
+    );
+}
+
+#[test]
+fn a_code_no_longer_in_use_warns() {
+    check(d(FieldId::Eligibility), "V06", "V07", Rule::InactiveCode);
+}
+
+#[test]
+fn a_dose_entered_in_error_asks_for_nothing_more() {
+    let mut v = base();
+    v.doses[0].set(FieldId::Status, "entered-in-error");
+    v.doses[0].set(FieldId::Lot, "");
+    assert!(!fires(&v, Rule::Required, d(FieldId::Lot)));
+    let mut given = base();
+    given.doses[0].set(FieldId::Lot, "");
+    assert!(
+        fires(&given, Rule::Required, d(FieldId::Lot)),
+        "given here, the lot is needed"
+    );
+}

@@ -107,6 +107,22 @@ pub struct Code {
     /// A code system for this entry alone (e.g. NullFlavor entries in the race table).
     #[serde(default)]
     pub system: Option<String>,
+    /// Not a US product (CDC's Non-US CVX codes): for doses given abroad.
+    #[serde(default)]
+    pub non_us: bool,
+    /// The same concept in other code systems, sent beside it (e.g. the NCI Thesaurus
+    /// route code).
+    #[serde(default)]
+    pub also: Vec<AlsoCoding>,
+}
+
+/// A coding of the same concept in another code system.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AlsoCoding {
+    pub system: String,
+    pub code: String,
+    pub display: String,
 }
 
 fn active_by_default() -> bool {

@@ -308,7 +308,13 @@ fn shaped(value: &Value, shape: Shape, field: FieldId) -> Option<Json> {
         ),
         (OneItemList, Value::Text(t)) => json!([t]),
         (Concept { text }, Value::Code(c)) => {
-            let mut concept = json!({"coding": [coding(c)]});
+            let mut codings = vec![coding(c)];
+            codings.extend(
+                c.also
+                    .iter()
+                    .map(|a| json!({"system": a.system, "code": a.code, "display": a.display})),
+            );
+            let mut concept = json!({"coding": codings});
             if text {
                 concept["text"] = json!(c.display);
             }

@@ -3,7 +3,7 @@
 //! A `Finding` names its field (and dose), a severity (errors block save and submit;
 //! warnings inform) and a plain-language message that says how to fix it.
 
-use super::fields::{FieldId, Need, Section};
+use super::fields::{FIELDS, FieldId, Need, Section};
 use super::values::{DoseContext, Expectation, Value, Values, parse_fields};
 use super::visit::Visit;
 use crate::clock::ClinicTime;
@@ -60,6 +60,10 @@ pub enum Rule {
     GivenBeforeBirth,
     ExpiredProduct,
     InactiveVaccine,
+    /// A code no longer in use (e.g. VFC V06).
+    InactiveCode,
+    /// A non-US vaccine recorded as given here.
+    NonUsVaccine,
     AmountOutOfRange,
     DuplicateVaccine,
     VisPresentedAfterDose,
@@ -297,6 +301,29 @@ fn check_dose(
         .filter(|c| !c.active && ctx.given_here && !ctx.not_done)
     {
         out.push(finding(FieldRef::dose(i, FieldId::Vaccine), Severity::Warning, Rule::InactiveVaccine, format!("Vaccine: CVX {} ({}) is inactive: it is no longer given in the US; pick the current product unless this is an old record", code.code, code.display)));
+    }
+    if let Some(code) = dose
+        .code(FieldId::Vaccine)
+        .filter(|c| c.non_us && ctx.given_here && !ctx.not_done)
+    {
+        out.push(finding(FieldRef::dose(i, FieldId::Vaccine), Severity::Warning, Rule::NonUsVaccine, format!("Vaccine: CVX {} ({}) is not a US product: check the vaccine, or set Given here to no if the dose was given abroad", code.code, code.display)));
+    }
+    // Other coded fields: a code CDC no longer uses (the vaccine has its own rule).
+    for spec in FIELDS
+        .iter()
+        .filter(|f| f.section == Section::Dose && f.id != FieldId::Vaccine)
+    {
+        if let Some(code) = dose.code(spec.id).filter(|c| !c.active) {
+            out.push(finding(
+                FieldRef::dose(i, spec.id),
+                Severity::Warning,
+                Rule::InactiveCode,
+                format!(
+                    "{}: {} ({}) is no longer in use; pick a current code",
+                    spec.label, code.code, code.display
+                ),
+            ));
+        }
     }
     if let Value::Amount(ml) = dose.get(FieldId::Amount)
         && !(*ml > 0.0 && *ml <= 10.0)
