@@ -85,6 +85,31 @@ fn codes_of(id: TableId, active_only: bool) -> Vec<String> {
         .collect()
 }
 
+/// US vaccines licensed for the generated patient (born 2000) at every age the
+/// generated doses fall on (18 to 26), with a maker that makes each.
+fn vaccines_for_young_adults() -> Vec<(String, String)> {
+    let birth = chrono::NaiveDate::from_ymd_opt(2000, 1, 2).unwrap();
+    let (first, last) = (
+        chrono::NaiveDate::from_ymd_opt(2018, 1, 1).unwrap(),
+        now().date_naive(),
+    );
+    table(TableId::Cvx)
+        .entries
+        .iter()
+        .filter(|c| c.active && !c.non_us)
+        .filter_map(|c| {
+            let product = vaxentry::codes::products::product(&c.code);
+            let fits = product
+                .and_then(|p| p.ages)
+                .is_none_or(|a| a.fits(birth, first) && a.fits(birth, last));
+            let maker = product
+                .and_then(|p| p.makers.first().cloned())
+                .unwrap_or_else(|| "UNK".into());
+            fits.then(|| (c.code.clone(), maker))
+        })
+        .collect()
+}
+
 prop_compose! {
     fn name()(s in "[A-Za-zÀ-ÿ' -]{0,12}[A-Za-zÀ-ÿ]", n in 0usize..3) -> String {
         if n == 0 { format!("Łukasz {s}") } else { s }
@@ -93,8 +118,7 @@ prop_compose! {
 
 prop_compose! {
     fn dose()(
-        vaccine in proptest::sample::select(codes_of(TableId::Cvx, true)),
-        mvx in proptest::sample::select(codes_of(TableId::Mvx, true)),
+        (vaccine, mvx) in proptest::sample::select(vaccines_for_young_adults()),
         site in proptest::sample::select(codes_of(TableId::Site, false)),
         route in proptest::sample::select(codes_of(TableId::Route, false)),
         not_done in proptest::bool::weighted(0.2),

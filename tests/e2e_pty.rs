@@ -104,7 +104,8 @@ const CTRL_Q: &str = "\x11";
 fn a_full_visit_typed_in_a_terminal_has_no_findings_and_the_terminal_is_restored() {
     let mut s = Session::start();
     s.wait_for("MRN");
-    s.type_keys("E2E-0001\tTester\tPat Q\t01/02/1990\tf\r");
+    // 76 years old: Fluzone High-Dose is for 65 and over.
+    s.type_keys("E2E-0001\tTester\tPat Q\t01/02/1950\tf\r");
     s.type_keys(PAGE_DOWN);
     s.wait_for("Dose 1 of 1");
     // Vaccine through the picker, then status and time as defaulted.

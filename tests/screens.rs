@@ -143,7 +143,7 @@ fn screens(name: &str, script: &str) {
 }
 
 const PATIENT: &str = "MRN-4471<Tab>Lindqvist<Tab>Astrid Maria<Tab>03/14/1987<Tab>f<Enter>413 555 0142<Tab>12 Harbour Road<Tab>Springfield<Tab>ma<Enter>01101";
-const FLU: &str = "flu<Down><Down><Enter><Tab><Tab>UT8291AA<Tab>pmc<Enter>06/30/2027<Tab><Tab>0.5<Tab>la<Enter>im<Enter>Jordan Okafor";
+const FLU: &str = "flu<Down><Enter><Tab><Tab>UT8291AA<Tab>pmc<Enter>06/30/2027<Tab><Tab>0.5<Tab>la<Enter>im<Enter>Jordan Okafor";
 
 #[test]
 fn empty_form() {
@@ -991,4 +991,35 @@ fn golden_historical_dose_after_ctrl_d() {
     insta::with_settings!({filters => vec![(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[uuid]")]}, {
         insta::assert_snapshot!("bundle-historical-after-ctrl-d", stored.bundle_json.unwrap());
     });
+}
+
+/// The picker ranks the products that fit the patient's age first, and the makers of
+/// the chosen vaccine first.
+#[test]
+fn pickers_rank_what_fits_the_patient_and_the_vaccine_first() {
+    for typed in ["covid", "comirnaty", "pfizer"] {
+        let mut a = app((80, 24));
+        drive(&mut a, keys(&format!("{PATIENT}<PgDn>{typed}")));
+        let first = a.form.picker_choices(a.now)[0].code.clone();
+        assert_ne!(first, "308", "{typed}: 308 is for 6 months to 4 years");
+        drive(&mut a, keys("<Enter>"));
+        let findings: Vec<_> = a
+            .form
+            .findings
+            .iter()
+            .filter(|f| f.rule == vaxentry::record::Rule::AgeOutOfRange)
+            .collect();
+        assert!(findings.is_empty(), "{typed}: {first}: {findings:?}");
+    }
+    let mut a = app((80, 24));
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}")));
+    while a.form.field != FieldId::Manufacturer {
+        drive(&mut a, keys("<BackTab>"));
+    }
+    drive(&mut a, keys("sanofi"));
+    assert_eq!(
+        a.form.picker_choices(a.now)[0].code,
+        "PMC",
+        "Sanofi Pasteur makes 140"
+    );
 }

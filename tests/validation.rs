@@ -384,3 +384,44 @@ fn a_dose_entered_in_error_asks_for_nothing_more() {
         "given here, the lot is needed"
     );
 }
+
+#[test]
+fn a_product_outside_its_licensed_ages_is_an_error_given_here_and_a_warning_from_a_record() {
+    // The base patient was born in 1987: 39 years old on the dose day.
+    let at = d(FieldId::Vaccine);
+    let with = |cvx: &str, given_here: &str| {
+        let mut v = base();
+        v.doses[0].set(FieldId::Vaccine, cvx);
+        v.doses[0].set(FieldId::Manufacturer, "PFR");
+        v.doses[0].set(FieldId::PrimarySource, given_here);
+        v
+    };
+    let found = |v: &Visit| {
+        validate(v, now())
+            .into_iter()
+            .find(|f| f.rule == Rule::AgeOutOfRange && f.at == at)
+    };
+    let here = found(&with("308", "yes")).expect("308 is for 6 months to 4 years");
+    assert_eq!(here.severity, Severity::Error);
+    assert!(
+        here.message.contains("6 months–4 years") && here.message.contains("39 years old"),
+        "{}",
+        here.message
+    );
+    let record = found(&with("308", "no")).expect("a record is checked too");
+    assert_eq!(record.severity, Severity::Warning);
+    assert!(
+        found(&with("309", "yes")).is_none(),
+        "309 is for 12 years and over"
+    );
+}
+
+#[test]
+fn a_manufacturer_that_does_not_make_the_vaccine_warns() {
+    check(
+        d(FieldId::Manufacturer),
+        "MSP",
+        "PMC",
+        Rule::ManufacturerMismatch,
+    );
+}

@@ -7,6 +7,7 @@ use super::fields::{FIELDS, FieldId, Need, Section};
 use super::values::{DoseContext, Expectation, Value, Values, parse_fields};
 use super::visit::Visit;
 use crate::clock::ClinicTime;
+use crate::codes::{TableId, products, table};
 use chrono::{Duration, Months};
 use serde::Serialize;
 
@@ -64,6 +65,10 @@ pub enum Rule {
     InactiveCode,
     /// A non-US vaccine recorded as given here.
     NonUsVaccine,
+    /// A product outside the ages it is licensed for.
+    AgeOutOfRange,
+    /// A manufacturer that does not make the vaccine.
+    ManufacturerMismatch,
     AmountOutOfRange,
     DuplicateVaccine,
     VisPresentedAfterDose,
@@ -302,6 +307,7 @@ fn check_dose(
     {
         out.push(finding(FieldRef::dose(i, FieldId::Vaccine), Severity::Warning, Rule::InactiveVaccine, format!("Vaccine: CVX {} ({}) is inactive: it is no longer given in the US; pick the current product unless this is an old record", code.code, code.display)));
     }
+    check_product(out, i, dose, ctx, patient);
     if let Some(code) = dose
         .code(FieldId::Vaccine)
         .filter(|c| c.non_us && ctx.given_here && !ctx.not_done)
@@ -329,6 +335,83 @@ fn check_dose(
         && !(*ml > 0.0 && *ml <= 10.0)
     {
         out.push(finding(FieldRef::dose(i, FieldId::Amount), Severity::Error, Rule::AmountOutOfRange, format!("Dose (mL): a dose of {ml} mL is not possible; type the amount in mL, more than 0 and at most 10 (most doses are 0.5)")));
+    }
+}
+
+/// The product fits the patient's age on the day, and the manufacturer makes it.
+fn check_product(
+    out: &mut Vec<Finding>,
+    i: usize,
+    dose: &Values,
+    ctx: DoseContext,
+    patient: &Values,
+) {
+    let Some(vaccine) = dose.code(FieldId::Vaccine) else {
+        return;
+    };
+    let Some(product) = products::product(&vaccine.code) else {
+        return;
+    };
+    if ctx.not_done || ctx.in_error {
+        return;
+    }
+    let dates = (
+        patient.date(FieldId::BirthDate),
+        dose.date(FieldId::Administered),
+    );
+    if let (Some(ages), (Some(birth), Some(on))) = (product.ages, dates)
+        && !ages.fits(birth, on)
+    {
+        // Given here it is a mistake to fix; on an old record it is worth a look.
+        let severity = if ctx.given_here {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        let what = if ctx.given_here {
+            "pick the product for their age"
+        } else {
+            "check the record"
+        };
+        out.push(finding(
+            FieldRef::dose(i, FieldId::Vaccine),
+            severity,
+            Rule::AgeOutOfRange,
+            format!(
+                "Vaccine: CVX {} ({}) is for ages {}; the patient was {} on {on}; {what}",
+                vaccine.code,
+                vaccine.display,
+                ages.label(),
+                products::age_text(birth, on)
+            ),
+        ));
+    }
+    if let Some(maker) = dose.code(FieldId::Manufacturer)
+        && !product.makers.is_empty()
+        && !product.makers.contains(&maker.code)
+    {
+        let mvx = table(TableId::Mvx);
+        let makers: Vec<String> = product
+            .makers
+            .iter()
+            .map(|m| match mvx.get(m) {
+                Some(c) => format!("{} {}", c.code, c.display),
+                None => m.clone(),
+            })
+            .collect();
+        out.push(finding(
+            FieldRef::dose(i, FieldId::Manufacturer),
+            Severity::Warning,
+            Rule::ManufacturerMismatch,
+            format!(
+                "Manufacturer: {} ({}) does not make CVX {} ({}); it is made by {}",
+                maker.code,
+                maker.display,
+                vaccine.code,
+                vaccine.display,
+                makers.join(", ")
+            ),
+        ));
     }
 }
 

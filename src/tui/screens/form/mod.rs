@@ -5,9 +5,10 @@
 pub mod view;
 
 use crate::clock::ClinicTime;
+use crate::codes::products;
 use crate::codes::{Code, search, table};
 use crate::fhir::{self, BundleSettings};
-use crate::record::parse::parse_yes_no;
+use crate::record::parse::{parse_date, parse_datetime, parse_yes_no};
 use crate::record::values::{DoseContext, Expectation};
 use crate::record::{
     Carry, FieldId, FieldRef, Fields, Finding, Kind, Rule, Section, Severity, Visit, new_dose,
@@ -19,6 +20,7 @@ use crate::tui::screens::overlays::confirm::Confirm;
 use crate::tui::screens::preview::Preview;
 use crate::tui::text;
 use crate::tui::widgets::{Cursor, one_line};
+use chrono::NaiveDate;
 use std::collections::{BTreeSet, HashMap};
 use tui_input::{Input, InputRequest};
 use uuid::Uuid;
@@ -236,12 +238,50 @@ impl Form {
         pages
     }
 
-    /// The picker's choices for the focused field, best first.
-    pub fn picker_choices(&self) -> Vec<&'static Code> {
-        match self.field.spec().kind {
-            Kind::Coded(t) => search(table(t), self.input.value()),
-            _ => Vec::new(),
+    /// The picker's choices for the focused field, best first: for a vaccine, the
+    /// products licensed for the patient's age come first; for a manufacturer, the
+    /// makers of the dose's vaccine.
+    pub fn picker_choices(&self, now: ClinicTime) -> Vec<&'static Code> {
+        let Kind::Coded(t) = self.field.spec().kind else {
+            return Vec::new();
+        };
+        let mut choices = search(table(t), self.input.value());
+        let Page::Dose(i) = self.page else {
+            return choices;
+        };
+        match self.field {
+            FieldId::Vaccine => {
+                if let Some((birth, on)) = self.age_dates(i, now) {
+                    // A stable sort: within each group the search's order stays.
+                    choices.sort_by_key(|c| {
+                        !products::product(&c.code)
+                            .and_then(|p| p.ages)
+                            .is_none_or(|a| a.fits(birth, on))
+                    });
+                }
+            }
+            FieldId::Manufacturer => {
+                let vaccine = self.value(self.page, FieldId::Vaccine);
+                if let Some(product) = products::product(vaccine) {
+                    choices.sort_by_key(|c| !product.makers.contains(&c.code));
+                }
+            }
+            _ => {}
         }
+        choices
+    }
+
+    /// The patient's birth date and the day of dose `i` (today when not typed yet).
+    pub fn age_dates(&self, i: usize, now: ClinicTime) -> Option<(NaiveDate, NaiveDate)> {
+        let today = now.date_naive();
+        let birth = parse_date(self.visit.patient.get(FieldId::BirthDate), today).ok()?;
+        let on = self
+            .visit
+            .doses
+            .get(i)
+            .and_then(|d| parse_datetime(d.get(FieldId::Administered), now).ok())
+            .map_or(today, |d| d.date());
+        Some((birth, on))
     }
 
     pub fn focus(&mut self, page: Page, field: FieldId, now: ClinicTime) {
@@ -411,7 +451,11 @@ impl Form {
     /// Takes the highlighted picker choice (if any) and moves on; says what was
     /// filled in besides.
     fn accept_choice(&mut self, selected: usize, now: ClinicTime) {
-        if let Some(code) = self.picker_choices().get(selected).map(|c| c.code.clone()) {
+        if let Some(code) = self
+            .picker_choices(now)
+            .get(selected)
+            .map(|c| c.code.clone())
+        {
             self.set_value(self.page, self.field, code.clone());
             self.changed(self.field, now);
             if self.field == FieldId::Vaccine
@@ -565,7 +609,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     if let Some(selected) = form.picker {
         match msg {
             Msg::Down => {
-                let count = form.picker_choices().len();
+                let count = form.picker_choices(now).len();
                 form.picker = Some((selected + 1).min(count.saturating_sub(1)));
                 return Vec::new();
             }

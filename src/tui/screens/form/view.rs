@@ -3,7 +3,7 @@
 //! picker over the fields. Each clickable row is added to the layout.
 
 use super::Page;
-use crate::codes::table;
+use crate::codes::{products, table};
 use crate::record::parse::{display_date, parse_date, parse_datetime};
 use crate::record::{FieldId, Finding, Kind, Rule, Severity};
 use crate::tui::app::{App, Mode};
@@ -346,7 +346,14 @@ fn draw_picker(frame: &mut Frame, app: &App, fields: Rect, selected: usize, them
     let Kind::Coded(t) = app.form.field.spec().kind else {
         return;
     };
-    let choices = app.form.picker_choices();
+    let choices = app.form.picker_choices(app.now);
+    let ages = |c: &crate::codes::Code| {
+        let product = (t == crate::codes::TableId::Cvx).then(|| products::product(&c.code));
+        product
+            .flatten()
+            .and_then(|p| p.ages)
+            .map(|a| a.short_label())
+    };
     let rows = choices.len().clamp(1, PICKER_ROWS);
     let area = picker_area(app, fields, rows);
     let title = format!(" {}: {} match(es) ", table(t).name, choices.len());
@@ -372,12 +379,25 @@ fn draw_picker(frame: &mut Frame, app: &App, fields: Rect, selected: usize, them
         .take(rows)
         .map(|(i, c)| {
             let chosen = i == selected;
-            let inactive = if c.active { "" } else { " (inactive)" };
+            let mut notes = Vec::new();
+            if !c.active {
+                notes.push("inactive");
+            }
+            if c.non_us {
+                notes.push("non-US");
+            }
+            let notes = if notes.is_empty() {
+                String::new()
+            } else {
+                format!("  ({})", notes.join(", "))
+            };
             let style = if chosen { theme.focus() } else { Style::new() };
             Line::from(vec![
                 Span::raw(if chosen { FOCUS_MARK } else { " " }),
-                Span::styled(format!("{:<9}{}", c.code, c.display), style),
-                Span::styled(inactive, theme.dim()),
+                Span::styled(format!("{:<5}", c.code), style),
+                Span::styled(format!("{:<10}", ages(c).unwrap_or_default()), theme.dim()),
+                Span::styled(c.display.clone(), style),
+                Span::styled(notes, theme.dim()),
             ])
         })
         .collect();
