@@ -471,3 +471,26 @@ fn the_time_comes_from_vaxentry_now_and_the_zone_from_tz() {
         stderr(&o)
     );
 }
+
+#[test]
+fn import_warns_when_the_mrn_is_stored_for_someone_else() {
+    let data = tempdir();
+    let dir = data.to_str().unwrap();
+    let o = vaxentry(&[
+        "--data-dir",
+        dir,
+        "import",
+        "assets/examples/adult-flu.json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let other = std::fs::read_to_string("assets/examples/adult-flu.json")
+        .unwrap()
+        .replace("Lindqvist", "Smith");
+    let path = write("other.json", &other);
+    let o = vaxentry(&["--data-dir", dir, "import", path.to_str().unwrap()]);
+    assert!(
+        stdout(&o).contains("warning MRN: MRN-004211 is stored for Lindqvist"),
+        "{}",
+        stdout(&o)
+    );
+}

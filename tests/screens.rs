@@ -50,6 +50,7 @@ fn keys(script: &str) -> Vec<Event> {
                 "F1" => key(KeyCode::F(1), none),
                 "F4" => key(KeyCode::F(4), none),
                 "F6" => key(KeyCode::F(6), none),
+                "F7" => key(KeyCode::F(7), none),
                 "Delete" => key(KeyCode::Delete, none),
                 other if other.starts_with("C-") => key(
                     KeyCode::Char(other.chars().nth(2).unwrap()),
@@ -99,6 +100,14 @@ fn drive(app: &mut App, events: Vec<Event>) -> Vec<Effect> {
         }
     }
     effects
+}
+
+/// The effects that change something (not the look-ups the form asks for as it goes).
+fn writes(effects: Vec<Effect>) -> Vec<Effect> {
+    effects
+        .into_iter()
+        .filter(|e| !matches!(e, Effect::LookupPatient(_)))
+        .collect()
 }
 
 fn render(app: &App) -> Terminal<TestBackend> {
@@ -679,8 +688,8 @@ fn preview_search_jumps_to_the_match() {
 #[test]
 fn saving_with_errors_is_refused_and_shows_review() {
     let mut a = app((80, 24));
-    let effects = drive(&mut a, keys("MRN-1<C-s>"));
-    assert!(effects.is_empty());
+    let effects = writes(drive(&mut a, keys("MRN-1<C-s>")));
+    assert!(effects.is_empty(), "{effects:?}");
     assert_eq!(a.form.page, Page::Review);
     assert!(a.notice.as_deref().unwrap().starts_with("Not saved:"));
 }
@@ -871,7 +880,7 @@ fn outbox_screen_and_an_operation_outcome_shown_to_the_user() {
 fn save_and_submit_queues_the_visit() {
     let mut a = app((80, 24));
     let id = a.form.visit_id;
-    let effects = drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}<C-g>")));
+    let effects = writes(drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}<C-g>"))));
     assert!(
         matches!(effects.as_slice(), [Effect::Save { submit: true, .. }]),
         "{effects:?}"
@@ -1021,5 +1030,55 @@ fn pickers_rank_what_fits_the_patient_and_the_vaccine_first() {
         a.form.picker_choices(a.now)[0].code,
         "PMC",
         "Sanofi Pasteur makes 140"
+    );
+}
+
+/// An MRN already stored for another person: a warning on the MRN naming both, and F7
+/// fills in the stored patient.
+#[test]
+fn an_mrn_stored_for_someone_else_warns_and_f7_uses_the_stored_patient() {
+    let mut a = app((80, 24));
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}<C-s>")));
+    assert!(
+        a.notice.as_deref().unwrap_or("").starts_with("Saved"),
+        "{:?}",
+        a.notice
+    );
+    drive(
+        &mut a,
+        keys("MRN-4471<Tab>Smith<Tab>Bob<Tab>01/01/1960<Tab>m<Enter>"),
+    );
+    let conflict = a
+        .form
+        .findings
+        .iter()
+        .find(|f| f.rule == vaxentry::record::Rule::MrnConflict)
+        .unwrap_or_else(|| panic!("{:#?}", a.form.findings));
+    assert!(
+        conflict
+            .message
+            .contains("Lindqvist, Astrid Maria (female, born 1987-03-14)")
+            && conflict
+                .message
+                .contains("not Smith, Bob (male, born 1960-01-01)"),
+        "{}",
+        conflict.message
+    );
+    drive(&mut a, keys("<F7>"));
+    assert_eq!(a.form.visit.patient.get(FieldId::Family), "Lindqvist");
+    assert!(
+        a.form
+            .findings
+            .iter()
+            .all(|f| f.rule != vaxentry::record::Rule::MrnConflict)
+    );
+    // The same person typed again gives no warning.
+    let mut b = app((80, 24));
+    drive(&mut b, keys(&format!("{PATIENT}<PgDn>")));
+    assert!(
+        b.form
+            .findings
+            .iter()
+            .all(|f| f.rule != vaxentry::record::Rule::MrnConflict)
     );
 }

@@ -425,3 +425,31 @@ fn a_manufacturer_that_does_not_make_the_vaccine_warns() {
         Rule::ManufacturerMismatch,
     );
 }
+
+#[test]
+fn an_mrn_stored_for_another_patient_warns() {
+    let known = base().patient;
+    assert!(vaxentry::record::check_known_patient(&known, &known, now()).is_none());
+    let mut same = known.clone();
+    same.set(FieldId::Family, "  LINDQVIST ");
+    same.set(FieldId::BirthDate, "1987-03-14");
+    assert!(
+        vaxentry::record::check_known_patient(&same, &known, now()).is_none(),
+        "case, spacing and date format do not count"
+    );
+    for (field, other) in [
+        (FieldId::Family, "Smith"),
+        (FieldId::Given, "Bob"),
+        (FieldId::BirthDate, "01/01/1960"),
+        (FieldId::Gender, "male"),
+    ] {
+        let mut typed = known.clone();
+        typed.set(field, other);
+        let f = vaxentry::record::check_known_patient(&typed, &known, now())
+            .unwrap_or_else(|| panic!("{field:?} differs"));
+        assert_eq!(
+            (f.rule, f.severity, f.at),
+            (Rule::MrnConflict, Severity::Warning, p(FieldId::Mrn))
+        );
+    }
+}

@@ -4,7 +4,7 @@ use super::UNREADABLE;
 use crate::clock::{ClinicTime, Clock};
 use crate::config::Config;
 use crate::fhir;
-use crate::record::{Severity, file, validate};
+use crate::record::{Severity, check_known_patient, file, validate};
 use crate::store::{ListQuery, Store, VisitRow, VisitState};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, TimeZone, Utc};
@@ -206,6 +206,12 @@ pub fn import(
                 .collect();
             if !errors.is_empty() {
                 return Ok(Err(errors));
+            }
+            let mrn = visit.patient.get(crate::record::FieldId::Mrn).to_string();
+            if let Some(known) = store.patient(&mrn)?
+                && let Some(conflict) = check_known_patient(&visit.patient, &known, now)
+            {
+                println!("{}: warning {}", path.display(), conflict.message);
             }
             let id = Uuid::new_v4();
             let message = fhir::message_for(&visit, &settings, now, id)

@@ -9,5 +9,7 @@ pub mod values;
 pub mod visit;
 
 pub use fields::{Carry, FIELDS, FieldId, FieldSpec, Kind, Section};
-pub use validate::{FieldRef, Finding, Interpreted, Rule, Severity, interpret, validate};
+pub use validate::{
+    FieldRef, Finding, Interpreted, Rule, Severity, check_known_patient, interpret, validate,
+};
 pub use visit::{Fields, Visit, new_dose};

@@ -5,7 +5,7 @@
 
 use super::fields::{FIELDS, FieldId, Need, Section};
 use super::values::{DoseContext, Expectation, Value, Values, parse_fields};
-use super::visit::Visit;
+use super::visit::{Fields, Visit};
 use crate::clock::ClinicTime;
 use crate::codes::{TableId, products, table};
 use chrono::{Duration, Months};
@@ -69,6 +69,8 @@ pub enum Rule {
     AgeOutOfRange,
     /// A manufacturer that does not make the vaccine.
     ManufacturerMismatch,
+    /// The MRN is stored for a patient with another name, birth date or gender.
+    MrnConflict,
     AmountOutOfRange,
     DuplicateVaccine,
     VisPresentedAfterDose,
@@ -413,6 +415,48 @@ fn check_product(
             ),
         ));
     }
+}
+
+/// The patient typed against the one stored under the same MRN: a different name,
+/// birth date or gender is worth a look before a dose lands on the wrong person.
+pub fn check_known_patient(patient: &Fields, known: &Fields, now: ClinicTime) -> Option<Finding> {
+    let words = |f: &Fields, id: FieldId| {
+        f.get(id)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    let today = now.date_naive();
+    let birth = |f: &Fields| super::parse::parse_date(f.get(FieldId::BirthDate), today).ok();
+    let differs = words(patient, FieldId::Family) != words(known, FieldId::Family)
+        || words(patient, FieldId::Given) != words(known, FieldId::Given)
+        || birth(patient) != birth(known)
+        || words(patient, FieldId::Gender) != words(known, FieldId::Gender);
+    if !differs {
+        return None;
+    }
+    let who = |f: &Fields| {
+        let born =
+            birth(f).map_or_else(|| f.get(FieldId::BirthDate).to_string(), |d| d.to_string());
+        format!(
+            "{}, {} ({}, born {born})",
+            f.get(FieldId::Family).trim(),
+            f.get(FieldId::Given).trim(),
+            f.get(FieldId::Gender).trim()
+        )
+    };
+    Some(finding(
+        FieldRef::patient(FieldId::Mrn),
+        Severity::Warning,
+        Rule::MrnConflict,
+        format!(
+            "MRN: {} is stored for {}, not {}; check the MRN, or press F7 to use the stored patient",
+            patient.get(FieldId::Mrn).trim(),
+            who(known),
+            who(patient)
+        ),
+    ))
 }
 
 fn check_duplicate_vaccine(

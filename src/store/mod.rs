@@ -12,7 +12,7 @@ pub mod summary;
 
 use crate::clock::ClinicTime;
 use crate::fhir::Message;
-use crate::record::{FieldId, Visit, file};
+use crate::record::{FieldId, Fields, Visit, file};
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 pub use rows::{AttemptOutcome, StoredTime, VisitState};
@@ -459,6 +459,27 @@ impl Store {
     /// Visits matching the query, newest first, one page.
     pub fn list(&self, query: &ListQuery) -> Result<Vec<VisitRow>> {
         let result = self.list_unchecked(query);
+        result.map_err(|e| explain(&self.path(), e))
+    }
+
+    /// The patient last saved under this MRN, if any.
+    pub fn patient(&self, mrn: &str) -> Result<Option<Fields>> {
+        let result = (|| -> Result<Option<Fields>> {
+            let record: Option<String> = self
+                .conn
+                .query_row(
+                    "SELECT record_json FROM patients WHERE mrn = ?1",
+                    [mrn.trim()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match record {
+                None => Ok(None),
+                Some(json) => file::from_json(&json)
+                    .map(|v| Some(v.patient))
+                    .map_err(|e| anyhow::anyhow!("the stored patient {mrn} cannot be read: {e}")),
+            }
+        })();
         result.map_err(|e| explain(&self.path(), e))
     }
 

@@ -13,7 +13,7 @@ use super::screens::preview::{self, Preview};
 use super::text;
 use crate::clock::ClinicTime;
 use crate::fhir::{self, BundleSettings};
-use crate::record::Visit;
+use crate::record::{Fields, Visit};
 use crate::store::{ListQuery, StoredVisit, VisitRow, VisitState};
 use std::path::PathBuf;
 use tui_input::InputRequest;
@@ -90,6 +90,8 @@ pub enum Msg {
     RetryAll,
     /// `s` in the outbox.
     Resubmit,
+    /// F7: fill the patient stored under the MRN typed.
+    UseStoredPatient,
     // Results of effects, fed back by the event loop.
     Saved {
         result: Result<PathBuf, String>,
@@ -110,6 +112,11 @@ pub enum Msg {
     OutboxLoaded(Vec<crate::store::outbox::OutboxRow>),
     AnswerOpened(Box<Preview>),
     Resubmitted(Result<(), String>),
+    /// The patient stored under an MRN (none if there is none).
+    PatientLooked {
+        mrn: String,
+        patient: Option<Box<Fields>>,
+    },
 }
 
 /// Why a stored visit is opened from the history.
@@ -151,6 +158,8 @@ pub enum Effect {
     RetryNow(Option<Uuid>),
     Resubmit(Uuid),
     OpenAnswer(Uuid),
+    /// Look up the patient stored under this MRN.
+    LookupPatient(String),
 }
 
 /// Where sending stands, for the header.
@@ -279,6 +288,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.screen = Screen::Preview;
             return Vec::new();
         }
+        Msg::PatientLooked { mrn, patient } => {
+            app.form.known(mrn, patient.map(|p| *p), app.now);
+            return Vec::new();
+        }
         Msg::Resubmitted(result) => {
             app.notice = Some(match result {
                 Ok(()) => text::RESUBMITTED.into(),
@@ -335,6 +348,7 @@ fn is_user_action(msg: &Msg) -> bool {
             | Msg::OutboxLoaded(_)
             | Msg::AnswerOpened(_)
             | Msg::Resubmitted(_)
+            | Msg::PatientLooked { .. }
     )
 }
 

@@ -348,6 +348,12 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
             Msg::RemoveDose,
             "remove this dose (asks first)",
         ),
+        bind(
+            Form,
+            &[plain(F(7))],
+            Msg::UseStoredPatient,
+            "use the patient stored under the MRN typed (when the form warns they differ)",
+        ),
         described(
             Form,
             "typing",

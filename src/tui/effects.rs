@@ -70,6 +70,13 @@ pub fn run(
             Ok(_) => None,
             Err(e) => failed(text::NOT_QUEUED_AGAIN, e),
         },
+        Effect::LookupPatient(mrn) => match store.patient(&mrn) {
+            Ok(patient) => Some(Msg::PatientLooked {
+                mrn,
+                patient: patient.map(Box::new),
+            }),
+            Err(e) => failed(text::PATIENT_NOT_READ, e),
+        },
         Effect::Resubmit(id) => Some(Msg::Resubmitted(
             resubmit(store, id, now, settings).map_err(|e| format!("{e:#}")),
         )),

@@ -162,3 +162,7 @@ pub const VISIT_NOT_READ: &str = "The visit could not be read";
 pub const OUTBOX_NOT_READ: &str = "The outbox could not be read";
 pub const NOT_QUEUED_AGAIN: &str = "Could not queue it again";
 pub const ANSWER_NOT_READ: &str = "The answer could not be read";
+pub const PATIENT_NOT_READ: &str = "The stored patient could not be read";
+pub const STORED_PATIENT_USED: &str =
+    "The stored patient for this MRN is filled in; check it against the person in front of you";
+pub const NO_STORED_PATIENT: &str = "No patient is stored under this MRN yet";

@@ -11,8 +11,8 @@ use crate::fhir::{self, BundleSettings};
 use crate::record::parse::{parse_date, parse_datetime, parse_yes_no};
 use crate::record::values::{DoseContext, Expectation};
 use crate::record::{
-    Carry, FieldId, FieldRef, Fields, Finding, Kind, Rule, Section, Severity, Visit, new_dose,
-    validate,
+    Carry, FieldId, FieldRef, Fields, Finding, Kind, Rule, Section, Severity, Visit,
+    check_known_patient, new_dose, validate,
 };
 use crate::tui::app::{App, Effect, Msg, Screen};
 use crate::tui::layout::Target;
@@ -79,6 +79,9 @@ pub struct Form {
     pub fresh: bool,
     /// What the form has to tell the user after the last change.
     pub notice: Option<String>,
+    /// The MRN last looked up in the store, and the patient stored under it.
+    pub looked_up: Option<String>,
+    pub stored_patient: Option<Fields>,
     /// The visit's id in the store; its message ids derive from it.
     pub visit_id: Uuid,
     pub page: Page,
@@ -110,6 +113,8 @@ impl Form {
             }],
             fresh: false,
             notice: None,
+            looked_up: None,
+            stored_patient: None,
             visit_id: Uuid::new_v4(),
             page: Page::Patient,
             field: FieldId::Mrn,
@@ -128,6 +133,8 @@ impl Form {
     /// Puts a visit into the form for editing.
     pub fn load(&mut self, id: Uuid, visit: Visit, now: ClinicTime) {
         self.notes = vec![DoseNotes::default(); visit.doses.len()];
+        self.looked_up = None;
+        self.stored_patient = None;
         self.visit = visit;
         self.visit_id = id;
         self.dirty = true;
@@ -155,6 +162,51 @@ impl Form {
 
     pub fn revalidate(&mut self, now: ClinicTime) {
         self.findings = validate(&self.visit, now);
+        let typed_mrn = self.visit.patient.get(FieldId::Mrn).trim();
+        let stored = self
+            .stored_patient
+            .as_ref()
+            .filter(|p| p.get(FieldId::Mrn).trim() == typed_mrn);
+        if let Some(conflict) =
+            stored.and_then(|known| check_known_patient(&self.visit.patient, known, now))
+        {
+            self.findings.push(conflict);
+            self.findings
+                .sort_by_key(|f| (f.severity, f.at.dose.map_or(0, |d| d + 1), f.at.field));
+        }
+    }
+
+    /// The store answered a look-up of `mrn`.
+    pub fn known(&mut self, mrn: String, patient: Option<Fields>, now: ClinicTime) {
+        if self.looked_up.as_deref() == Some(mrn.as_str()) {
+            self.stored_patient = patient;
+            self.revalidate(now);
+        }
+    }
+
+    /// The look-up to ask for: the MRN once it is typed and left, when it changed.
+    fn lookup_effect(&mut self) -> Option<Effect> {
+        let mrn = self.visit.patient.get(FieldId::Mrn).trim().to_string();
+        let typing_it = self.page == Page::Patient && self.field == FieldId::Mrn;
+        if mrn.is_empty() || typing_it || self.looked_up.as_deref() == Some(mrn.as_str()) {
+            return None;
+        }
+        self.looked_up = Some(mrn.clone());
+        self.stored_patient = None;
+        Some(Effect::LookupPatient(mrn))
+    }
+
+    /// F7: the stored patient's fields replace what was typed for the patient.
+    fn use_stored_patient(&mut self, now: ClinicTime) -> &'static str {
+        let Some(known) = self.stored_patient.clone() else {
+            return text::NO_STORED_PATIENT;
+        };
+        self.visit.patient = known;
+        self.mark_changed();
+        self.input = Input::new(self.value(self.page, self.field).to_string());
+        self.fresh = false;
+        self.revalidate(now);
+        text::STORED_PATIENT_USED
     }
 
     /// Errors other than empty required fields.
@@ -558,6 +610,8 @@ impl Form {
         }
         self.visit = Visit::new(now);
         self.visit_id = Uuid::new_v4();
+        self.looked_up = None;
+        self.stored_patient = None;
         let mut notes = DoseNotes {
             time_is_default: true,
             ..DoseNotes::default()
@@ -686,6 +740,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
         }
         Msg::CopyAsNew => app.notice = Some(text::COPY_AS_NEW_IN_HISTORY.into()),
+        Msg::UseStoredPatient => app.notice = Some(form.use_stored_patient(now).into()),
         Msg::Clicked(Target::Page(page)) => form.focus_page(page, false, now),
         Msg::Clicked(Target::Field(field)) => form.focus(form.page, field, now),
         Msg::Clicked(Target::Finding(i)) => {
@@ -697,5 +752,5 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     if let Some(notice) = app.form.notice.take() {
         app.notice = Some(notice);
     }
-    Vec::new()
+    app.form.lookup_effect().into_iter().collect()
 }
