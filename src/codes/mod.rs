@@ -274,4 +274,29 @@ mod tests {
         let white = race.get("2106-3").expect("white");
         assert_eq!(race.system_of(white), "urn:oid:2.16.840.1.113883.6.238");
     }
+
+    #[test]
+    fn the_corrected_codes_say_what_their_sources_say() {
+        let route = table(TableId::Route);
+        let nasal = route.get("NASINHL").expect("intranasal is NASINHL");
+        assert_eq!(nasal.display, "Inhalation, nasal");
+        assert_eq!(nasal.also[0].code, "C38284");
+        assert!(route.get("NASINHLC").is_none(), "that is a nasal cannula");
+        assert_eq!(route.get("IM").unwrap().also[0].code, "C28161");
+        for t in [TableId::Race, TableId::Ethnicity] {
+            assert_eq!(table(t).get("ASKU").unwrap().display, "asked but unknown");
+        }
+        assert!(!table(TableId::Eligibility).get("V06").unwrap().active);
+        let cvx = table(TableId::Cvx);
+        for active in ["93", "143", "318"] {
+            assert!(cvx.get(active).unwrap().active, "{active}");
+        }
+        assert!(cvx.get("190").unwrap().non_us);
+        for code in 500..=520 {
+            let c = cvx
+                .get(&code.to_string())
+                .unwrap_or_else(|| panic!("{code}"));
+            assert!(c.non_us, "{code}");
+        }
+    }
 }
