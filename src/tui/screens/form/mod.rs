@@ -303,14 +303,22 @@ impl Form {
         };
         match self.field {
             FieldId::Vaccine => {
-                if let Some((birth, on)) = self.age_dates(i, now) {
-                    // A stable sort: within each group the search's order stays.
-                    choices.sort_by_key(|c| {
-                        !products::product(&c.code)
+                let dates = self.age_dates(i, now);
+                let given_here = self
+                    .visit
+                    .doses
+                    .get(i)
+                    .is_some_and(|d| DoseContext::of(d).given_here);
+                // A stable sort: within each group the search's order stays. Products
+                // for the patient's age first; non-US products last for a dose given here.
+                choices.sort_by_key(|c| {
+                    let fits = dates.is_none_or(|(birth, on)| {
+                        products::product(&c.code)
                             .and_then(|p| p.ages)
                             .is_none_or(|a| a.fits(birth, on))
                     });
-                }
+                    (!fits, given_here && c.non_us)
+                });
             }
             FieldId::Manufacturer => {
                 let vaccine = self.value(self.page, FieldId::Vaccine);
