@@ -97,6 +97,9 @@ fn record(
             AttemptOutcome::Rejected,
             Some(body.as_str()),
         ),
+        Outcome::Redirected { status, .. } => {
+            (After::Failed, Some(*status), AttemptOutcome::Rejected, None)
+        }
         Outcome::CredentialsRefused { status, body } => (
             After::Failed,
             (*status > 0).then_some(*status),

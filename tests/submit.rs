@@ -497,3 +497,177 @@ fn the_form_keeps_working_while_a_submission_hangs() {
     assert_eq!(report.result.unwrap().sent, 1);
     worker.stop();
 }
+
+// Hostile servers: nothing is marked sent that was not taken, nothing panics.
+
+fn raw(status: u16, headers: &str, body: &[u8]) -> Behaviour {
+    Behaviour::Raw {
+        status,
+        headers: headers.into(),
+        body: body.to_vec(),
+        accepts: false,
+    }
+}
+
+#[test]
+fn a_redirect_is_never_followed_and_never_counts_as_sent() {
+    for status in [301, 302, 303, 307, 308] {
+        let server = TestServer::start();
+        let elsewhere = TestServer::start();
+        let location = format!("Location: {}/fhir/other\r\n", elsewhere.base_url());
+        server.with(|s| s.script.push_back(raw(status, &location, b"")));
+        let mut sub = submitter(&server, "kind = \"none\"", "");
+        let (mut store, ids) = store_with(1);
+        let report = sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
+        assert_eq!((report.sent, report.failed), (0, 1), "{status}");
+        assert_eq!(state(&store, ids[0]), VisitState::Failed, "{status}");
+        assert_eq!(
+            elsewhere.with(|s| s.write_requests),
+            0,
+            "{status}: nothing went elsewhere"
+        );
+        let detail = &store.attempts(ids[0]).unwrap()[0].detail;
+        assert!(
+            detail.contains("redirect") && detail.contains("/fhir/other"),
+            "{detail}"
+        );
+    }
+}
+
+#[test]
+fn a_2xx_that_reports_an_error_fails_and_a_cut_answer_is_resent_with_the_same_ids() {
+    let server = TestServer::start();
+    let error = br#"{"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "processing", "diagnostics": "Patient not matched", "expression": ["Bundle.entry[1].resource.identifier"]}]}"#;
+    let info = br#"{"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational", "diagnostics": "queued"}]}"#;
+    server.with(|s| {
+        s.script.extend([
+            raw(200, "", error),
+            Behaviour::Cut,
+            Behaviour::Raw {
+                status: 200,
+                headers: String::new(),
+                body: info.to_vec(),
+                accepts: true,
+            },
+        ])
+    });
+    let mut sub = submitter(&server, "kind = \"none\"", "");
+    let (mut store, ids) = store_with(2);
+    sync_until_done(&mut store, &mut sub, 4);
+    assert_eq!(
+        state(&store, ids[0]),
+        VisitState::Failed,
+        "200 with an error"
+    );
+    let first = store.attempts(ids[0]).unwrap();
+    assert!(first[0].detail.contains("Patient not matched"), "{first:?}");
+    assert_eq!(state(&store, ids[1]), VisitState::Submitted);
+    let second = store.attempts(ids[1]).unwrap();
+    assert_eq!(second.len(), 2, "cut, then resent: {second:?}");
+    assert_eq!(second[0].outcome, AttemptOutcome::Retry);
+    assert_eq!(second[0].bundle_id, second[1].bundle_id, "the same ids");
+    assert!(!second[1].detail.contains("()"), "{:?}", second[1]);
+}
+
+#[test]
+fn permanent_failures_are_not_retried_however_their_body_is_written() {
+    let big = vec![b'x'; 2 * 1024 * 1024];
+    let binary = vec![0xff, 0xfe, 0x00, 0x9f, 0x80];
+    for (status, body) in [
+        (400, big.clone()),
+        (400, binary.clone()),
+        (422, b"{\"half".to_vec()),
+        (501, b"".to_vec()),
+    ] {
+        let server = TestServer::start();
+        server.with(|s| s.script.push_back(raw(status, "", &body)));
+        let mut sub = submitter(&server, "kind = \"none\"", "");
+        let (mut store, ids) = store_with(1);
+        let report = sync(&mut store, &mut sub, true, &mut |_, _| {}).unwrap();
+        assert_eq!(
+            (report.sent, report.failed),
+            (0, 1),
+            "{status} {} bytes",
+            body.len()
+        );
+        assert_eq!(state(&store, ids[0]), VisitState::Failed);
+        assert_eq!(store.attempts(ids[0]).unwrap().len(), 1, "tried once");
+    }
+}
+
+#[test]
+fn absurd_retry_after_values_wait_at_most_a_day_and_nothing_panics() {
+    for value in [
+        "10000000000000",
+        "99999999999999999999999999",
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+    ] {
+        let server = TestServer::start();
+        server.with(|s| {
+            s.script
+                .push_back(raw(429, &format!("Retry-After: {value}\r\n"), b""))
+        });
+        let mut sub = submitter(&server, "kind = \"none\"", "");
+        let (mut store, ids) = store_with(1);
+        let report = sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
+        assert_eq!(report.deferred, 1, "{value}");
+        let row = store
+            .outbox(10)
+            .unwrap()
+            .into_iter()
+            .find(|r| r.row.id == ids[0])
+            .unwrap();
+        let wait = row.next_attempt_at.unwrap() - now().to_utc();
+        assert!(wait <= chrono::Duration::hours(24), "{value}: {wait}");
+        // The next pass neither panics nor sends early; a day later it sends.
+        sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
+        sub.clock = Clock::Fixed(now() + chrono::Duration::hours(24));
+        let report = sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
+        assert_eq!(report.sent, 1, "{value}");
+    }
+}
+
+#[test]
+fn tokens_with_short_or_odd_lifetimes_are_still_sent_with_their_request() {
+    for expires in ["0", "10", "-1", "18446744073709551615", "\"300\"", "1.5"] {
+        let server = TestServer::start();
+        let auth = jwt_rs384(&server);
+        server.with(|s| {
+            s.token_answer = Some(format!(
+                "{{\"access_token\": \"{{token}}\", \"expires_in\": {expires}}}"
+            ))
+        });
+        let mut sub = submitter(&server, &auth, "");
+        let (mut store, _) = store_with(2);
+        let report = sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
+        assert_eq!(report.sent, 2, "expires_in {expires}: {:?}", report.problem);
+        server.with(|s| assert!(s.problems.is_empty(), "{expires}: {:?}", s.problems));
+    }
+}
+
+#[test]
+fn tokens_that_cannot_go_in_a_header_are_never_sent() {
+    for answer in [
+        "{\"access_token\": \"\"}".to_string(),
+        "{\"access_token\": \"ab\\r\\nX-Injected: 1\"}".to_string(),
+        format!("{{\"access_token\": \"{}\"}}", "t".repeat(20_000)),
+    ] {
+        let server = TestServer::start();
+        let auth = jwt_rs384(&server);
+        server.with(|s| s.token_answer = Some(answer.clone()));
+        let mut sub = submitter(&server, &auth, "");
+        let (mut store, ids) = store_with(1);
+        let report = sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
+        assert_eq!(report.sent, 0);
+        assert_eq!(
+            state(&store, ids[0]),
+            VisitState::Queued,
+            "kept to try again"
+        );
+        assert_eq!(
+            server.with(|s| s.write_requests),
+            0,
+            "no request went out with it"
+        );
+    }
+}

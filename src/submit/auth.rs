@@ -244,14 +244,109 @@ impl TokenCache {
     }
 }
 
-/// What the token endpoint answers.
-#[derive(Deserialize)]
-pub struct TokenResponse {
+/// A token from the token endpoint, checked.
+#[derive(Debug)]
+pub struct Token {
     pub access_token: String,
-    #[serde(default = "default_expires_in")]
-    pub expires_in: u64,
+    /// How long it lives: `expires_in`, 5 minutes when not given, and at most a day
+    /// (negative, zero or unreadable lifetimes mean "use it once").
+    pub lifetime: Duration,
 }
 
-fn default_expires_in() -> u64 {
-    300
+/// The longest a token is kept, whatever the endpoint says.
+const LONGEST_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+/// Longer tokens are not tokens.
+const LONGEST_TOKEN: usize = 16 * 1024;
+
+/// Reads the token endpoint's answer, or says what is wrong with it.
+pub fn usable_token(body: &str) -> Result<Token, String> {
+    #[derive(Deserialize)]
+    struct Answer {
+        access_token: Option<serde_json::Value>,
+        expires_in: Option<serde_json::Value>,
+    }
+    let answer: Answer = serde_json::from_str(body).map_err(|_| "is not JSON".to_string())?;
+    let token = match answer.access_token {
+        Some(serde_json::Value::String(t)) => t,
+        _ => return Err("has no access_token".into()),
+    };
+    if token.trim().is_empty() {
+        return Err("has an empty access_token".into());
+    }
+    if token.len() > LONGEST_TOKEN {
+        return Err(format!(
+            "has an access_token longer than {LONGEST_TOKEN} bytes"
+        ));
+    }
+    // It goes into a header: no line breaks or other control characters.
+    if token.chars().any(|c| c.is_control() || c == ' ') {
+        return Err("has an access_token with spaces or control characters".into());
+    }
+    let seconds = match answer.expires_in {
+        None => Some(300.0),
+        Some(serde_json::Value::Number(n)) => n.as_f64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse::<f64>().ok(),
+        Some(_) => None,
+    };
+    let lifetime = match seconds {
+        Some(s) if s.is_finite() && s > 0.0 => {
+            Duration::from_secs_f64(s.min(LONGEST_LIFETIME.as_secs_f64()))
+        }
+        _ => Duration::ZERO,
+    };
+    Ok(Token {
+        access_token: token,
+        lifetime,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_lifetimes_of_every_shape_are_kept_within_a_day() {
+        let life = |expires: &str| {
+            usable_token(&format!(
+                r#"{{"access_token": "abc", "expires_in": {expires}}}"#
+            ))
+            .map(|t| t.lifetime)
+        };
+        assert_eq!(life("300"), Ok(Duration::from_secs(300)));
+        assert_eq!(life("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(life("0"), Ok(Duration::ZERO));
+        assert_eq!(life("-1"), Ok(Duration::ZERO));
+        assert_eq!(life("18446744073709551615"), Ok(LONGEST_LIFETIME));
+        assert_eq!(life("\"120\""), Ok(Duration::from_secs(120)));
+        assert_eq!(life("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(
+            life("null"),
+            Ok(Duration::from_secs(300)),
+            "null is not given"
+        );
+        assert_eq!(
+            usable_token(r#"{"access_token": "abc"}"#).map(|t| t.lifetime),
+            Ok(Duration::from_secs(300))
+        );
+    }
+
+    #[test]
+    fn tokens_that_cannot_go_in_a_header_are_refused() {
+        for (body, why) in [
+            (r#"{"access_token": ""}"#.to_string(), "empty"),
+            (
+                r#"{"access_token": "ab\r\nX-Evil: 1"}"#.to_string(),
+                "control",
+            ),
+            (
+                format!(r#"{{"access_token": "{}"}}"#, "a".repeat(20_000)),
+                "longer",
+            ),
+            (r#"{"token": "abc"}"#.to_string(), "no access_token"),
+            ("<html>".to_string(), "not JSON"),
+        ] {
+            let err = usable_token(&body).unwrap_err();
+            assert!(err.contains(why), "{why}: {err}");
+        }
+    }
 }

@@ -7,9 +7,9 @@ pub mod endpoint;
 pub mod outcome;
 
 use crate::clock::Clock;
-use auth::{AuthSettings, TokenCache, TokenResponse, client_assertion};
+use auth::{AuthSettings, TokenCache, client_assertion};
 pub use endpoint::Endpoint;
-pub use outcome::{Issue, Outcome};
+pub use outcome::{Body, Issue, Outcome};
 use std::time::Duration;
 use ureq::Agent;
 
@@ -44,6 +44,8 @@ impl Submitter {
             .timeout_connect(Some(endpoint.connect_timeout))
             .timeout_global(Some(endpoint.request_timeout))
             .http_status_as_error(false)
+            // A message is never sent on to another address: a redirect is an answer.
+            .max_redirects(0)
             .user_agent(concat!("vaxentry/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
@@ -90,36 +92,19 @@ impl Submitter {
                 refreshed = true;
                 continue;
             }
-            let retry_after = response
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            let body = match response
-                .body_mut()
-                .with_config()
-                .limit(MAX_BODY)
-                .read_to_string()
-            {
-                Ok(b) => b,
-                Err(e) if (200..300).contains(&status) => {
-                    format!("(the answer could not be read: {e})")
-                }
-                Err(e) => {
-                    return Outcome::TryLater {
-                        status: Some(status),
-                        reason: format!("the answer could not be read: {e}"),
-                        retry_after: None,
-                    };
-                }
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
             };
-            return outcome::classify(
-                status,
-                retry_after.as_deref(),
-                body,
-                Some(bundle_json),
-                self.clock.now(),
-            );
+            let headers = outcome::Headers {
+                retry_after: header("retry-after"),
+                location: header("location"),
+            };
+            let body = read_body(&mut response);
+            return outcome::classify(status, &headers, body, Some(bundle_json), self.clock.now());
         }
     }
 
@@ -156,43 +141,62 @@ impl Submitter {
             retry_after: None,
         })?;
         let status = response.status().as_u16();
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY)
-            .read_to_string()
-            .unwrap_or_default();
+        let body = read_body(&mut response);
+        let text = match &body {
+            Body::Text(t) => t.clone(),
+            Body::Unreadable(why) => why.clone(),
+        };
         match status {
             200..=299 => {
-                let token: TokenResponse =
-                    serde_json::from_str(&body).map_err(|_| Outcome::TryLater {
-                        status: Some(status),
-                        reason: "the token endpoint's answer has no access_token".into(),
-                        retry_after: None,
-                    })?;
+                let token = auth::usable_token(&text).map_err(|why| Outcome::TryLater {
+                    status: Some(status),
+                    reason: format!("the token endpoint's answer {why}"),
+                    retry_after: None,
+                })?;
                 let now = self.clock.now();
-                self.tokens.store(
-                    token.access_token,
-                    now,
-                    Duration::from_secs(token.expires_in),
-                );
-                Ok(self
-                    .tokens
-                    .valid(now)
-                    .map(|t| format!("Bearer {}", t.expose())))
+                let bearer = format!("Bearer {}", token.access_token);
+                // This request uses the token it fetched, however short its life; the
+                // cache keeps it only while it has more than the renewal margin left.
+                self.tokens.store(token.access_token, now, token.lifetime);
+                Ok(Some(bearer))
             }
             400 | 401 | 403 => Err(Outcome::CredentialsRefused {
                 status,
-                body: format!("the token endpoint refused the credentials: {body}"),
+                body: format!(
+                    "the token endpoint refused the credentials: {}",
+                    outcome::plain(&text)
+                ),
             }),
             _ => Err(outcome::classify(
                 status,
-                None,
+                &outcome::Headers::default(),
                 body,
                 None,
                 self.clock.now(),
             )),
         }
+    }
+}
+
+/// An answer's body: text up to the size limit, or why it could not be read.
+fn read_body(response: &mut ureq::http::Response<ureq::Body>) -> Body {
+    match response
+        .body_mut()
+        .with_config()
+        .limit(MAX_BODY)
+        .read_to_vec()
+    {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Body::Text(text),
+            Err(_) => Body::Unreadable("it is not UTF-8 text".into()),
+        },
+        Err(ureq::Error::BodyExceedsLimit(_)) => {
+            Body::Unreadable(format!("it is larger than {} MB", MAX_BODY / (1024 * 1024)))
+        }
+        Err(e) => Body::Unreadable(format!(
+            "it was cut off ({})",
+            outcome::plain(&e.to_string())
+        )),
     }
 }
 

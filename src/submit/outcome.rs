@@ -19,6 +19,11 @@ pub enum Outcome {
     },
     /// 401/403 even with a fresh token.
     CredentialsRefused { status: u16, body: String },
+    /// 3xx: a message is never sent on to another address, so it was not delivered.
+    Redirected {
+        status: u16,
+        location: Option<String>,
+    },
     /// 408, 429, 5xx, timeouts, resets, DNS and connection errors.
     TryLater {
         status: Option<u16>,
@@ -32,13 +37,19 @@ impl Outcome {
     pub fn reason(&self) -> String {
         match self {
             Outcome::Submitted { status, .. } => format!("accepted (HTTP {status})"),
-            Outcome::Rejected { status, issues, .. } => match issues.first() {
-                Some(issue) => format!("rejected (HTTP {status}): {}", issue.text),
-                None => format!("rejected (HTTP {status})"),
-            },
+            Outcome::Rejected { status, issues, .. } => {
+                match issues.iter().find(|i| i.is_error()).or(issues.first()) {
+                    Some(issue) => format!("rejected (HTTP {status}): {}", issue.text),
+                    None => format!("rejected (HTTP {status})"),
+                }
+            }
             Outcome::CredentialsRefused { status, .. } => {
                 format!("credentials refused (HTTP {status}): check the endpoint's credentials")
             }
+            Outcome::Redirected { status, location } => format!(
+                "not delivered: the endpoint answered HTTP {status}, a redirect to {}; messages are never sent on to another address, so check base_url",
+                location.as_deref().unwrap_or("an address it did not give")
+            ),
             Outcome::TryLater { reason, .. } => reason.clone(),
         }
     }
@@ -54,45 +65,124 @@ pub struct Issue {
     pub field: Option<FieldRef>,
 }
 
+impl Issue {
+    /// An error or fatal issue: the message was not taken.
+    pub fn is_error(&self) -> bool {
+        matches!(self.severity.as_str(), "error" | "fatal")
+    }
+}
+
 /// Classifies an HTTP answer (after any token refresh).
+/// An answer's body as it was read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    Text(String),
+    /// Cut off, too large, or not text: why, in words.
+    Unreadable(String),
+}
+
+/// The longest wait a server can ask for; a retry is due within a day whatever it says.
+pub const LONGEST_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// Sorts an answer to `sent` (when a bundle was sent); `now` dates a `Retry-After`
-/// given as an HTTP date.
+/// given as an HTTP date. An answer is "submitted" only when the endpoint took the
+/// message: a 2xx whose OperationOutcome reports an error is a rejection, and a 2xx
+/// whose body was cut off is tried again with the same ids.
 pub fn classify(
     status: u16,
-    retry_after: Option<&str>,
-    body: String,
+    headers: &Headers,
+    body: Body,
     sent: Option<&str>,
     now: ClinicTime,
 ) -> Outcome {
-    match status {
-        200..=299 => Outcome::Submitted { status, body },
-        401 | 403 => Outcome::CredentialsRefused { status, body },
-        408 | 429 | 500..=599 => Outcome::TryLater {
+    let text = match &body {
+        Body::Text(t) => t.clone(),
+        Body::Unreadable(why) => format!("(the answer could not be read: {why})"),
+    };
+    match (status, &body) {
+        (200..=299, Body::Unreadable(why)) => Outcome::TryLater {
+            status: Some(status),
+            reason: plain(&format!(
+                "the answer (HTTP {status}) could not be read ({why}); it is sent again with the same ids"
+            )),
+            retry_after: None,
+        },
+        (200..=299, Body::Text(t)) => {
+            let issues = operation_outcome_issues(t, sent);
+            if issues.iter().any(Issue::is_error) {
+                Outcome::Rejected {
+                    status,
+                    issues,
+                    body: text,
+                }
+            } else {
+                Outcome::Submitted { status, body: text }
+            }
+        }
+        (300..=399, _) => Outcome::Redirected {
+            status,
+            location: headers.location.as_deref().map(plain),
+        },
+        (401 | 403, _) => Outcome::CredentialsRefused { status, body: text },
+        (408 | 429 | 500 | 502..=599, _) => Outcome::TryLater {
             status: Some(status),
             reason: match status {
                 408 => "the server timed out (HTTP 408)".to_string(),
                 429 => "the server asked to slow down (HTTP 429)".to_string(),
                 s => format!("the server had a problem (HTTP {s})"),
             },
-            retry_after: retry_after.and_then(|v| parse_retry_after(v, now)),
+            retry_after: headers
+                .retry_after
+                .as_deref()
+                .and_then(|v| parse_retry_after(v, now)),
         },
         _ => Outcome::Rejected {
             status,
-            issues: operation_outcome_issues(&body, sent),
-            body,
+            issues: operation_outcome_issues(&text, sent),
+            body: text,
         },
     }
 }
 
-/// `Retry-After`: seconds, or an HTTP date.
+/// The answer's headers that matter.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Headers {
+    pub retry_after: Option<String>,
+    pub location: Option<String>,
+}
+
+/// `Retry-After`: seconds, or an HTTP date; at most [`LONGEST_WAIT`].
 pub fn parse_retry_after(value: &str, now: ClinicTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // However many digits: more than a day is a day.
+        let secs = value.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(secs).min(LONGEST_WAIT));
     }
     let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     let wait = when.signed_duration_since(now);
-    Some(wait.to_std().unwrap_or(Duration::ZERO))
+    Some(wait.to_std().unwrap_or(Duration::ZERO).min(LONGEST_WAIT))
+}
+
+/// Text from a server made safe to show and log: no control characters (terminal
+/// escapes) or bidi overrides, one line, at most 300 characters.
+pub fn plain(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+        .collect();
+    let words: Vec<&str> = cleaned.split_whitespace().collect();
+    let one_line = words.join(" ");
+    match one_line.char_indices().nth(300) {
+        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+        None => one_line,
+    }
+}
+
+/// Characters that reorder text on screen (U+202E and friends).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// The issues of an OperationOutcome body (any other body gives none), each named by
@@ -127,8 +217,8 @@ pub fn operation_outcome_issues(body: &str, sent: Option<&str>) -> Vec<Issue> {
             Issue {
                 severity: i["severity"].as_str().unwrap_or("error").to_string(),
                 field: expression.iter().find_map(|e| field_of(e, sent.as_ref())),
-                text,
-                expression,
+                text: plain(&text),
+                expression: expression.iter().map(|e| plain(e)).collect(),
             }
         })
         .collect()
@@ -145,47 +235,124 @@ mod tests {
             .now()
     }
 
+    /// Classifies an answer with no headers.
+    fn answer(status: u16, body: &str) -> Outcome {
+        classify(
+            status,
+            &Headers::default(),
+            Body::Text(body.into()),
+            None,
+            now(),
+        )
+    }
+
     #[test]
     fn statuses_are_classified() {
         assert!(matches!(
-            classify(200, None, "{}".into(), None, now()),
+            answer(200, "{}"),
             Outcome::Submitted { status: 200, .. }
         ));
+        assert!(matches!(answer(201, ""), Outcome::Submitted { .. }));
         assert!(matches!(
-            classify(201, None, String::new(), None, now()),
-            Outcome::Submitted { .. }
-        ));
-        assert!(matches!(
-            classify(400, None, String::new(), None, now()),
+            answer(400, ""),
             Outcome::Rejected { status: 400, .. }
         ));
+        assert!(matches!(answer(422, ""), Outcome::Rejected { .. }));
         assert!(matches!(
-            classify(422, None, String::new(), None, now()),
-            Outcome::Rejected { .. }
-        ));
-        assert!(matches!(
-            classify(401, None, String::new(), None, now()),
+            answer(401, ""),
             Outcome::CredentialsRefused { .. }
         ));
         assert!(matches!(
-            classify(403, None, String::new(), None, now()),
+            answer(403, ""),
             Outcome::CredentialsRefused { .. }
         ));
         for s in [408, 429, 500, 502, 503] {
-            assert!(
-                matches!(
-                    classify(s, None, String::new(), None, now()),
-                    Outcome::TryLater { .. }
-                ),
-                "{s}"
-            );
+            assert!(matches!(answer(s, ""), Outcome::TryLater { .. }), "{s}");
         }
-        match classify(429, Some("7"), String::new(), None, now()) {
+        let headers = Headers {
+            retry_after: Some("7".into()),
+            ..Headers::default()
+        };
+        match classify(429, &headers, Body::Text(String::new()), None, now()) {
             Outcome::TryLater { retry_after, .. } => {
                 assert_eq!(retry_after, Some(Duration::from_secs(7)))
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_2xx_is_submitted_only_when_the_endpoint_took_the_message() {
+        let error = r#"{"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "invalid", "diagnostics": "no"}]}"#;
+        let info = r#"{"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational", "diagnostics": "stored"}]}"#;
+        assert!(matches!(
+            answer(200, error),
+            Outcome::Rejected { status: 200, .. }
+        ));
+        assert!(matches!(answer(200, info), Outcome::Submitted { .. }));
+        assert!(matches!(answer(204, ""), Outcome::Submitted { .. }));
+        let cut = classify(
+            200,
+            &Headers::default(),
+            Body::Unreadable("it was cut off".into()),
+            None,
+            now(),
+        );
+        assert!(matches!(cut, Outcome::TryLater { .. }), "{cut:?}");
+    }
+
+    #[test]
+    fn redirects_and_permanent_failures_are_not_retried() {
+        for status in [301, 302, 303, 307, 308] {
+            let headers = Headers {
+                location: Some("http://elsewhere.example/\u{1b}[31mfhir".into()),
+                ..Headers::default()
+            };
+            match classify(status, &headers, Body::Text(String::new()), None, now()) {
+                Outcome::Redirected { location, .. } => {
+                    assert_eq!(
+                        location.as_deref(),
+                        Some("http://elsewhere.example/[31mfhir"),
+                        "no escape codes"
+                    );
+                }
+                other => panic!("{status}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            answer(501, ""),
+            Outcome::Rejected { status: 501, .. }
+        ));
+        for why in [
+            "it is larger than 1 MB",
+            "it is not UTF-8 text",
+            "it was cut off",
+        ] {
+            let outcome = classify(
+                400,
+                &Headers::default(),
+                Body::Unreadable(why.into()),
+                None,
+                now(),
+            );
+            assert!(
+                matches!(outcome, Outcome::Rejected { status: 400, .. }),
+                "{why}: {outcome:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn waits_the_server_asks_for_are_capped_at_a_day() {
+        let day = Some(LONGEST_WAIT);
+        assert_eq!(parse_retry_after("10000000000000", now()), day);
+        assert_eq!(parse_retry_after("99999999999999999999999999", now()), day);
+        assert_eq!(
+            parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now()),
+            day
+        );
+        assert_eq!(parse_retry_after("-5", now()), None);
+        assert_eq!(parse_retry_after("1.5", now()), None);
     }
 
     #[test]
@@ -220,5 +387,36 @@ mod tests {
         assert_eq!(issues[3].text, "processing");
         assert!(operation_outcome_issues("not json", None).is_empty());
         assert!(operation_outcome_issues("{\"resourceType\": \"Bundle\"}", None).is_empty());
+    }
+
+    proptest::proptest! {
+        /// Whatever a server answers: no panic, and a redirect or a 2xx that reports an
+        /// error is never counted as submitted.
+        #[test]
+        fn no_answer_is_mistaken_for_a_delivery(
+            status in 100u16..600,
+            retry_after in proptest::option::of(".{0,40}"),
+            location in proptest::option::of(".{0,80}"),
+            body in ".{0,200}",
+            readable in proptest::bool::ANY,
+            error_issue in proptest::bool::ANY,
+        ) {
+            let body = if error_issue {
+                format!(r#"{{"resourceType": "OperationOutcome", "issue": [{{"severity": "fatal", "diagnostics": {}}}]}}"#, serde_json::json!(body))
+            } else {
+                body
+            };
+            let headers = Headers { retry_after, location };
+            let answer = if readable { Body::Text(body) } else { Body::Unreadable(body) };
+            let outcome = classify(status, &headers, answer, None, now());
+            let submitted = matches!(outcome, Outcome::Submitted { .. });
+            proptest::prop_assert!(!(submitted && (300..400).contains(&status)));
+            proptest::prop_assert!(!(submitted && error_issue));
+            proptest::prop_assert!(!submitted || readable);
+            if let Outcome::TryLater { retry_after: Some(wait), .. } = outcome {
+                proptest::prop_assert!(wait <= LONGEST_WAIT);
+            }
+            let _ = outcome.reason();
+        }
     }
 }

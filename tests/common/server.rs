@@ -27,6 +27,17 @@ pub enum Behaviour {
     Drop,
     /// Answers with bytes that are not HTTP.
     Garbage,
+    /// Any answer: status, extra header lines (each ending in CRLF), body bytes. The
+    /// message counts as accepted when `accepts` says so (a 200 that reports an error
+    /// does not store it).
+    Raw {
+        status: u16,
+        headers: String,
+        body: Vec<u8>,
+        accepts: bool,
+    },
+    /// A 200 that promises a longer body than it sends, then hangs up.
+    Cut,
 }
 
 /// What the JWT client assertions must look like.
@@ -45,6 +56,9 @@ pub struct State {
     /// Random faults for the fault run: (seed, chance in percent).
     pub faults: Option<(u64, u64)>,
     pub jwt: Option<JwtCheck>,
+    /// The token endpoint's answer, with `{token}` where the token goes (default: a
+    /// token that lives 300 s).
+    pub token_answer: Option<String>,
     pub bearer: Option<String>,
     pub issued: HashSet<String>,
     pub jtis: HashSet<String>,
@@ -281,16 +295,14 @@ fn token(
     }
     let token = uuid::Uuid::new_v4().to_string();
     s.issued.insert(token.clone());
-    drop(s);
-    respond(
-        stream,
-        200,
-        "",
-        &format!(
+    let answer = match &s.token_answer {
+        Some(template) => template.replace("{token}", &token),
+        None => format!(
             "{{\"access_token\": \"{token}\", \"token_type\": \"bearer\", \"expires_in\": 300}}"
         ),
-    )
-    .is_ok()
+    };
+    drop(s);
+    respond(stream, 200, "", &answer).is_ok()
 }
 
 struct XorShift(u64);
@@ -419,6 +431,33 @@ fn write(stream: &mut TcpStream, request: &Request, state: &Arc<Mutex<State>>) -
         Behaviour::Garbage => {
             drop(s);
             let _ = stream.write_all(b"this is not HTTP at all\r\n\r\n");
+            false
+        }
+        Behaviour::Raw {
+            status,
+            headers,
+            body,
+            accepts,
+        } => {
+            if accepts {
+                accept(&mut s);
+            }
+            drop(s);
+            let head = format!(
+                "HTTP/1.1 {status} Answer\r\nContent-Type: application/fhir+json\r\nContent-Length: {}\r\n{headers}\r\n",
+                body.len()
+            );
+            let mut bytes = head.into_bytes();
+            bytes.extend_from_slice(&body);
+            stream.write_all(&bytes).is_ok() && stream.flush().is_ok()
+        }
+        Behaviour::Cut => {
+            // The server took it; the answer never arrives whole.
+            accept(&mut s);
+            drop(s);
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: 500\r\n\r\n{\"resourceType\": \"Bun",
+            );
             false
         }
     }
