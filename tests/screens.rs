@@ -1082,3 +1082,80 @@ fn an_mrn_stored_for_someone_else_warns_and_f7_uses_the_stored_patient() {
             .all(|f| f.rule != vaxentry::record::Rule::MrnConflict)
     );
 }
+
+#[test]
+fn esc_on_the_draft_question_keeps_it_and_only_a_confirmed_discard_deletes_it() {
+    let visit = common::example("adult-flu");
+    let mut a = app((80, 24));
+    let id = uuid::Uuid::new_v4();
+    a.offer_draft(id, visit.clone());
+    let effects = drive(&mut a, keys("<Esc>"));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(
+        a.notice.as_deref().unwrap_or("").contains("kept"),
+        "{:?}",
+        a.notice
+    );
+    let mut a = app((80, 24));
+    a.offer_draft(id, visit.clone());
+    assert!(drive(&mut a, keys("n")).is_empty(), "n asks again first");
+    assert!(matches!(a.mode, Mode::Confirm(_)));
+    let effects = drive(&mut a, keys("n"));
+    assert!(effects.is_empty(), "n to the discard keeps it: {effects:?}");
+    drive(&mut a, keys("n"));
+    let effects = drive(&mut a, keys("y"));
+    assert_eq!(effects, vec![Effect::DeleteDraft(id)], "discarded only now");
+}
+
+#[test]
+fn keys_typed_into_a_window_too_small_do_nothing_but_quit_keeps_the_draft() {
+    let mut a = app((60, 20));
+    drive(&mut a, keys("MRN-1<Tab>Lee<C-d><C-s>"));
+    assert_eq!(
+        a.form.visit.patient.get(FieldId::Mrn),
+        "",
+        "no typing into a hidden field"
+    );
+    assert_eq!(a.form.visit.doses.len(), 1);
+    let mut a = app((80, 24));
+    drive(&mut a, keys("MRN-1"));
+    vaxentry::tui::app::update(
+        &mut a,
+        vaxentry::tui::app::Msg::Resize {
+            width: 50,
+            height: 10,
+        },
+    );
+    let effects = drive(&mut a, keys("<C-c>"));
+    assert!(
+        matches!(effects.as_slice(), [Effect::SaveDraft { .. }, Effect::Quit]),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn a_huge_paste_goes_in_at_once_up_to_what_the_field_holds() {
+    let mut a = app((80, 24));
+    drive(&mut a, keys("<PgDn>"));
+    while a.form.field != FieldId::Note {
+        drive(&mut a, keys("<Tab>"));
+    }
+    let megabyte = "word ".repeat(200_000);
+    drive(&mut a, vec![Event::Paste(megabyte)]);
+    assert_eq!(
+        a.form.visit.doses[0].get(FieldId::Note).chars().count(),
+        2000
+    );
+    assert!(
+        a.notice.as_deref().unwrap_or("").contains("at most 2000"),
+        "{:?}",
+        a.notice
+    );
+    drive(&mut a, keys("x"));
+    assert_eq!(
+        a.form.visit.doses[0].get(FieldId::Note).chars().count(),
+        2000,
+        "full is full"
+    );
+}

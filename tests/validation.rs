@@ -453,3 +453,19 @@ fn an_mrn_stored_for_another_patient_warns() {
         );
     }
 }
+
+#[test]
+fn values_longer_than_a_field_holds_are_errors() {
+    check(
+        p(FieldId::Family),
+        &"L".repeat(101),
+        &"L".repeat(100),
+        Rule::TooLong,
+    );
+    check(
+        d(FieldId::Note),
+        &"n".repeat(2001),
+        &"n".repeat(2000),
+        Rule::TooLong,
+    );
+}

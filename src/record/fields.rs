@@ -228,6 +228,17 @@ impl FieldId {
             .map(|f| f.id)
     }
 
+    /// The most characters the field holds: enough for any real value, and a bound
+    /// on what a paste or a file can put in.
+    pub fn max_len(self) -> usize {
+        match (self, self.spec().kind) {
+            (FieldId::Note, _) => 2000,
+            (_, Kind::Text) => 200,
+            (_, Kind::Name) => 100,
+            _ => 64,
+        }
+    }
+
     /// The fields of one section, in form order.
     pub fn of(section: Section) -> impl Iterator<Item = FieldId> {
         FIELDS

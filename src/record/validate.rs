@@ -71,6 +71,8 @@ pub enum Rule {
     ManufacturerMismatch,
     /// The MRN is stored for a patient with another name, birth date or gender.
     MrnConflict,
+    /// More characters than the field holds.
+    TooLong,
     AmountOutOfRange,
     DuplicateVaccine,
     VisPresentedAfterDose,
@@ -174,7 +176,7 @@ pub fn interpret(visit: &Visit, now: ClinicTime) -> Interpreted {
 }
 
 /// Routes with no injection site to record (oral drops, nasal spray).
-const SITELESS_ROUTES: [&str; 2] = ["PO", "NASINHLC"];
+const SITELESS_ROUTES: [&str; 2] = ["PO", "NASINHL"];
 
 fn finding(at: FieldRef, severity: Severity, rule: Rule, message: String) -> Finding {
     Finding {
@@ -209,6 +211,16 @@ fn check_presence(
     why_not: &str,
 ) {
     let label = at.field.spec().label;
+    let length = raw.chars().count();
+    let most = at.field.max_len();
+    if length > most {
+        out.push(finding(
+            at,
+            Severity::Error,
+            Rule::TooLong,
+            format!("{label} is {length} characters long; it holds at most {most}, so shorten it"),
+        ));
+    }
     let empty = raw.trim().is_empty();
     match expectation {
         Expectation::Expected(Need::Required) if empty => {

@@ -55,6 +55,8 @@ pub enum Msg {
     NewVisit,
     Quit,
     Answer(bool),
+    /// Esc on a question: not now, nothing is done.
+    Dismiss,
     /// A click on something the last draw laid out.
     Clicked(Target),
     Resize {
@@ -239,6 +241,11 @@ impl App {
         self.notice = Some(text::NEW_VISIT_STARTED.into());
     }
 
+    /// The window is below the size the screens need.
+    pub fn too_small(&self) -> bool {
+        self.size.0 < super::view::MIN_WIDTH || self.size.1 < super::view::MIN_HEIGHT
+    }
+
     /// Quits, asking first when something typed is not saved.
     pub fn quit(&mut self) -> Vec<Effect> {
         if self.form.dirty {
@@ -300,6 +307,17 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             return vec![Effect::SyncNow, Effect::LoadOutbox];
         }
         _ => {}
+    }
+    // A window too small to show the form: keys must not act on what cannot be
+    // seen. The quit keys still quit, keeping the visit as a draft.
+    if app.too_small() && is_user_action(&msg) {
+        if msg != Msg::Quit {
+            return Vec::new();
+        }
+        app.form.draft_dirty = true;
+        let mut effects: Vec<Effect> = app.form.draft_effect(app.now).into_iter().collect();
+        effects.push(Effect::Quit);
+        return effects;
     }
     match app.mode {
         Mode::Confirm(question) => return confirm::answer(app, question, msg),

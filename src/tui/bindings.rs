@@ -502,13 +502,14 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
             "yes",
         )
         .hint("yes"),
+        bind(Confirm, &[ch('n'), ch('N')], Msg::Answer(false), "no").hint("no"),
         bind(
             Confirm,
-            &[ch('n'), ch('N'), plain(Esc), ctrl('c'), ctrl('q')],
-            Msg::Answer(false),
-            "no: nothing is done (Ctrl+C and Ctrl+Q never answer yes)",
+            &[plain(Esc), ctrl('c'), ctrl('q')],
+            Msg::Dismiss,
+            "not now: nothing is done (Ctrl+C and Ctrl+Q never answer yes)",
         )
-        .hint("no"),
+        .hint("not now"),
     ]
 });
 

@@ -306,8 +306,13 @@ mod tests {
             Some(Msg::Answer(true))
         );
         assert_eq!(
-            decode(&key(KeyCode::Esc, KeyModifiers::NONE), c),
+            decode(&key(KeyCode::Char('n'), KeyModifiers::NONE), c),
             Some(Msg::Answer(false))
+        );
+        assert_eq!(
+            decode(&key(KeyCode::Esc, KeyModifiers::NONE), c),
+            Some(Msg::Dismiss),
+            "Esc is not now, not no"
         );
         assert_eq!(
             decode(&key(KeyCode::Char('z'), KeyModifiers::NONE), c),

@@ -56,6 +56,8 @@ pub fn draft_not_kept(why: &str) -> String {
 
 pub const DRAFT_RESUMED: &str = "Draft resumed: carry on where you left off";
 pub const DRAFT_DISCARDED: &str = "Draft discarded";
+pub const DRAFT_KEPT_FOR_LATER: &str =
+    "The draft is kept: History (F4) has it, and it is offered again next time";
 pub const DRAFT_DELETED: &str = "Draft deleted";
 pub const DRAFT_OPENED: &str = "Draft opened in the form";
 
@@ -93,6 +95,10 @@ pub fn not_applying_cleared(fields: &str) -> String {
     format!("{fields} cleared: they do not apply to this status")
 }
 
+pub fn field_full(label: &str, most: usize) -> String {
+    format!("{label} holds at most {most} characters; the rest was left out")
+}
+
 pub fn dose_removed(index: usize) -> String {
     format!("Dose {} removed", index + 1)
 }
@@ -113,6 +119,8 @@ pub fn not_in_preview(search: &str) -> String {
 
 pub const ASK_QUIT: &str = "Quit vaxentry? This visit is not saved yet; it is kept as a draft and offered when vaxentry starts again.";
 pub const ASK_DELETE_DRAFT: &str = "Delete this draft? What was typed in it is lost.";
+pub const ASK_DISCARD_DRAFT: &str =
+    "Discard the draft for good? What was typed in it is lost. n or Esc keeps it.";
 pub const ASK_RESUBMIT: &str = "Send this visit again as a NEW message, with a new Bundle.id? The endpoint will see it as a second message; do this only when it asks for it.";
 pub const ASK_NEW_VISIT: &str =
     "Start a new visit? This one is not saved yet; it stays in History (F4) as a draft.";
@@ -136,7 +144,7 @@ pub fn ask_resume_draft(patient_name: &str) -> String {
         patient_name
     };
     format!(
-        "A visit was being typed when vaxentry last stopped ({name}). Resume it? n discards it."
+        "A visit was being typed when vaxentry last stopped ({name}). Resume it? n discards it, Esc keeps it for later."
     )
 }
 

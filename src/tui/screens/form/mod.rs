@@ -425,21 +425,58 @@ impl Form {
 
     /// Applies one edit to the focused field.
     fn edit(&mut self, request: InputRequest, now: ClinicTime) {
+        if let InputRequest::InsertChar(c) = request {
+            return self.insert(&c.to_string(), now);
+        }
         if self.page == Page::Review {
             return;
         }
         let before = self.input.value().to_string();
-        let coded = matches!(self.field.spec().kind, Kind::Coded(_));
-        let typing = matches!(request, InputRequest::InsertChar(_));
-        // Typing over a value that was there (a default, a chosen code) replaces it;
-        // moving in it first (←, End) keeps it for editing.
-        if typing && (self.fresh || coded && self.picker.is_none()) {
-            self.input = Input::default();
-        }
         self.fresh = false;
         if self.input.handle(request).is_none() || self.input.value() == before {
             return;
         }
+        self.edited(before, now);
+    }
+
+    /// Puts typed or pasted text at the cursor, in one step however long, up to what
+    /// the field holds (and says so when it is full).
+    fn insert(&mut self, text: &str, now: ClinicTime) {
+        if self.page == Page::Review || text.is_empty() {
+            return;
+        }
+        let before = self.input.value().to_string();
+        let coded = matches!(self.field.spec().kind, Kind::Coded(_));
+        // Typing over a value that was there (a default, a chosen code) replaces it;
+        // moving in it first (←, End) keeps it for editing.
+        if self.fresh || coded && self.picker.is_none() {
+            self.input = Input::default();
+        }
+        self.fresh = false;
+        let value = self.input.value().to_string();
+        let most = self.field.max_len();
+        let room = most.saturating_sub(value.chars().count());
+        let added: String = text.chars().take(room).collect();
+        if added.chars().count() < text.chars().count() {
+            self.notice = Some(text::field_full(self.field.spec().label, most));
+        }
+        if added.is_empty() {
+            self.input = Input::new(before);
+            return;
+        }
+        let cursor = self.input.cursor();
+        let at = value
+            .char_indices()
+            .nth(cursor)
+            .map_or(value.len(), |(i, _)| i);
+        let new = format!("{}{added}{}", &value[..at], &value[at..]);
+        self.input = Input::new(new).with_cursor(cursor + added.chars().count());
+        self.edited(before, now);
+    }
+
+    /// The focused field's text changed from `before`.
+    fn edited(&mut self, before: String, now: ClinicTime) {
+        let coded = matches!(self.field.spec().kind, Kind::Coded(_));
         if coded && self.picker.is_none() {
             self.before_picker = before;
         }
@@ -695,11 +732,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     }
     match msg {
         Msg::Edit(request) => form.edit(request, now),
-        Msg::Paste(pasted) => {
-            for c in one_line(&pasted).chars() {
-                form.edit(InputRequest::InsertChar(c), now);
-            }
-        }
+        Msg::Paste(pasted) => form.insert(&one_line(&pasted), now),
         Msg::NextField => form.move_field(true, now),
         Msg::PrevField => form.move_field(false, now),
         Msg::NextPage | Msg::PageDown => {

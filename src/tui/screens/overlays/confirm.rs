@@ -12,6 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
 use uuid::Uuid;
 
 /// A question the user must answer with y or n.
@@ -22,6 +23,8 @@ pub enum Confirm {
     NewVisit,
     /// A draft from an earlier session was found at start.
     ResumeDraft,
+    /// Discard the draft found at start, for good.
+    DiscardDraft,
     DeleteDraft(Uuid),
     /// Send a submitted visit again, as a new message.
     Resubmit(Uuid),
@@ -29,8 +32,17 @@ pub enum Confirm {
 
 /// Carries out the answer to `question`.
 pub fn answer(app: &mut App, question: Confirm, msg: Msg) -> Vec<Effect> {
-    let Msg::Answer(yes) = msg else {
-        return Vec::new();
+    let yes = match msg {
+        Msg::Answer(yes) => yes,
+        Msg::Dismiss => {
+            app.mode = Mode::Normal;
+            // A draft found at start is kept for later: it is in History.
+            if question == Confirm::ResumeDraft && app.pending_draft.take().is_some() {
+                app.notice = Some(text::DRAFT_KEPT_FOR_LATER.into());
+            }
+            return Vec::new();
+        }
+        _ => return Vec::new(),
     };
     app.mode = Mode::Normal;
     let now = app.now;
@@ -58,12 +70,15 @@ pub fn answer(app: &mut App, question: Confirm, msg: Msg) -> Vec<Effect> {
                 app.notice = Some(text::DRAFT_RESUMED.into());
             }
         }
-        (Confirm::ResumeDraft, false) => {
+        // Discarding loses what was typed: asked once more.
+        (Confirm::ResumeDraft, false) => app.ask(Confirm::DiscardDraft),
+        (Confirm::DiscardDraft, true) => {
             if let Some((id, _)) = app.pending_draft.take() {
                 effects.push(Effect::DeleteDraft(id));
                 app.notice = Some(text::DRAFT_DISCARDED.into());
             }
         }
+        (Confirm::DiscardDraft, false) => app.ask(Confirm::ResumeDraft),
         (Confirm::Resubmit(id), true) => effects.push(Effect::Resubmit(id)),
         (Confirm::DeleteDraft(id), true) => {
             effects.push(Effect::DeleteDraft(id));
@@ -104,18 +119,22 @@ fn question_text(app: &App, question: Confirm) -> String {
             text::ask_resume_draft(&name)
         }
         Confirm::DeleteDraft(_) => text::ASK_DELETE_DRAFT.into(),
+        Confirm::DiscardDraft => text::ASK_DISCARD_DRAFT.into(),
         Confirm::Resubmit(_) => text::ASK_RESUBMIT.into(),
         Confirm::NewVisit => text::ASK_NEW_VISIT.into(),
     }
 }
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect, question: Confirm, theme: Theme) {
-    let rect = centered(area, 60, 6);
+    let question = question_text(app, question);
+    // Tall enough for the question as it wraps, a blank line and the keys.
+    let wrapped = question.width().div_ceil(56).max(1) as u16;
+    let rect = centered(area, 60, wrapped + 5);
     let block = Block::new()
         .borders(Borders::ALL)
         .title(Span::styled(" Please confirm ", theme.title()));
     let lines = vec![
-        Line::from(question_text(app, question)),
+        Line::from(question),
         Line::from(""),
         key_line(&bindings::hints(Scope::Confirm), rect.width, theme),
     ];
