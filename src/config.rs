@@ -162,8 +162,8 @@ impl Config {
     }
 
     pub fn from_file(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        let text = crate::record::file::read_text(path, crate::record::file::MOST_BYTES)
+            .map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))?;
         let mut config = Config::parse(&text)
             .with_context(|| format!("config file {} is not valid", path.display()))?;
         config.loaded_from = Some(path.to_path_buf());

@@ -494,3 +494,72 @@ fn import_warns_when_the_mrn_is_stored_for_someone_else() {
         stdout(&o)
     );
 }
+
+#[test]
+fn a_closed_stdout_does_not_stop_an_import_halfway() {
+    let data = tempdir();
+    let dir = data.to_str().unwrap().to_string();
+    let mut child = common::binary(&tempdir())
+        .args(["--data-dir", &dir, "import"])
+        .args(common::EXAMPLES.map(|n| format!("assets/examples/{n}.json")))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // As `| head -0` would: nobody reads what it prints.
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let o = vaxentry(&["--data-dir", &dir, "list", "--json"]);
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        rows.as_array().unwrap().len(),
+        common::EXAMPLES.len(),
+        "every file imported"
+    );
+}
+
+#[test]
+fn files_that_are_not_small_regular_text_files_are_refused_without_hanging() {
+    let dir = tempdir();
+    let fifo = dir.join("pipe.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let big = write("big.json", &" ".repeat(2 * 1024 * 1024));
+    for (path, says) in [
+        ("/dev/zero".to_string(), "not a regular file"),
+        (fifo.display().to_string(), "not a regular file"),
+        (dir.display().to_string(), "not a regular file"),
+        (big.display().to_string(), "at most 1048576 are read"),
+    ] {
+        let o = vaxentry(&["check", &path]);
+        assert_eq!(o.status.code(), Some(2), "{path}");
+        assert!(stdout(&o).contains(says), "{path}: {}", stdout(&o));
+    }
+}
+
+#[test]
+fn a_byte_order_mark_is_passed_over_and_a_repeated_key_is_named() {
+    let text = std::fs::read_to_string("assets/examples/adult-flu.json").unwrap();
+    let bom = write("bom.json", &format!("\u{feff}{text}"));
+    let o = vaxentry(&["check", bom.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let twice = write(
+        "twice.json",
+        &text.replacen(
+            "\"lot\": \"UT8291AA\",",
+            "\"lot\": \"UT8291AA\", \"lot\": \"OTHER\",",
+            1,
+        ),
+    );
+    let o = vaxentry(&["check", twice.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stdout(&o).contains("\"lot\" appears twice"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -469,3 +469,13 @@ fn values_longer_than_a_field_holds_are_errors() {
         Rule::TooLong,
     );
 }
+
+#[test]
+fn names_with_direction_marks_are_refused() {
+    check(
+        p(FieldId::Family),
+        "Lind\u{202E}qvist",
+        "Lindqvist",
+        Rule::Unreadable,
+    );
+}

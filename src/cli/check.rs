@@ -12,10 +12,10 @@ pub fn check(files: &[PathBuf], as_json: bool, now: ClinicTime) -> ExitCode {
     let mut worst = 0u8;
     let mut reports = Vec::new();
     for path in files {
-        let report = match std::fs::read_to_string(path) {
+        let report = match file::read_text(path, file::MOST_BYTES) {
             Err(e) => {
                 worst = UNREADABLE;
-                json!({"file": path, "unreadable": format!("cannot read: {e}")})
+                json!({"file": path, "unreadable": e})
             }
             Ok(text) => check_text(&text, now),
         };
@@ -29,7 +29,7 @@ pub fn check(files: &[PathBuf], as_json: bool, now: ClinicTime) -> ExitCode {
         reports.push(report);
     }
     if as_json {
-        println!("{:#}", serde_json::Value::Array(reports));
+        out!("{:#}", serde_json::Value::Array(reports));
     } else {
         for r in &reports {
             print_report(r);
@@ -75,7 +75,7 @@ fn check_text(text: &str, now: ClinicTime) -> serde_json::Value {
 fn print_report(r: &serde_json::Value) {
     let file = r["file"].as_str().unwrap_or("?");
     if let Some(why) = r["unreadable"].as_str() {
-        println!("{file}: {why}");
+        out!("{file}: {why}");
         return;
     }
     let (errors, warnings) = (
@@ -87,7 +87,7 @@ fn print_report(r: &serde_json::Value) {
     } else {
         "NOT ready to send"
     };
-    println!(
+    out!(
         "{file}: {} {verdict}: {errors} error(s), {warnings} warning(s)",
         r["kind"].as_str().unwrap_or("")
     );
@@ -97,7 +97,7 @@ fn print_report(r: &serde_json::Value) {
             .map(|w| format!("{w} · "))
             .unwrap_or_default();
         let message = f["message"].as_str().unwrap_or("");
-        println!(
+        out!(
             "  {:<7} {place}{message}",
             f["severity"].as_str().unwrap_or("")
         );

@@ -1,6 +1,31 @@
 //! The command line: `vaxentry` opens the form; the subcommands work headless on
 //! record files, bundle files, the code tables and the local database.
 
+/// A line to stdout. A closed stdout (`vaxentry import ... | head -1`) is not an
+/// error: the work goes on and ends quietly.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// Text to stdout as it is (a bundle), likewise.
+macro_rules! out_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// A line to stderr, likewise.
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod check;
 mod records;
 mod sync;
@@ -134,24 +159,24 @@ fn with_store(cli: &Cli, command: impl FnOnce(&mut crate::store::Store) -> ExitC
     match opened {
         Ok(mut store) => command(&mut store),
         Err(e) => {
-            eprintln!("vaxentry: {e:#}");
+            err!("vaxentry: {e:#}");
             ExitCode::from(UNREADABLE)
         }
     }
 }
 
 fn bundle(path: &Path, config: &Config, now: ClinicTime) -> ExitCode {
-    let text = match std::fs::read_to_string(path) {
+    let text = match file::read_text(path, file::MOST_BYTES) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("{}: cannot read: {e}", path.display());
+            err!("{}: {e}", path.display());
             return ExitCode::from(UNREADABLE);
         }
     };
     let visit = match file::from_json(&text) {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("{}: not a record file: {e}", path.display());
+            err!("{}: not a record file: {e}", path.display());
             return ExitCode::from(UNREADABLE);
         }
     };
@@ -159,17 +184,17 @@ fn bundle(path: &Path, config: &Config, now: ClinicTime) -> ExitCode {
         .iter()
         .filter(|f| f.severity == Severity::Warning)
     {
-        eprintln!("warning {} · {}", warning.at.section(), warning.message);
+        err!("warning {} · {}", warning.at.section(), warning.message);
     }
     match fhir::build_bundle(&visit, &config.bundle_settings(), now, &mut RandomIds) {
         Ok(bundle) => {
-            print!("{}", fhir::to_json(&bundle));
+            out_raw!("{}", fhir::to_json(&bundle));
             ExitCode::SUCCESS
         }
         Err(invalid) => {
-            eprintln!("{}: {invalid}", path.display());
+            err!("{}: {invalid}", path.display());
             for f in &invalid.0 {
-                eprintln!("error   {} · {}", f.at.section(), f.message);
+                err!("error   {} · {}", f.at.section(), f.message);
             }
             ExitCode::from(1)
         }
@@ -180,13 +205,13 @@ fn codes(table_key: Option<&str>, query: &str) -> ExitCode {
     let Some(key) = table_key else {
         for id in TableId::ALL {
             let t = table(id);
-            println!("{:<14} {:>4} codes  {}", id.key(), t.entries.len(), t.name);
+            out!("{:<14} {:>4} codes  {}", id.key(), t.entries.len(), t.name);
         }
         return ExitCode::SUCCESS;
     };
     let Some(id) = TableId::from_key(key) else {
         let names: Vec<&str> = TableId::ALL.iter().map(|t| t.key()).collect();
-        eprintln!(
+        err!(
             "there is no code table '{key}'; the tables are: {}",
             names.join(", ")
         );
@@ -194,12 +219,12 @@ fn codes(table_key: Option<&str>, query: &str) -> ExitCode {
     };
     let hits = search(table(id), query);
     if hits.is_empty() {
-        eprintln!("nothing in {} matches '{query}'", table(id).name);
+        err!("nothing in {} matches '{query}'", table(id).name);
         return ExitCode::from(1);
     }
     for c in hits {
         let inactive = if c.active { "" } else { "  (inactive)" };
-        println!("{:<9} {}{inactive}", c.code, c.display);
+        out!("{:<9} {}{inactive}", c.code, c.display);
     }
     ExitCode::SUCCESS
 }

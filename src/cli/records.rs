@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 /// Prints an error for the user and returns the exit status for it.
 fn fail(e: &anyhow::Error) -> ExitCode {
-    eprintln!("vaxentry: {e:#}");
+    err!("vaxentry: {e:#}");
     ExitCode::from(UNREADABLE)
 }
 
@@ -79,10 +79,10 @@ pub fn list(
                        "vaccines": r.vaccines, "visit_date": r.visit_date, "updated_at": crate::store::rows::stored_time(r.updated_at)})
             })
             .collect();
-        println!("{:#}", serde_json::Value::Array(items));
+        out!("{:#}", serde_json::Value::Array(items));
     } else {
         for r in &rows {
-            println!(
+            out!(
                 "{}  {:<9}  {:<10}  {:<12}  {:<28}  {}",
                 &r.id.to_string()[..8],
                 r.state.as_str(),
@@ -92,7 +92,7 @@ pub fn list(
                 r.vaccines
             );
         }
-        eprintln!("{} visit(s)", rows.len());
+        err!("{} visit(s)", rows.len());
     }
     ExitCode::SUCCESS
 }
@@ -134,20 +134,20 @@ pub fn show(store: &Store, id: &str, now: ClinicTime) -> ExitCode {
     match visit {
         Err(e) => fail(&e),
         Ok(v) => {
-            println!(
+            out!(
                 "# visit {} ({}), updated {}",
                 v.row.id,
                 v.row.state.as_str(),
                 v.row.updated_at.with_timezone(&now.timezone()).to_rfc3339()
             );
-            println!("# record");
-            print!("{}", v.record_json);
+            out!("# record");
+            out_raw!("{}", v.record_json);
             match &v.bundle_json {
                 Some(bundle) => {
-                    println!("# bundle {}", v.bundle_id.as_deref().unwrap_or(""));
-                    print!("{bundle}");
+                    out!("# bundle {}", v.bundle_id.as_deref().unwrap_or(""));
+                    out_raw!("{bundle}");
                 }
-                None => println!("# no bundle yet: the visit is a draft"),
+                None => out!("# no bundle yet: the visit is a draft"),
             }
             ExitCode::SUCCESS
         }
@@ -176,7 +176,7 @@ pub fn export(store: &Store, since: Option<&str>, out: &Path, now: ClinicTime) -
     };
     match run() {
         Ok(n) => {
-            eprintln!("{n} bundle file(s) written to {}", out.display());
+            err!("{n} bundle file(s) written to {}", out.display());
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),
@@ -194,7 +194,7 @@ pub fn import(
     let mut worst = 0u8;
     for path in files {
         let outcome = (|| -> Result<Result<Uuid, Vec<String>>> {
-            let text = std::fs::read_to_string(path).context("cannot read it")?;
+            let text = file::read_text(path, file::MOST_BYTES).map_err(anyhow::Error::msg)?;
             let mut visit =
                 file::from_json(&text).map_err(|e| anyhow::anyhow!("not a record file: {e}"))?;
             let now = clock.now();
@@ -211,7 +211,7 @@ pub fn import(
             if let Some(known) = store.patient(&mrn)?
                 && let Some(conflict) = check_known_patient(&visit.patient, &known, now)
             {
-                println!("{}: warning {}", path.display(), conflict.message);
+                out!("{}: warning {}", path.display(), conflict.message);
             }
             let id = Uuid::new_v4();
             let message = fhir::message_for(&visit, &settings, now, id)
@@ -223,21 +223,21 @@ pub fn import(
             Ok(Ok(id))
         })();
         match outcome {
-            Ok(Ok(id)) => println!("{}: imported as {id}", path.display()),
+            Ok(Ok(id)) => out!("{}: imported as {id}", path.display()),
             Ok(Err(errors)) => {
                 worst = worst.max(1);
-                println!(
+                out!(
                     "{}: not imported, {} error(s):",
                     path.display(),
                     errors.len()
                 );
                 for e in errors {
-                    println!("  error   {e}");
+                    out!("  error   {e}");
                 }
             }
             Err(e) => {
                 worst = UNREADABLE;
-                println!("{}: not imported: {e:#}", path.display());
+                out!("{}: not imported: {e:#}", path.display());
             }
         }
     }

@@ -13,19 +13,19 @@ use std::process::ExitCode;
 pub fn run(store: &mut Store, config: &Config, clock: Clock, now: bool) -> ExitCode {
     let endpoint = match crate::submit::configured_endpoint(config) {
         None => {
-            eprintln!(
+            err!(
                 "vaxentry sync: no endpoint is configured; add an [endpoint] section to the config file (see README) and run again"
             );
             return ExitCode::from(UNREADABLE);
         }
         Some(Ok(e)) => e,
         Some(Err(e)) => {
-            eprintln!("vaxentry sync: {e}");
+            err!("vaxentry sync: {e}");
             return ExitCode::from(UNREADABLE);
         }
     };
     for warning in &endpoint.warnings {
-        eprintln!("warning: {warning}");
+        err!("warning: {warning}");
     }
     let mut submitter = Submitter::new(endpoint, clock);
     // Hidden automatically when stderr is not a terminal (cron, pipes).
@@ -46,9 +46,12 @@ pub fn run(store: &mut Store, config: &Config, clock: Clock, now: bool) -> ExitC
                 .as_deref()
                 .map(|p| format!(" (last problem: {p})"))
                 .unwrap_or_default();
-            println!(
+            out!(
                 "sync: {} sent, {} failed, {} will be retried, {} waiting{problem}",
-                report.sent, report.failed, report.deferred, report.waiting
+                report.sent,
+                report.failed,
+                report.deferred,
+                report.waiting
             );
             if report.failed > 0 {
                 ExitCode::from(1)
@@ -57,7 +60,7 @@ pub fn run(store: &mut Store, config: &Config, clock: Clock, now: bool) -> ExitC
             }
         }
         Err(e) => {
-            eprintln!("vaxentry sync: {e:#}");
+            err!("vaxentry sync: {e:#}");
             ExitCode::from(UNREADABLE)
         }
     }

@@ -14,6 +14,106 @@ use serde_json::{Map, Value};
 
 pub const FORMAT: &str = "vaxentry-record/1";
 
+/// Largest text file read: a record file, a config file or a key (far more than any
+/// real one; /dev/zero or a log file given by mistake is refused, not read).
+pub const MOST_BYTES: u64 = 1024 * 1024;
+
+/// Reads a small text file: a regular file (not a FIFO, a device or a folder) of at
+/// most `most` bytes, UTF-8. Each failure says what the file is and what to do.
+pub fn read_text(path: &std::path::Path, most: u64) -> Result<String, String> {
+    String::from_utf8(read_bytes(path, most)?).map_err(|_| "it is not UTF-8 text".to_string())
+}
+
+/// The same for a file that need not be text (a shared secret).
+pub fn read_bytes(path: &std::path::Path, most: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?;
+    if !meta.is_file() {
+        return Err("it is not a regular file (a folder, a device or a pipe); give a file".into());
+    }
+    if meta.len() > most {
+        return Err(format!(
+            "it is {} bytes; at most {most} are read, so check this is the right file",
+            meta.len()
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(most + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    if bytes.len() as u64 > most {
+        return Err(format!("it grew past {most} bytes while being read"));
+    }
+    Ok(bytes)
+}
+
+/// Walks JSON and fails on a key repeated within one object.
+struct NoRepeatedKeys;
+
+impl<'de> serde::Deserialize<'de> for NoRepeatedKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoRepeatedKeysVisitor)
+    }
+}
+
+struct NoRepeatedKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for NoRepeatedKeysVisitor {
+    type Value = NoRepeatedKeys;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> Result<NoRepeatedKeys, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key \"{key}\" appears twice in one object; keep one"
+                )));
+            }
+            map.next_value::<NoRepeatedKeys>()?;
+        }
+        Ok(NoRepeatedKeys)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> Result<NoRepeatedKeys, A::Error> {
+        while seq.next_element::<NoRepeatedKeys>()?.is_some() {}
+        Ok(NoRepeatedKeys)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<NoRepeatedKeys, E> {
+        Ok(NoRepeatedKeys)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<NoRepeatedKeys, E> {
+        Ok(NoRepeatedKeys)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<NoRepeatedKeys, E> {
+        Ok(NoRepeatedKeys)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<NoRepeatedKeys, E> {
+        Ok(NoRepeatedKeys)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<NoRepeatedKeys, E> {
+        Ok(NoRepeatedKeys)
+    }
+
+    fn visit_unit<E>(self) -> Result<NoRepeatedKeys, E> {
+        Ok(NoRepeatedKeys)
+    }
+}
+
 /// What is wrong with a record file, naming the place in it.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RecordFileError {
@@ -27,9 +127,12 @@ pub enum RecordFileError {
     Shape(String),
 }
 
-/// Reads a record file's text into a visit.
+/// Reads a record file's text into a visit. A UTF-8 byte order mark at the start is
+/// passed over; a key that appears twice in one object is refused (JSON readers
+/// disagree on which one counts).
 pub fn from_json(text: &str) -> Result<Visit, RecordFileError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| RecordFileError::Syntax {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let syntax = |e: serde_json::Error| RecordFileError::Syntax {
         line: e.line(),
         column: e.column(),
         message: e
@@ -38,7 +141,9 @@ pub fn from_json(text: &str) -> Result<Visit, RecordFileError> {
             .next()
             .unwrap_or_default()
             .to_string(),
-    })?;
+    };
+    serde_json::from_str::<NoRepeatedKeys>(text).map_err(syntax)?;
+    let value: Value = serde_json::from_str(text).map_err(syntax)?;
     let shape = |m: String| RecordFileError::Shape(m);
     let Value::Object(top) = value else {
         return Err(shape(

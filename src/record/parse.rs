@@ -39,6 +39,11 @@ impl EnteredDateTime {
     }
 }
 
+/// Characters that reorder text on screen (U+202E and friends).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
 /// How dates are shown back to staff: `Wed 2026-11-25`.
 pub fn display_date(date: NaiveDate) -> String {
     date.format("%a %Y-%m-%d").to_string()

@@ -130,6 +130,10 @@ fn parse_value(spec: &FieldSpec, raw: &str, now: ClinicTime, us: bool) -> Result
     if raw.chars().any(char::is_control) {
         return Err("contains control characters; retype it".to_string());
     }
+    // U+202E and friends make text show in another order than it is stored.
+    if raw.chars().any(parse::is_bidi_control) {
+        return Err("contains invisible direction marks (bidi controls); retype it".to_string());
+    }
     let today = now.date_naive();
     Ok(match spec.kind {
         Kind::Text => Value::Text(raw.to_string()),

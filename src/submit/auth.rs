@@ -53,10 +53,13 @@ pub enum AuthSettings {
     Jwt(JwtSettings),
 }
 
+/// Key, secret and token files are small.
+const SECRET_FILE_BYTES: u64 = 64 * 1024;
+
 /// Reads a secret file, warning if others can read it.
 fn read_secret_file(key: &str, path: &Path, warnings: &mut Vec<String>) -> Result<Vec<u8>, String> {
-    let bytes =
-        std::fs::read(path).map_err(|e| format!("{key}: cannot read {}: {e}", path.display()))?;
+    let bytes = crate::record::file::read_bytes(path, SECRET_FILE_BYTES)
+        .map_err(|e| format!("{key}: {}: {e}", path.display()))?;
     warn_if_readable_by_others(path, warnings);
     Ok(bytes)
 }

@@ -170,7 +170,7 @@ pub fn plain(text: &str) -> String {
     let cleaned: String = text
         .chars()
         .map(|c| if c.is_whitespace() { ' ' } else { c })
-        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+        .filter(|c| !c.is_control() && !crate::record::parse::is_bidi_control(*c))
         .collect();
     let words: Vec<&str> = cleaned.split_whitespace().collect();
     let one_line = words.join(" ");
@@ -178,11 +178,6 @@ pub fn plain(text: &str) -> String {
         Some((cut, _)) => format!("{}…", &one_line[..cut]),
         None => one_line,
     }
-}
-
-/// Characters that reorder text on screen (U+202E and friends).
-pub fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// The issues of an OperationOutcome body (any other body gives none), each named by
