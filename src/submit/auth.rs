@@ -169,13 +169,21 @@ impl AuthSettings {
                         ));
                     }
                 };
-                Ok(AuthSettings::Jwt(JwtSettings {
+                let jwt = JwtSettings {
                     token_url,
                     client_id,
                     key_id,
                     algorithm,
                     key,
-                }))
+                };
+                // A public key, or one for another algorithm, reads as PEM but cannot
+                // sign: found now, not at the first send.
+                client_assertion(&jwt, 0).map_err(|e| {
+                    format!(
+                        "[endpoint.auth] the key cannot sign with {algorithm:?} ({e}); private_key_file must be the PRIVATE key (the public one goes to the token service)"
+                    )
+                })?;
+                Ok(AuthSettings::Jwt(jwt))
             }
             other => Err(format!(
                 "[endpoint.auth] kind = \"{other}\" is not known; use \"none\", \"bearer\" or \"jwt\""

@@ -45,6 +45,16 @@ impl Endpoint {
                 let slug = cfg.destination_slug.as_deref().filter(|s| !s.trim().is_empty()).ok_or(
                     "[endpoint] destination_slug is missing: give the Redox destination's slug, e.g. destination_slug = \"redox-fhir-sandbox\"",
                 )?;
+                // The slug is one part of the URL path: nothing that could step out of it.
+                if !slug
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                    || slug.starts_with('.')
+                {
+                    return Err(format!(
+                        "[endpoint] destination_slug = \"{slug}\" may hold only letters, digits, '-', '_' and '.'; copy it from the Redox dashboard"
+                    ));
+                }
                 let environment = cfg.environment.as_deref().unwrap_or("Development");
                 if !REDOX_ENVIRONMENTS.contains(&environment) {
                     return Err(format!(
@@ -97,10 +107,28 @@ impl Endpoint {
 }
 
 /// HTTPS is required, except to this machine or when `allow_http` is set for testing.
+/// A URL with credentials, a query, a fragment or `..` is refused: each would send the
+/// message somewhere other than the path given, or put a password in messages.
 pub fn check_url(key: &str, url: &str, allow_http: bool) -> Result<(), String> {
     let uri: ureq::http::Uri = url
         .parse()
-        .map_err(|_| format!("{key}: '{url}' is not a URL"))?;
+        .map_err(|_| format!("{key}: that is not a URL"))?;
+    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(format!(
+            "{key}: the URL holds a user name or password; remove it and use [endpoint.auth] for credentials"
+        ));
+    }
+    let path = uri.path();
+    if uri.query().is_some() || url.contains('#') {
+        return Err(format!(
+            "{key}: '{path}' is followed by a query or #fragment; give the base URL alone"
+        ));
+    }
+    if path.split('/').any(|part| part == ".." || part == ".") {
+        return Err(format!(
+            "{key}: the URL's path '{path}' has '.' or '..' in it; give the base URL itself"
+        ));
+    }
     let host = uri
         .host()
         .ok_or_else(|| format!("{key}: '{url}' has no host"))?;
@@ -179,6 +207,53 @@ mod tests {
                 .unwrap_err()
                 .contains("base_url")
         );
+    }
+
+    #[test]
+    fn urls_that_would_send_elsewhere_or_leak_a_password_are_refused() {
+        let base = |url: &str| {
+            endpoint(&format!(
+                "[endpoint]\nkind = \"fhir\"\nbase_url = \"{url}\"\n"
+            ))
+        };
+        let err = base("https://clinic:s3cret@fhir.example.org/r4").unwrap_err();
+        assert!(
+            err.contains("user name or password") && !err.contains("s3cret"),
+            "{err}"
+        );
+        assert!(
+            base("https://fhir.example.org/r4?x=1")
+                .unwrap_err()
+                .contains("query")
+        );
+        assert!(
+            base("https://fhir.example.org/r4#top")
+                .unwrap_err()
+                .contains("fragment")
+        );
+        assert!(
+            base("https://fhir.example.org/r4/../admin")
+                .unwrap_err()
+                .contains("..")
+        );
+        assert!(base("https://fhir.example.org/r4").is_ok());
+        for slug in ["../admin", "a/b", "x?y=1", "a#b"] {
+            let err = endpoint(&format!(
+                "[endpoint]\nkind = \"redox\"\ndestination_slug = \"{slug}\"\n"
+            ))
+            .unwrap_err();
+            assert!(err.contains("destination_slug"), "{slug}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_public_key_given_as_the_private_key_is_found_when_the_config_is_read() {
+        let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/keys");
+        let err = endpoint(&format!(
+            "[endpoint]\nkind = \"redox\"\ndestination_slug = \"d\"\n[endpoint.auth]\nkind = \"jwt\"\nclient_id = \"c\"\nkey_id = \"k\"\nalgorithm = \"RS384\"\nprivate_key_file = \"{keys}/test-rs384-public.pem\"\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("PRIVATE key"), "{err}");
     }
 
     #[test]
