@@ -1159,3 +1159,43 @@ fn a_huge_paste_goes_in_at_once_up_to_what_the_field_holds() {
         "full is full"
     );
 }
+
+/// Quitting when the draft cannot be written does not quit: what was typed would be lost.
+#[test]
+fn quit_does_not_go_when_the_draft_cannot_be_written() {
+    let mut a = app((80, 24));
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("vaxentry-nodraft-{}", uuid::Uuid::new_v4()));
+    let mut store = Store::open(&dir).unwrap();
+    // Writing drafts now fails, as on a full disk.
+    rusqlite::Connection::open(store.path())
+        .unwrap()
+        .execute_batch("CREATE TRIGGER no_room BEFORE INSERT ON visits BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;")
+        .unwrap();
+    let mut script: std::collections::VecDeque<Event> = keys("A1<C-q>y").into();
+    let result = vaxentry::tui::run_loop(
+        &mut terminal,
+        &mut a,
+        &mut store,
+        None,
+        common::clock(),
+        |_| match script.pop_front() {
+            Some(event) => Ok(Some(event)),
+            None => anyhow::bail!("the script ended and vaxentry was still open"),
+        },
+    );
+    let error = result.expect_err("it must not quit");
+    assert!(error.to_string().contains("still open"), "{error}");
+    assert!(
+        a.notice.as_deref().unwrap_or("").starts_with("Not quit"),
+        "{:?}",
+        a.notice
+    );
+    assert_eq!(
+        a.form.visit.patient.get(FieldId::Mrn),
+        "A1",
+        "what was typed is still there"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -61,6 +61,14 @@ pub enum OpenError {
         "{path} is damaged ({detail}). Nothing was changed. Move it away and restore it from a backup; vaxentry then starts a new one."
     )]
     Damaged { path: PathBuf, detail: String },
+    #[error(
+        "the disk holding {path} is full; free some space and try again. The database is not damaged, and nothing was lost that was reported saved."
+    )]
+    DiskFull { path: PathBuf },
+    #[error(
+        "{path} cannot be used ({detail}); check that the folder is there and yours. Nothing was changed."
+    )]
+    Unusable { path: PathBuf, detail: String },
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -121,12 +129,20 @@ pub struct Store {
     dir: PathBuf,
 }
 
+/// Where a message's bundle file goes: `<dir>/bundles/YYYY-MM-DD/<bundle-id>.json`.
+fn export_path(dir: &Path, message: &Message, now: ClinicTime) -> PathBuf {
+    dir.join("bundles")
+        .join(now.format("%Y-%m-%d").to_string())
+        .join(format!("{}.json", message.bundle_id))
+}
+
 /// Writes a message's bundle file under `<dir>/bundles/YYYY-MM-DD/`.
 pub(crate) fn write_export(dir: &Path, message: &Message, now: ClinicTime) -> Result<PathBuf> {
-    let export_dir = dir.join("bundles").join(now.format("%Y-%m-%d").to_string());
+    let export_path = export_path(dir, message, now);
     files::private_dir(&dir.join("bundles"))?;
-    files::private_dir(&export_dir)?;
-    let export_path = export_dir.join(format!("{}.json", message.bundle_id));
+    if let Some(day) = export_path.parent() {
+        files::private_dir(day)?;
+    }
     files::write_atomically(&export_path, message.json.as_bytes())?;
     Ok(export_path)
 }
@@ -162,10 +178,7 @@ impl Store {
                 .with_context(|| format!("cannot create {}", path.display()))?;
         }
         files::make_private(&path)?;
-        let damaged = |e: rusqlite::Error| OpenError::Damaged {
-            path: path.clone(),
-            detail: e.to_string(),
-        };
+        let damaged = |e: rusqlite::Error| sqlite_problem(&path, e);
         let conn = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -287,8 +300,41 @@ impl Store {
         message: &Message,
         now: ClinicTime,
     ) -> Result<Saved> {
-        let (bundle_json, bundle_id) = (message.json.as_str(), message.bundle_id.as_str());
+        // Refused before anything is written (the same check runs again in the
+        // transaction, for a save from another process meanwhile).
+        let state: Option<VisitState> = self
+            .conn
+            .query_row(
+                "SELECT state FROM visits WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(state) = state.filter(|s| !matches!(s, VisitState::Draft | VisitState::Saved)) {
+            anyhow::bail!(
+                "this visit is already {} and cannot be saved again; start a new visit to record more",
+                state.as_str()
+            );
+        }
+        let was_there = export_path(&self.dir, message, now).exists();
         let export_path = write_export(&self.dir, message, now)?;
+        let result = self.save_rows(id, visit, message, now);
+        if result.is_err() && !was_there {
+            // Not saved: a new bundle file must not stay behind as if it had been.
+            let _ = std::fs::remove_file(&export_path);
+        }
+        result.map(|()| Saved { export_path })
+    }
+
+    /// The rows of a save, in one transaction.
+    fn save_rows(
+        &mut self,
+        id: Uuid,
+        visit: &Visit,
+        message: &Message,
+        now: ClinicTime,
+    ) -> Result<()> {
+        let (bundle_json, bundle_id) = (message.json.as_str(), message.bundle_id.as_str());
         let s = Summary::of(visit, now);
         let at = stamp(now);
         let tx = self
@@ -332,7 +378,7 @@ impl Store {
             )?;
         }
         tx.commit().context("cannot save the visit")?;
-        Ok(Saved { export_path })
+        Ok(())
     }
 
     fn delete_draft_unchecked(&mut self, id: Uuid) -> Result<bool> {
@@ -496,21 +542,62 @@ impl Store {
     }
 }
 
-/// Turns SQLite's report of a damaged file into one that names the file and says
-/// what to do.
-fn explain(path: &Path, e: anyhow::Error) -> anyhow::Error {
-    let damaged = e.chain().any(|cause| {
-        matches!(cause.downcast_ref::<rusqlite::Error>(), Some(rusqlite::Error::SqliteFailure(f, _))
-            if matches!(f.code, rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase))
-    });
-    if damaged {
-        OpenError::Damaged {
-            path: path.to_path_buf(),
-            detail: format!("{e:#}"),
+/// What SQLite's error means for the user: only a corrupt file is "damaged" (and
+/// only then is moving it away the advice); a full disk or a folder that cannot be
+/// used say so.
+fn sqlite_problem(path: &Path, e: rusqlite::Error) -> OpenError {
+    let code = match &e {
+        rusqlite::Error::SqliteFailure(f, _) => Some(f.code),
+        _ => None,
+    };
+    match code {
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+            OpenError::Damaged {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            }
         }
-        .into()
-    } else {
-        e
+        Some(rusqlite::ErrorCode::DiskFull) => OpenError::DiskFull {
+            path: path.to_path_buf(),
+        },
+        _ => OpenError::Unusable {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        },
+    }
+}
+
+/// Turns SQLite's report of a damaged file or a full disk into one that names the
+/// file and says what to do; other errors pass as they are.
+fn explain(path: &Path, e: anyhow::Error) -> anyhow::Error {
+    let failure = e
+        .chain()
+        .find_map(|cause| match cause.downcast_ref::<rusqlite::Error>() {
+            Some(rusqlite::Error::SqliteFailure(f, _)) => Some(f.code),
+            _ => None,
+        });
+    let disk_full = e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull)
+    });
+    match failure {
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+            OpenError::Damaged {
+                path: path.to_path_buf(),
+                detail: format!("{e:#}"),
+            }
+            .into()
+        }
+        Some(rusqlite::ErrorCode::DiskFull) => OpenError::DiskFull {
+            path: path.to_path_buf(),
+        }
+        .into(),
+        _ if disk_full => OpenError::DiskFull {
+            path: path.to_path_buf(),
+        }
+        .into(),
+        _ => e,
     }
 }
 
@@ -534,4 +621,46 @@ pub(crate) fn id_column(r: &rusqlite::Row, index: usize) -> rusqlite::Result<Uui
     Uuid::parse_str(&text).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(code: std::os::raw::c_int) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
+    }
+
+    #[test]
+    fn only_a_corrupt_file_is_called_damaged() {
+        let path = Path::new("/data/vaxentry.sqlite3");
+        let full = sqlite_problem(path, failure(rusqlite::ffi::SQLITE_FULL)).to_string();
+        assert!(
+            full.contains("disk") && full.contains("full") && !full.contains("Move it away"),
+            "{full}"
+        );
+        let io = sqlite_problem(path, failure(rusqlite::ffi::SQLITE_IOERR)).to_string();
+        assert!(
+            !io.contains("damaged") && !io.contains("Move it away"),
+            "{io}"
+        );
+        let corrupt = sqlite_problem(path, failure(rusqlite::ffi::SQLITE_CORRUPT)).to_string();
+        assert!(
+            corrupt.contains("damaged") && corrupt.contains("Move it away"),
+            "{corrupt}"
+        );
+        let while_saving = explain(
+            path,
+            anyhow::Error::from(failure(rusqlite::ffi::SQLITE_FULL)),
+        );
+        assert!(
+            format!("{while_saving:#}").contains("full"),
+            "{while_saving:#}"
+        );
+        let io_full = explain(
+            path,
+            anyhow::Error::from(std::io::Error::from(std::io::ErrorKind::StorageFull)),
+        );
+        assert!(format!("{io_full:#}").contains("full"), "{io_full:#}");
+    }
 }

@@ -159,7 +159,20 @@ where
         while let Some(msg) = msgs.pop_front() {
             for effect in update(app, msg) {
                 match effect {
-                    Effect::Quit => return Ok(()),
+                    Effect::Quit => {
+                        // Quit only with the visit safe: a draft that could not be
+                        // written keeps vaxentry open, and says why.
+                        let failed = msgs.iter().find_map(|m| match m {
+                            app::Msg::DraftSaved(Err(e)) => Some(e.clone()),
+                            _ => None,
+                        });
+                        let Some(why) = failed else {
+                            return Ok(());
+                        };
+                        msgs.retain(|m| !matches!(m, app::Msg::DraftSaved(_)));
+                        app.form.draft_dirty = true;
+                        app.notice = Some(text::not_quit_draft_failed(&why));
+                    }
                     Effect::SyncNow => {
                         if let Some(worker) = worker {
                             let _ = worker.commands.send(sync::Command::Now);

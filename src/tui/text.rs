@@ -54,6 +54,12 @@ pub fn draft_not_kept(why: &str) -> String {
     format!("The draft could not be kept ({why}); it is tried again in a second")
 }
 
+pub fn not_quit_draft_failed(why: &str) -> String {
+    format!(
+        "Not quit: the visit could not be kept as a draft ({why}); free some disk space or save it, then quit again"
+    )
+}
+
 pub const DRAFT_RESUMED: &str = "Draft resumed: carry on where you left off";
 pub const DRAFT_DISCARDED: &str = "Draft discarded";
 pub const DRAFT_KEPT_FOR_LATER: &str =
