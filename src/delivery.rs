@@ -2,7 +2,7 @@
 //! `submit`, and records every attempt's outcome. The one module that uses both the
 //! store and the network.
 
-use crate::store::outbox::{After, Due};
+use crate::store::outbox::{After, Due, Recorded};
 use crate::store::{AttemptOutcome, Store};
 use crate::submit::{Outcome, Submitter, next_try};
 use anyhow::Result;
@@ -33,7 +33,11 @@ pub fn sync(
     ignore_backoff: bool,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<SyncReport> {
-    let lease = submitter.endpoint.request_timeout * (BATCH as u32 + 1);
+    // A claim covers one send (a token request and the message, each within the
+    // request timeout) and is renewed before each: a killed sender's claims lapse
+    // within a minute or two, not a batch's worth.
+    let lease = submitter.endpoint.request_timeout * 2 + std::time::Duration::from_secs(5);
+    let claimer = submitter.claimer.clone();
     let mut report = SyncReport::default();
     let total = store.queue_counts()?.0 as usize;
     let mut done = 0;
@@ -41,18 +45,30 @@ pub fn sync(
     let mut tried = std::collections::HashSet::new();
     'pass: loop {
         let (due, again): (Vec<_>, Vec<_>) = store
-            .claim_due(submitter.clock.now(), lease, BATCH, ignore_backoff)?
+            .claim_due(
+                submitter.clock.now(),
+                lease,
+                BATCH,
+                ignore_backoff,
+                &claimer,
+            )?
             .into_iter()
             .partition(|d| tried.insert(d.id));
-        store.release(&again.iter().map(|d| d.id).collect::<Vec<_>>())?;
+        store.release(&again.iter().map(|d| d.id).collect::<Vec<_>>(), &claimer)?;
         if due.is_empty() {
             break;
         }
         for (i, item) in due.iter().enumerate() {
             progress(done, total.max(done));
             done += 1;
+            // Still ours? Another sender may have taken it while this one waited.
+            if !store.renew_claim(item.id, &claimer, submitter.clock.now(), lease)? {
+                continue;
+            }
             let outcome = submitter.send(&item.bundle_json);
-            let after = record(store, submitter, item, &outcome, &mut report)?;
+            let Some(after) = record(store, submitter, item, &outcome, &mut report)? else {
+                continue;
+            };
             let stop = matches!(after, After::RetryAt(_))
                 && matches!(
                     outcome,
@@ -64,7 +80,7 @@ pub fn sync(
                 );
             if stop {
                 let rest: Vec<_> = due[i + 1..].iter().map(|d| d.id).collect();
-                store.release(&rest)?;
+                store.release(&rest, &claimer)?;
                 break 'pass;
             }
         }
@@ -74,14 +90,16 @@ pub fn sync(
     Ok(report)
 }
 
-/// Records one attempt's outcome and says where the visit went.
+/// Records one attempt's outcome and says where the visit went; `None` when the
+/// claim was lost meanwhile (the sender that took it records its own outcome; the
+/// receiver sees the same Bundle.id twice at most, and keeps one).
 fn record(
     store: &mut Store,
     submitter: &Submitter,
     item: &Due,
     outcome: &Outcome,
     report: &mut SyncReport,
-) -> Result<After> {
+) -> Result<Option<After>> {
     let now = submitter.clock.now();
     let tried = item.attempts + 1;
     let (after, http, kind, body) = match outcome {
@@ -122,16 +140,19 @@ fn record(
     if after == After::Failed && kind == AttemptOutcome::Retry {
         detail = format!("gave up after {tried} tries: {detail}");
     }
-    store.record_attempt(
-        item.id,
-        &item.bundle_id,
+    let attempt = Recorded {
+        id: item.id,
+        claimer: &submitter.claimer,
+        bundle_id: &item.bundle_id,
         now,
-        http,
-        kind,
-        &detail,
-        body,
-        after,
-    )?;
+        http_status: http,
+        outcome: kind,
+        detail: &detail,
+        response_body: body,
+    };
+    if !store.record_attempt(&attempt, after)? {
+        return Ok(None);
+    }
     match after {
         After::Submitted => report.sent += 1,
         After::Failed => {
@@ -143,5 +164,5 @@ fn record(
             report.problem = Some(detail);
         }
     }
-    Ok(after)
+    Ok(Some(after))
 }

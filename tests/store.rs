@@ -202,7 +202,15 @@ fn migrations_upgrade_every_earlier_version_in_place() {
             let record = file::to_json(&example("adult-flu"));
             conn.execute(
                 "INSERT INTO visits (id, state, record_json, bundle_json, bundle_id, created_at, updated_at) VALUES (?1, 'saved', ?2, '{}', 'b-1', ?3, ?3)",
-                rusqlite::params![id.to_string(), record, "2026-11-01T01:30:00.000-04:00"],
+                rusqlite::params![
+                    id.to_string(),
+                    record,
+                    if version < 4 {
+                        "2026-11-01T01:30:00.000-04:00"
+                    } else {
+                        "2026-11-01T05:30:00.000Z"
+                    }
+                ],
             )
             .unwrap();
             if version >= 2 {

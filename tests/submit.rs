@@ -671,3 +671,56 @@ fn tokens_that_cannot_go_in_a_header_are_never_sent() {
         );
     }
 }
+
+/// Two senders (the form and a cron `sync`): a claim that lapses passes to the other
+/// sender, and the first may then neither send nor record.
+#[test]
+fn one_sender_at_a_time_even_when_a_claim_lapses() {
+    use vaxentry::store::outbox::{After, Recorded};
+    let (mut store, ids) = store_with(1);
+    let lease = Duration::from_secs(65);
+    let claimed = store.claim_due(now(), lease, 10, false, "form").unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert!(
+        store
+            .claim_due(now(), lease, 10, false, "cron")
+            .unwrap()
+            .is_empty(),
+        "held"
+    );
+    // The form stalls (a slow token endpoint) past its lease; cron takes the visit.
+    let later = now() + chrono::Duration::seconds(66);
+    let taken = store.claim_due(later, lease, 10, false, "cron").unwrap();
+    assert_eq!(
+        taken.len(),
+        1,
+        "a lapsed claim passes on, within a lease not a batch"
+    );
+    assert!(
+        !store.renew_claim(ids[0], "form", later, lease).unwrap(),
+        "the form must not send"
+    );
+    let attempt = |claimer| Recorded {
+        id: ids[0],
+        claimer,
+        bundle_id: &taken[0].bundle_id,
+        now: later,
+        http_status: Some(200),
+        outcome: AttemptOutcome::Submitted,
+        detail: "accepted (HTTP 200)",
+        response_body: None,
+    };
+    assert!(
+        !store
+            .record_attempt(&attempt("form"), After::Submitted)
+            .unwrap(),
+        "nor record"
+    );
+    assert!(
+        store
+            .record_attempt(&attempt("cron"), After::Submitted)
+            .unwrap()
+    );
+    assert_eq!(store.attempts(ids[0]).unwrap().len(), 1);
+    assert_eq!(state(&store, ids[0]), VisitState::Submitted);
+}

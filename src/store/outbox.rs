@@ -35,6 +35,19 @@ pub struct Attempt {
     pub detail: String,
 }
 
+/// One attempt to record: which visit, by which sender, and what happened.
+#[derive(Clone, Copy, Debug)]
+pub struct Recorded<'a> {
+    pub id: Uuid,
+    pub claimer: &'a str,
+    pub bundle_id: &'a str,
+    pub now: ClinicTime,
+    pub http_status: Option<u16>,
+    pub outcome: AttemptOutcome,
+    pub detail: &'a str,
+    pub response_body: Option<&'a str>,
+}
+
 /// Where a visit goes after an attempt.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum After {
@@ -68,13 +81,14 @@ impl Store {
     }
 
     /// Claims up to `limit` queued visits whose time has come (all queued ones with
-    /// `ignore_backoff`) for `lease`, oldest first.
+    /// `ignore_backoff`) for `claimer`, until `lease` from now, oldest first.
     pub fn claim_due(
         &mut self,
         now: ClinicTime,
         lease: Duration,
         limit: usize,
         ignore_backoff: bool,
+        claimer: &str,
     ) -> Result<Vec<Due>> {
         let tx = self
             .conn
@@ -105,43 +119,74 @@ impl Store {
         };
         for d in &due {
             tx.execute(
-                "UPDATE visits SET claimed_until = ?2 WHERE id = ?1",
-                params![d.id.to_string(), until],
+                "UPDATE visits SET claimed_until = ?2, claimed_by = ?3 WHERE id = ?1",
+                params![d.id.to_string(), until, claimer],
             )?;
         }
         tx.commit()?;
         Ok(due)
     }
 
-    /// Gives back claimed visits that were not tried.
-    pub fn release(&mut self, ids: &[Uuid]) -> Result<()> {
+    /// Extends `claimer`'s claim on a visit to `lease` from now, right before it is
+    /// sent. False when the claim is no longer its own (it expired and another
+    /// sender took the visit, or the visit moved on): then it must not be sent.
+    pub fn renew_claim(
+        &mut self,
+        id: Uuid,
+        claimer: &str,
+        now: ClinicTime,
+        lease: Duration,
+    ) -> Result<bool> {
+        let until = stamp(
+            chrono::Duration::from_std(lease)
+                .ok()
+                .and_then(|lease| now.checked_add_signed(lease))
+                .unwrap_or(now),
+        );
+        Ok(self.conn.execute(
+            "UPDATE visits SET claimed_until = ?3 WHERE id = ?1 AND claimed_by = ?2 AND state = 'queued'",
+            params![id.to_string(), claimer, until],
+        )? > 0)
+    }
+
+    /// Gives back visits `claimer` claimed and did not try.
+    pub fn release(&mut self, ids: &[Uuid], claimer: &str) -> Result<()> {
         let tx = self.conn.transaction()?;
         for id in ids {
             tx.execute(
-                "UPDATE visits SET claimed_until = NULL WHERE id = ?1",
-                [id.to_string()],
+                "UPDATE visits SET claimed_until = NULL, claimed_by = NULL WHERE id = ?1 AND claimed_by = ?2",
+                params![id.to_string(), claimer],
             )?;
         }
         tx.commit()?;
         Ok(())
     }
 
-    /// Records one attempt and moves the visit on, in one transaction.
-    #[allow(clippy::too_many_arguments)]
-    pub fn record_attempt(
-        &mut self,
-        id: Uuid,
-        bundle_id: &str,
-        now: ClinicTime,
-        http_status: Option<u16>,
-        outcome: AttemptOutcome,
-        detail: &str,
-        response_body: Option<&str>,
-        after: After,
-    ) -> Result<()> {
+    /// Records one attempt and moves the visit on, in one transaction, only while
+    /// `attempt.claimer` still holds the visit's claim. False when it does not: another
+    /// sender has the visit, and records its own outcome.
+    pub fn record_attempt(&mut self, attempt: &Recorded, after: After) -> Result<bool> {
+        let Recorded {
+            id,
+            claimer,
+            bundle_id,
+            now,
+            http_status,
+            outcome,
+            detail,
+            response_body,
+        } = *attempt;
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let held: bool = tx.query_row(
+            "SELECT count(*) > 0 FROM visits WHERE id = ?1 AND claimed_by = ?2 AND state = 'queued'",
+            params![id.to_string(), claimer],
+            |r| r.get(0),
+        )?;
+        if !held {
+            return Ok(false);
+        }
         tx.execute(
             "INSERT INTO attempts (visit_id, bundle_id, at, http_status, outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![id.to_string(), bundle_id, stamp(now), http_status, outcome, detail],
@@ -153,12 +198,12 @@ impl Store {
         };
         tx.execute(
             "UPDATE visits SET state = ?2, next_attempt_at = ?3, attempt_count = attempt_count + 1, last_outcome = ?4,
-                 response_body = COALESCE(?5, response_body), claimed_until = NULL, updated_at = ?6
+                 response_body = COALESCE(?5, response_body), claimed_until = NULL, claimed_by = NULL, updated_at = ?6
              WHERE id = ?1",
             params![id.to_string(), state, next, detail, response_body, stamp(now)],
         )?;
         tx.commit()?;
-        Ok(())
+        Ok(true)
     }
 
     /// Waiting, failed and submitted visits: failed first, then waiting, then the

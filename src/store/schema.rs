@@ -15,7 +15,7 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first. The last one's version is the current schema.
-pub const MIGRATIONS: [Migration; 4] = [
+pub const MIGRATIONS: [Migration; 5] = [
     Migration {
         version: 1,
         run: v1_visits_and_attempts,
@@ -32,9 +32,20 @@ pub const MIGRATIONS: [Migration; 4] = [
         version: 4,
         run: v4_utc_times,
     },
+    Migration {
+        version: 5,
+        run: v5_claim_holder,
+    },
 ];
 
-pub const CURRENT_VERSION: i32 = 4;
+pub const CURRENT_VERSION: i32 = 5;
+
+/// Version 5: who holds a visit's claim, so only the sender that holds it records
+/// an outcome, and a claim can be renewed request by request.
+fn v5_claim_holder(tx: &Transaction) -> Result<()> {
+    tx.execute_batch("ALTER TABLE visits ADD COLUMN claimed_by TEXT;")?;
+    Ok(())
+}
 
 /// Version 4: every stored time in UTC (`...Z`). Earlier versions wrote the local
 /// offset, and text with different offsets does not sort in time order across a DST

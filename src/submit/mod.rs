@@ -34,6 +34,8 @@ pub struct Submitter {
     pub endpoint: Endpoint,
     /// "Now" for retry times, token lifetimes and client assertions.
     pub clock: Clock,
+    /// Who this sender is, in the outbox's claims.
+    pub claimer: String,
     agent: Agent,
     tokens: TokenCache,
 }
@@ -52,6 +54,7 @@ impl Submitter {
         Submitter {
             endpoint,
             clock,
+            claimer: uuid::Uuid::new_v4().to_string(),
             agent,
             tokens: TokenCache::default(),
         }
