@@ -149,6 +149,14 @@ impl Store {
         )? > 0)
     }
 
+    /// Gives back every visit `claimer` holds (after its pass broke off).
+    pub fn release_all(&mut self, claimer: &str) -> Result<usize> {
+        Ok(self.conn.execute(
+            "UPDATE visits SET claimed_until = NULL, claimed_by = NULL WHERE claimed_by = ?1",
+            [claimer],
+        )?)
+    }
+
     /// Gives back visits `claimer` claimed and did not try.
     pub fn release(&mut self, ids: &[Uuid], claimer: &str) -> Result<()> {
         let tx = self.conn.transaction()?;

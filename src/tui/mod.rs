@@ -100,10 +100,16 @@ fn restore() {
     ratatui::restore();
 }
 
-/// On a panic, put the terminal back before the message is printed.
+/// On a panic of the form's own thread, put the terminal back before the message is
+/// printed. A panic on another thread (the sender) leaves the terminal to the form:
+/// that thread catches it and the form says sending stopped.
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
+    let ui = std::thread::current().id();
     std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() != ui {
+            return;
+        }
         let _ = execute!(
             std::io::stdout(),
             DisableBracketedPaste,

@@ -2,6 +2,7 @@
 //! that works through the outbox every few seconds or when asked, so the form never
 //! waits for the network.
 
+use super::text;
 use crate::clock::ClinicTime;
 use crate::clock::Clock;
 use crate::delivery::{SyncReport, sync};
@@ -75,8 +76,17 @@ fn run(
     };
     let mut submitter = Submitter::new(endpoint, clock);
     loop {
-        let result =
-            sync(&mut store, &mut submitter, false, &mut |_, _| {}).map_err(|e| format!("{e:#}"));
+        // A panic in a pass must not take the form down, nor leave visits claimed.
+        let pass = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            sync(&mut store, &mut submitter, false, &mut |_, _| {})
+        }));
+        let result = match pass {
+            Ok(result) => result.map_err(|e| format!("{e:#}")),
+            Err(_) => {
+                let _ = store.release_all(&submitter.claimer);
+                Err(text::SENDER_FAILED.into())
+            }
+        };
         let counts = store.queue_counts().ok();
         if outbox
             .send(Report {

@@ -168,6 +168,8 @@ pub fn store_failed(what: &str, why: &anyhow::Error) -> String {
     format!("{what}: {why:#}")
 }
 
+pub const SENDER_FAILED: &str = "The sender stopped on an internal error in this pass; nothing was lost, and it tries again at the next one";
+
 pub const VISIT_GONE: &str = "That visit is no longer in the database";
 pub const NOT_IN_OUTBOX: &str = "That visit is no longer in the outbox";
 pub const DRAFT_NOT_DELETED: &str = "The draft could not be deleted";
