@@ -425,3 +425,30 @@ fn two_processes_share_the_database() {
         "this process sees the other's saves"
     );
 }
+
+/// Many processes opening a data folder that does not exist yet (a cron job and the
+/// form starting together): every one opens it.
+#[test]
+fn a_new_data_folder_opened_by_many_processes_at_once_opens_for_all() {
+    for round in 0..8 {
+        let dir = tempdir();
+        let children: Vec<_> = (0..12)
+            .map(|_| {
+                common::binary(&dir)
+                    .args(["--data-dir", dir.to_str().unwrap(), "list", "--json"])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}

@@ -27,6 +27,15 @@ pub fn make_private(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Opens or creates a file readable only by the user, keeping what is in it.
+pub fn private_options_keep() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    options.mode(0o600);
+    options
+}
+
 fn private_options() -> OpenOptions {
     let mut options = OpenOptions::new();
     options.write(true).create(true).truncate(true);

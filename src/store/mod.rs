@@ -24,6 +24,8 @@ pub use summary::Summary;
 use uuid::Uuid;
 
 pub const DATABASE_FILE: &str = "vaxentry.sqlite3";
+/// Held while a process opens the database.
+const LOCK_FILE: &str = "vaxentry.lock";
 pub const DATA_DIR_ENV: &str = "VAXENTRY_DATA_DIR";
 
 /// Where the data lives: `--data-dir`, else `$VAXENTRY_DATA_DIR`, else the user's
@@ -166,14 +168,20 @@ impl Store {
     /// Opens (creating if needed) the database in `dir`, upgrading an older schema.
     pub fn open(dir: &Path) -> Result<Store, OpenError> {
         files::private_dir(dir)?;
+        // Opening is one process at a time (a cron job and the form may start together
+        // on a folder that is not there yet): creating the file, checking whose it is
+        // and upgrading it happen under a lock; using it afterwards does not.
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = files::private_options_keep()
+            .open(&lock_path)
+            .with_context(|| format!("cannot create {}", lock_path.display()))?;
+        lock.lock()
+            .with_context(|| format!("cannot lock {}", lock_path.display()))?;
         let path = dir.join(DATABASE_FILE);
-        let existed = path.exists();
-        if !existed {
+        if !path.exists() {
             // Create the file private before SQLite opens it; its -wal and -shm files
             // take the same permissions.
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
+            files::private_options_keep()
                 .open(&path)
                 .with_context(|| format!("cannot create {}", path.display()))?;
         }
