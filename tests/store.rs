@@ -452,3 +452,47 @@ fn a_new_data_folder_opened_by_many_processes_at_once_opens_for_all() {
         }
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_folder_vaxentry_did_not_make_is_warned_about_never_chmodded() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let store = Store::open(&dir).unwrap();
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o1777, "left as it was");
+    assert!(
+        store.warnings[0].contains("can be opened by other users"),
+        "{:?}",
+        store.warnings
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn patient_data_is_never_written_through_a_symbolic_link() {
+    // A bundles folder that is a link elsewhere: the save is refused, nothing lands there.
+    let dir = tempdir();
+    let elsewhere = tempdir();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let mut store = Store::open(&dir).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.join("bundles")).unwrap();
+    let visit = example("adult-flu");
+    let id = Uuid::new_v4();
+    let message = message_for(&visit, &settings(), now(), id).unwrap();
+    let err = format!("{:#}", store.save(id, &visit, &message, now()).unwrap_err());
+    assert!(err.contains("symbolic link"), "{err}");
+    assert!(
+        std::fs::read_dir(&elsewhere).unwrap().next().is_none(),
+        "nothing written there"
+    );
+    assert!(store.get(id).unwrap().is_none(), "and nothing saved");
+    // A database file that is a link is not opened.
+    let other = tempdir();
+    std::fs::create_dir_all(&other).unwrap();
+    std::os::unix::fs::symlink(dir.join(DATABASE_FILE), other.join(DATABASE_FILE)).unwrap();
+    let err = Store::open(&other).err().expect("refused").to_string();
+    assert!(err.contains("symbolic link"), "{err}");
+}

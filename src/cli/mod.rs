@@ -157,7 +157,12 @@ fn with_store(cli: &Cli, command: impl FnOnce(&mut crate::store::Store) -> ExitC
     let opened = crate::store::data_dir(cli.data_dir.as_deref())
         .and_then(|dir| crate::store::Store::open(&dir).map_err(anyhow::Error::from));
     match opened {
-        Ok(mut store) => command(&mut store),
+        Ok(mut store) => {
+            for warning in &store.warnings {
+                err!("vaxentry: warning: {warning}");
+            }
+            command(&mut store)
+        }
         Err(e) => {
             err!("vaxentry: {e:#}");
             ExitCode::from(UNREADABLE)

@@ -161,7 +161,9 @@ pub fn export(store: &Store, since: Option<&str>, out: &Path, now: ClinicTime) -
             limit: usize::MAX >> 1,
             ..ListQuery::default()
         };
-        crate::store::export_dir_create(out)?;
+        if let Some(warning) = crate::store::export_dir_create(out)? {
+            err!("vaxentry: warning: {warning}");
+        }
         let mut written = 0;
         for row in store.list(&query)? {
             let Some(v) = store.get(row.id)? else {

@@ -1,5 +1,6 @@
-//! Private files on disk: directories 0700, files 0600, and atomic writes (temp file,
-//! fsync, rename, fsync of the directory) so a crash never leaves a partial file.
+//! Private files on disk: folders vaxentry makes are 0700 and files 0600; atomic
+//! writes (temp file, fsync, rename, fsync of the folder) so a crash never leaves a
+//! partial file; and no symbolic link is followed where patient data is written.
 
 use anyhow::{Context, Result};
 use std::fs::{self, File, OpenOptions};
@@ -9,14 +10,48 @@ use std::path::Path;
 #[cfg(unix)]
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 
-/// Creates `dir` (and parents) readable only by the user.
-pub fn private_dir(dir: &Path) -> Result<()> {
+/// Makes sure `dir` is a folder: one vaxentry creates is private to the user; one
+/// that was there is left as it is (it may be shared on purpose), and when others
+/// can get into it, that comes back as a warning to show.
+pub fn private_dir(dir: &Path) -> Result<Option<String>> {
+    refuse_link(dir)?;
+    if dir.is_dir() {
+        return Ok(open_to_others(dir).then(|| {
+            format!(
+                "the folder {} can be opened by other users; patient data in it is safer in a folder only you can open (chmod 700)",
+                dir.display()
+            )
+        }));
+    }
     fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the folder {}", dir.display()))?;
     #[cfg(unix)]
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
         .with_context(|| format!("cannot make the folder {} private", dir.display()))?;
-    Ok(())
+    Ok(None)
+}
+
+/// Patient data is never written through a symbolic link: one could send it anywhere.
+pub fn refuse_link(path: &Path) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => anyhow::bail!(
+            "{} is a symbolic link; vaxentry does not write patient data through links: give the real folder or file",
+            path.display()
+        ),
+        _ => Ok(()),
+    }
+}
+
+fn open_to_others(dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        false
+    }
 }
 
 /// Makes an existing file readable only by the user.
@@ -53,6 +88,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         .context("a file to write has no name")?
         .to_string_lossy();
     let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    refuse_link(path)?;
     let write = || -> std::io::Result<()> {
         let mut file = private_options().open(&temp)?;
         file.write_all(bytes)?;

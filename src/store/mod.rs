@@ -129,6 +129,8 @@ pub struct Saved {
 pub struct Store {
     conn: Connection,
     dir: PathBuf,
+    /// Worth telling the user (a data folder others can open).
+    pub warnings: Vec<String>,
 }
 
 /// Where a message's bundle file goes: `<dir>/bundles/YYYY-MM-DD/<bundle-id>.json`.
@@ -145,12 +147,14 @@ pub(crate) fn write_export(dir: &Path, message: &Message, now: ClinicTime) -> Re
     if let Some(day) = export_path.parent() {
         files::private_dir(day)?;
     }
+    files::refuse_link(&export_path)?;
     files::write_atomically(&export_path, message.json.as_bytes())?;
     Ok(export_path)
 }
 
-/// Creates a private folder for exported bundle files.
-pub fn export_dir_create(dir: &Path) -> Result<()> {
+/// Makes the folder for exported bundle files (private when vaxentry creates it);
+/// returns a warning when it is an existing folder others can open.
+pub fn export_dir_create(dir: &Path) -> Result<Option<String>> {
     files::private_dir(dir)
 }
 
@@ -167,7 +171,7 @@ pub(crate) fn stamp(now: ClinicTime) -> StoredTime {
 impl Store {
     /// Opens (creating if needed) the database in `dir`, upgrading an older schema.
     pub fn open(dir: &Path) -> Result<Store, OpenError> {
-        files::private_dir(dir)?;
+        let warnings: Vec<String> = files::private_dir(dir)?.into_iter().collect();
         // Opening is one process at a time (a cron job and the form may start together
         // on a folder that is not there yet): creating the file, checking whose it is
         // and upgrading it happen under a lock; using it afterwards does not.
@@ -178,6 +182,7 @@ impl Store {
         lock.lock()
             .with_context(|| format!("cannot lock {}", lock_path.display()))?;
         let path = dir.join(DATABASE_FILE);
+        files::refuse_link(&path)?;
         if !path.exists() {
             // Create the file private before SQLite opens it; its -wal and -shm files
             // take the same permissions.
@@ -229,6 +234,7 @@ impl Store {
         let mut store = Store {
             conn,
             dir: dir.to_path_buf(),
+            warnings,
         };
         store.migrate(CURRENT_VERSION)?;
         Ok(store)
@@ -270,6 +276,7 @@ impl Store {
         let mut store = Store {
             conn,
             dir: dir.to_path_buf(),
+            warnings: Vec::new(),
         };
         store.migrate(version)?;
         Ok(store)

@@ -66,6 +66,7 @@ pub fn run(config: &Config, clock: Clock, store: &mut Store, data_dir: &Path) ->
             app.notice = config
                 .warnings()
                 .first()
+                .or(store.warnings.first())
                 .map(|w| text::warning(w))
                 .or(endpoint_notice);
             if let Some(draft) = draft {
