@@ -493,6 +493,94 @@ fn import_warns_when_the_mrn_is_stored_for_someone_else() {
         "{}",
         stdout(&o)
     );
+    // Its dose is the stored one (same MRN, vaccine, day and lot): refused unless meant.
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("--allow-duplicates"), "{}", stdout(&o));
+}
+
+#[test]
+fn a_record_imported_again_is_not_a_second_visit() {
+    let data = tempdir();
+    let dir = data.to_str().unwrap();
+    let record = "assets/examples/adult-flu.json";
+    let o = vaxentry(&["--data-dir", dir, "import", record]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let first = stdout(&o);
+    let id = first.trim().rsplit(' ').next().unwrap().to_string();
+
+    // Again, and again with --submit: the same visit, now put in the outbox.
+    let o = vaxentry(&["--data-dir", dir, "import", record]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(&format!(
+            "already imported as {id} (saved), nothing new imported"
+        )),
+        "{}",
+        stdout(&o)
+    );
+    let o = vaxentry(&["--data-dir", dir, "import", "--submit", record]);
+    assert!(
+        stdout(&o).contains("put in the outbox now"),
+        "{}",
+        stdout(&o)
+    );
+    let o = vaxentry(&["--data-dir", dir, "import", "--submit", record]);
+    assert!(
+        stdout(&o).contains(&format!("already imported as {id} (queued)")),
+        "{}",
+        stdout(&o)
+    );
+    let o = vaxentry(&["--data-dir", dir, "list", "--json"]);
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+}
+
+#[test]
+fn a_dose_already_stored_is_imported_only_when_meant() {
+    let data = tempdir();
+    let dir = data.to_str().unwrap();
+    let o = vaxentry(&[
+        "--data-dir",
+        dir,
+        "import",
+        "assets/examples/adult-flu.json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // The same dose typed again into another file (a note differs, the lot's case too).
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("assets/examples/adult-flu.json").unwrap())
+            .unwrap();
+    let mut again = record.clone();
+    let dose = &mut again["doses"][0];
+    dose["note"] = "typed again".into();
+    let lot = dose["lot"].as_str().unwrap().to_lowercase();
+    dose["lot"] = lot.into();
+    let path = write("again.json", &again.to_string());
+    let o = vaxentry(&["--data-dir", dir, "import", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("not imported, 1 error(s)")
+            && stdout(&o).contains("Dose 1 · CVX")
+            && stdout(&o).contains("is already stored for MRN MRN-004211"),
+        "{}",
+        stdout(&o)
+    );
+    let o = vaxentry(&[
+        "--data-dir",
+        dir,
+        "import",
+        "--allow-duplicates",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("imported as"), "{}", stdout(&o));
+
+    // Another lot is another dose: imported without asking.
+    let mut other = record;
+    other["doses"][0]["lot"] = "ZZ999".into();
+    let path = write("other-lot.json", &other.to_string());
+    let o = vaxentry(&["--data-dir", dir, "import", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 
 #[test]
@@ -562,4 +650,55 @@ fn a_byte_order_mark_is_passed_over_and_a_repeated_key_is_named() {
         "{}",
         stdout(&o)
     );
+}
+
+#[test]
+fn an_interrupted_import_run_again_makes_each_record_once() {
+    use std::io::{BufRead, BufReader};
+    let data = tempdir();
+    let dir = data.to_str().unwrap();
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("assets/examples/adult-flu.json").unwrap())
+            .unwrap();
+    let files: Vec<String> = (0..120)
+        .map(|i| {
+            let mut r = record.clone();
+            r["patient"]["mrn"] = format!("MRN-{i:05}").into();
+            write(&format!("r{i}.json"), &r.to_string())
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let mut args = vec!["--data-dir", dir, "import", "--submit"];
+    args.extend(files.iter().map(String::as_str));
+
+    // Killed after 10, 40 and 80 files were reported (it may have gone a little
+    // further, even between a save and putting the visit in the outbox).
+    for lines in [10, 40, 80] {
+        let mut child = common::binary(&tempdir())
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = BufReader::new(child.stdout.take().unwrap());
+        for line in out.lines().take(lines) {
+            line.unwrap();
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    let o = vaxentry(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = vaxentry(&args);
+    assert_eq!(
+        stdout(&o).matches("(queued), nothing new imported").count(),
+        120,
+        "{}",
+        stdout(&o)
+    );
+    let o = vaxentry(&["--data-dir", dir, "list", "--json"]);
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 120, "one visit per record");
+    assert!(rows.iter().all(|r| r["state"] == "queued"), "{rows:?}");
 }

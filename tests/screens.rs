@@ -75,9 +75,15 @@ fn app(size: (u16, u16)) -> App {
 
 thread_local! {
     /// Each test runs on its own thread, so each gets its own database.
-    static STORE: std::cell::RefCell<Store> = std::cell::RefCell::new(
-        Store::open(&std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("vaxentry-screens-{}", uuid::Uuid::new_v4()))).expect("test store"),
-    );
+    static STORE: std::cell::RefCell<Store> = std::cell::RefCell::new(new_store());
+}
+
+fn new_store() -> Store {
+    Store::open(
+        &std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("vaxentry-screens-{}", uuid::Uuid::new_v4())),
+    )
+    .expect("test store")
 }
 
 /// Feeds events the way the event loop does, running the effects against a test
@@ -628,6 +634,8 @@ fn with_store<T>(f: impl FnOnce(&mut Store) -> T) -> T {
 #[test]
 fn preview_of_a_valid_visit_is_exactly_what_is_saved() {
     for size in SIZES {
+        // Each size saves the same dose: in a database of its own, it is no repeat.
+        with_store(|s| *s = new_store());
         let mut a = app(size);
         drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}<C-p>")));
         assert_eq!(a.screen, vaxentry::tui::app::Screen::Preview);
@@ -1198,4 +1206,53 @@ fn quit_does_not_go_when_the_draft_cannot_be_written() {
         "what was typed is still there"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A dose the patient already has that day in another visit: a warning on the
+/// vaccine, and saving asks first; no saves nothing, yes saves.
+#[test]
+fn a_vaccine_the_patient_already_has_that_day_warns_and_saving_asks_first() {
+    use vaxentry::record::Rule;
+    use vaxentry::tui::screens::overlays::confirm::Confirm;
+    let mut a = app((80, 24));
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}<C-s>")));
+    assert!(
+        a.notice.as_deref().unwrap_or("").starts_with("Saved"),
+        "{:?}",
+        a.notice
+    );
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}")));
+    let given = a
+        .form
+        .findings
+        .iter()
+        .find(|f| f.rule == Rule::AlreadyGiven)
+        .unwrap_or_else(|| panic!("{:#?}", a.form.findings));
+    assert!(
+        given
+            .message
+            .starts_with("Vaccine: MRN MRN-4471 already has CVX 140 on 2026-11-25"),
+        "{}",
+        given.message
+    );
+    let effects = writes(drive(&mut a, keys("<C-s>")));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(
+        a.mode,
+        Mode::Confirm(Confirm::SaveGivenBefore { submit: false })
+    );
+    insta::assert_snapshot!("save-given-before-80x24", render(&a).backend());
+    let effects = writes(drive(&mut a, keys("n")));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(a.mode, Mode::Normal);
+    let effects = writes(drive(&mut a, keys("<C-s>y")));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Save { submit: false, .. }, ..]),
+        "{effects:?}"
+    );
+
+    // Another vaccine that day is no second entry.
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>tdap<Enter>")));
+    assert_eq!(a.form.visit.doses[0].get(FieldId::Vaccine), "115");
+    assert!(a.form.findings.iter().all(|f| f.rule != Rule::AlreadyGiven));
 }

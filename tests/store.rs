@@ -255,6 +255,22 @@ fn migrations_upgrade_every_earlier_version_in_place() {
                     .len(),
                 1
             );
+            // Version 6 knows old visits' records and doses.
+            assert_eq!(
+                store.visit_of_record(&example("adult-flu")).unwrap(),
+                Some((id, VisitState::Saved)),
+                "from version {version}"
+            );
+            let doses = store.doses_of("MRN-004211").unwrap();
+            assert_eq!(doses.len(), 1, "from version {version}");
+            assert_eq!(
+                (
+                    doses[0].visit,
+                    doses[0].key.vaccine.as_str(),
+                    doses[0].key.lot.as_str()
+                ),
+                (id, "140", "UT8291AA")
+            );
         }
         assert_eq!(store.integrity_check().unwrap(), "ok");
         assert_eq!(
@@ -389,18 +405,24 @@ fn data_folder_and_files_are_private() {
 fn two_processes_share_the_database() {
     let dir = tempdir();
     let mut store = Store::open(&dir).unwrap();
-    // Another process imports while this one saves.
-    let examples: Vec<String> = EXAMPLES
-        .iter()
-        .map(|n| format!("{}/assets/examples/{n}.json", env!("CARGO_MANIFEST_DIR")))
-        .collect();
+    // Another process imports 30 records (each example for six patients) while this
+    // one saves.
+    let records = tempdir();
+    std::fs::create_dir_all(&records).unwrap();
     let mut args = vec![
         "--data-dir".to_string(),
         dir.display().to_string(),
         "import".to_string(),
     ];
-    for _ in 0..6 {
-        args.extend(examples.iter().cloned());
+    for round in 0..6 {
+        for name in EXAMPLES {
+            let mut visit = example(name);
+            let mrn = format!("{}-{round}", visit.patient.get(FieldId::Mrn));
+            visit.patient.set(FieldId::Mrn, mrn);
+            let path = records.join(format!("{name}-{round}.json"));
+            std::fs::write(&path, file::to_json(&visit)).unwrap();
+            args.push(path.display().to_string());
+        }
     }
     let child = common::binary(&dir)
         .args(&args)

@@ -105,6 +105,10 @@ pub enum Command {
         /// Also put them in the outbox, to be sent by `vaxentry sync` or the form.
         #[arg(long)]
         submit: bool,
+        /// Import a dose even when the store already has it (same MRN, vaccine, day
+        /// and lot in another visit): only for a dose that really was given twice.
+        #[arg(long)]
+        allow_duplicates: bool,
     },
     /// Send what waits in the outbox to the configured endpoint (for cron).
     /// Exit status 1 if anything failed for good.
@@ -145,8 +149,16 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
         Command::Export { since, out } => with_store(cli, |store| {
             records::export(store, since.as_deref(), out, clock.now())
         }),
-        Command::Import { files, submit } => with_store(cli, |store| {
-            records::import(store, files, config, *submit, clock)
+        Command::Import {
+            files,
+            submit,
+            allow_duplicates,
+        } => with_store(cli, |store| {
+            let how = records::ImportOptions {
+                submit: *submit,
+                allow_duplicates: *allow_duplicates,
+            };
+            records::import(store, files, config, how, clock)
         }),
         Command::Sync { now } => with_store(cli, |store| sync::run(store, config, clock, *now)),
     }

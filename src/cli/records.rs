@@ -4,7 +4,7 @@ use super::UNREADABLE;
 use crate::clock::{ClinicTime, Clock};
 use crate::config::Config;
 use crate::fhir;
-use crate::record::{Severity, check_known_patient, file, validate};
+use crate::record::{Severity, check_known_patient, file, identity, validate};
 use crate::store::{ListQuery, Store, VisitRow, VisitState};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, TimeZone, Utc};
@@ -185,17 +185,39 @@ pub fn export(store: &Store, since: Option<&str>, out: &Path, now: ClinicTime) -
     }
 }
 
+/// How `import` treats what it reads.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ImportOptions {
+    /// Put the imported visits in the outbox.
+    pub submit: bool,
+    /// Import doses the store already has.
+    pub allow_duplicates: bool,
+}
+
+/// What became of one record file.
+enum Imported {
+    New(Uuid),
+    /// The same record was imported before: nothing new is made (with --submit, a
+    /// visit saved but not yet in the outbox is put there).
+    Again {
+        id: Uuid,
+        state: VisitState,
+        queued: bool,
+    },
+    Refused(Vec<String>),
+}
+
 pub fn import(
     store: &mut Store,
     files: &[PathBuf],
     config: &Config,
-    submit: bool,
+    how: ImportOptions,
     clock: Clock,
 ) -> ExitCode {
     let settings = config.bundle_settings();
     let mut worst = 0u8;
     for path in files {
-        let outcome = (|| -> Result<Result<Uuid, Vec<String>>> {
+        let outcome = (|| -> Result<Imported> {
             let text = file::read_text(path, file::MOST_BYTES).map_err(anyhow::Error::msg)?;
             let mut visit =
                 file::from_json(&text).map_err(|e| anyhow::anyhow!("not a record file: {e}"))?;
@@ -207,7 +229,14 @@ pub fn import(
                 .map(|f| format!("{} · {}", f.at.section(), f.message))
                 .collect();
             if !errors.is_empty() {
-                return Ok(Err(errors));
+                return Ok(Imported::Refused(errors));
+            }
+            if let Some((id, state)) = store.visit_of_record(&visit)? {
+                let queued = how.submit && state == VisitState::Saved;
+                if queued {
+                    store.queue(id, now)?;
+                }
+                return Ok(Imported::Again { id, state, queued });
             }
             let mrn = visit.patient.get(crate::record::FieldId::Mrn).to_string();
             if let Some(known) = store.patient(&mrn)?
@@ -215,18 +244,50 @@ pub fn import(
             {
                 out!("{}: warning {}", path.display(), conflict.message);
             }
+            let stored = store.doses_of(&mrn)?;
+            let same = identity::same_stored_doses(&visit, &stored, now);
+            if !same.is_empty() && !how.allow_duplicates {
+                return Ok(Imported::Refused(
+                    same.iter()
+                        .map(|(i, s)| {
+                            format!(
+                                "Dose {} · CVX {} given {} (lot {}) is already stored for MRN {} in visit {}; \
+                                 if it really was given twice, import with --allow-duplicates",
+                                i + 1,
+                                s.key.vaccine,
+                                s.key.given_on,
+                                if s.key.lot.is_empty() { "none" } else { &s.key.lot },
+                                s.key.mrn,
+                                s.visit
+                            )
+                        })
+                        .collect(),
+                ));
+            }
             let id = Uuid::new_v4();
             let message = fhir::message_for(&visit, &settings, now, id)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             store.save(id, &visit, &message, now)?;
-            if submit {
+            if how.submit {
                 store.queue(id, now)?;
             }
-            Ok(Ok(id))
+            Ok(Imported::New(id))
         })();
         match outcome {
-            Ok(Ok(id)) => out!("{}: imported as {id}", path.display()),
-            Ok(Err(errors)) => {
+            Ok(Imported::New(id)) => out!("{}: imported as {id}", path.display()),
+            Ok(Imported::Again { id, state, queued }) => {
+                let then = if queued {
+                    "; put in the outbox now"
+                } else {
+                    ""
+                };
+                out!(
+                    "{}: already imported as {id} ({}), nothing new imported{then}",
+                    path.display(),
+                    state.as_str()
+                );
+            }
+            Ok(Imported::Refused(errors)) => {
                 worst = worst.max(1);
                 out!(
                     "{}: not imported, {} error(s):",

@@ -75,6 +75,8 @@ pub enum Rule {
     TooLong,
     AmountOutOfRange,
     DuplicateVaccine,
+    /// The patient has the same vaccine on the same day in another stored visit.
+    AlreadyGiven,
     VisPresentedAfterDose,
     NoDoses,
 }
@@ -178,7 +180,7 @@ pub fn interpret(visit: &Visit, now: ClinicTime) -> Interpreted {
 /// Routes with no injection site to record (oral drops, nasal spray).
 const SITELESS_ROUTES: [&str; 2] = ["PO", "NASINHL"];
 
-fn finding(at: FieldRef, severity: Severity, rule: Rule, message: String) -> Finding {
+pub(crate) fn finding(at: FieldRef, severity: Severity, rule: Rule, message: String) -> Finding {
     Finding {
         at,
         severity,

@@ -4,6 +4,7 @@
 //! Visits move through states: `draft` (autosaved while typing) -> `saved` (record
 //! and bundle fixed, exported) -> `queued` -> `submitted` or `failed`.
 
+mod doses;
 mod files;
 pub mod outbox;
 pub mod rows;
@@ -392,6 +393,7 @@ impl Store {
                 params![dose.get(FieldId::Vaccine), dose.get(FieldId::Lot).trim(), dose.get(FieldId::Manufacturer), dose.get(FieldId::Expiration), at],
             )?;
         }
+        doses::write(&tx, id, visit, now)?;
         tx.commit().context("cannot save the visit")?;
         Ok(())
     }

@@ -1,9 +1,12 @@
 //! The database schema and its migrations. `PRAGMA user_version` is the schema
 //! version; each migration upgrades a file of the previous version in place.
 
+use super::rows::read_time;
 use super::summary::Summary;
+use crate::record::file;
 use anyhow::Result;
 use rusqlite::{Transaction, params};
+use uuid::Uuid;
 
 /// Marks the file as a vaxentry database (`PRAGMA application_id`, "VAXE").
 pub const APPLICATION_ID: i32 = 0x5641_5845;
@@ -15,7 +18,7 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first. The last one's version is the current schema.
-pub const MIGRATIONS: [Migration; 5] = [
+pub const MIGRATIONS: [Migration; 6] = [
     Migration {
         version: 1,
         run: v1_visits_and_attempts,
@@ -36,9 +39,47 @@ pub const MIGRATIONS: [Migration; 5] = [
         version: 5,
         run: v5_claim_holder,
     },
+    Migration {
+        version: 6,
+        run: v6_record_keys_and_doses,
+    },
 ];
 
-pub const CURRENT_VERSION: i32 = 5;
+pub const CURRENT_VERSION: i32 = 6;
+
+/// Version 6: each saved visit's record key and the doses it gave, so a record
+/// imported again, or a dose entered again, is recognised. Filled in for the visits
+/// already saved; a record that no longer reads is left without them.
+fn v6_record_keys_and_doses(tx: &Transaction) -> Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE visits ADD COLUMN record_key TEXT;
+        CREATE INDEX visits_by_record_key ON visits(record_key);
+        CREATE TABLE doses (
+            visit_id TEXT NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+            mrn TEXT NOT NULL,
+            vaccine TEXT NOT NULL,
+            given_on TEXT NOT NULL,
+            lot TEXT NOT NULL
+        );
+        CREATE INDEX doses_by_patient ON doses(mrn, vaccine, given_on);
+        CREATE INDEX doses_by_visit ON doses(visit_id);",
+    )?;
+    let rows: Vec<(String, String, String)> = {
+        let mut stmt =
+            tx.prepare("SELECT id, record_json, created_at FROM visits WHERE state != 'draft'")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    for (id, record_json, created_at) in rows {
+        let (Ok(id), Ok(visit)) = (Uuid::parse_str(&id), file::from_json(&record_json)) else {
+            continue;
+        };
+        // The time only matters for a date shortcut, which a saved record no longer has.
+        let saved_at = read_time(&created_at).unwrap_or_default();
+        super::doses::write(tx, id, &visit, saved_at.with_timezone(&chrono_tz::UTC))?;
+    }
+    Ok(())
+}
 
 /// Version 5: who holds a visit's claim, so only the sender that holds it records
 /// an outcome, and a claim can be renewed request by request.

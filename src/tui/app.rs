@@ -13,6 +13,7 @@ use super::screens::preview::{self, Preview};
 use super::text;
 use crate::clock::ClinicTime;
 use crate::fhir::{self, BundleSettings};
+use crate::record::identity::StoredDose;
 use crate::record::{Fields, Visit};
 use crate::store::{ListQuery, StoredVisit, VisitRow, VisitState};
 use std::path::PathBuf;
@@ -114,10 +115,11 @@ pub enum Msg {
     OutboxLoaded(Vec<crate::store::outbox::OutboxRow>),
     AnswerOpened(Box<Preview>),
     Resubmitted(Result<(), String>),
-    /// The patient stored under an MRN (none if there is none).
+    /// The patient stored under an MRN (none if there is none) and its doses.
     PatientLooked {
         mrn: String,
         patient: Option<Box<Fields>>,
+        doses: Vec<StoredDose>,
     },
 }
 
@@ -295,8 +297,12 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.screen = Screen::Preview;
             return Vec::new();
         }
-        Msg::PatientLooked { mrn, patient } => {
-            app.form.known(mrn, patient.map(|p| *p), app.now);
+        Msg::PatientLooked {
+            mrn,
+            patient,
+            doses,
+        } => {
+            app.form.known(mrn, patient.map(|p| *p), doses, app.now);
             return Vec::new();
         }
         Msg::Resubmitted(result) => {

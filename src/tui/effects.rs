@@ -70,10 +70,14 @@ pub fn run(
             Ok(_) => None,
             Err(e) => failed(text::NOT_QUEUED_AGAIN, e),
         },
-        Effect::LookupPatient(mrn) => match store.patient(&mrn) {
-            Ok(patient) => Some(Msg::PatientLooked {
+        Effect::LookupPatient(mrn) => match store
+            .patient(&mrn)
+            .and_then(|p| Ok((p, store.doses_of(&mrn)?)))
+        {
+            Ok((patient, doses)) => Some(Msg::PatientLooked {
                 mrn,
                 patient: patient.map(Box::new),
+                doses,
             }),
             Err(e) => failed(text::PATIENT_NOT_READ, e),
         },

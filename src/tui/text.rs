@@ -127,6 +127,18 @@ pub const ASK_QUIT: &str = "Quit vaxentry? This visit is not saved yet; it is ke
 pub const ASK_DELETE_DRAFT: &str = "Delete this draft? What was typed in it is lost.";
 pub const ASK_DISCARD_DRAFT: &str =
     "Discard the draft for good? What was typed in it is lost. n or Esc keeps it.";
+/// Before saving a visit with doses the patient already has that day elsewhere.
+pub fn ask_save_given_before(doses: usize) -> String {
+    let which = if doses == 1 {
+        "A dose in this visit is".to_string()
+    } else {
+        format!("{doses} doses in this visit are")
+    };
+    format!(
+        "{which} already stored for this patient on the same day in another visit (see Review). Save it anyway, as a dose given again?"
+    )
+}
+
 pub const ASK_RESUBMIT: &str = "Send this visit again as a NEW message, with a new Bundle.id? The endpoint will see it as a second message; do this only when it asks for it.";
 pub const ASK_NEW_VISIT: &str =
     "Start a new visit? This one is not saved yet; it stays in History (F4) as a draft.";

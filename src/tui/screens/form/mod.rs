@@ -8,6 +8,7 @@ use crate::clock::ClinicTime;
 use crate::codes::products;
 use crate::codes::{Code, search, table};
 use crate::fhir::{self, BundleSettings};
+use crate::record::identity::{StoredDose, check_stored_doses};
 use crate::record::parse::{parse_date, parse_datetime, parse_yes_no};
 use crate::record::values::{DoseContext, Expectation};
 use crate::record::{
@@ -79,9 +80,10 @@ pub struct Form {
     pub fresh: bool,
     /// What the form has to tell the user after the last change.
     pub notice: Option<String>,
-    /// The MRN last looked up in the store, and the patient stored under it.
+    /// The MRN last looked up in the store, and the patient and doses stored under it.
     pub looked_up: Option<String>,
     pub stored_patient: Option<Fields>,
+    pub stored_doses: Vec<StoredDose>,
     /// The visit's id in the store; its message ids derive from it.
     pub visit_id: Uuid,
     pub page: Page,
@@ -115,6 +117,7 @@ impl Form {
             notice: None,
             looked_up: None,
             stored_patient: None,
+            stored_doses: Vec::new(),
             visit_id: Uuid::new_v4(),
             page: Page::Patient,
             field: FieldId::Mrn,
@@ -135,6 +138,7 @@ impl Form {
         self.notes = vec![DoseNotes::default(); visit.doses.len()];
         self.looked_up = None;
         self.stored_patient = None;
+        self.stored_doses.clear();
         self.visit = visit;
         self.visit_id = id;
         self.dirty = true;
@@ -167,21 +171,35 @@ impl Form {
             .stored_patient
             .as_ref()
             .filter(|p| p.get(FieldId::Mrn).trim() == typed_mrn);
-        if let Some(conflict) =
-            stored.and_then(|known| check_known_patient(&self.visit.patient, known, now))
-        {
-            self.findings.push(conflict);
+        let conflict =
+            stored.and_then(|known| check_known_patient(&self.visit.patient, known, now));
+        let given_before = check_stored_doses(&self.visit, self.visit_id, &self.stored_doses, now);
+        if conflict.is_some() || !given_before.is_empty() {
+            self.findings.extend(conflict);
+            self.findings.extend(given_before);
             self.findings
                 .sort_by_key(|f| (f.severity, f.at.dose.map_or(0, |d| d + 1), f.at.field));
         }
     }
 
     /// The store answered a look-up of `mrn`.
-    pub fn known(&mut self, mrn: String, patient: Option<Fields>, now: ClinicTime) {
+    pub fn known(
+        &mut self,
+        mrn: String,
+        patient: Option<Fields>,
+        doses: Vec<StoredDose>,
+        now: ClinicTime,
+    ) {
         if self.looked_up.as_deref() == Some(mrn.as_str()) {
             self.stored_patient = patient;
+            self.stored_doses = doses;
             self.revalidate(now);
         }
+    }
+
+    /// Doses the patient already has on the same day in another visit.
+    pub fn given_before(&self) -> usize {
+        self.count(|f| f.rule == Rule::AlreadyGiven)
     }
 
     /// The look-up to ask for: the MRN once it is typed and left, when it changed.
@@ -193,6 +211,7 @@ impl Form {
         }
         self.looked_up = Some(mrn.clone());
         self.stored_patient = None;
+        self.stored_doses.clear();
         Some(Effect::LookupPatient(mrn))
     }
 
@@ -657,6 +676,7 @@ impl Form {
         self.visit_id = Uuid::new_v4();
         self.looked_up = None;
         self.stored_patient = None;
+        self.stored_doses.clear();
         let mut notes = DoseNotes {
             time_is_default: true,
             ..DoseNotes::default()
@@ -698,6 +718,33 @@ impl Form {
             id: self.visit_id,
             visit: Box::new(visit),
         })
+    }
+}
+
+/// Saves the visit (and puts it in the outbox with `submit`), once it has no errors.
+/// A dose the patient already has on that day in another visit is asked about first,
+/// unless `confirmed`.
+pub fn save(app: &mut App, submit: bool, confirmed: bool) -> Vec<Effect> {
+    let now = app.now;
+    let form = &mut app.form;
+    match form.message(now, &app.settings) {
+        Ok(_) if form.given_before() > 0 && !confirmed => {
+            app.ask(Confirm::SaveGivenBefore { submit });
+            Vec::new()
+        }
+        Ok(message) => vec![Effect::Save {
+            id: form.visit_id,
+            visit: Box::new(form.visit.clone()),
+            message,
+            submit,
+        }],
+        Err(invalid) => {
+            form.picker = None;
+            form.page = Page::Review;
+            form.review.home();
+            app.notice = Some(text::not_saved_errors(invalid.0.len()));
+            Vec::new()
+        }
     }
 }
 
@@ -762,23 +809,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.screen = Screen::Preview;
         }
         Msg::Save | Msg::SaveAndSubmit => {
-            let submit = msg == Msg::SaveAndSubmit;
-            match form.message(now, &app.settings) {
-                Ok(message) => {
-                    return vec![Effect::Save {
-                        id: form.visit_id,
-                        visit: Box::new(form.visit.clone()),
-                        message,
-                        submit,
-                    }];
-                }
-                Err(invalid) => {
-                    form.picker = None;
-                    form.page = Page::Review;
-                    form.review.home();
-                    app.notice = Some(text::not_saved_errors(invalid.0.len()));
-                }
-            }
+            return save(app, msg == Msg::SaveAndSubmit, false);
         }
         Msg::CopyAsNew => app.notice = Some(text::COPY_AS_NEW_IN_HISTORY.into()),
         Msg::UseStoredPatient => app.notice = Some(form.use_stored_patient(now).into()),

@@ -4,7 +4,7 @@ use crate::record::FieldId;
 use crate::store::{ListQuery, Summary};
 use crate::tui::app::{App, Effect, Mode, Msg};
 use crate::tui::bindings::{self, Scope};
-use crate::tui::screens::history;
+use crate::tui::screens::{form, history};
 use crate::tui::text;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{centered, key_line};
@@ -28,6 +28,10 @@ pub enum Confirm {
     DeleteDraft(Uuid),
     /// Send a submitted visit again, as a new message.
     Resubmit(Uuid),
+    /// Save a visit with a dose the patient already has that day in another visit.
+    SaveGivenBefore {
+        submit: bool,
+    },
 }
 
 /// Carries out the answer to `question`.
@@ -80,6 +84,9 @@ pub fn answer(app: &mut App, question: Confirm, msg: Msg) -> Vec<Effect> {
         }
         (Confirm::DiscardDraft, false) => app.ask(Confirm::ResumeDraft),
         (Confirm::Resubmit(id), true) => effects.push(Effect::Resubmit(id)),
+        (Confirm::SaveGivenBefore { submit }, true) => {
+            effects.extend(form::save(app, submit, true));
+        }
         (Confirm::DeleteDraft(id), true) => {
             effects.push(Effect::DeleteDraft(id));
             effects.push(Effect::LoadHistory {
@@ -122,6 +129,7 @@ fn question_text(app: &App, question: Confirm) -> String {
         Confirm::DiscardDraft => text::ASK_DISCARD_DRAFT.into(),
         Confirm::Resubmit(_) => text::ASK_RESUBMIT.into(),
         Confirm::NewVisit => text::ASK_NEW_VISIT.into(),
+        Confirm::SaveGivenBefore { .. } => text::ask_save_given_before(app.form.given_before()),
     }
 }
 
