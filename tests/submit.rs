@@ -421,20 +421,50 @@ fn resubmitting_sends_a_new_message_and_says_so() {
             .sent,
         0
     );
-    let visit = store.get(ids[0]).unwrap().unwrap().visit().unwrap();
+    let stored = store.get(ids[0]).unwrap().unwrap();
+    let visit = stored.visit().unwrap();
     let seq = store.message_seq(ids[0]).unwrap();
-    let message = vaxentry::fhir::message_for(
-        &visit,
-        &settings(),
-        now(),
-        Uuid::new_v5(&ids[0], format!("resend-{}", seq + 1).as_bytes()),
-    )
-    .unwrap();
+    let message =
+        vaxentry::fhir::message_sent_again(&visit, &settings(), now(), ids[0], seq + 1).unwrap();
     store.resubmit(ids[0], &message, now()).unwrap();
     sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
     let second = store.get(ids[0]).unwrap().unwrap().bundle_id.unwrap();
     assert_ne!(first, second);
     assert_eq!(server.with(|s| s.accepted.len()), 2);
+
+    // A new message about the same record: the message ids are new, the Patient and
+    // the Immunizations keep their ids and identifiers, so the receiver updates them.
+    let json = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
+    let (before, after) = (
+        json(stored.bundle_json.as_deref().unwrap()),
+        json(&message.json),
+    );
+    let entry = |b: &serde_json::Value, i: usize| b["entry"][i]["resource"].clone();
+    assert_ne!(
+        entry(&before, 0)["id"],
+        entry(&after, 0)["id"],
+        "MessageHeader.id"
+    );
+    assert_eq!(
+        entry(&before, 1)["id"],
+        entry(&after, 1)["id"],
+        "Patient.id"
+    );
+    assert_eq!(
+        entry(&before, 2)["id"],
+        entry(&after, 2)["id"],
+        "Immunization.id"
+    );
+    assert_eq!(
+        entry(&before, 2)["identifier"],
+        entry(&after, 2)["identifier"],
+        "Immunization.identifier"
+    );
+    assert_eq!(
+        entry(&before, 0)["focus"],
+        entry(&after, 0)["focus"],
+        "the header points at the same Immunizations"
+    );
 }
 
 #[test]

@@ -37,23 +37,47 @@ impl IdSource for RandomIds {
     }
 }
 
-/// Ids derived from one base id (a visit's): building the same visit's message again
-/// gives the same Bundle.id, MessageHeader.id and resource ids.
+/// How many ids a message asks for first for itself (Bundle.id, MessageHeader.id);
+/// the ids after them name the record's resources (the Patient, each Immunization).
+const MESSAGE_IDS: u32 = 2;
+
+/// Ids derived from a visit's id: building the same visit's message again gives the
+/// same Bundle.id, MessageHeader.id and resource ids. A message sent again
+/// ([`DerivedIds::sent_again`]) has message ids of its own and the same resource ids,
+/// so the receiver sees a new message about the same Patient and Immunizations.
 pub struct DerivedIds {
-    base: Uuid,
+    record: Uuid,
+    message: Uuid,
     next: u32,
 }
 
 impl DerivedIds {
-    pub fn new(base: Uuid) -> DerivedIds {
-        DerivedIds { base, next: 0 }
+    pub fn new(visit: Uuid) -> DerivedIds {
+        DerivedIds {
+            record: visit,
+            message: visit,
+            next: 0,
+        }
+    }
+
+    /// The ids of the visit's `sending`th message after the first (1, 2, ...).
+    pub fn sent_again(visit: Uuid, sending: u32) -> DerivedIds {
+        DerivedIds {
+            message: Uuid::new_v5(&visit, format!("resend-{sending}").as_bytes()),
+            ..DerivedIds::new(visit)
+        }
     }
 }
 
 impl IdSource for DerivedIds {
     fn next_id(&mut self) -> Uuid {
         self.next += 1;
-        Uuid::new_v5(&self.base, &self.next.to_be_bytes())
+        let base = if self.next <= MESSAGE_IDS {
+            &self.message
+        } else {
+            &self.record
+        };
+        Uuid::new_v5(base, &self.next.to_be_bytes())
     }
 }
 
@@ -138,6 +162,7 @@ pub fn build_bundle(
         return Err(InvalidVisit(errors));
     }
     let timestamp = now.format("%Y-%m-%dT%H:%M:%S%:z").to_string();
+    // The message's ids first, then the record's (see MESSAGE_IDS).
     let bundle_id = ids.next_id();
     let header_id = ids.next_id();
     let patient_id = ids.next_id();
@@ -273,7 +298,34 @@ pub fn message_for(
     now: ClinicTime,
     visit_id: Uuid,
 ) -> Result<Message, InvalidVisit> {
-    let bundle = build_bundle(visit, settings, now, &mut DerivedIds::new(visit_id))?;
+    message_with(visit, settings, now, DerivedIds::new(visit_id))
+}
+
+/// The visit's message sent again as a new message (the `sending`th time after the
+/// first): new Bundle.id and MessageHeader.id, the same Patient and Immunization ids
+/// and identifiers, so the receiver updates the doses it has rather than adding them.
+pub fn message_sent_again(
+    visit: &Visit,
+    settings: &BundleSettings,
+    now: ClinicTime,
+    visit_id: Uuid,
+    sending: u32,
+) -> Result<Message, InvalidVisit> {
+    message_with(
+        visit,
+        settings,
+        now,
+        DerivedIds::sent_again(visit_id, sending),
+    )
+}
+
+fn message_with(
+    visit: &Visit,
+    settings: &BundleSettings,
+    now: ClinicTime,
+    mut ids: DerivedIds,
+) -> Result<Message, InvalidVisit> {
+    let bundle = build_bundle(visit, settings, now, &mut ids)?;
     Ok(Message {
         json: to_json(&bundle),
         bundle_id: bundle.id,

@@ -7,6 +7,6 @@ pub mod paths;
 
 pub use build::{
     Bundle, BundleSettings, DerivedIds, IdSource, InvalidVisit, Message, RandomIds, SequentialIds,
-    build_bundle, message_for, to_json,
+    build_bundle, message_for, message_sent_again, to_json,
 };
 pub use check::message_problems;

@@ -7,7 +7,7 @@ use super::screens::outbox;
 use super::screens::preview::Preview;
 use super::text;
 use crate::clock::ClinicTime;
-use crate::fhir::{BundleSettings, message_for};
+use crate::fhir::{BundleSettings, message_sent_again};
 use crate::store::Store;
 use uuid::Uuid;
 
@@ -110,7 +110,8 @@ pub fn run(
     }
 }
 
-/// Builds a new message (new ids, new timestamp) for a stored visit and queues it.
+/// Builds a new message (new message ids and timestamp, the same resource ids and
+/// identifiers) for a stored visit and queues it.
 fn resubmit(
     store: &mut Store,
     id: Uuid,
@@ -121,8 +122,8 @@ fn resubmit(
         .get(id)?
         .ok_or_else(|| anyhow::anyhow!("that visit is not in the database"))?;
     let visit = stored.visit()?;
-    let resend = store.message_seq(id)? + 1;
-    let base = Uuid::new_v5(&id, format!("resend-{resend}").as_bytes());
-    let message = message_for(&visit, settings, now, base).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let sending = store.message_seq(id)? + 1;
+    let message = message_sent_again(&visit, settings, now, id, sending)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     store.resubmit(id, &message, now)
 }
