@@ -702,3 +702,50 @@ fn an_interrupted_import_run_again_makes_each_record_once() {
     assert_eq!(rows.len(), 120, "one visit per record");
     assert!(rows.iter().all(|r| r["state"] == "queued"), "{rows:?}");
 }
+
+#[test]
+fn saved_visits_are_sent_by_id_or_all_at_once() {
+    let data = tempdir();
+    let dir = data.to_str().unwrap();
+    let mut ids = Vec::new();
+    for (i, record) in ["adult-flu", "historical"].iter().enumerate() {
+        let o = vaxentry(&[
+            "--data-dir",
+            dir,
+            "import",
+            &format!("assets/examples/{record}.json"),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{i}: {}", stdout(&o));
+        ids.push(stdout(&o).trim().rsplit(' ').next().unwrap().to_string());
+    }
+    let o = vaxentry(&["--data-dir", dir, "send", &ids[0][..8]]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(stdout(&o).trim(), format!("{}: put in the outbox", ids[0]));
+    assert!(
+        stderr(&o).contains("no endpoint is configured"),
+        "{}",
+        stderr(&o)
+    );
+    // Again: it already waits.
+    let o = vaxentry(&["--data-dir", dir, "send", &ids[0]]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("already waits in the outbox"),
+        "{}",
+        stdout(&o)
+    );
+    let o = vaxentry(&["--data-dir", dir, "send", "--all-saved"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(stdout(&o).trim(), format!("{}: put in the outbox", ids[1]));
+    assert!(
+        stderr(&o).contains("1 saved visit(s) put in the outbox"),
+        "{}",
+        stderr(&o)
+    );
+    let o = vaxentry(&["--data-dir", dir, "list", "--state", "queued", "--json"]);
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+    // Neither ids nor --all-saved: clap says what is missing.
+    let o = vaxentry(&["--data-dir", dir, "send"]);
+    assert_eq!(o.status.code(), Some(2));
+}

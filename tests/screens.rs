@@ -748,13 +748,7 @@ fn history_with_records_and_a_filter() {
                 s.delete_draft(row.id).unwrap();
             }
         });
-        STORE.with(|s| {
-            *s.borrow_mut() = Store::open(
-                &std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-                    .join(format!("vaxentry-screens-{}", uuid::Uuid::new_v4())),
-            )
-            .unwrap()
-        });
+        with_store(|s| *s = new_store());
     }
 }
 
@@ -1255,4 +1249,51 @@ fn a_vaccine_the_patient_already_has_that_day_warns_and_saving_asks_first() {
     drive(&mut a, keys(&format!("{PATIENT}<PgDn>tdap<Enter>")));
     assert_eq!(a.form.visit.doses[0].get(FieldId::Vaccine), "115");
     assert!(a.form.findings.iter().all(|f| f.rule != Rule::AlreadyGiven));
+}
+
+/// A visit saved with Ctrl+S can be sent later: Ctrl+G in History or in its view puts
+/// it in the outbox; a visit already there, or sent, says so.
+#[test]
+fn a_saved_visit_is_sent_with_ctrl_g_from_history_or_its_view() {
+    use vaxentry::store::VisitState;
+    let mut a = app((80, 24));
+    a.sync.configured = true;
+    for mrn in ["MRN-1", "MRN-2"] {
+        drive(
+            &mut a,
+            keys(&format!(
+                "{mrn}<Tab>Lindgren<Tab>Ola<Tab>01/02/1980<Tab>m<Enter><PgDn>flu<Enter><Tab><Tab>L1<C-s>"
+            )),
+        );
+    }
+    let state = |id| with_store(|s| s.get(id).unwrap().unwrap().row.state);
+    drive(&mut a, keys("<F4>"));
+    let newest = a.history.rows[0].id;
+    let effects = writes(drive(&mut a, keys("<C-g>")));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Send(id), Effect::SyncNow] if *id == newest),
+        "{effects:?}"
+    );
+    assert_eq!(state(newest), VisitState::Queued);
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("Put in the outbox; sending it now")
+    );
+    drive(&mut a, keys("<C-g>"));
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("This visit already waits in the outbox (F6)")
+    );
+    // From its read-only view: the other one.
+    drive(&mut a, keys("<Down><Enter>"));
+    assert_eq!(a.screen, vaxentry::tui::app::Screen::Preview);
+    let other = a.history.rows[1].id;
+    drive(&mut a, keys("<C-g>"));
+    assert_eq!(state(other), VisitState::Queued);
+    drive(&mut a, keys("<C-g>"));
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("This visit already waits in the outbox (F6)"),
+        "the view knows it is queued now"
+    );
 }

@@ -110,6 +110,16 @@ pub enum Command {
         #[arg(long)]
         allow_duplicates: bool,
     },
+    /// Put saved visits in the outbox (ids, or their first characters), then send what
+    /// waits when an endpoint is configured. Exit status 1 if a visit could not be put
+    /// there.
+    Send {
+        #[arg(value_name = "ID", required_unless_present = "all_saved")]
+        ids: Vec<String>,
+        /// Every visit that is saved and not yet sent.
+        #[arg(long, conflicts_with = "ids")]
+        all_saved: bool,
+    },
     /// Send what waits in the outbox to the configured endpoint (for cron).
     /// Exit status 1 if anything failed for good.
     Sync {
@@ -159,6 +169,19 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
                 allow_duplicates: *allow_duplicates,
             };
             records::import(store, files, config, how, clock)
+        }),
+        Command::Send { ids, all_saved } => with_store(cli, |store| {
+            let queued = records::send(store, ids, *all_saved, clock.now());
+            if crate::submit::configured_endpoint(config).is_none() {
+                err!(
+                    "vaxentry send: no endpoint is configured; the visits wait in the outbox until an [endpoint] section is added to the config file (see README)"
+                );
+                return queued;
+            }
+            match sync::run(store, config, clock, false) {
+                code if code == ExitCode::SUCCESS => queued,
+                code => code,
+            }
         }),
         Command::Sync { now } => with_store(cli, |store| sync::run(store, config, clock, *now)),
     }

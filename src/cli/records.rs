@@ -185,6 +185,47 @@ pub fn export(store: &Store, since: Option<&str>, out: &Path, now: ClinicTime) -
     }
 }
 
+/// Puts visits in the outbox: the ones named, or every saved one. Each is reported.
+pub fn send(store: &mut Store, ids: &[String], all_saved: bool, now: ClinicTime) -> ExitCode {
+    let chosen: Result<Vec<(String, Result<Uuid>)>> = if all_saved {
+        store
+            .list(&ListQuery {
+                state: Some(VisitState::Saved),
+                limit: usize::MAX >> 1,
+                ..ListQuery::default()
+            })
+            .map(|rows| {
+                rows.into_iter()
+                    .map(|r| (r.id.to_string(), Ok(r.id)))
+                    .collect()
+            })
+    } else {
+        Ok(ids.iter().map(|id| (id.clone(), find(store, id))).collect())
+    };
+    let chosen = match chosen {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let mut worst = 0u8;
+    let mut queued = 0;
+    for (named, id) in chosen {
+        match id.and_then(|id| store.queue(id, now).map(|()| id)) {
+            Ok(id) => {
+                queued += 1;
+                out!("{id}: put in the outbox");
+            }
+            Err(e) => {
+                worst = 1;
+                out!("{named}: not put in the outbox: {e:#}");
+            }
+        }
+    }
+    if all_saved {
+        err!("vaxentry send: {queued} saved visit(s) put in the outbox");
+    }
+    ExitCode::from(worst)
+}
+
 /// How `import` treats what it reads.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ImportOptions {

@@ -165,6 +165,17 @@ pub fn export_file(path: &Path, json: &str) -> Result<()> {
 }
 
 /// `now` as the database stores times.
+/// The state of a visit, if it is in the database.
+pub(crate) fn state_of(conn: &Connection, id: Uuid) -> Result<Option<VisitState>> {
+    Ok(conn
+        .query_row(
+            "SELECT state FROM visits WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 pub(crate) fn stamp(now: ClinicTime) -> StoredTime {
     StoredTime(now.to_utc())
 }
@@ -318,14 +329,7 @@ impl Store {
     ) -> Result<Saved> {
         // Refused before anything is written (the same check runs again in the
         // transaction, for a save from another process meanwhile).
-        let state: Option<VisitState> = self
-            .conn
-            .query_row(
-                "SELECT state FROM visits WHERE id = ?1",
-                [id.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let state = state_of(&self.conn, id)?;
         if let Some(state) = state.filter(|s| !matches!(s, VisitState::Draft | VisitState::Saved)) {
             anyhow::bail!(
                 "this visit is already {} and cannot be saved again; start a new visit to record more",
@@ -356,13 +360,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let state: Option<VisitState> = tx
-            .query_row(
-                "SELECT state FROM visits WHERE id = ?1",
-                [id.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let state = state_of(&tx, id)?;
         if let Some(state) = state.filter(|s| !matches!(s, VisitState::Draft | VisitState::Saved)) {
             anyhow::bail!(
                 "this visit is already {} and cannot be saved again; start a new visit to record more",

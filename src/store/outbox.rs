@@ -6,7 +6,7 @@
 //! bundle byte for byte, so the receiver can de-duplicate by Bundle.id.
 
 use super::rows::{AttemptOutcome, StoredTime};
-use super::{Store, VisitRow, VisitState, id_column, row_of, stamp, write_export};
+use super::{Store, VisitRow, VisitState, id_column, row_of, stamp, state_of, write_export};
 use crate::clock::ClinicTime;
 use crate::fhir::Message;
 use anyhow::{Context, Result, bail};
@@ -75,7 +75,18 @@ impl Store {
             params![id.to_string(), stamp(now), stamp(now)],
         )?;
         if changed == 0 {
-            bail!("only a saved or failed visit can be sent; this one is not");
+            let state = state_of(&self.conn, id)?;
+            match state {
+                None => bail!("that visit is not in the database"),
+                Some(VisitState::Queued) => bail!("it already waits in the outbox"),
+                Some(VisitState::Submitted) => bail!(
+                    "it was sent already; to send it again as a new message, use the Outbox (F6) in the form"
+                ),
+                Some(state) => bail!(
+                    "only a saved or failed visit can be sent; this one is {}",
+                    state.as_str()
+                ),
+            }
         }
         Ok(())
     }
@@ -302,14 +313,7 @@ impl Store {
 
     /// Sends a submitted (or failed) visit again as a new message, with new ids.
     pub fn resubmit(&mut self, id: Uuid, message: &Message, now: ClinicTime) -> Result<()> {
-        let state: Option<VisitState> = self
-            .conn
-            .query_row(
-                "SELECT state FROM visits WHERE id = ?1",
-                [id.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let state = state_of(&self.conn, id)?;
         match state {
             Some(VisitState::Submitted | VisitState::Failed) => {}
             Some(other) => bail!(

@@ -115,6 +115,11 @@ pub enum Msg {
     OutboxLoaded(Vec<crate::store::outbox::OutboxRow>),
     AnswerOpened(Box<Preview>),
     Resubmitted(Result<(), String>),
+    /// A stored visit was put in the outbox, or why not.
+    Queued {
+        id: Uuid,
+        result: Result<(), String>,
+    },
     /// The patient stored under an MRN (none if there is none) and its doses.
     PatientLooked {
         mrn: String,
@@ -164,6 +169,8 @@ pub enum Effect {
     OpenAnswer(Uuid),
     /// Look up the patient stored under this MRN.
     LookupPatient(String),
+    /// Put a saved (or failed) visit in the outbox.
+    Send(Uuid),
 }
 
 /// Where sending stands, for the header.
@@ -305,6 +312,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.form.known(mrn, patient.map(|p| *p), doses, app.now);
             return Vec::new();
         }
+        Msg::Queued { id, result } => return queued(app, id, result),
         Msg::Resubmitted(result) => {
             app.notice = Some(match result {
                 Ok(()) => text::RESUBMITTED.into(),
@@ -372,6 +380,7 @@ fn is_user_action(msg: &Msg) -> bool {
             | Msg::OutboxLoaded(_)
             | Msg::AnswerOpened(_)
             | Msg::Resubmitted(_)
+            | Msg::Queued { .. }
             | Msg::PatientLooked { .. }
     )
 }
@@ -405,6 +414,42 @@ fn saved(app: &mut App, result: Result<PathBuf, String>, submitted: bool) -> Vec
     }
     app.sync.waiting += 1;
     app.notice = Some(text::saved_and_queued(&path));
+    vec![Effect::SyncNow]
+}
+
+/// Ctrl+G on a stored visit (its view, or History): a saved or failed visit goes in
+/// the outbox; other states say where they stand.
+pub fn send_stored(app: &mut App, id: Uuid, state: VisitState) -> Vec<Effect> {
+    let notice = match state {
+        VisitState::Saved | VisitState::Failed => return vec![Effect::Send(id)],
+        VisitState::Queued => text::ALREADY_WAITING,
+        VisitState::Submitted => text::ALREADY_SENT,
+        VisitState::Draft => text::DRAFT_NOT_SENT,
+    };
+    app.notice = Some(notice.into());
+    Vec::new()
+}
+
+fn queued(app: &mut App, id: Uuid, result: Result<(), String>) -> Vec<Effect> {
+    if let Err(e) = result {
+        app.notice = Some(text::not_queued(&e));
+        return Vec::new();
+    }
+    // What is on screen now says "queued".
+    if let Some(preview) = app.preview.as_mut()
+        && let preview::Source::Stored { state, .. } = &mut preview.source
+    {
+        *state = VisitState::Queued;
+    }
+    if let Some(row) = app.history.rows.iter_mut().find(|r| r.id == id) {
+        row.state = VisitState::Queued;
+    }
+    if !app.sync.configured {
+        app.notice = Some(text::STORED_QUEUED_NO_ENDPOINT.into());
+        return Vec::new();
+    }
+    app.sync.waiting += 1;
+    app.notice = Some(text::STORED_QUEUED.into());
     vec![Effect::SyncNow]
 }
 

@@ -245,7 +245,7 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
             Everywhere,
             &[ctrl('g'), plain(F(5))],
             Msg::SaveAndSubmit,
-            "save and send to the endpoint (waits in the outbox if offline)",
+            "save and send (queued if offline); in History or a visit's view, send that visit",
         ),
         bind(
             Everywhere,

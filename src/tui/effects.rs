@@ -66,6 +66,10 @@ pub fn run(
             Ok(rows) => Some(Msg::OutboxLoaded(rows)),
             Err(e) => failed(text::OUTBOX_NOT_READ, e),
         },
+        Effect::Send(id) => Some(Msg::Queued {
+            id,
+            result: store.queue(id, now).map_err(|e| format!("{e:#}")),
+        }),
         Effect::RetryNow(id) => match store.retry_now(id, now) {
             Ok(_) => None,
             Err(e) => failed(text::NOT_QUEUED_AGAIN, e),

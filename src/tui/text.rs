@@ -32,9 +32,20 @@ pub fn not_saved_errors(errors: usize) -> String {
     format!("Not saved: {errors} error(s) to fix first, listed here")
 }
 
+pub const STORED_QUEUED: &str = "Put in the outbox; sending it now";
+pub const STORED_QUEUED_NO_ENDPOINT: &str = "Put in the outbox, but no endpoint is configured: add [endpoint] to config.toml (see README) to send it";
+pub const ALREADY_WAITING: &str = "This visit already waits in the outbox (F6)";
+pub const ALREADY_SENT: &str =
+    "This visit was sent; to send it again as a new message, choose it in the Outbox (F6)";
+pub const DRAFT_NOT_SENT: &str = "A draft is not sent: open it (Enter), finish it and press Ctrl+G";
+
+pub fn not_queued(why: &str) -> String {
+    format!("Not put in the outbox: {why}")
+}
+
 pub const NOT_SAVED_FIX_LISTED: &str = "Not saved: fix the errors listed here first";
 pub const ALREADY_STORED: &str =
-    "This visit is already stored; Ctrl+R starts a new visit for the same patient";
+    "This visit is already stored; Ctrl+G sends it, Ctrl+R starts a new visit for the same patient";
 pub const RESUBMITTED: &str =
     "Queued again as a NEW message (new Bundle.id); the receiver will see it as a separate message";
 

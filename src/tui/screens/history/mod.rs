@@ -5,7 +5,7 @@
 pub mod view;
 
 use crate::store::{ListQuery, VisitRow, VisitState};
-use crate::tui::app::{App, Effect, Msg, Purpose, Screen};
+use crate::tui::app::{self, App, Effect, Msg, Purpose, Screen};
 use crate::tui::layout::Target;
 use crate::tui::screens::overlays::confirm::Confirm;
 use crate::tui::text;
@@ -127,6 +127,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Some(row) => app.notice = Some(text::only_drafts_deleted(row.state)),
             None => {}
         },
+        Msg::SaveAndSubmit => {
+            if let Some((id, state)) = h.selected_row().map(|r| (r.id, r.state)) {
+                return app::send_stored(app, id, state);
+            }
+        }
         Msg::Escape | Msg::History => app.screen = Screen::Form,
         _ => {}
     }

@@ -10,7 +10,7 @@ use crate::record::parse::{parse_date, parse_datetime};
 use crate::record::{FieldId, Finding, Visit};
 use crate::store::outbox::{Attempt, OutboxRow};
 use crate::store::{StoredVisit, VisitState};
-use crate::tui::app::{App, Effect, Msg, Purpose, Screen};
+use crate::tui::app::{self, App, Effect, Msg, Purpose, Screen};
 use crate::tui::text;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{PAGE_STEP, one_line};
@@ -432,6 +432,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 }];
             }
             (Source::Current, None) => app.notice = Some(text::NOT_SAVED_FIX_LISTED.into()),
+            (Source::Stored { id, state }, _) if msg == Msg::SaveAndSubmit => {
+                let (id, state) = (*id, *state);
+                return app::send_stored(app, id, state);
+            }
             (Source::Stored { .. } | Source::Answer { .. }, _) => {
                 app.notice = Some(text::ALREADY_STORED.into())
             }
