@@ -125,6 +125,25 @@ pub struct Identifiers {
     pub immunization_system: String,
 }
 
+impl Identifiers {
+    /// The first system not set to the clinic's own: still vaxentry's default (which
+    /// means nothing to a receiver), blank, or not a URI.
+    pub fn unset(&self) -> Option<&'static str> {
+        let default = Identifiers::default();
+        let unset = |value: &str, default: &str| {
+            let value = value.trim();
+            value == default || !value.contains(':') || value.contains(char::is_whitespace)
+        };
+        if unset(&self.mrn_system, &default.mrn_system) {
+            Some("mrn_system")
+        } else if unset(&self.immunization_system, &default.immunization_system) {
+            Some("immunization_system")
+        } else {
+            None
+        }
+    }
+}
+
 impl Default for Identifiers {
     fn default() -> Self {
         Identifiers {

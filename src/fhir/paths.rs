@@ -201,7 +201,17 @@ pub static DISCRIMINATORS: [Discriminator; 7] = [
         list: "identifier",
         pointer: "/system",
         equals: Equals::MrnSystem,
-        template: |s| json!({"system": s.mrn_system}),
+        // Typed as a medical record number (v2-0203 MR), so a receiver knows what it is.
+        template: |s| {
+            json!({
+                "type": {"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/v2-0203",
+                    "code": "MR",
+                    "display": "Medical record number"
+                }]},
+                "system": s.mrn_system
+            })
+        },
     },
     Discriminator {
         name: "official",

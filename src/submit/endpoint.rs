@@ -104,6 +104,15 @@ impl Endpoint {
             warnings,
         })
     }
+
+    /// The messages go to this machine (a test or a local server).
+    pub fn is_this_machine(&self) -> bool {
+        self.url
+            .parse::<ureq::http::Uri>()
+            .ok()
+            .and_then(|uri| uri.host().map(is_loopback))
+            .unwrap_or(false)
+    }
 }
 
 /// HTTPS is required, except to this machine or when `allow_http` is set for testing.
@@ -280,6 +289,37 @@ mod tests {
             .is_ok()
         );
         assert!(endpoint("[endpoint]\nkind = \"fhir\"\nbase_url = \"ftp://x\"\n").is_err());
+    }
+
+    #[test]
+    fn sending_beyond_this_machine_needs_the_clinics_identifier_systems() {
+        let endpoint = "[endpoint]\nkind = \"fhir\"\nbase_url = \"https://fhir.example.org\"\n";
+        let check = |identifiers: &str| {
+            crate::submit::configured_endpoint(
+                &Config::parse(&format!("{identifiers}{endpoint}")).unwrap(),
+            )
+            .expect("configured")
+        };
+        let err = check("").unwrap_err();
+        assert!(
+            err.contains("[identifiers] mrn_system is not set") && err.contains("saving works"),
+            "{err}"
+        );
+        let err =
+            check("[identifiers]\nmrn_system = \"urn:oid:1.2.3\"\nimmunization_system = \" \"\n")
+                .unwrap_err();
+        assert!(err.contains("immunization_system"), "{err}");
+        assert!(
+            check("[identifiers]\nmrn_system = \"urn:oid:1.2.3\"\nimmunization_system = \"urn:oid:1.2.4\"\n")
+                .is_ok()
+        );
+        // A server on this machine (a test server) takes the defaults.
+        let local = "[endpoint]\nkind = \"fhir\"\nbase_url = \"http://127.0.0.1:8080\"\n";
+        assert!(
+            crate::submit::configured_endpoint(&Config::parse(local).unwrap())
+                .expect("configured")
+                .is_ok()
+        );
     }
 
     #[test]

@@ -17,11 +17,18 @@ use ureq::Agent;
 /// itself can be read by other users. `None` when no endpoint is configured.
 pub fn configured_endpoint(config: &crate::config::Config) -> Option<Result<Endpoint, String>> {
     let cfg = config.endpoint.as_ref()?;
-    Some(Endpoint::from_config(cfg).map(|mut endpoint| {
+    Some(Endpoint::from_config(cfg).and_then(|mut endpoint| {
+        if !endpoint.is_this_machine()
+            && let Some(unset) = config.identifiers.unset()
+        {
+            return Err(format!(
+                "[identifiers] {unset} is not set: a receiver cannot match vaxentry's own default system to your patients and doses, so nothing is sent until it is. Set mrn_system and immunization_system to your clinic's systems (for example \"urn:oid:2.16.840.1.113883.3.1234.1\", from your registry or EHR); saving works meanwhile"
+            ));
+        }
         if let Some(path) = &config.loaded_from {
             auth::warn_if_readable_by_others(path, &mut endpoint.warnings);
         }
-        endpoint
+        Ok(endpoint)
     }))
 }
 
