@@ -120,8 +120,9 @@ fn a_full_visit_typed_in_a_terminal_has_no_findings_and_the_terminal_is_restored
             || screen.contains("Dose 1 135"),
         "{screen}"
     );
+    // Only the NDC, left empty, is recommended (· not ✓): nothing else is missing.
     assert!(
-        screen.contains("✓ Patient") && screen.contains("✓ Dose 1"),
+        screen.contains("✓ Patient") && screen.contains("· Dose 1") && screen.contains("·  NDC"),
         "{screen}"
     );
     assert!(

@@ -93,6 +93,15 @@ fn recommended_fields_warn() {
     check(p(FieldId::Given), "", "Astrid", Rule::Recommended);
     check(d(FieldId::Manufacturer), "", "PMC", Rule::Recommended);
     check(d(FieldId::Site), "", "LA", Rule::Recommended);
+    // US Core (us-core-5): the unit-of-use NDC for a dose given here.
+    check(d(FieldId::Ndc), "", "49281-0424-50", Rule::Recommended);
+    let mut from_a_card = base();
+    from_a_card.doses[0].set(FieldId::PrimarySource, "no");
+    from_a_card.doses[0].set(FieldId::Ndc, "");
+    assert!(
+        !fires(&from_a_card, Rule::Recommended, d(FieldId::Ndc)),
+        "a historical record seldom has the NDC"
+    );
     let mut oral = base();
     oral.doses[0].set(FieldId::Route, "PO");
     oral.doses[0].set(FieldId::Site, "");

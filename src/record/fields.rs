@@ -190,7 +190,7 @@ pub static FIELDS: [FieldSpec; FIELD_COUNT] = [
     spec(FieldId::Lot, "lot", "Lot number", "As printed on the vial or syringe.", Text, Dose, WhenGivenHere, Required, WithVaccine),
     spec(FieldId::Manufacturer, "manufacturer", "Manufacturer", "The maker (MVX), e.g. PFR Pfizer, SKB GSK, PMC Sanofi.", Coded(TableId::Mvx), Dose, WhenGivenHere, Recommended, WithVaccine),
     spec(FieldId::Expiration, "expiration", "Expiration date", "As printed on the vial; MM/YYYY is not enough, use the full date.", Date, Dose, WhenGivenHere, Recommended, WithVaccine),
-    spec(FieldId::Ndc, "ndc", "NDC", "Product NDC from the package: 11 digits, or 10 with dashes.", Ndc, Dose, WhenGiven, Optional, Never),
+    spec(FieldId::Ndc, "ndc", "NDC", "Product NDC from the package: 11 digits, or 10 with dashes.", Ndc, Dose, WhenGivenHere, Recommended, Never),
     spec(FieldId::Amount, "amount", "Dose (mL)", "Amount given in mL, e.g. 0.5.", Quantity, Dose, WhenGivenHere, Recommended, Never),
     spec(FieldId::Site, "site", "Site", "Where on the body, e.g. LA left arm, RT right thigh.", Coded(TableId::Site), Dose, WhenGivenHere, Recommended, Never),
     spec(FieldId::Route, "route", "Route", "How it was given, e.g. IM intramuscular, SQ, PO.", Coded(TableId::Route), Dose, WhenGivenHere, Recommended, Never),
