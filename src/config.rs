@@ -27,6 +27,8 @@ pub struct Config {
 pub struct Clinic {
     /// The clinic's IANA time zone, e.g. `America/New_York`; default: this computer's.
     pub timezone: Option<String>,
+    /// This station's name, kept with each version of a visit (e.g. `Room 2`).
+    pub station: Option<String>,
 }
 
 /// `[endpoint]`: checked and turned into a `submit::Endpoint` when it is used, so a

@@ -42,6 +42,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    store.author.station = config.clinic.station.clone().unwrap_or_default();
     match vaxentry::tui::run(&config, clock, &mut store, &dir) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -749,3 +749,34 @@ fn saved_visits_are_sent_by_id_or_all_at_once() {
     let o = vaxentry(&["--data-dir", dir, "send"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn show_versions_lists_each_save_with_its_bundle() {
+    let data = tempdir();
+    let dir = data.to_str().unwrap();
+    let config = write(
+        "station.toml",
+        "[clinic]\ntimezone = \"America/New_York\"\nstation = \"Room 2\"\n",
+    );
+    let o = vaxentry(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--data-dir",
+        dir,
+        "import",
+        "assets/examples/adult-flu.json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let id = stdout(&o).trim().rsplit(' ').next().unwrap().to_string();
+    let o = vaxentry(&["--data-dir", dir, "show", "--versions", &id[..8]]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with(&format!(
+            "# visit {id}: 1 version(s)\n# version 1: saved 2026-11-25T15:30:00-05:00 by "
+        )),
+        "{out}"
+    );
+    assert!(out.contains(" at Room 2, bundle "), "{out}");
+    assert!(out.contains("\"resourceType\": \"Bundle\""), "{out}");
+}

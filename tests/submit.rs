@@ -465,6 +465,15 @@ fn resubmitting_sends_a_new_message_and_says_so() {
         entry(&after, 0)["focus"],
         "the header points at the same Immunizations"
     );
+    // Both messages are kept: the one sent first is version 1, byte for byte.
+    let versions = store.versions(ids[0]).unwrap();
+    assert_eq!(versions.len(), 2, "{versions:#?}");
+    assert_eq!(versions[0].why, vaxentry::store::versions::SAVED);
+    assert_eq!(Some(&versions[0].bundle_json), stored.bundle_json.as_ref());
+    assert_eq!(versions[1].why, vaxentry::store::versions::SENT_AGAIN);
+    assert_eq!(versions[1].bundle_json, message.json);
+    assert_eq!(versions[1].bundle_id, second);
+    assert!(!versions[1].author.user.is_empty());
 }
 
 #[test]

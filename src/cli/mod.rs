@@ -89,7 +89,13 @@ pub enum Command {
         json: bool,
     },
     /// Show one visit's record and bundle (the id, or its first characters).
-    Show { id: String },
+    Show {
+        id: String,
+        /// Every version instead: each save and each message sent again, with when,
+        /// who, where and why, and its bundle.
+        #[arg(long)]
+        versions: bool,
+    },
     /// Write the bundles of saved visits as files into a folder.
     Export {
         #[arg(long)]
@@ -146,7 +152,7 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
         Command::Check { files, json } => check::check(files, *json, clock.now()),
         Command::Bundle { record } => bundle(record, config, clock.now()),
         Command::Codes { table, query } => codes(table.as_deref(), &query.join(" ")),
-        Command::List { state, since, json } => with_store(cli, |store| {
+        Command::List { state, since, json } => with_store(cli, config, |store| {
             records::list(
                 store,
                 state.as_deref(),
@@ -155,22 +161,28 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
                 clock.now(),
             )
         }),
-        Command::Show { id } => with_store(cli, |store| records::show(store, id, clock.now())),
-        Command::Export { since, out } => with_store(cli, |store| {
+        Command::Show { id, versions } => with_store(cli, config, |store| {
+            if *versions {
+                records::show_versions(store, id, clock.now())
+            } else {
+                records::show(store, id, clock.now())
+            }
+        }),
+        Command::Export { since, out } => with_store(cli, config, |store| {
             records::export(store, since.as_deref(), out, clock.now())
         }),
         Command::Import {
             files,
             submit,
             allow_duplicates,
-        } => with_store(cli, |store| {
+        } => with_store(cli, config, |store| {
             let how = records::ImportOptions {
                 submit: *submit,
                 allow_duplicates: *allow_duplicates,
             };
             records::import(store, files, config, how, clock)
         }),
-        Command::Send { ids, all_saved } => with_store(cli, |store| {
+        Command::Send { ids, all_saved } => with_store(cli, config, |store| {
             let queued = records::send(store, ids, *all_saved, clock.now());
             if crate::submit::configured_endpoint(config).is_none() {
                 err!(
@@ -183,16 +195,23 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
                 code => code,
             }
         }),
-        Command::Sync { now } => with_store(cli, |store| sync::run(store, config, clock, *now)),
+        Command::Sync { now } => {
+            with_store(cli, config, |store| sync::run(store, config, clock, *now))
+        }
     }
 }
 
 /// Opens the database for a command, or says why it cannot be.
-fn with_store(cli: &Cli, command: impl FnOnce(&mut crate::store::Store) -> ExitCode) -> ExitCode {
+fn with_store(
+    cli: &Cli,
+    config: &Config,
+    command: impl FnOnce(&mut crate::store::Store) -> ExitCode,
+) -> ExitCode {
     let opened = crate::store::data_dir(cli.data_dir.as_deref())
         .and_then(|dir| crate::store::Store::open(&dir).map_err(anyhow::Error::from));
     match opened {
         Ok(mut store) => {
+            store.author.station = config.clinic.station.clone().unwrap_or_default();
             for warning in &store.warnings {
                 err!("vaxentry: warning: {warning}");
             }

@@ -154,6 +154,37 @@ pub fn show(store: &Store, id: &str, now: ClinicTime) -> ExitCode {
     }
 }
 
+/// Every version of one visit, oldest first, each with its bundle.
+pub fn show_versions(store: &Store, id: &str, now: ClinicTime) -> ExitCode {
+    let versions = find(store, id).and_then(|id| Ok((id, store.versions(id)?)));
+    match versions {
+        Err(e) => fail(&e),
+        Ok((id, versions)) if versions.is_empty() => {
+            out!("# visit {id} has no saved version yet (a draft)");
+            ExitCode::SUCCESS
+        }
+        Ok((id, versions)) => {
+            out!("# visit {id}: {} version(s)", versions.len());
+            for v in versions {
+                let who = match (v.author.user.as_str(), v.author.station.as_str()) {
+                    ("", _) => String::new(),
+                    (user, "") => format!(" by {user}"),
+                    (user, station) => format!(" by {user} at {station}"),
+                };
+                out!(
+                    "# version {}: {} {}{who}, bundle {}",
+                    v.number,
+                    v.why,
+                    v.at.with_timezone(&now.timezone()).to_rfc3339(),
+                    v.bundle_id
+                );
+                out_raw!("{}", v.bundle_json);
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
 pub fn export(store: &Store, since: Option<&str>, out: &Path, now: ClinicTime) -> ExitCode {
     let run = || -> Result<usize> {
         let query = ListQuery {

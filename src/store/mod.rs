@@ -10,6 +10,7 @@ pub mod outbox;
 pub mod rows;
 pub mod schema;
 pub mod summary;
+pub mod versions;
 
 use crate::clock::ClinicTime;
 use crate::fhir::Message;
@@ -132,6 +133,8 @@ pub struct Store {
     dir: PathBuf,
     /// Worth telling the user (a data folder others can open).
     pub warnings: Vec<String>,
+    /// Who makes the versions this store writes.
+    pub author: versions::Author,
 }
 
 /// Where a message's bundle file goes: `<dir>/bundles/YYYY-MM-DD/<bundle-id>.json`.
@@ -247,6 +250,7 @@ impl Store {
             conn,
             dir: dir.to_path_buf(),
             warnings,
+            author: versions::Author::of_this_process(),
         };
         store.migrate(CURRENT_VERSION)?;
         Ok(store)
@@ -289,6 +293,7 @@ impl Store {
             conn,
             dir: dir.to_path_buf(),
             warnings: Vec::new(),
+            author: versions::Author::of_this_process(),
         };
         store.migrate(version)?;
         Ok(store)
@@ -392,6 +397,7 @@ impl Store {
             )?;
         }
         doses::write(&tx, id, visit, now)?;
+        versions::add(&tx, id, versions::SAVED, &self.author, now)?;
         tx.commit().context("cannot save the visit")?;
         Ok(())
     }
@@ -591,6 +597,14 @@ fn explain(path: &Path, e: anyhow::Error) -> anyhow::Error {
             Some(rusqlite::Error::SqliteFailure(f, _)) => Some(f.code),
             _ => None,
         });
+    // A value vaxentry never writes (text that is not UTF-8, a time or state that
+    // does not read): the file's contents were changed behind its back.
+    let unreadable_value = e.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<rusqlite::Error>(),
+            Some(rusqlite::Error::Utf8Error(..) | rusqlite::Error::FromSqlConversionFailure(..))
+        )
+    });
     let disk_full = e.chain().any(|cause| {
         cause
             .downcast_ref::<std::io::Error>()
@@ -604,6 +618,11 @@ fn explain(path: &Path, e: anyhow::Error) -> anyhow::Error {
             }
             .into()
         }
+        _ if unreadable_value => OpenError::Damaged {
+            path: path.to_path_buf(),
+            detail: format!("{e:#}"),
+        }
+        .into(),
         Some(rusqlite::ErrorCode::DiskFull) => OpenError::DiskFull {
             path: path.to_path_buf(),
         }

@@ -323,12 +323,18 @@ impl Store {
             None => bail!("that visit is not in the database"),
         }
         write_export(&self.dir, message, now)?;
-        self.conn.execute(
+        // The message sent before stays among the versions; this one is the next.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute(
             "UPDATE visits SET state = 'queued', bundle_json = ?2, bundle_id = ?3, message_seq = message_seq + 1, attempt_count = 0,
                  next_attempt_at = ?4, claimed_until = NULL, last_outcome = '', response_body = NULL, updated_at = ?5
              WHERE id = ?1",
             params![id.to_string(), message.json, message.bundle_id, stamp(now), stamp(now)],
         )?;
+        super::versions::add(&tx, id, super::versions::SENT_AGAIN, &self.author, now)?;
+        tx.commit()?;
         Ok(())
     }
 }

@@ -1,8 +1,9 @@
 //! The database schema and its migrations. `PRAGMA user_version` is the schema
 //! version; each migration upgrades a file of the previous version in place.
 
-use super::rows::read_time;
+use super::rows::{StoredTime, read_time};
 use super::summary::Summary;
+use super::versions::{Author, BEFORE_VERSIONS};
 use crate::record::file;
 use anyhow::Result;
 use rusqlite::{Transaction, params};
@@ -18,7 +19,7 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first. The last one's version is the current schema.
-pub const MIGRATIONS: [Migration; 6] = [
+pub const MIGRATIONS: [Migration; 7] = [
     Migration {
         version: 1,
         run: v1_visits_and_attempts,
@@ -43,9 +44,51 @@ pub const MIGRATIONS: [Migration; 6] = [
         version: 6,
         run: v6_record_keys_and_doses,
     },
+    Migration {
+        version: 7,
+        run: v7_versions,
+    },
 ];
 
-pub const CURRENT_VERSION: i32 = 6;
+pub const CURRENT_VERSION: i32 = 7;
+
+/// Version 7: every version of each saved visit's record and bundle. A visit saved
+/// before gets its current one as version 1 (the ones it replaced were not kept).
+fn v7_versions(tx: &Transaction) -> Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE versions (
+            visit_id TEXT NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            user TEXT NOT NULL,
+            station TEXT NOT NULL,
+            why TEXT NOT NULL,
+            record_json TEXT NOT NULL,
+            bundle_json TEXT NOT NULL,
+            bundle_id TEXT NOT NULL,
+            PRIMARY KEY (visit_id, number)
+        );",
+    )?;
+    let saved: Vec<(String, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT id, updated_at FROM visits WHERE state != 'draft' AND bundle_json IS NOT NULL",
+        )?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    let unknown = Author {
+        user: String::new(),
+        station: String::new(),
+    };
+    for (id, updated_at) in saved {
+        let Ok(id) = Uuid::parse_str(&id) else {
+            continue;
+        };
+        let at = StoredTime(read_time(&updated_at).unwrap_or_default());
+        super::versions::add_at(tx, id, BEFORE_VERSIONS, &unknown, at)?;
+    }
+    Ok(())
+}
 
 /// Version 6: each saved visit's record key and the doses it gave, so a record
 /// imported again, or a dose entered again, is recognised. Filled in for the visits

@@ -1,0 +1,111 @@
+//! Every version of a saved visit: the record and the exact bundle of each save and
+//! each message sent again, with when, by whom (the OS user), at which station
+//! (`[clinic] station`) and why. A version is never changed or removed, so a sent
+//! message is never lost to a later one.
+
+use super::rows::StoredTime;
+use super::{Store, explain, stamp};
+use crate::clock::ClinicTime;
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, params};
+use uuid::Uuid;
+
+/// Why a version was made.
+pub const SAVED: &str = "saved";
+pub const SENT_AGAIN: &str = "sent again as a new message";
+/// A visit saved before versions were kept (filled in by the upgrade).
+pub const BEFORE_VERSIONS: &str = "saved (before versions were kept)";
+
+/// Who is at the keyboard, for the versions they make.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Author {
+    /// The OS user name.
+    pub user: String,
+    /// The station's name from the config; empty when not set.
+    pub station: String,
+}
+
+impl Author {
+    /// The OS user of this process (`USER`, `LOGNAME` or `USERNAME`).
+    pub fn of_this_process() -> Author {
+        let user = ["USER", "LOGNAME", "USERNAME"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|u| !u.trim().is_empty()))
+            .unwrap_or_else(|| "unknown".into());
+        Author {
+            user,
+            station: String::new(),
+        }
+    }
+}
+
+/// One version of a visit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Version {
+    pub number: u32,
+    pub at: DateTime<Utc>,
+    pub author: Author,
+    pub why: String,
+    pub bundle_id: String,
+    pub record_json: String,
+    pub bundle_json: String,
+}
+
+/// Adds the next version of visit `id`: its record and bundle as they are now.
+pub(super) fn add(
+    conn: &Connection,
+    id: Uuid,
+    why: &str,
+    author: &Author,
+    now: ClinicTime,
+) -> Result<()> {
+    add_at(conn, id, why, author, stamp(now))
+}
+
+pub(super) fn add_at(
+    conn: &Connection,
+    id: Uuid,
+    why: &str,
+    author: &Author,
+    at: StoredTime,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO versions (visit_id, number, at, user, station, why, record_json, bundle_json, bundle_id)
+         SELECT id, (SELECT coalesce(max(number), 0) + 1 FROM versions WHERE visit_id = ?1), ?2, ?3, ?4, ?5,
+                record_json, bundle_json, bundle_id
+         FROM visits WHERE id = ?1 AND bundle_json IS NOT NULL",
+        params![id.to_string(), at, author.user, author.station, why],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// Every version of a visit, oldest first.
+    pub fn versions(&self, id: Uuid) -> Result<Vec<Version>> {
+        let result = (|| -> Result<Vec<Version>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT number, at, user, station, why, bundle_id, record_json, bundle_json
+                 FROM versions WHERE visit_id = ?1 ORDER BY number",
+            )?;
+            let rows = stmt
+                .query_map([id.to_string()], |r| {
+                    Ok(Version {
+                        number: r.get(0)?,
+                        at: r.get::<_, StoredTime>(1)?.0,
+                        author: Author {
+                            user: r.get(2)?,
+                            station: r.get(3)?,
+                        },
+                        why: r.get(4)?,
+                        bundle_id: r.get(5)?,
+                        record_json: r.get(6)?,
+                        bundle_json: r.get(7)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })();
+        result.map_err(|e| explain(&self.path(), e))
+    }
+}
