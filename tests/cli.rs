@@ -780,3 +780,35 @@ fn show_versions_lists_each_save_with_its_bundle() {
     assert!(out.contains(" at Room 2, bundle "), "{out}");
     assert!(out.contains("\"resourceType\": \"Bundle\""), "{out}");
 }
+
+#[test]
+fn list_streams_json_and_json_lines() {
+    let data = tempdir();
+    let dir = data.to_str().unwrap();
+    let o = vaxentry(&["--data-dir", dir, "list", "--json"]);
+    assert_eq!(stdout(&o).trim(), "[]", "an empty store is an empty array");
+    for record in ["adult-flu", "historical", "child-four-doses"] {
+        let o = vaxentry(&[
+            "--data-dir",
+            dir,
+            "import",
+            &format!("assets/examples/{record}.json"),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    }
+    let o = vaxentry(&["--data-dir", dir, "list", "--json"]);
+    let array: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(array.as_array().unwrap().len(), 3);
+    let o = vaxentry(&["--data-dir", dir, "list", "--jsonl"]);
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        serde_json::Value::Array(lines),
+        array,
+        "the same rows, a line each"
+    );
+    let o = vaxentry(&["--data-dir", dir, "list", "--json", "--jsonl"]);
+    assert_eq!(o.status.code(), Some(2), "one format at a time");
+}

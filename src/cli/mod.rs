@@ -84,9 +84,12 @@ pub enum Command {
         /// Only visits updated on or after this date (any date the form accepts).
         #[arg(long)]
         since: Option<String>,
-        /// Print JSON.
-        #[arg(long)]
+        /// Print JSON (one array).
+        #[arg(long, conflicts_with = "jsonl")]
         json: bool,
+        /// Print one JSON object per line.
+        #[arg(long)]
+        jsonl: bool,
     },
     /// Show one visit's record and bundle (the id, or its first characters).
     Show {
@@ -152,12 +155,22 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
         Command::Check { files, json } => check::check(files, *json, clock.now()),
         Command::Bundle { record } => bundle(record, config, clock.now()),
         Command::Codes { table, query } => codes(table.as_deref(), &query.join(" ")),
-        Command::List { state, since, json } => with_store(cli, config, |store| {
+        Command::List {
+            state,
+            since,
+            json,
+            jsonl,
+        } => with_store(cli, config, |store| {
+            let format = match (json, jsonl) {
+                (true, _) => records::ListFormat::Json,
+                (_, true) => records::ListFormat::JsonLines,
+                _ => records::ListFormat::Table,
+            };
             records::list(
                 store,
                 state.as_deref(),
                 since.as_deref(),
-                *json,
+                format,
                 clock.now(),
             )
         }),

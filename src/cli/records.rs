@@ -5,7 +5,7 @@ use crate::clock::{ClinicTime, Clock};
 use crate::config::Config;
 use crate::fhir;
 use crate::record::{Severity, check_known_patient, file, identity, validate};
-use crate::store::{ListQuery, Store, VisitRow, VisitState};
+use crate::store::{ListQuery, Store, VisitState};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
@@ -51,38 +51,43 @@ fn parse_since(text: Option<&str>, now: ClinicTime) -> Result<Option<DateTime<Ut
     Ok(Some(start))
 }
 
+/// How `list` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListFormat {
+    Table,
+    /// One JSON array.
+    Json,
+    /// One JSON object per line.
+    JsonLines,
+}
+
 pub fn list(
     store: &Store,
     state: Option<&str>,
     since: Option<&str>,
-    as_json: bool,
+    format: ListFormat,
     now: ClinicTime,
 ) -> ExitCode {
-    let run = || -> Result<Vec<VisitRow>> {
-        let query = ListQuery {
+    let query = (|| -> Result<ListQuery> {
+        Ok(ListQuery {
             state: parse_state(state)?,
             since: parse_since(since, now)?,
             limit: usize::MAX >> 1,
             ..ListQuery::default()
-        };
-        store.list(&query)
-    };
-    let rows = match run() {
-        Ok(rows) => rows,
+        })
+    })();
+    let query = match query {
+        Ok(q) => q,
         Err(e) => return fail(&e),
     };
-    if as_json {
-        let items: Vec<_> = rows
-            .iter()
-            .map(|r| {
-                json!({"id": r.id.to_string(), "state": r.state.as_str(), "mrn": r.mrn, "patient": r.patient_name,
-                       "vaccines": r.vaccines, "visit_date": r.visit_date, "updated_at": crate::store::rows::stored_time(r.updated_at)})
-            })
-            .collect();
-        out!("{:#}", serde_json::Value::Array(items));
-    } else {
-        for r in &rows {
-            out!(
+    // Printed as they are read, so memory stays flat however many visits there are.
+    let mut count = 0usize;
+    if format == ListFormat::Json {
+        out_raw!("[");
+    }
+    let listed = store.each_listed(&query, &mut |r| {
+        match format {
+            ListFormat::Table => out!(
                 "{}  {:<9}  {:<10}  {:<12}  {:<28}  {}",
                 &r.id.to_string()[..8],
                 r.state.as_str(),
@@ -90,9 +95,28 @@ pub fn list(
                 r.mrn,
                 r.patient_name,
                 r.vaccines
-            );
+            ),
+            ListFormat::Json | ListFormat::JsonLines => {
+                let item = json!({"id": r.id.to_string(), "state": r.state.as_str(), "mrn": r.mrn, "patient": r.patient_name,
+                       "vaccines": r.vaccines, "visit_date": r.visit_date, "updated_at": crate::store::rows::stored_time(r.updated_at)});
+                match (format, count) {
+                    (ListFormat::JsonLines, _) => out!("{item}"),
+                    (_, 0) => out_raw!("\n  {item}"),
+                    _ => out_raw!(",\n  {item}"),
+                }
+            }
         }
-        err!("{} visit(s)", rows.len());
+        count += 1;
+        Ok(())
+    });
+    if format == ListFormat::Json {
+        out!("{}]", if count > 0 { "\n" } else { "" });
+    }
+    if let Err(e) = listed {
+        return fail(&e);
+    }
+    if format == ListFormat::Table {
+        err!("{count} visit(s)");
     }
     ExitCode::SUCCESS
 }
@@ -107,21 +131,10 @@ fn find(store: &Store, id: &str) -> Result<Uuid> {
             "'{id}' is too short; give at least the first 4 characters of the id from `vaxentry list`"
         );
     }
-    let all = store.list(&ListQuery {
-        limit: usize::MAX >> 1,
-        ..ListQuery::default()
-    })?;
-    let matches: Vec<_> = all
-        .iter()
-        .filter(|r| r.id.to_string().starts_with(&id.to_lowercase()))
-        .collect();
-    match matches.as_slice() {
-        [one] => Ok(one.id),
+    match store.ids_starting(&id.to_lowercase(), 2)?.as_slice() {
+        [one] => Ok(*one),
         [] => bail!("no visit has an id starting with '{id}'; see `vaxentry list`"),
-        _ => bail!(
-            "{} visits have ids starting with '{id}'; give more of the id",
-            matches.len()
-        ),
+        _ => bail!("several visits have ids starting with '{id}'; give more of the id"),
     }
 }
 

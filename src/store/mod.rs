@@ -444,7 +444,11 @@ impl Store {
             .optional()?)
     }
 
-    fn list_unchecked(&self, query: &ListQuery) -> Result<Vec<VisitRow>> {
+    fn each_listed_unchecked(
+        &self,
+        query: &ListQuery,
+        each: &mut dyn FnMut(VisitRow) -> Result<()>,
+    ) -> Result<()> {
         let mut sql = String::from(
             "SELECT id, state, mrn, patient_name, vaccines, visit_date, updated_at FROM visits WHERE 1",
         );
@@ -472,10 +476,11 @@ impl Store {
             query.offset
         ));
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt
-            .query_map(params_from_iter(args.iter()), row_of)?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        // One row at a time: a million visits are listed without holding them all.
+        for row in stmt.query_map(params_from_iter(args.iter()), row_of)? {
+            each(row?)?;
+        }
+        Ok(())
     }
 
     fn count_unchecked(&self) -> Result<i64> {
@@ -525,7 +530,36 @@ impl Store {
 
     /// Visits matching the query, newest first, one page.
     pub fn list(&self, query: &ListQuery) -> Result<Vec<VisitRow>> {
-        let result = self.list_unchecked(query);
+        let mut rows = Vec::new();
+        self.each_listed(query, &mut |row| {
+            rows.push(row);
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    /// Hands each visit matching the query to `each`, newest first, one at a time;
+    /// an error from `each` stops the listing.
+    pub fn each_listed(
+        &self,
+        query: &ListQuery,
+        each: &mut dyn FnMut(VisitRow) -> Result<()>,
+    ) -> Result<()> {
+        let result = self.each_listed_unchecked(query, each);
+        result.map_err(|e| explain(&self.path(), e))
+    }
+
+    /// The ids of visits whose id starts with `prefix` (lower case hex), at most `limit`.
+    pub fn ids_starting(&self, prefix: &str, limit: usize) -> Result<Vec<Uuid>> {
+        let result = (|| -> Result<Vec<Uuid>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT id FROM visits WHERE substr(id, 1, length(?1)) = ?1 LIMIT ?2",
+            )?;
+            let ids = stmt
+                .query_map(params![prefix, limit as i64], |r| id_column(r, 0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(ids)
+        })();
         result.map_err(|e| explain(&self.path(), e))
     }
 
