@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clock;
 pub mod codes;
 pub mod config;
+pub mod corrections;
 pub mod delivery;
 pub mod fhir;
 pub mod record;

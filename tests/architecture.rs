@@ -4,8 +4,21 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+/// What the front ends (the command line and the form) may use: everything else.
+const BELOW_FRONT_ENDS: &[&str] = &[
+    "clock",
+    "codes",
+    "config",
+    "corrections",
+    "delivery",
+    "fhir",
+    "record",
+    "store",
+    "submit",
+];
+
 /// Each top-level module and the modules it may use.
-const ALLOWED: [(&str, &[&str]); 11] = [
+const ALLOWED: [(&str, &[&str]); 12] = [
     ("clock", &[]),
     ("codes", &[]),
     ("record", &["clock", "codes"]),
@@ -14,18 +27,9 @@ const ALLOWED: [(&str, &[&str]); 11] = [
     ("store", &["clock", "codes", "fhir", "record"]),
     ("submit", &["clock", "codes", "config", "fhir", "record"]),
     ("delivery", &["clock", "store", "submit"]),
-    (
-        "cli",
-        &[
-            "clock", "codes", "config", "delivery", "fhir", "record", "store", "submit",
-        ],
-    ),
-    (
-        "tui",
-        &[
-            "clock", "codes", "config", "delivery", "fhir", "record", "store", "submit",
-        ],
-    ),
+    ("corrections", &["clock", "fhir", "record", "store"]),
+    ("cli", BELOW_FRONT_ENDS),
+    ("tui", BELOW_FRONT_ENDS),
     ("main", &[]),
 ];
 

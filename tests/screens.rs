@@ -1297,3 +1297,52 @@ fn a_saved_visit_is_sent_with_ctrl_g_from_history_or_its_view() {
         "the view knows it is queued now"
     );
 }
+
+/// `x` in the outbox voids a submitted visit after asking; other states say why not.
+#[test]
+fn x_in_the_outbox_voids_a_submitted_visit_after_asking() {
+    use vaxentry::store::VisitState;
+    use vaxentry::tui::screens::overlays::confirm::Confirm;
+    outbox_with_each_state();
+    let mut a = app((100, 30));
+    drive(&mut a, keys("<F6>"));
+    let at = |state| {
+        a.outbox
+            .rows
+            .iter()
+            .position(|r| r.row.state == state)
+            .unwrap()
+    };
+    let (submitted, failed) = (at(VisitState::Submitted), at(VisitState::Failed));
+    a.outbox.cursor.selected = failed;
+    drive(&mut a, keys("x"));
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(
+        a.notice
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("Only a visit the endpoint accepted")
+    );
+    a.outbox.cursor.selected = submitted;
+    let id = a.outbox.rows[submitted].row.id;
+    drive(&mut a, keys("x"));
+    assert_eq!(a.mode, Mode::Confirm(Confirm::Void(id)));
+    insta::assert_snapshot!("void-confirm-100x30", render(&a).backend());
+    let effects = writes(drive(&mut a, keys("y")));
+    assert!(
+        matches!(effects.first(), Some(Effect::Void(v)) if *v == id),
+        "{effects:?}"
+    );
+    assert_eq!(
+        a.notice.as_deref(),
+        Some(
+            "Voided dose 1 (CVX 140): the message is queued; the receiver will mark them entered-in-error"
+        )
+    );
+    let stored = with_store(|s| s.get(id).unwrap().unwrap());
+    assert_eq!(stored.row.state, VisitState::Queued);
+    assert_eq!(
+        stored.visit().unwrap().doses[0].get(FieldId::Status),
+        "entered-in-error"
+    );
+}

@@ -763,3 +763,52 @@ fn one_sender_at_a_time_even_when_a_claim_lapses() {
     assert_eq!(store.attempts(ids[0]).unwrap().len(), 1);
     assert_eq!(state(&store, ids[0]), VisitState::Submitted);
 }
+
+#[test]
+fn voiding_sends_the_doses_as_entered_in_error_under_their_identifiers() {
+    use vaxentry::corrections;
+    let server = TestServer::start();
+    let mut sub = submitter(&server, "kind = \"none\"", "");
+    let (mut store, ids) = store_with(1);
+    let id = ids[0];
+    // Not sent yet: nothing to void.
+    let err = corrections::plan_void(&store, id, None).unwrap_err();
+    assert!(err.to_string().contains("wait until it is sent"), "{err}");
+    sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
+    let sent = store.get(id).unwrap().unwrap();
+    let err = corrections::plan_void(&store, id, Some(1)).unwrap_err();
+    assert!(err.to_string().contains("no dose 2"), "{err}");
+
+    let plan = corrections::plan_void(&store, id, Some(0)).unwrap();
+    assert_eq!(corrections::describe(&plan.doses), "dose 1 (CVX 140)");
+    corrections::void(&mut store, id, &plan, now(), &settings()).unwrap();
+    assert_eq!(
+        store.get(id).unwrap().unwrap().row.state,
+        VisitState::Queued
+    );
+    sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
+    assert_eq!(server.with(|s| s.accepted.len()), 2, "a second message");
+
+    let json = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
+    let first = json(sent.bundle_json.as_deref().unwrap());
+    let voided = store.get(id).unwrap().unwrap();
+    let second = json(voided.bundle_json.as_deref().unwrap());
+    let immunization = |b: &serde_json::Value| b["entry"][2]["resource"].clone();
+    assert_eq!(immunization(&second)["status"], "entered-in-error");
+    assert_eq!(
+        immunization(&first)["identifier"],
+        immunization(&second)["identifier"]
+    );
+    assert_ne!(first["id"], second["id"], "a new message");
+    // Kept locally, marked; no longer a dose the patient has; both messages kept.
+    let record = voided.visit().unwrap();
+    assert_eq!(record.doses[0].get(FieldId::Status), "entered-in-error");
+    assert!(store.doses_of("MRN-00000").unwrap().is_empty());
+    let versions = store.versions(id).unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[1].why, vaxentry::store::versions::VOIDED);
+    assert_eq!(Some(&versions[0].bundle_json), sent.bundle_json.as_ref());
+    // Once is enough.
+    let err = corrections::plan_void(&store, id, None).unwrap_err();
+    assert!(err.to_string().contains("voided already"), "{err}");
+}

@@ -129,6 +129,19 @@ pub enum Command {
         #[arg(long, conflicts_with = "ids")]
         all_saved: bool,
     },
+    /// Void a sent visit, or one dose of it: sends its Immunizations again as
+    /// entered-in-error, under the identifiers they were sent with. The visit stays in
+    /// the database, its doses marked so. Without --yes it only says what would be sent.
+    Void {
+        /// The visit's id, or its first characters.
+        id: String,
+        /// Only this dose (1 for the first).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        dose: Option<u32>,
+        /// Send it (otherwise only say what would be sent).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Send what waits in the outbox to the configured endpoint (for cron).
     /// Exit status 1 if anything failed for good.
     Sync {
@@ -207,6 +220,17 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
                 code if code == ExitCode::SUCCESS => queued,
                 code => code,
             }
+        }),
+        Command::Void { id, dose, yes } => with_store(cli, config, |store| {
+            let dose = dose.map(|n| n as usize - 1);
+            records::void(
+                store,
+                id,
+                dose,
+                *yes,
+                &config.bundle_settings(),
+                clock.now(),
+            )
         }),
         Command::Sync { now } => {
             with_store(cli, config, |store| sync::run(store, config, clock, *now))

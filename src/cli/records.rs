@@ -3,6 +3,7 @@
 use super::UNREADABLE;
 use crate::clock::{ClinicTime, Clock};
 use crate::config::Config;
+use crate::corrections;
 use crate::fhir;
 use crate::record::{Severity, check_known_patient, file, identity, validate};
 use crate::store::{ListQuery, Store, VisitState};
@@ -268,6 +269,36 @@ pub fn send(store: &mut Store, ids: &[String], all_saved: bool, now: ClinicTime)
         err!("vaxentry send: {queued} saved visit(s) put in the outbox");
     }
     ExitCode::from(worst)
+}
+
+/// Voids a sent visit or one of its doses (with `yes`), or says what would be sent.
+pub fn void(
+    store: &mut Store,
+    id: &str,
+    dose: Option<usize>,
+    yes: bool,
+    settings: &crate::fhir::BundleSettings,
+    now: ClinicTime,
+) -> ExitCode {
+    let planned = find(store, id).and_then(|id| Ok((id, corrections::plan_void(store, id, dose)?)));
+    let (id, plan) = match planned {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    let what = corrections::describe(&plan.doses);
+    if !yes {
+        out!(
+            "{id}: would send {what} as entered-in-error (a new message, the same Immunization identifiers); add --yes to send it"
+        );
+        return ExitCode::from(1);
+    }
+    match corrections::void(store, id, &plan, now, settings) {
+        Ok(()) => {
+            out!("{id}: {what} voided; the message waits in the outbox (vaxentry sync sends it)");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
 }
 
 /// How `import` treats what it reads.

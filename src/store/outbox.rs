@@ -9,6 +9,7 @@ use super::rows::{AttemptOutcome, StoredTime};
 use super::{Store, VisitRow, VisitState, id_column, row_of, stamp, state_of, write_export};
 use crate::clock::ClinicTime;
 use crate::fhir::Message;
+use crate::record::Visit;
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
@@ -313,6 +314,30 @@ impl Store {
 
     /// Sends a submitted (or failed) visit again as a new message, with new ids.
     pub fn resubmit(&mut self, id: Uuid, message: &Message, now: ClinicTime) -> Result<()> {
+        self.correct(id, None, message, now, super::versions::SENT_AGAIN)
+    }
+
+    /// Sends a correction of a submitted (or failed) visit: `corrected` is its record
+    /// now (e.g. doses marked entered-in-error) and `message` the message that says so.
+    pub fn send_correction(
+        &mut self,
+        id: Uuid,
+        corrected: &Visit,
+        message: &Message,
+        now: ClinicTime,
+        why: &str,
+    ) -> Result<()> {
+        self.correct(id, Some(corrected), message, now, why)
+    }
+
+    fn correct(
+        &mut self,
+        id: Uuid,
+        corrected: Option<&Visit>,
+        message: &Message,
+        now: ClinicTime,
+        why: &str,
+    ) -> Result<()> {
         let state = state_of(&self.conn, id)?;
         match state {
             Some(VisitState::Submitted | VisitState::Failed) => {}
@@ -329,11 +354,22 @@ impl Store {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute(
             "UPDATE visits SET state = 'queued', bundle_json = ?2, bundle_id = ?3, message_seq = message_seq + 1, attempt_count = 0,
-                 next_attempt_at = ?4, claimed_until = NULL, last_outcome = '', response_body = NULL, updated_at = ?5
+                 next_attempt_at = ?4, claimed_until = NULL, last_outcome = '', response_body = NULL, updated_at = ?5,
+                 record_json = coalesce(?6, record_json)
              WHERE id = ?1",
-            params![id.to_string(), message.json, message.bundle_id, stamp(now), stamp(now)],
+            params![
+                id.to_string(),
+                message.json,
+                message.bundle_id,
+                stamp(now),
+                stamp(now),
+                corrected.map(crate::record::file::to_json)
+            ],
         )?;
-        super::versions::add(&tx, id, super::versions::SENT_AGAIN, &self.author, now)?;
+        if let Some(visit) = corrected {
+            super::doses::write(&tx, id, visit, now)?;
+        }
+        super::versions::add(&tx, id, why, &self.author, now)?;
         tx.commit()?;
         Ok(())
     }

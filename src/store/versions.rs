@@ -14,6 +14,7 @@ use uuid::Uuid;
 /// Why a version was made.
 pub const SAVED: &str = "saved";
 pub const SENT_AGAIN: &str = "sent again as a new message";
+pub const VOIDED: &str = "voided: sent as entered-in-error";
 /// A visit saved before versions were kept (filled in by the upgrade).
 pub const BEFORE_VERSIONS: &str = "saved (before versions were kept)";
 

@@ -93,6 +93,8 @@ pub enum Msg {
     RetryAll,
     /// `s` in the outbox.
     Resubmit,
+    /// `x` in the outbox: void the chosen sent visit (asks first).
+    Void,
     /// F7: fill the patient stored under the MRN typed.
     UseStoredPatient,
     // Results of effects, fed back by the event loop.
@@ -115,6 +117,8 @@ pub enum Msg {
     OutboxLoaded(Vec<crate::store::outbox::OutboxRow>),
     AnswerOpened(Box<Preview>),
     Resubmitted(Result<(), String>),
+    /// A visit's doses were voided (which, in words), or why not.
+    Voided(Result<String, String>),
     /// A stored visit was put in the outbox, or why not.
     Queued {
         id: Uuid,
@@ -171,6 +175,8 @@ pub enum Effect {
     LookupPatient(String),
     /// Put a saved (or failed) visit in the outbox.
     Send(Uuid),
+    /// Void every dose of a sent visit (sent again as entered-in-error).
+    Void(Uuid),
 }
 
 /// Where sending stands, for the header.
@@ -313,6 +319,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             return Vec::new();
         }
         Msg::Queued { id, result } => return queued(app, id, result),
+        Msg::Voided(result) => {
+            app.notice = Some(match result {
+                Ok(what) => text::voided(&what),
+                Err(e) => text::not_voided(&e),
+            });
+            return vec![Effect::SyncNow, Effect::LoadOutbox];
+        }
         Msg::Resubmitted(result) => {
             app.notice = Some(match result {
                 Ok(()) => text::RESUBMITTED.into(),
@@ -381,6 +394,7 @@ fn is_user_action(msg: &Msg) -> bool {
             | Msg::AnswerOpened(_)
             | Msg::Resubmitted(_)
             | Msg::Queued { .. }
+            | Msg::Voided(_)
             | Msg::PatientLooked { .. }
     )
 }

@@ -480,6 +480,13 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
             "send a submitted visit again as a new message (asks first)",
         )
         .hint("send again"),
+        bind(
+            Outbox,
+            &[ch('x')],
+            Msg::Void,
+            "void a submitted visit: its doses sent as entered-in-error (asks first)",
+        )
+        .hint("void"),
         described(
             Outbox,
             "Enter",

@@ -7,9 +7,9 @@ use super::screens::outbox;
 use super::screens::preview::Preview;
 use super::text;
 use crate::clock::ClinicTime;
-use crate::fhir::{BundleSettings, message_sent_again};
+use crate::corrections;
+use crate::fhir::BundleSettings;
 use crate::store::Store;
-use uuid::Uuid;
 
 /// Runs one effect; returns the message that reports its outcome.
 pub fn run(
@@ -85,8 +85,16 @@ pub fn run(
             }),
             Err(e) => failed(text::PATIENT_NOT_READ, e),
         },
+        Effect::Void(id) => Some(Msg::Voided(
+            corrections::plan_void(store, id, None)
+                .and_then(|plan| {
+                    corrections::void(store, id, &plan, now, settings)?;
+                    Ok(corrections::describe(&plan.doses))
+                })
+                .map_err(|e| format!("{e:#}")),
+        )),
         Effect::Resubmit(id) => Some(Msg::Resubmitted(
-            resubmit(store, id, now, settings).map_err(|e| format!("{e:#}")),
+            corrections::send_again(store, id, now, settings).map_err(|e| format!("{e:#}")),
         )),
         Effect::OpenAnswer(id) => {
             let answer = (|| -> anyhow::Result<Option<Preview>> {
@@ -112,22 +120,4 @@ pub fn run(
             }
         }
     }
-}
-
-/// Builds a new message (new message ids and timestamp, the same resource ids and
-/// identifiers) for a stored visit and queues it.
-fn resubmit(
-    store: &mut Store,
-    id: Uuid,
-    now: ClinicTime,
-    settings: &BundleSettings,
-) -> anyhow::Result<()> {
-    let stored = store
-        .get(id)?
-        .ok_or_else(|| anyhow::anyhow!("that visit is not in the database"))?;
-    let visit = stored.visit()?;
-    let sending = store.message_seq(id)? + 1;
-    let message = message_sent_again(&visit, settings, now, id, sending)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    store.resubmit(id, &message, now)
 }

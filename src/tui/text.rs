@@ -49,6 +49,17 @@ pub const ALREADY_STORED: &str =
 pub const RESUBMITTED: &str =
     "Queued again as a NEW message (new Bundle.id); the receiver will see it as a separate message";
 
+pub const VOID_ONLY_SUBMITTED: &str = "Only a visit the endpoint accepted (✓ submitted) can be voided; one not sent yet can still be corrected";
+pub const ASK_VOID: &str = "Void this visit? Every dose is sent again as entered-in-error (a NEW message with the same Immunization identifiers), so the receiver marks them as recorded by mistake. The visit stays here, marked. Do this only for a visit that should never have been recorded.";
+
+pub fn voided(what: &str) -> String {
+    format!("Voided {what}: the message is queued; the receiver will mark them entered-in-error")
+}
+
+pub fn not_voided(why: &str) -> String {
+    format!("Not voided: {why}")
+}
+
 pub fn not_resubmitted(why: &str) -> String {
     format!("Not sent again: {why}")
 }

@@ -85,6 +85,14 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Some(_) => app.notice = Some(text::STILL_WAITING_RETRY.into()),
             None => {}
         },
+        Msg::Void => match view.selected_row() {
+            Some(row) if row.row.state == VisitState::Submitted => {
+                let id = row.row.id;
+                app.ask(Confirm::Void(id));
+            }
+            Some(_) => app.notice = Some(text::VOID_ONLY_SUBMITTED.into()),
+            None => {}
+        },
         Msg::Escape | Msg::Outbox => app.screen = Screen::Form,
         _ => {}
     }

@@ -28,6 +28,8 @@ pub enum Confirm {
     DeleteDraft(Uuid),
     /// Send a submitted visit again, as a new message.
     Resubmit(Uuid),
+    /// Void every dose of a sent visit.
+    Void(Uuid),
     /// Save a visit with a dose the patient already has that day in another visit.
     SaveGivenBefore {
         submit: bool,
@@ -84,6 +86,7 @@ pub fn answer(app: &mut App, question: Confirm, msg: Msg) -> Vec<Effect> {
         }
         (Confirm::DiscardDraft, false) => app.ask(Confirm::ResumeDraft),
         (Confirm::Resubmit(id), true) => effects.push(Effect::Resubmit(id)),
+        (Confirm::Void(id), true) => effects.push(Effect::Void(id)),
         (Confirm::SaveGivenBefore { submit }, true) => {
             effects.extend(form::save(app, submit, true));
         }
@@ -128,6 +131,7 @@ fn question_text(app: &App, question: Confirm) -> String {
         Confirm::DeleteDraft(_) => text::ASK_DELETE_DRAFT.into(),
         Confirm::DiscardDraft => text::ASK_DISCARD_DRAFT.into(),
         Confirm::Resubmit(_) => text::ASK_RESUBMIT.into(),
+        Confirm::Void(_) => text::ASK_VOID.into(),
         Confirm::NewVisit => text::ASK_NEW_VISIT.into(),
         Confirm::SaveGivenBefore { .. } => text::ask_save_given_before(app.form.given_before()),
     }

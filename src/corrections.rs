@@ -1,0 +1,108 @@
+//! Corrections to what was sent. A visit sent again, or with doses voided (marked
+//! entered-in-error), goes out as a new message (new Bundle.id and MessageHeader.id)
+//! about the same Patient and Immunizations (the same ids and identifiers), so the
+//! receiver updates what it has. Each is queued and kept as a new version.
+
+use crate::clock::ClinicTime;
+use crate::fhir::{BundleSettings, message_sent_again};
+use crate::record::{FieldId, Visit};
+use crate::store::{Store, VisitState, versions};
+use anyhow::{Result, bail};
+use uuid::Uuid;
+
+const ENTERED_IN_ERROR: &str = "entered-in-error";
+
+/// Builds the visit's next message and queues it (a visit submitted or failed).
+pub fn send_again(
+    store: &mut Store,
+    id: Uuid,
+    now: ClinicTime,
+    settings: &BundleSettings,
+) -> Result<()> {
+    let visit = stored_visit(store, id)?;
+    let sending = store.message_seq(id)? + 1;
+    let message = message_sent_again(&visit, settings, now, id, sending)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    store.resubmit(id, &message, now)
+}
+
+/// What a void will send: the visit with the doses marked entered-in-error, and those
+/// doses (index, vaccine as typed).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Void {
+    pub visit: Visit,
+    pub doses: Vec<(usize, String)>,
+}
+
+/// Plans voiding dose `dose` (0-based) of a submitted visit, or every dose when
+/// `None`. Refused for a visit not yet accepted, or a dose already voided.
+pub fn plan_void(store: &Store, id: Uuid, dose: Option<usize>) -> Result<Void> {
+    let stored = store
+        .get(id)?
+        .ok_or_else(|| anyhow::anyhow!("that visit is not in the database"))?;
+    if stored.row.state != VisitState::Submitted {
+        bail!(
+            "only a visit the endpoint accepted (submitted) can be voided; this one is {}{}",
+            stored.row.state.as_str(),
+            match stored.row.state {
+                VisitState::Saved | VisitState::Draft => ": it was never sent, so just correct it",
+                VisitState::Queued => ": wait until it is sent",
+                _ => "",
+            }
+        );
+    }
+    let mut visit = stored.visit()?;
+    let count = visit.doses.len();
+    let chosen: Vec<usize> = match dose {
+        Some(i) if i < count => vec![i],
+        Some(i) => bail!("the visit has {count} dose(s); there is no dose {}", i + 1),
+        None => (0..count).collect(),
+    };
+    let mut doses = Vec::new();
+    for i in chosen {
+        let d = &mut visit.doses[i];
+        if d.get(FieldId::Status).trim() == ENTERED_IN_ERROR {
+            if dose.is_some() {
+                bail!("dose {} was voided already", i + 1);
+            }
+            continue;
+        }
+        d.set(FieldId::Status, ENTERED_IN_ERROR);
+        doses.push((i, d.get(FieldId::Vaccine).trim().to_string()));
+    }
+    if doses.is_empty() {
+        bail!("every dose of this visit was voided already");
+    }
+    Ok(Void { visit, doses })
+}
+
+/// Sends the planned void: a new message with the doses as entered-in-error, under
+/// their first identifiers. The local record keeps the doses, marked so.
+pub fn void(
+    store: &mut Store,
+    id: Uuid,
+    plan: &Void,
+    now: ClinicTime,
+    settings: &BundleSettings,
+) -> Result<()> {
+    let sending = store.message_seq(id)? + 1;
+    let message = message_sent_again(&plan.visit, settings, now, id, sending)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    store.send_correction(id, &plan.visit, &message, now, versions::VOIDED)
+}
+
+/// The dose list in words: "dose 1 (CVX 140), dose 2 (CVX 115)".
+pub fn describe(doses: &[(usize, String)]) -> String {
+    doses
+        .iter()
+        .map(|(i, vaccine)| format!("dose {} (CVX {vaccine})", i + 1))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn stored_visit(store: &Store, id: Uuid) -> Result<Visit> {
+    store
+        .get(id)?
+        .ok_or_else(|| anyhow::anyhow!("that visit is not in the database"))?
+        .visit()
+}
