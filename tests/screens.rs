@@ -1339,6 +1339,7 @@ fn x_in_the_outbox_voids_a_submitted_visit_after_asking() {
             "Voided dose 1 (CVX 140): the message is queued; the receiver will mark them entered-in-error"
         )
     );
+    assert_eq!(a.sync.waiting, 1, "the header counts it");
     let stored = with_store(|s| s.get(id).unwrap().unwrap());
     assert_eq!(stored.row.state, VisitState::Queued);
     assert_eq!(

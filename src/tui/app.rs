@@ -321,7 +321,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Queued { id, result } => return queued(app, id, result),
         Msg::Voided(result) => {
             app.notice = Some(match result {
-                Ok(what) => text::voided(&what),
+                Ok(what) => {
+                    app.sync.waiting += 1;
+                    text::voided(&what)
+                }
                 Err(e) => text::not_voided(&e),
             });
             return vec![Effect::SyncNow, Effect::LoadOutbox];
