@@ -1046,10 +1046,19 @@ fn an_mrn_stored_for_someone_else_warns_and_f7_uses_the_stored_patient() {
         "{:?}",
         a.notice
     );
-    drive(
-        &mut a,
-        keys("MRN-4471<Tab>Smith<Tab>Bob<Tab>01/01/1960<Tab>m<Enter>"),
+    // Only the MRN typed: no conflict yet, but the form says F7 fills the patient in.
+    drive(&mut a, keys("MRN-4471<Tab>"));
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("MRN-4471 is stored: Lindqvist, Astrid Maria, born 1987-03-14. F7 fills it in")
     );
+    assert!(
+        a.form
+            .findings
+            .iter()
+            .all(|f| f.rule != vaxentry::record::Rule::MrnConflict)
+    );
+    drive(&mut a, keys("Smith<Tab>Bob<Tab>01/01/1960<Tab>m<Enter>"));
     let conflict = a
         .form
         .findings

@@ -446,6 +446,12 @@ fn an_mrn_stored_for_another_patient_warns() {
         vaxentry::record::check_known_patient(&same, &known, now()).is_none(),
         "case, spacing and date format do not count"
     );
+    let mut only_the_mrn = vaxentry::record::Fields::default();
+    only_the_mrn.set(FieldId::Mrn, known.get(FieldId::Mrn));
+    assert!(
+        vaxentry::record::check_known_patient(&only_the_mrn, &known, now()).is_none(),
+        "nothing typed to compare yet"
+    );
     for (field, other) in [
         (FieldId::Family, "Smith"),
         (FieldId::Given, "Bob"),

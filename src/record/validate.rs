@@ -441,6 +441,18 @@ pub fn check_known_patient(patient: &Fields, known: &Fields, now: ClinicTime) ->
             .join(" ")
             .to_lowercase()
     };
+    // Only an MRN typed so far: nothing to compare yet (the form offers F7 instead).
+    if [
+        FieldId::Family,
+        FieldId::Given,
+        FieldId::BirthDate,
+        FieldId::Gender,
+    ]
+    .iter()
+    .all(|f| patient.get(*f).trim().is_empty())
+    {
+        return None;
+    }
     let today = now.date_naive();
     let birth = |f: &Fields| super::parse::parse_date(f.get(FieldId::BirthDate), today).ok();
     let differs = words(patient, FieldId::Family) != words(known, FieldId::Family)

@@ -316,6 +316,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             doses,
         } => {
             app.form.known(mrn, patient.map(|p| *p), doses, app.now);
+            if let Some(notice) = app.form.notice.take() {
+                app.notice = Some(notice);
+            }
             return Vec::new();
         }
         Msg::Queued { id, result } => return queued(app, id, result),

@@ -215,4 +215,15 @@ pub const ANSWER_NOT_READ: &str = "The answer could not be read";
 pub const PATIENT_NOT_READ: &str = "The stored patient could not be read";
 pub const STORED_PATIENT_USED: &str =
     "The stored patient for this MRN is filled in; check it against the person in front of you";
+/// A returning patient's MRN was typed, and nothing else yet.
+pub fn stored_patient_found(mrn: &str, known: &crate::record::Fields) -> String {
+    use crate::record::FieldId;
+    format!(
+        "{mrn} is stored: {}, {}, born {}. F7 fills it in",
+        known.get(FieldId::Family).trim(),
+        known.get(FieldId::Given).trim(),
+        known.get(FieldId::BirthDate).trim()
+    )
+}
+
 pub const NO_STORED_PATIENT: &str = "No patient is stored under this MRN yet";

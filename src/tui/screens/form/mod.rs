@@ -191,6 +191,13 @@ impl Form {
         now: ClinicTime,
     ) {
         if self.looked_up.as_deref() == Some(mrn.as_str()) {
+            // A returning patient whose details are not typed yet: say F7 fills them.
+            let nothing_typed = [FieldId::Family, FieldId::Given, FieldId::BirthDate]
+                .iter()
+                .all(|f| self.visit.patient.get(*f).trim().is_empty());
+            if let Some(known) = patient.as_ref().filter(|_| nothing_typed) {
+                self.notice = Some(text::stored_patient_found(&mrn, known));
+            }
             self.stored_patient = patient;
             self.stored_doses = doses;
             self.revalidate(now);
