@@ -5,9 +5,7 @@ mod common;
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{
-    Event, KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers,
-};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use vaxentry::record::FieldId;
 use vaxentry::store::Store;
 use vaxentry::tui::app::{App, Effect, Mode, update};
@@ -18,12 +16,7 @@ use vaxentry::tui::view;
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
 fn key(code: KeyCode, modifiers: KeyModifiers) -> Event {
-    Event::Key(KeyEvent {
-        code,
-        modifiers,
-        kind: KeyEventKind::Press,
-        state: KeyEventState::NONE,
-    })
+    Event::Key(KeyEvent::new(code, modifiers))
 }
 
 /// Turns `"A123<Tab>Smith<C-d>"` into key events.

@@ -91,12 +91,7 @@ mod tests {
     }
 
     fn key(code: KeyCode, modifiers: KeyModifiers) -> Event {
-        Event::Key(KeyEvent {
-            code,
-            modifiers,
-            kind: KeyEventKind::Press,
-            state: KeyEventState::NONE,
-        })
+        Event::Key(KeyEvent::new(code, modifiers))
     }
 
     /// A context in which keys of `scope` are read.
