@@ -12,11 +12,18 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 /// Writes a saved visit's record key and given doses, replacing what was there.
-pub(super) fn write(conn: &Connection, id: Uuid, visit: &Visit, now: ClinicTime) -> Result<()> {
+/// `record_json` is the visit's record file text, as stored.
+pub(super) fn write(
+    conn: &Connection,
+    id: Uuid,
+    visit: &Visit,
+    record_json: &str,
+    now: ClinicTime,
+) -> Result<()> {
     let id = id.to_string();
     conn.execute(
         "UPDATE visits SET record_key = ?2 WHERE id = ?1",
-        params![id, record_key(visit)],
+        params![id, record_key(record_json)],
     )?;
     conn.execute("DELETE FROM doses WHERE visit_id = ?1", [&id])?;
     let mut insert = conn.prepare_cached(
@@ -43,7 +50,7 @@ impl Store {
                 .query_row(
                     "SELECT id, state FROM visits WHERE record_key = ?1 AND state != 'draft'
                      ORDER BY created_at LIMIT 1",
-                    [record_key(visit)],
+                    [record_key(&crate::record::file::to_json(visit))],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;

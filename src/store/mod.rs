@@ -360,6 +360,7 @@ impl Store {
         now: ClinicTime,
     ) -> Result<()> {
         let (bundle_json, bundle_id) = (message.json.as_str(), message.bundle_id.as_str());
+        let record_json = file::to_json(visit);
         let s = Summary::of(visit, now);
         let at = stamp(now);
         let tx = self
@@ -377,7 +378,7 @@ impl Store {
              VALUES (?1, 'saved', ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT(id) DO UPDATE SET state = 'saved', record_json = ?2, bundle_json = ?3, bundle_id = ?4, updated_at = ?5,
                  mrn = ?6, patient_name = ?7, vaccines = ?8, visit_date = ?9, search = ?10",
-            params![id.to_string(), file::to_json(visit), bundle_json, bundle_id, at, s.mrn, s.patient_name, s.vaccines, s.visit_date, s.search],
+            params![id.to_string(), record_json, bundle_json, bundle_id, at, s.mrn, s.patient_name, s.vaccines, s.visit_date, s.search],
         )?;
         let p = &visit.patient;
         tx.execute(
@@ -396,7 +397,7 @@ impl Store {
                 params![dose.get(FieldId::Vaccine), dose.get(FieldId::Lot).trim(), dose.get(FieldId::Manufacturer), dose.get(FieldId::Expiration), at],
             )?;
         }
-        doses::write(&tx, id, visit, now)?;
+        doses::write(&tx, id, visit, &record_json, now)?;
         versions::add(&tx, id, versions::SAVED, &self.author, now)?;
         tx.commit().context("cannot save the visit")?;
         Ok(())

@@ -348,6 +348,7 @@ impl Store {
             None => bail!("that visit is not in the database"),
         }
         write_export(&self.dir, message, now)?;
+        let record_json = corrected.map(crate::record::file::to_json);
         // The message sent before stays among the versions; this one is the next.
         let tx = self
             .conn
@@ -363,11 +364,11 @@ impl Store {
                 message.bundle_id,
                 stamp(now),
                 stamp(now),
-                corrected.map(crate::record::file::to_json)
+                record_json
             ],
         )?;
-        if let Some(visit) = corrected {
-            super::doses::write(&tx, id, visit, now)?;
+        if let (Some(visit), Some(json)) = (corrected, &record_json) {
+            super::doses::write(&tx, id, visit, json, now)?;
         }
         super::versions::add(&tx, id, why, &self.author, now)?;
         tx.commit()?;

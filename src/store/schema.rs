@@ -119,7 +119,15 @@ fn v6_record_keys_and_doses(tx: &Transaction) -> Result<()> {
         };
         // The time only matters for a date shortcut, which a saved record no longer has.
         let saved_at = read_time(&created_at).unwrap_or_default();
-        super::doses::write(tx, id, &visit, saved_at.with_timezone(&chrono_tz::UTC))?;
+        // Keyed as this version writes the record, as import will compare it.
+        let canonical = file::to_json(&visit);
+        super::doses::write(
+            tx,
+            id,
+            &visit,
+            &canonical,
+            saved_at.with_timezone(&chrono_tz::UTC),
+        )?;
     }
     Ok(())
 }
