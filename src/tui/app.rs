@@ -428,13 +428,11 @@ fn saved(app: &mut App, result: Result<PathBuf, String>, submitted: bool) -> Vec
         app.notice = Some(text::saved(&path));
         return Vec::new();
     }
-    if !app.sync.configured {
-        app.notice = Some(text::saved_no_endpoint(&path));
-        return Vec::new();
-    }
-    app.sync.waiting += 1;
-    app.notice = Some(text::saved_and_queued(&path));
-    vec![Effect::SyncNow]
+    one_more_waiting(
+        app,
+        text::saved_and_queued(&path),
+        text::saved_no_endpoint(&path),
+    )
 }
 
 /// Ctrl+G on a stored visit (its view, or History): a saved or failed visit goes in
@@ -464,12 +462,22 @@ fn queued(app: &mut App, id: Uuid, result: Result<(), String>) -> Vec<Effect> {
     if let Some(row) = app.history.rows.iter_mut().find(|r| r.id == id) {
         row.state = VisitState::Queued;
     }
+    one_more_waiting(
+        app,
+        text::STORED_QUEUED.into(),
+        text::STORED_QUEUED_NO_ENDPOINT.into(),
+    )
+}
+
+/// A visit was put in the outbox: with an endpoint it is counted and sent now (the
+/// notice `sending`); without one the notice says so (`no_endpoint`).
+fn one_more_waiting(app: &mut App, sending: String, no_endpoint: String) -> Vec<Effect> {
     if !app.sync.configured {
-        app.notice = Some(text::STORED_QUEUED_NO_ENDPOINT.into());
+        app.notice = Some(no_endpoint);
         return Vec::new();
     }
     app.sync.waiting += 1;
-    app.notice = Some(text::STORED_QUEUED.into());
+    app.notice = Some(sending);
     vec![Effect::SyncNow]
 }
 
