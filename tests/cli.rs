@@ -28,6 +28,17 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// The adult example record, to change and write out.
+fn adult_flu() -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string("assets/examples/adult-flu.json").unwrap())
+        .unwrap()
+}
+
+/// The visit id from import's "FILE: imported as ID" line.
+fn imported_id(out: &str) -> String {
+    out.trim().rsplit(' ').next().unwrap().to_string()
+}
+
 fn write(name: &str, text: &str) -> PathBuf {
     let path = tempdir().join(name);
     std::fs::write(&path, text).unwrap();
@@ -78,9 +89,7 @@ fn check_unreadable_files_exit_2_but_still_checks_the_rest() {
 
 #[test]
 fn check_json_output_is_machine_readable() {
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string("assets/examples/adult-flu.json").unwrap())
-            .unwrap();
+    let mut v = adult_flu();
     v["doses"][0]["lot"] = "".into();
     let path = write("nolot.json", &v.to_string());
     let o = vaxentry(&["check", "--json", path.to_str().unwrap()]);
@@ -506,7 +515,7 @@ fn a_record_imported_again_is_not_a_second_visit() {
     let o = vaxentry(&["--data-dir", dir, "import", record]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let first = stdout(&o);
-    let id = first.trim().rsplit(' ').next().unwrap().to_string();
+    let id = imported_id(&first);
 
     // Again, and again with --submit: the same visit, now put in the outbox.
     let o = vaxentry(&["--data-dir", dir, "import", record]);
@@ -547,9 +556,7 @@ fn a_dose_already_stored_is_imported_only_when_meant() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     // The same dose typed again into another file (a note differs, the lot's case too).
-    let record: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string("assets/examples/adult-flu.json").unwrap())
-            .unwrap();
+    let record = adult_flu();
     let mut again = record.clone();
     let dose = &mut again["doses"][0];
     dose["note"] = "typed again".into();
@@ -657,9 +664,7 @@ fn an_interrupted_import_run_again_makes_each_record_once() {
     use std::io::{BufRead, BufReader};
     let data = tempdir();
     let dir = data.to_str().unwrap();
-    let record: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string("assets/examples/adult-flu.json").unwrap())
-            .unwrap();
+    let record = adult_flu();
     let files: Vec<String> = (0..120)
         .map(|i| {
             let mut r = record.clone();
@@ -716,7 +721,7 @@ fn saved_visits_are_sent_by_id_or_all_at_once() {
             &format!("assets/examples/{record}.json"),
         ]);
         assert_eq!(o.status.code(), Some(0), "{i}: {}", stdout(&o));
-        ids.push(stdout(&o).trim().rsplit(' ').next().unwrap().to_string());
+        ids.push(imported_id(&stdout(&o)));
     }
     let o = vaxentry(&["--data-dir", dir, "send", &ids[0][..8]]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
@@ -767,7 +772,7 @@ fn show_versions_lists_each_save_with_its_bundle() {
         "assets/examples/adult-flu.json",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    let id = stdout(&o).trim().rsplit(' ').next().unwrap().to_string();
+    let id = imported_id(&stdout(&o));
     let o = vaxentry(&["--data-dir", dir, "show", "--versions", &id[..8]]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
