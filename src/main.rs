@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use vaxentry::cli::{self, Cli};
 use vaxentry::clock::Clock;
 use vaxentry::config::Config;
-use vaxentry::store::{Store, data_dir};
+use vaxentry::store::data_dir;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -34,7 +34,8 @@ fn main() -> ExitCode {
         }
         return cli::run(&cli, &config, clock);
     }
-    let opened = data_dir(cli.data_dir.as_deref()).and_then(|dir| Ok((Store::open(&dir)?, dir)));
+    let opened = data_dir(cli.data_dir.as_deref())
+        .and_then(|dir| Ok((vaxentry::cli::open_store(&dir)?, dir)));
     let (mut store, dir) = match opened {
         Ok(opened) => opened,
         Err(e) => {

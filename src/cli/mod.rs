@@ -238,6 +238,23 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
     }
 }
 
+/// Opens the database, with a progress bar on a terminal while a long upgrade runs
+/// (building the search index of a large history takes a while, once).
+pub fn open_store(dir: &std::path::Path) -> Result<crate::store::Store, crate::store::OpenError> {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} visits, {eta} left")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let opened = crate::store::Store::open_reporting(dir, &mut |what, done, total| {
+        bar.set_message(format!("Upgrading the database: {what}"));
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    opened
+}
+
 /// Opens the database for a command, or says why it cannot be.
 fn with_store(
     cli: &Cli,
@@ -245,7 +262,7 @@ fn with_store(
     command: impl FnOnce(&mut crate::store::Store) -> ExitCode,
 ) -> ExitCode {
     let opened = crate::store::data_dir(cli.data_dir.as_deref())
-        .and_then(|dir| crate::store::Store::open(&dir).map_err(anyhow::Error::from));
+        .and_then(|dir| open_store(&dir).map_err(anyhow::Error::from));
     match opened {
         Ok(mut store) => {
             store.author.station = config.clinic.station.clone().unwrap_or_default();

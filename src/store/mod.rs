@@ -186,6 +186,11 @@ pub(crate) fn stamp(now: ClinicTime) -> StoredTime {
 impl Store {
     /// Opens (creating if needed) the database in `dir`, upgrading an older schema.
     pub fn open(dir: &Path) -> Result<Store, OpenError> {
+        Store::open_reporting(dir, &mut |_, _, _| {})
+    }
+
+    /// Opens as [`Store::open`] does, telling `progress` how far a long upgrade is.
+    pub fn open_reporting(dir: &Path, progress: schema::Progress) -> Result<Store, OpenError> {
         let warnings: Vec<String> = files::private_dir(dir)?.into_iter().collect();
         // Opening is one process at a time (a cron job and the form may start together
         // on a folder that is not there yet): creating the file, checking whose it is
@@ -214,6 +219,7 @@ impl Store {
         .map_err(damaged)?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(damaged)?;
+        rusqlite::vtab::array::load_module(&conn).map_err(damaged)?;
         let app_id: i32 = conn
             .query_row("PRAGMA application_id", [], |r| r.get(0))
             .map_err(|e| match e {
@@ -252,12 +258,16 @@ impl Store {
             warnings,
             author: versions::Author::of_this_process(),
         };
-        store.migrate(CURRENT_VERSION)?;
+        store.migrate_reporting(CURRENT_VERSION, progress)?;
         Ok(store)
     }
 
     /// Runs the migrations up to `target`. Public so tests can build older files.
     pub fn migrate(&mut self, target: i32) -> Result<()> {
+        self.migrate_reporting(target, &mut |_, _, _| {})
+    }
+
+    fn migrate_reporting(&mut self, target: i32, progress: schema::Progress) -> Result<()> {
         let (version, app_id): (i32, i32) = self.conn.query_row(
             "SELECT (SELECT user_version FROM pragma_user_version), (SELECT application_id FROM pragma_application_id)",
             [],
@@ -275,7 +285,7 @@ impl Store {
             .iter()
             .filter(|m| m.version > version && m.version <= target)
         {
-            (m.run)(&tx)
+            (m.run)(&tx, &mut *progress)
                 .with_context(|| format!("cannot upgrade the database to schema {}", m.version))?;
             tx.pragma_update(None, "user_version", m.version)?;
         }
@@ -289,6 +299,7 @@ impl Store {
         files::private_dir(dir)?;
         let conn = Connection::open(dir.join(DATABASE_FILE))?;
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")?;
+        rusqlite::vtab::array::load_module(&conn)?;
         let mut store = Store {
             conn,
             dir: dir.to_path_buf(),
@@ -453,26 +464,47 @@ impl Store {
         let mut sql = String::from(
             "SELECT id, state, mrn, patient_name, vaccines, visit_date, updated_at FROM visits WHERE 1",
         );
-        let mut args: Vec<String> = Vec::new();
-        for word in query.text.to_lowercase().split_whitespace().take(6) {
-            args.push(format!(
+        let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+        let words: Vec<String> = query
+            .text
+            .to_lowercase()
+            .split_whitespace()
+            .take(6)
+            .map(str::to_string)
+            .collect();
+        // The index finds the visits holding every word of three letters or more (its
+        // tokens are three letters); the search text of each is then checked for
+        // every word as typed, so the index only ever makes the filter faster.
+        let indexed: Vec<String> = words
+            .iter()
+            .filter(|w| w.chars().count() >= 3)
+            .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+            .collect();
+        if !indexed.is_empty()
+            && let Some(keys) = self.indexed_matches(&indexed.join(" "), query)?
+        {
+            args.push(Box::new(keys));
+            sql.push_str(&format!(" AND search_key IN rarray(?{})", args.len()));
+        }
+        for word in &words {
+            args.push(Box::new(format!(
                 "%{}%",
                 word.replace('\\', "\\\\")
                     .replace('%', "\\%")
                     .replace('_', "\\_")
-            ));
+            )));
             sql.push_str(&format!(" AND search LIKE ?{} ESCAPE '\\'", args.len()));
         }
         if let Some(state) = query.state {
-            args.push(state.as_str().to_string());
+            args.push(Box::new(state.as_str()));
             sql.push_str(&format!(" AND state = ?{}", args.len()));
         }
         if let Some(since) = query.since {
-            args.push(rows::stored_time(since));
+            args.push(Box::new(rows::stored_time(since)));
             sql.push_str(&format!(" AND updated_at >= ?{}", args.len()));
         }
         sql.push_str(&format!(
-            " ORDER BY updated_at DESC, rowid DESC LIMIT {} OFFSET {}",
+            " ORDER BY updated_at DESC, search_key DESC LIMIT {} OFFSET {}",
             query.limit.max(1),
             query.offset
         ));
@@ -482,6 +514,36 @@ impl Store {
             each(row?)?;
         }
         Ok(())
+    }
+
+    /// The `search_key`s of the visits the search index finds for `match_expression`,
+    /// or `None` when there are so many that walking the history newest first until a
+    /// page is full is quicker than reading them all and sorting. Walking reads about
+    /// `page × visits / matches` entries of the history index, reading about three
+    /// times as much per match, so the two break even near
+    /// `matches² = page × visits / 3`.
+    fn indexed_matches(
+        &self,
+        match_expression: &str,
+        query: &ListQuery,
+    ) -> Result<Option<rusqlite::vtab::array::Array>> {
+        let visits: i64 =
+            self.conn
+                .query_row("SELECT coalesce(max(search_key), 0) FROM visits", [], |r| {
+                    r.get(0)
+                })?;
+        let page = (query.offset + query.limit.max(1)) as f64;
+        let break_even = (page * visits as f64 / 3.0).sqrt().ceil() as usize;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT rowid FROM visits_search WHERE visits_search MATCH ?1 LIMIT ?2",
+        )?;
+        let keys = stmt
+            .query_map(params![match_expression, break_even as i64], |r| {
+                r.get::<_, i64>(0)
+            })?
+            .map(|key| key.map(rusqlite::types::Value::Integer))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((keys.len() < break_even).then(|| std::rc::Rc::new(keys)))
     }
 
     fn count_unchecked(&self) -> Result<i64> {

@@ -12,14 +12,17 @@ use uuid::Uuid;
 /// Marks the file as a vaxentry database (`PRAGMA application_id`, "VAXE").
 pub const APPLICATION_ID: i32 = 0x5641_5845;
 
+/// Told how far a long upgrade has come: what it does, rows done, rows in all.
+pub type Progress<'p> = &'p mut dyn FnMut(&str, u64, u64);
+
 /// A step from version N-1 to version N.
 pub struct Migration {
     pub version: i32,
-    pub run: fn(&Transaction) -> Result<()>,
+    pub run: fn(&Transaction, Progress) -> Result<()>,
 }
 
 /// Every migration, oldest first. The last one's version is the current schema.
-pub const MIGRATIONS: [Migration; 7] = [
+pub const MIGRATIONS: [Migration; 8] = [
     Migration {
         version: 1,
         run: v1_visits_and_attempts,
@@ -48,13 +51,83 @@ pub const MIGRATIONS: [Migration; 7] = [
         version: 7,
         run: v7_versions,
     },
+    Migration {
+        version: 8,
+        run: v8_search_index,
+    },
 ];
 
-pub const CURRENT_VERSION: i32 = 7;
+pub const CURRENT_VERSION: i32 = 8;
+
+/// How many visits the search index upgrade adds per step it reports.
+const INDEX_BATCH: usize = 20_000;
+
+/// Version 8: a full-text index (FTS5, trigram tokens) of each visit's search text,
+/// so the history filter finds a word among a million visits without reading them
+/// all. Triggers keep it in step with `visits.search`.
+///
+/// The index is keyed by `visits.search_key`, a number of its own: an implicit rowid
+/// (the visits key is the TEXT id) may be renumbered by VACUUM, which would point the
+/// index at the wrong visits. The index stores no text of its own (contentless); the
+/// filter still checks each candidate's search text, so a match means what it always
+/// did: every word appears in it as typed.
+///
+/// The history index orders visits by time and then by `search_key` (the order they
+/// were made), so newest first is read straight from it, even when many visits share
+/// one time, and a page stops reading once it is full.
+fn v8_search_index(tx: &Transaction, progress: Progress) -> Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE visits ADD COLUMN search_key INTEGER;
+        CREATE VIRTUAL TABLE visits_search USING fts5(
+            search, content = '', contentless_delete = 1, tokenize = 'trigram'
+        );",
+    )?;
+    // Each visit row is rewritten to number it: in steps, saying how far it is.
+    let total: i64 = tx.query_row("SELECT count(*) FROM visits", [], |r| r.get(0))?;
+    let last_rowid: i64 = tx.query_row("SELECT coalesce(max(rowid), 0) FROM visits", [], |r| {
+        r.get(0)
+    })?;
+    let mut done = 0;
+    for from in (0..=last_rowid).step_by(INDEX_BATCH) {
+        let upto = from + INDEX_BATCH as i64;
+        done += tx.execute(
+            "UPDATE visits SET search_key = rowid WHERE rowid > ?1 AND rowid <= ?2",
+            params![from, upto],
+        )? as u64;
+        tx.execute(
+            "INSERT INTO visits_search (rowid, search)
+             SELECT rowid, search FROM visits WHERE rowid > ?1 AND rowid <= ?2",
+            params![from, upto],
+        )?;
+        progress("building the history search index", done, total as u64);
+    }
+    tx.execute_batch(
+        "CREATE UNIQUE INDEX visits_by_search_key ON visits(search_key);
+        DROP INDEX visits_by_updated;
+        CREATE INDEX visits_by_updated ON visits(updated_at, search_key, search);",
+    )?;
+    tx.execute_batch(
+        "CREATE TRIGGER visits_search_insert AFTER INSERT ON visits BEGIN
+            UPDATE visits SET search_key = (SELECT coalesce(max(search_key), 0) + 1 FROM visits)
+                WHERE rowid = new.rowid;
+            INSERT INTO visits_search (rowid, search)
+                SELECT search_key, search FROM visits WHERE rowid = new.rowid;
+        END;
+        CREATE TRIGGER visits_search_update AFTER UPDATE OF search ON visits
+        WHEN old.search IS NOT new.search BEGIN
+            DELETE FROM visits_search WHERE rowid = new.search_key;
+            INSERT INTO visits_search (rowid, search) VALUES (new.search_key, new.search);
+        END;
+        CREATE TRIGGER visits_search_delete AFTER DELETE ON visits BEGIN
+            DELETE FROM visits_search WHERE rowid = old.search_key;
+        END;",
+    )?;
+    Ok(())
+}
 
 /// Version 7: every version of each saved visit's record and bundle. A visit saved
 /// before gets its current one as version 1 (the ones it replaced were not kept).
-fn v7_versions(tx: &Transaction) -> Result<()> {
+fn v7_versions(tx: &Transaction, _: Progress) -> Result<()> {
     tx.execute_batch(
         "CREATE TABLE versions (
             visit_id TEXT NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
@@ -93,7 +166,7 @@ fn v7_versions(tx: &Transaction) -> Result<()> {
 /// Version 6: each saved visit's record key and the doses it gave, so a record
 /// imported again, or a dose entered again, is recognised. Filled in for the visits
 /// already saved; a record that no longer reads is left without them.
-fn v6_record_keys_and_doses(tx: &Transaction) -> Result<()> {
+fn v6_record_keys_and_doses(tx: &Transaction, _: Progress) -> Result<()> {
     tx.execute_batch(
         "ALTER TABLE visits ADD COLUMN record_key TEXT;
         CREATE INDEX visits_by_record_key ON visits(record_key);
@@ -134,7 +207,7 @@ fn v6_record_keys_and_doses(tx: &Transaction) -> Result<()> {
 
 /// Version 5: who holds a visit's claim, so only the sender that holds it records
 /// an outcome, and a claim can be renewed request by request.
-fn v5_claim_holder(tx: &Transaction) -> Result<()> {
+fn v5_claim_holder(tx: &Transaction, _: Progress) -> Result<()> {
     tx.execute_batch("ALTER TABLE visits ADD COLUMN claimed_by TEXT;")?;
     Ok(())
 }
@@ -142,7 +215,7 @@ fn v5_claim_holder(tx: &Transaction) -> Result<()> {
 /// Version 4: every stored time in UTC (`...Z`). Earlier versions wrote the local
 /// offset, and text with different offsets does not sort in time order across a DST
 /// change. Values SQLite cannot read as a time are left as they are.
-fn v4_utc_times(tx: &Transaction) -> Result<()> {
+fn v4_utc_times(tx: &Transaction, _: Progress) -> Result<()> {
     for (table, column) in [
         ("visits", "created_at"),
         ("visits", "updated_at"),
@@ -164,7 +237,7 @@ fn v4_utc_times(tx: &Transaction) -> Result<()> {
 }
 
 /// Version 1: visits with their record and bundle, and the submission attempts.
-fn v1_visits_and_attempts(tx: &Transaction) -> Result<()> {
+fn v1_visits_and_attempts(tx: &Transaction, _: Progress) -> Result<()> {
     tx.execute_batch(
         "CREATE TABLE visits (
             id TEXT PRIMARY KEY,
@@ -192,7 +265,7 @@ fn v1_visits_and_attempts(tx: &Transaction) -> Result<()> {
 /// Version 3: the outbox: when each queued visit is next tried, how often it was,
 /// which process is sending it, the last outcome and answer, and how many times it
 /// was sent again as a new message.
-fn v3_outbox(tx: &Transaction) -> Result<()> {
+fn v3_outbox(tx: &Transaction, _: Progress) -> Result<()> {
     tx.execute_batch(
         "ALTER TABLE visits ADD COLUMN attempt_count INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE visits ADD COLUMN next_attempt_at TEXT;
@@ -209,7 +282,7 @@ fn v3_outbox(tx: &Transaction) -> Result<()> {
 /// and the patients and lots that returning-patient lookup and the lot inventory read.
 /// The history index carries the search text, so filtering reads the index, not the
 /// large record and bundle columns.
-fn v2_listing_patients_lots(tx: &Transaction) -> Result<()> {
+fn v2_listing_patients_lots(tx: &Transaction, _: Progress) -> Result<()> {
     tx.execute_batch(
         "ALTER TABLE visits ADD COLUMN mrn TEXT NOT NULL DEFAULT '';
         ALTER TABLE visits ADD COLUMN patient_name TEXT NOT NULL DEFAULT '';
