@@ -7,6 +7,7 @@
 mod doses;
 mod files;
 pub mod outbox;
+mod packed;
 pub mod rows;
 pub mod schema;
 pub mod summary;
@@ -17,6 +18,7 @@ use crate::fhir::Message;
 use crate::record::{FieldId, Fields, Visit, file};
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
+use packed::Packed;
 pub use rows::{AttemptOutcome, StoredTime, VisitState};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_iter};
 use schema::{APPLICATION_ID, CURRENT_VERSION, MIGRATIONS};
@@ -330,7 +332,7 @@ impl Store {
                  ON CONFLICT(id) DO UPDATE SET record_json = ?2, updated_at = ?3, mrn = ?4, patient_name = ?5,
                      vaccines = ?6, visit_date = ?7, search = ?8
                  WHERE visits.state = 'draft'",
-                params![id.to_string(), file::to_json(visit), at, s.mrn, s.patient_name, s.vaccines, s.visit_date, s.search],
+                params![id.to_string(), packed::pack(&file::to_json(visit)), at, s.mrn, s.patient_name, s.vaccines, s.visit_date, s.search],
             )
             .context("cannot save the draft")?;
         Ok(())
@@ -389,13 +391,13 @@ impl Store {
              VALUES (?1, 'saved', ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT(id) DO UPDATE SET state = 'saved', record_json = ?2, bundle_json = ?3, bundle_id = ?4, updated_at = ?5,
                  mrn = ?6, patient_name = ?7, vaccines = ?8, visit_date = ?9, search = ?10",
-            params![id.to_string(), record_json, bundle_json, bundle_id, at, s.mrn, s.patient_name, s.vaccines, s.visit_date, s.search],
+            params![id.to_string(), packed::pack(&record_json), packed::pack(bundle_json), bundle_id, at, s.mrn, s.patient_name, s.vaccines, s.visit_date, s.search],
         )?;
         let p = &visit.patient;
         tx.execute(
             "INSERT INTO patients (mrn, family, given, birth_date, record_json, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT(mrn) DO UPDATE SET family = ?2, given = ?3, birth_date = ?4, record_json = ?5, updated_at = ?6",
-            params![s.mrn, p.get(FieldId::Family), p.get(FieldId::Given), p.get(FieldId::BirthDate), file::to_json(&Visit { patient: p.clone(), doses: vec![] }), at],
+            params![s.mrn, p.get(FieldId::Family), p.get(FieldId::Given), p.get(FieldId::BirthDate), packed::pack(&file::to_json(&Visit { patient: p.clone(), doses: vec![] })), at],
         )?;
         for dose in visit
             .doses
@@ -446,8 +448,8 @@ impl Store {
                 |r| {
                     Ok(StoredVisit {
                         row: row_of(r)?,
-                        record_json: r.get(7)?,
-                        bundle_json: r.get(8)?,
+                        record_json: r.get::<_, Packed>(7)?.0,
+                        bundle_json: packed::optional(r, 8)?,
                         bundle_id: r.get(9)?,
                         created_at: r.get::<_, StoredTime>(10)?.0,
                     })
@@ -634,7 +636,7 @@ impl Store {
                 .query_row(
                     "SELECT record_json FROM patients WHERE mrn = ?1",
                     [mrn.trim()],
-                    |r| r.get(0),
+                    |r| r.get::<_, Packed>(0).map(|p| p.0),
                 )
                 .optional()?;
             match record {

@@ -123,7 +123,7 @@ impl Store {
                 Ok(Due {
                     id: id_column(r, 0)?,
                     bundle_id: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-                    bundle_json: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                    bundle_json: super::packed::optional(r, 2)?.unwrap_or_default(),
                     attempts: r.get(3)?,
                 })
             })?
@@ -360,11 +360,11 @@ impl Store {
              WHERE id = ?1",
             params![
                 id.to_string(),
-                message.json,
+                super::packed::pack(&message.json),
                 message.bundle_id,
                 stamp(now),
                 stamp(now),
-                record_json
+                record_json.as_deref().map(super::packed::pack)
             ],
         )?;
         if let (Some(visit), Some(json)) = (corrected, &record_json) {

@@ -3,6 +3,7 @@
 //! (`[clinic] station`) and why. A version is never changed or removed, so a sent
 //! message is never lost to a later one.
 
+use super::packed::Packed;
 use super::rows::StoredTime;
 use super::{Store, explain, stamp};
 use crate::clock::ClinicTime;
@@ -53,7 +54,9 @@ pub struct Version {
     pub bundle_json: String,
 }
 
-/// Adds the next version of visit `id`: its record and bundle as they are now.
+/// Adds the next version of visit `id`: its record and bundle as they are now. The
+/// latest version reads them from the visit; a trigger copies them into it before
+/// the visit's are replaced (schema 9).
 pub(super) fn add(
     conn: &Connection,
     id: Uuid,
@@ -61,22 +64,12 @@ pub(super) fn add(
     author: &Author,
     now: ClinicTime,
 ) -> Result<()> {
-    add_at(conn, id, why, author, stamp(now))
-}
-
-pub(super) fn add_at(
-    conn: &Connection,
-    id: Uuid,
-    why: &str,
-    author: &Author,
-    at: StoredTime,
-) -> Result<()> {
     conn.execute(
         "INSERT INTO versions (visit_id, number, at, user, station, why, record_json, bundle_json, bundle_id)
          SELECT id, (SELECT coalesce(max(number), 0) + 1 FROM versions WHERE visit_id = ?1), ?2, ?3, ?4, ?5,
-                record_json, bundle_json, bundle_id
+                NULL, NULL, bundle_id
          FROM visits WHERE id = ?1 AND bundle_json IS NOT NULL",
-        params![id.to_string(), at, author.user, author.station, why],
+        params![id.to_string(), stamp(now), author.user, author.station, why],
     )?;
     Ok(())
 }
@@ -86,8 +79,11 @@ impl Store {
     pub fn versions(&self, id: Uuid) -> Result<Vec<Version>> {
         let result = (|| -> Result<Vec<Version>> {
             let mut stmt = self.conn.prepare(
-                "SELECT number, at, user, station, why, bundle_id, record_json, bundle_json
-                 FROM versions WHERE visit_id = ?1 ORDER BY number",
+                "SELECT number, at, user, station, why, versions.bundle_id,
+                        coalesce(versions.record_json, visits.record_json),
+                        coalesce(versions.bundle_json, visits.bundle_json)
+                 FROM versions JOIN visits ON visits.id = versions.visit_id
+                 WHERE visit_id = ?1 ORDER BY number",
             )?;
             let rows = stmt
                 .query_map([id.to_string()], |r| {
@@ -100,8 +96,8 @@ impl Store {
                         },
                         why: r.get(4)?,
                         bundle_id: r.get(5)?,
-                        record_json: r.get(6)?,
-                        bundle_json: r.get(7)?,
+                        record_json: r.get::<_, Packed>(6)?.0,
+                        bundle_json: r.get::<_, Packed>(7)?.0,
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
