@@ -659,38 +659,50 @@ fn a_byte_order_mark_is_passed_over_and_a_repeated_key_is_named() {
     );
 }
 
-#[test]
-fn an_interrupted_import_run_again_makes_each_record_once() {
-    use std::io::{BufRead, BufReader};
-    let data = tempdir();
-    let dir = data.to_str().unwrap();
+/// `n` record files in one folder: the adult example, each with its own MRN.
+fn record_files(n: usize) -> Vec<String> {
+    let folder = tempdir();
     let record = adult_flu();
-    let files: Vec<String> = (0..120)
+    (0..n)
         .map(|i| {
             let mut r = record.clone();
             r["patient"]["mrn"] = format!("MRN-{i:05}").into();
-            write(&format!("r{i}.json"), &r.to_string())
-                .to_string_lossy()
-                .into_owned()
+            let path = folder.join(format!("r{i}.json"));
+            std::fs::write(&path, r.to_string()).unwrap();
+            path.to_string_lossy().into_owned()
         })
-        .collect();
+        .collect()
+}
+
+/// Runs vaxentry with `args`, kills it once it has printed `lines` lines, and returns
+/// what it printed (the lines already in the pipe when it was killed too).
+fn kill_after_lines(args: &[&str], lines: usize) -> Vec<String> {
+    use std::io::{BufRead, BufReader};
+    let mut child = common::binary(&tempdir())
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed: Vec<String> = out.by_ref().take(lines).map_while(Result::ok).collect();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    printed.extend(out.map_while(Result::ok));
+    printed
+}
+
+#[test]
+fn an_interrupted_import_run_again_makes_each_record_once() {
+    let data = tempdir();
+    let dir = data.to_str().unwrap();
+    let files = record_files(120);
     let mut args = vec!["--data-dir", dir, "import", "--submit"];
     args.extend(files.iter().map(String::as_str));
 
     // Killed after 10, 40 and 80 files were reported (it may have gone a little
     // further, even between a save and putting the visit in the outbox).
     for lines in [10, 40, 80] {
-        let mut child = common::binary(&tempdir())
-            .args(&args)
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let out = BufReader::new(child.stdout.take().unwrap());
-        for line in out.lines().take(lines) {
-            line.unwrap();
-        }
-        child.kill().unwrap();
-        child.wait().unwrap();
+        kill_after_lines(&args, lines);
     }
     let o = vaxentry(&args);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
@@ -706,6 +718,73 @@ fn an_interrupted_import_run_again_makes_each_record_once() {
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 120, "one visit per record");
     assert!(rows.iter().all(|r| r["state"] == "queued"), "{rows:?}");
+}
+
+#[test]
+fn an_import_killed_mid_batch_keeps_every_record_it_reported() {
+    let data = tempdir();
+    let dir = data.to_str().unwrap();
+    let files = record_files(1100);
+    let mut args = vec!["--data-dir", dir, "import"];
+    args.extend(files.iter().map(String::as_str));
+    // Files are imported in batches; each batch's lines come once it is durable. Kill
+    // it as soon as the first lines come: the next batch is then halfway.
+    let reported: Vec<String> = kill_after_lines(&args, 1)
+        .iter()
+        .filter(|l| l.contains("imported as"))
+        .map(|l| imported_id(l))
+        .collect();
+    assert!(!reported.is_empty());
+    let o = vaxentry(&["--data-dir", dir, "list", "--jsonl"]);
+    let stored: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(stored.len() < files.len(), "killed before the end");
+    for id in &reported {
+        assert!(stored.contains(id), "{id} was reported imported");
+        let o = vaxentry(&["--data-dir", dir, "show", id]);
+        assert_eq!(o.status.code(), Some(0));
+    }
+    // Every bundle file under its name is whole, one per stored visit.
+    let mut whole = 0;
+    for day in std::fs::read_dir(data.join("bundles")).unwrap() {
+        for file in std::fs::read_dir(day.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            if path.extension().is_some_and(|e| e == "json")
+                && !path.file_name().unwrap().to_string_lossy().starts_with('.')
+            {
+                let text = std::fs::read_to_string(&path).unwrap();
+                serde_json::from_str::<serde_json::Value>(&text)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                whole += 1;
+            }
+        }
+    }
+    // (A kill between a batch's commit and its renames would leave its files under
+    // their temporary names; the database has the bundles, and export writes them.)
+    assert!(
+        whole >= reported.len() && whole <= stored.len(),
+        "{whole} whole bundle files for {} reported and {} stored visits",
+        reported.len(),
+        stored.len()
+    );
+    // Run again: the rest is imported, nothing twice.
+    let o = vaxentry(&args);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        stdout(&o).matches("nothing new imported").count(),
+        stored.len(),
+        "{}",
+        stdout(&o)
+    );
+    let o = vaxentry(&["--data-dir", dir, "list", "--jsonl"]);
+    assert_eq!(stdout(&o).lines().count(), files.len());
 }
 
 #[test]

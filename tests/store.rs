@@ -98,6 +98,70 @@ fn every_version_keeps_its_own_record_and_bundle_when_the_visit_changes() {
     );
 }
 
+fn files_under(dir: &std::path::Path) -> Vec<String> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.path().is_dir() {
+            names.extend(files_under(&entry.path()));
+        } else {
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    names
+}
+
+#[test]
+fn a_batch_keeps_all_its_saves_or_none() {
+    let dir = tempdir();
+    let mut store = Store::open(&dir).unwrap();
+    let visit = example("adult-flu");
+    let save = |store: &mut Store, id: Uuid| -> anyhow::Result<()> {
+        let message = message_for(&visit, &settings(), now(), id).unwrap();
+        store.save(id, &visit, &message, now()).map(|_| ())
+    };
+    // A failing batch keeps nothing, files included.
+    let failed: anyhow::Result<()> = store.batch(|store| {
+        save(store, Uuid::new_v4())?;
+        save(store, Uuid::new_v4())?;
+        anyhow::bail!("stopped")
+    });
+    assert!(failed.is_err());
+    assert_eq!(store.count().unwrap(), 0);
+    assert!(
+        files_under(&dir.join("bundles")).is_empty(),
+        "{:?}",
+        files_under(&dir.join("bundles"))
+    );
+    // A save that fails inside is undone alone; the others are kept, with their files.
+    let sent = Uuid::new_v4();
+    save(&mut store, sent).unwrap();
+    store.queue(sent, now()).unwrap();
+    let ids = store
+        .batch(|store| {
+            let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+            save(store, a)?;
+            assert!(
+                save(store, sent).is_err(),
+                "a queued visit is not saved over"
+            );
+            save(store, b)?;
+            Ok([a, b])
+        })
+        .unwrap();
+    assert_eq!(store.count().unwrap(), 3);
+    for id in ids {
+        assert_eq!(store.get(id).unwrap().unwrap().row.state, VisitState::Saved);
+    }
+    let files = files_under(&dir.join("bundles"));
+    assert_eq!(files.len(), 3, "{files:?}");
+    assert!(
+        files
+            .iter()
+            .all(|f| f.ends_with(".json") && !f.starts_with('.')),
+        "{files:?}"
+    );
+}
+
 #[test]
 fn bundle_ids_are_unique_across_visits() {
     let mut store = Store::open(&tempdir()).unwrap();

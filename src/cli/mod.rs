@@ -101,8 +101,10 @@ pub enum Command {
     },
     /// Write the bundles of saved visits as files into a folder.
     Export {
+        /// Only visits updated on or after this date (any date the form accepts).
         #[arg(long)]
         since: Option<String>,
+        /// The folder to write `BUNDLE-ID.json` files into (made private when new).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },

@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::corrections;
 use crate::fhir;
 use crate::record::{Severity, check_known_patient, file, identity, validate};
-use crate::store::{ListQuery, Store, VisitState};
+use crate::store::{ListQuery, StagedFiles, Store, VisitState};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
@@ -199,29 +199,40 @@ pub fn show_versions(store: &Store, id: &str, now: ClinicTime) -> ExitCode {
     }
 }
 
+/// Bundle files written per sync of the disk.
+const EXPORT_BATCH: usize = 1000;
+
 pub fn export(store: &Store, since: Option<&str>, out: &Path, now: ClinicTime) -> ExitCode {
-    let run = || -> Result<usize> {
-        let query = ListQuery {
-            since: parse_since(since, now)?,
-            limit: usize::MAX >> 1,
-            ..ListQuery::default()
-        };
+    let bar = progress_bar(0, "bundle files written");
+    let run = || -> Result<u64> {
+        let since = parse_since(since, now)?;
         if let Some(warning) = crate::store::export_dir_create(out)? {
-            err!("vaxentry: warning: {warning}");
+            bar.suspend(|| err!("vaxentry: warning: {warning}"));
         }
+        let mut staged = StagedFiles::default();
         let mut written = 0;
-        for row in store.list(&query)? {
-            let Some(v) = store.get(row.id)? else {
-                continue;
-            };
-            if let (Some(json), Some(bundle_id)) = (v.bundle_json, v.bundle_id) {
-                crate::store::export_file(&out.join(format!("{bundle_id}.json")), &json)?;
-                written += 1;
-            }
-        }
+        store.each_bundle(
+            since,
+            &mut |total| bar.set_length(total),
+            &mut |bundle_id, json| {
+                staged.stage(&out.join(format!("{bundle_id}.json")), json.as_bytes())?;
+                if staged.count() == EXPORT_BATCH {
+                    staged.make_durable()?;
+                    staged.put_in_place()?;
+                    written += EXPORT_BATCH as u64;
+                    bar.set_position(written);
+                }
+                Ok(())
+            },
+        )?;
+        written += staged.count() as u64;
+        staged.make_durable()?;
+        staged.put_in_place()?;
         Ok(written)
     };
-    match run() {
+    let result = run();
+    bar.finish_and_clear();
+    match result {
         Ok(n) => {
             err!("{n} bundle file(s) written to {}", out.display());
             ExitCode::SUCCESS
@@ -323,6 +334,9 @@ enum Imported {
     Refused(Vec<String>),
 }
 
+/// Record files imported per transaction (and per sync of their bundle files).
+const IMPORT_BATCH: usize = 500;
+
 pub fn import(
     store: &mut Store,
     files: &[PathBuf],
@@ -332,93 +346,144 @@ pub fn import(
 ) -> ExitCode {
     let settings = config.bundle_settings();
     let mut worst = 0u8;
-    for path in files {
-        let outcome = (|| -> Result<Imported> {
-            let text = file::read_text(path, file::MOST_BYTES).map_err(anyhow::Error::msg)?;
-            let mut visit =
-                file::from_json(&text).map_err(|e| anyhow::anyhow!("not a record file: {e}"))?;
-            let now = clock.now();
-            visit.fix_dates(now);
-            let errors: Vec<String> = validate(&visit, now)
-                .into_iter()
-                .filter(|f| f.severity == Severity::Error)
-                .map(|f| format!("{} · {}", f.at.section(), f.message))
-                .collect();
-            if !errors.is_empty() {
-                return Ok(Imported::Refused(errors));
+    let bar = progress_bar(files.len(), "files imported");
+    for chunk in files.chunks(IMPORT_BATCH) {
+        // What each file became is said once its batch is durable, never before.
+        let batch = store.batch(|store| {
+            Ok(chunk
+                .iter()
+                .map(|path| (path, import_one(store, path, &settings, how, clock)))
+                .collect::<Vec<_>>())
+        });
+        let outcomes = match batch {
+            Ok(outcomes) => outcomes,
+            Err(e) => chunk
+                .iter()
+                .map(|path| (path, Err(anyhow::anyhow!("{e:#}"))))
+                .collect(),
+        };
+        bar.suspend(|| {
+            for (path, outcome) in outcomes {
+                worst = worst.max(report_import(path, outcome));
             }
-            if let Some((id, state)) = store.visit_of_record(&visit)? {
-                let queued = how.submit && state == VisitState::Saved;
-                if queued {
-                    store.queue(id, now)?;
-                }
-                return Ok(Imported::Again { id, state, queued });
+        });
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    ExitCode::from(worst)
+}
+
+/// A progress bar on stderr for `total` things, with the time left; hidden when
+/// stderr is not a terminal.
+fn progress_bar(total: usize, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{wide_bar}} {{pos}}/{{len}} {what}, {{eta}} left"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Checks and saves one record file.
+fn import_one(
+    store: &mut Store,
+    path: &Path,
+    settings: &crate::fhir::BundleSettings,
+    how: ImportOptions,
+    clock: Clock,
+) -> Result<Imported> {
+    let text = file::read_text(path, file::MOST_BYTES).map_err(anyhow::Error::msg)?;
+    let mut visit =
+        file::from_json(&text).map_err(|e| anyhow::anyhow!("not a record file: {e}"))?;
+    let now = clock.now();
+    visit.fix_dates(now);
+    let errors: Vec<String> = validate(&visit, now)
+        .into_iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("{} · {}", f.at.section(), f.message))
+        .collect();
+    if !errors.is_empty() {
+        return Ok(Imported::Refused(errors));
+    }
+    if let Some((id, state)) = store.visit_of_record(&visit)? {
+        let queued = how.submit && state == VisitState::Saved;
+        if queued {
+            store.queue(id, now)?;
+        }
+        return Ok(Imported::Again { id, state, queued });
+    }
+    let mrn = visit.patient.get(crate::record::FieldId::Mrn).to_string();
+    if let Some(known) = store.patient(&mrn)?
+        && let Some(conflict) = check_known_patient(&visit.patient, &known, now)
+    {
+        out!("{}: warning {}", path.display(), conflict.message);
+    }
+    let stored = store.doses_of(&mrn)?;
+    let same = identity::same_stored_doses(&visit, &stored, now);
+    if !same.is_empty() && !how.allow_duplicates {
+        return Ok(Imported::Refused(
+                same.iter()
+                    .map(|(i, s)| {
+                        format!(
+                            "Dose {} · CVX {} given {} (lot {}) is already stored for MRN {} in visit {}; \
+                             if it really was given twice, import with --allow-duplicates",
+                            i + 1,
+                            s.key.vaccine,
+                            s.key.given_on,
+                            if s.key.lot.is_empty() { "none" } else { &s.key.lot },
+                            s.key.mrn,
+                            s.visit
+                        )
+                    })
+                    .collect(),
+            ));
+    }
+    let id = Uuid::new_v4();
+    let message =
+        fhir::message_for(&visit, settings, now, id).map_err(|e| anyhow::anyhow!("{e}"))?;
+    store.save(id, &visit, &message, now)?;
+    if how.submit {
+        store.queue(id, now)?;
+    }
+    Ok(Imported::New(id))
+}
+
+/// Says what became of one record file; returns the exit status it calls for.
+fn report_import(path: &Path, outcome: Result<Imported>) -> u8 {
+    match outcome {
+        Ok(Imported::New(id)) => {
+            out!("{}: imported as {id}", path.display());
+            0
+        }
+        Ok(Imported::Again { id, state, queued }) => {
+            let then = if queued {
+                "; put in the outbox now"
+            } else {
+                ""
+            };
+            out!(
+                "{}: already imported as {id} ({}), nothing new imported{then}",
+                path.display(),
+                state.as_str()
+            );
+            0
+        }
+        Ok(Imported::Refused(errors)) => {
+            out!(
+                "{}: not imported, {} error(s):",
+                path.display(),
+                errors.len()
+            );
+            for e in errors {
+                out!("  error   {e}");
             }
-            let mrn = visit.patient.get(crate::record::FieldId::Mrn).to_string();
-            if let Some(known) = store.patient(&mrn)?
-                && let Some(conflict) = check_known_patient(&visit.patient, &known, now)
-            {
-                out!("{}: warning {}", path.display(), conflict.message);
-            }
-            let stored = store.doses_of(&mrn)?;
-            let same = identity::same_stored_doses(&visit, &stored, now);
-            if !same.is_empty() && !how.allow_duplicates {
-                return Ok(Imported::Refused(
-                    same.iter()
-                        .map(|(i, s)| {
-                            format!(
-                                "Dose {} · CVX {} given {} (lot {}) is already stored for MRN {} in visit {}; \
-                                 if it really was given twice, import with --allow-duplicates",
-                                i + 1,
-                                s.key.vaccine,
-                                s.key.given_on,
-                                if s.key.lot.is_empty() { "none" } else { &s.key.lot },
-                                s.key.mrn,
-                                s.visit
-                            )
-                        })
-                        .collect(),
-                ));
-            }
-            let id = Uuid::new_v4();
-            let message = fhir::message_for(&visit, &settings, now, id)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            store.save(id, &visit, &message, now)?;
-            if how.submit {
-                store.queue(id, now)?;
-            }
-            Ok(Imported::New(id))
-        })();
-        match outcome {
-            Ok(Imported::New(id)) => out!("{}: imported as {id}", path.display()),
-            Ok(Imported::Again { id, state, queued }) => {
-                let then = if queued {
-                    "; put in the outbox now"
-                } else {
-                    ""
-                };
-                out!(
-                    "{}: already imported as {id} ({}), nothing new imported{then}",
-                    path.display(),
-                    state.as_str()
-                );
-            }
-            Ok(Imported::Refused(errors)) => {
-                worst = worst.max(1);
-                out!(
-                    "{}: not imported, {} error(s):",
-                    path.display(),
-                    errors.len()
-                );
-                for e in errors {
-                    out!("  error   {e}");
-                }
-            }
-            Err(e) => {
-                worst = UNREADABLE;
-                out!("{}: not imported: {e:#}", path.display());
-            }
+            1
+        }
+        Err(e) => {
+            out!("{}: not imported: {e:#}", path.display());
+            UNREADABLE
         }
     }
-    ExitCode::from(worst)
 }

@@ -5,7 +5,7 @@
 use anyhow::{Context, Result};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[cfg(unix)]
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -79,15 +79,23 @@ fn private_options() -> OpenOptions {
     options
 }
 
-/// Writes `bytes` to `path` so that readers see either the old file or the whole new
-/// one, never a part, even across a crash or power cut.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+/// The folder of `path`, and a temporary name beside it (`.NAME.PID.N.tmp`).
+fn temp_path(path: &Path, n: usize) -> Result<(&Path, PathBuf)> {
     let dir = path.parent().context("a file to write has no folder")?;
     let name = path
         .file_name()
         .context("a file to write has no name")?
         .to_string_lossy();
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    Ok((
+        dir,
+        dir.join(format!(".{name}.{}.{n}.tmp", std::process::id())),
+    ))
+}
+
+/// Writes `bytes` to `path` so that readers see either the old file or the whole new
+/// one, never a part, even across a crash or power cut.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let (dir, temp) = temp_path(path, 0)?;
     refuse_link(path)?;
     let write = || -> std::io::Result<()> {
         let mut file = private_options().open(&temp)?;
@@ -101,6 +109,127 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
             let _ = fs::remove_file(&temp);
         })
         .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Many files written as one: each goes to a temporary name first, and
+/// [`StagedFiles::commit`] makes them all durable with one sync of the disk, renames
+/// them into place and syncs again, instead of syncing every file on its own. Until
+/// then none of them is in place; a crash leaves only temporary files, never a part
+/// of a file under its real name.
+#[derive(Debug, Default)]
+pub struct StagedFiles {
+    /// (temporary, final) paths.
+    files: Vec<(PathBuf, PathBuf)>,
+}
+
+impl StagedFiles {
+    /// Writes `bytes` for `path`, under a temporary name in the same folder.
+    pub fn stage(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
+        let (_, temp) = temp_path(path, self.files.len())?;
+        refuse_link(path)?;
+        let write = || -> std::io::Result<()> {
+            let mut file = private_options().open(&temp)?;
+            file.write_all(bytes)
+        };
+        write()
+            .inspect_err(|_| {
+                let _ = fs::remove_file(&temp);
+            })
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        self.files.push((temp, path.to_path_buf()));
+        Ok(())
+    }
+
+    /// Forgets the file staged last (its save did not happen).
+    pub fn unstage_last(&mut self) {
+        if let Some((temp, _)) = self.files.pop() {
+            let _ = fs::remove_file(temp);
+        }
+    }
+
+    /// How many files are staged.
+    pub fn count(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Makes every staged file's contents durable, still under temporary names.
+    pub fn make_durable(&self) -> Result<()> {
+        let Some(folder) = self.files.first().and_then(|(temp, _)| temp.parent()) else {
+            return Ok(());
+        };
+        sync_files(&self.files, folder)
+            .with_context(|| format!("cannot write the files in {}", folder.display()))
+    }
+
+    /// Renames every staged file into place, durably: when this returns Ok, all of
+    /// them are on the disk under their names.
+    pub fn put_in_place(&mut self) -> Result<()> {
+        let done = (|| -> std::io::Result<()> {
+            for (temp, path) in &self.files {
+                fs::rename(temp, path)?;
+            }
+            let mut folders: Vec<&Path> =
+                self.files.iter().filter_map(|(_, p)| p.parent()).collect();
+            folders.dedup();
+            sync_folders(&folders)
+        })();
+        let folder = self
+            .files
+            .first()
+            .and_then(|(_, p)| p.parent())
+            .map(Path::to_path_buf);
+        self.discard();
+        done.with_context(|| {
+            format!(
+                "cannot write the files in {}",
+                folder.unwrap_or_default().display()
+            )
+        })
+    }
+
+    /// Removes what is staged and not yet in place.
+    pub fn discard(&mut self) {
+        for (temp, _) in self.files.drain(..) {
+            let _ = fs::remove_file(temp);
+        }
+    }
+}
+
+impl Drop for StagedFiles {
+    fn drop(&mut self) {
+        self.discard();
+    }
+}
+
+/// Makes the staged files' contents durable: on Linux with one `syncfs` of the disk
+/// that holds them, elsewhere file by file.
+fn sync_files(files: &[(PathBuf, PathBuf)], folder: &Path) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = files;
+        rustix::fs::syncfs(File::open(folder)?)?;
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = folder;
+        for (temp, _) in files {
+            File::open(temp)?.sync_all()?;
+        }
+    }
+    Ok(())
+}
+
+/// Makes the renames into these folders durable.
+fn sync_folders(folders: &[&Path]) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    if let Some(folder) = folders.first() {
+        rustix::fs::syncfs(File::open(folder)?)?;
+    }
+    #[cfg(not(target_os = "linux"))]
+    for folder in folders {
+        File::open(folder)?.sync_all()?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

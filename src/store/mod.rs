@@ -18,6 +18,7 @@ use crate::fhir::Message;
 use crate::record::{FieldId, Fields, Visit, file};
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
+pub use files::StagedFiles;
 use packed::Packed;
 pub use rows::{AttemptOutcome, StoredTime, VisitState};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_iter};
@@ -137,6 +138,44 @@ pub struct Store {
     pub warnings: Vec<String>,
     /// Who makes the versions this store writes.
     pub author: versions::Author,
+    /// While a [`Store::batch`] runs: the bundle files its saves wrote, not yet in place.
+    batch: Option<files::StagedFiles>,
+}
+
+/// The transaction of one write: its own, or a savepoint in the open batch's.
+pub(crate) enum WriteTx<'c> {
+    Own(rusqlite::Transaction<'c>),
+    InBatch(rusqlite::Savepoint<'c>),
+}
+
+impl std::ops::Deref for WriteTx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match self {
+            WriteTx::Own(tx) => tx,
+            WriteTx::InBatch(sp) => sp,
+        }
+    }
+}
+
+impl WriteTx<'_> {
+    /// A write's transaction: its own (taking the write lock at once, so it never
+    /// waits on another writer halfway), or a savepoint in the open batch.
+    pub(crate) fn begin(conn: &mut Connection, in_batch: bool) -> rusqlite::Result<WriteTx<'_>> {
+        if in_batch {
+            conn.savepoint().map(WriteTx::InBatch)
+        } else {
+            conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map(WriteTx::Own)
+        }
+    }
+
+    pub(crate) fn commit(self) -> rusqlite::Result<()> {
+        match self {
+            WriteTx::Own(tx) => tx.commit(),
+            WriteTx::InBatch(sp) => sp.commit(),
+        }
+    }
 }
 
 /// Where a message's bundle file goes: `<dir>/bundles/YYYY-MM-DD/<bundle-id>.json`.
@@ -146,13 +185,19 @@ fn export_path(dir: &Path, message: &Message, now: ClinicTime) -> PathBuf {
         .join(format!("{}.json", message.bundle_id))
 }
 
-/// Writes a message's bundle file under `<dir>/bundles/YYYY-MM-DD/`.
-pub(crate) fn write_export(dir: &Path, message: &Message, now: ClinicTime) -> Result<PathBuf> {
-    let export_path = export_path(dir, message, now);
+/// Makes the folders a bundle file goes in, private.
+fn make_export_dirs(dir: &Path, export_path: &Path) -> Result<()> {
     files::private_dir(&dir.join("bundles"))?;
     if let Some(day) = export_path.parent() {
         files::private_dir(day)?;
     }
+    Ok(())
+}
+
+/// Writes a message's bundle file under `<dir>/bundles/YYYY-MM-DD/`.
+pub(crate) fn write_export(dir: &Path, message: &Message, now: ClinicTime) -> Result<PathBuf> {
+    let export_path = export_path(dir, message, now);
+    make_export_dirs(dir, &export_path)?;
     files::refuse_link(&export_path)?;
     files::write_atomically(&export_path, message.json.as_bytes())?;
     Ok(export_path)
@@ -162,11 +207,6 @@ pub(crate) fn write_export(dir: &Path, message: &Message, now: ClinicTime) -> Re
 /// returns a warning when it is an existing folder others can open.
 pub fn export_dir_create(dir: &Path) -> Result<Option<String>> {
     files::private_dir(dir)
-}
-
-/// Writes one exported bundle file, privately and atomically.
-pub fn export_file(path: &Path, json: &str) -> Result<()> {
-    files::write_atomically(path, json.as_bytes())
 }
 
 /// `now` as the database stores times.
@@ -259,6 +299,7 @@ impl Store {
             dir: dir.to_path_buf(),
             warnings,
             author: versions::Author::of_this_process(),
+            batch: None,
         };
         store.migrate_reporting(CURRENT_VERSION, progress)?;
         Ok(store)
@@ -307,9 +348,38 @@ impl Store {
             dir: dir.to_path_buf(),
             warnings: Vec::new(),
             author: versions::Author::of_this_process(),
+            batch: None,
         };
         store.migrate(version)?;
         Ok(store)
+    }
+
+    /// Runs `work` as one batch: its saves share one transaction, and their bundle
+    /// files one sync of the disk. A save that fails inside is undone alone; when
+    /// `work` fails, nothing of the batch is kept. When this returns Ok, everything
+    /// saved in it is durable, bundle files included; until then, none of it is.
+    pub fn batch<T>(&mut self, work: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        if self.batch.is_some() {
+            return work(self);
+        }
+        let result = (|| -> Result<T> {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.batch = Some(files::StagedFiles::default());
+            let value = work(self)?;
+            // The files' contents first, then the rows that say they are saved, then
+            // the files under their names: a crash leaves no file for a visit that
+            // was not saved, and none cut short.
+            let mut staged = self.batch.take().unwrap_or_default();
+            staged.make_durable()?;
+            self.conn.execute_batch("COMMIT")?;
+            staged.put_in_place()?;
+            Ok(value)
+        })();
+        self.batch = None;
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        result.map_err(|e| explain(&self.path(), e))
     }
 
     pub fn path(&self) -> PathBuf {
@@ -354,6 +424,18 @@ impl Store {
                 state.as_str()
             );
         }
+        if let Some(staged) = &mut self.batch {
+            let export_path = export_path(&self.dir, message, now);
+            make_export_dirs(&self.dir, &export_path)?;
+            staged.stage(&export_path, message.json.as_bytes())?;
+            let result = self.save_rows(id, visit, message, now);
+            if result.is_err()
+                && let Some(staged) = &mut self.batch
+            {
+                staged.unstage_last();
+            }
+            return result.map(|()| Saved { export_path });
+        }
         let was_there = export_path(&self.dir, message, now).exists();
         let export_path = write_export(&self.dir, message, now)?;
         let result = self.save_rows(id, visit, message, now);
@@ -376,9 +458,7 @@ impl Store {
         let record_json = file::to_json(visit);
         let s = Summary::of(visit, now);
         let at = stamp(now);
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = WriteTx::begin(&mut self.conn, self.batch.is_some())?;
         let state = state_of(&tx, id)?;
         if let Some(state) = state.filter(|s| !matches!(s, VisitState::Draft | VisitState::Saved)) {
             anyhow::bail!(
@@ -611,6 +691,38 @@ impl Store {
         each: &mut dyn FnMut(VisitRow) -> Result<()>,
     ) -> Result<()> {
         let result = self.each_listed_unchecked(query, each);
+        result.map_err(|e| explain(&self.path(), e))
+    }
+
+    /// How many visits updated at or after `since` have a bundle, and hands each
+    /// bundle (its id and text) to `each`, newest first, one at a time.
+    pub fn each_bundle(
+        &self,
+        since: Option<DateTime<Utc>>,
+        count: &mut dyn FnMut(u64),
+        each: &mut dyn FnMut(&str, &str) -> Result<()>,
+    ) -> Result<()> {
+        let result = (|| -> Result<()> {
+            let since = since.map(rows::stored_time).unwrap_or_default();
+            let total: i64 = self.conn.query_row(
+                "SELECT count(*) FROM visits WHERE bundle_json IS NOT NULL AND updated_at >= ?1",
+                [&since],
+                |r| r.get(0),
+            )?;
+            count(total as u64);
+            let mut stmt = self.conn.prepare(
+                "SELECT bundle_id, bundle_json FROM visits
+                 WHERE bundle_json IS NOT NULL AND bundle_id IS NOT NULL AND updated_at >= ?1
+                 ORDER BY updated_at DESC, search_key DESC",
+            )?;
+            let mut rows = stmt.query([&since])?;
+            while let Some(row) = rows.next()? {
+                let bundle_id: String = row.get(0)?;
+                let json = row.get::<_, Packed>(1)?.0;
+                each(&bundle_id, &json)?;
+            }
+            Ok(())
+        })();
         result.map_err(|e| explain(&self.path(), e))
     }
 
