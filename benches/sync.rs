@@ -50,9 +50,9 @@ fn queued_store() -> (Store, PathBuf, Vec<String>) {
     (store, dir, bundles)
 }
 
-fn submitter(server: &server::TestServer) -> Submitter {
+fn submitter(server: &server::TestServer, connections: usize) -> Submitter {
     let config = Config::parse(&format!(
-        "[endpoint]\nkind = \"fhir\"\nbase_url = \"{}/fhir\"\n",
+        "[endpoint]\nkind = \"fhir\"\nbase_url = \"{}/fhir\"\nconnections = {connections}\n",
         server.base_url()
     ))
     .expect("config");
@@ -87,7 +87,7 @@ fn curl_loop(server: &server::TestServer, bundles: &[String]) -> Option<Duration
 
 fn sync_1000(c: &mut Criterion) {
     let server = server::TestServer::start();
-    let mut sub = submitter(&server);
+    let mut sub = submitter(&server, 1);
     let mut group = c.benchmark_group("sync");
     group.sample_size(10);
     group.bench_function(
@@ -110,27 +110,37 @@ fn sync_1000(c: &mut Criterion) {
     );
     group.finish();
 
-    // One measured pass of each, side by side, for the note.
-    let (mut store, store_dir, bundles) = queued_store();
-    let start = Instant::now();
-    sync(&mut store, &mut sub, false, &mut |_, _| {}).expect("sync");
-    let ours = start.elapsed();
-    match curl_loop(&server, &bundles) {
-        Some(curl) => eprintln!(
-            "sync of {RECORDS}: {:.2} s ({:.0} records/s); curl loop: {:.2} s ({:.0} records/s); {:.1}x faster",
-            ours.as_secs_f64(),
-            RECORDS as f64 / ours.as_secs_f64(),
-            curl.as_secs_f64(),
-            RECORDS as f64 / curl.as_secs_f64(),
-            curl.as_secs_f64() / ours.as_secs_f64()
-        ),
-        None => eprintln!(
-            "sync of {RECORDS}: {:.2} s; curl is not available for the comparison",
-            ours.as_secs_f64()
-        ),
+    // One measured pass of each, side by side, for the note: one connection, four,
+    // and the curl loop.
+    let mut passes = Vec::new();
+    let mut bundles = Vec::new();
+    for connections in [1, 4] {
+        let mut sub = submitter(&server, connections);
+        let (mut store, store_dir, queued) = queued_store();
+        let start = Instant::now();
+        sync(&mut store, &mut sub, false, &mut |_, _| {}).expect("sync");
+        passes.push((connections, start.elapsed()));
+        drop(store);
+        let _ = std::fs::remove_dir_all(store_dir);
+        bundles = queued;
     }
-    drop(store);
-    let _ = std::fs::remove_dir_all(store_dir);
+    let curl = curl_loop(&server, &bundles);
+    for (connections, ours) in passes {
+        let rate = RECORDS as f64 / ours.as_secs_f64();
+        match curl {
+            Some(curl) => eprintln!(
+                "sync of {RECORDS} over {connections} connection(s): {:.2} s ({rate:.0} records/s); curl loop: {:.2} s ({:.0} records/s); {:.1}x faster",
+                ours.as_secs_f64(),
+                curl.as_secs_f64(),
+                RECORDS as f64 / curl.as_secs_f64(),
+                curl.as_secs_f64() / ours.as_secs_f64()
+            ),
+            None => eprintln!(
+                "sync of {RECORDS} over {connections} connection(s): {:.2} s ({rate:.0} records/s); curl is not available for the comparison",
+                ours.as_secs_f64()
+            ),
+        }
+    }
 }
 
 criterion_group!(benches, sync_1000);

@@ -59,6 +59,9 @@ pub struct EndpointConfig {
     /// How often the form sends what is waiting.
     #[serde(default = "default_sync_interval")]
     pub sync_interval_secs: u64,
+    /// How many messages are sent at once (1 to 8).
+    #[serde(default = "default_connections")]
+    pub connections: u32,
     #[serde(default)]
     pub auth: AuthConfig,
 }
@@ -74,6 +77,9 @@ fn default_max_attempts() -> u32 {
 }
 fn default_sync_interval() -> u64 {
     60
+}
+fn default_connections() -> u32 {
+    1
 }
 
 /// `[endpoint.auth]`.

@@ -33,6 +33,17 @@ pub fn sync(
     ignore_backoff: bool,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<SyncReport> {
+    // Outcomes are synced to the disk once a batch, not once each (see
+    // `Store::with_deferred_syncs` for what a crash costs).
+    store.with_deferred_syncs(|store| pass(store, submitter, ignore_backoff, progress))
+}
+
+fn pass(
+    store: &mut Store,
+    submitter: &mut Submitter,
+    ignore_backoff: bool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<SyncReport> {
     // A claim covers one send (a token request and the message, each within the
     // request timeout) and is renewed before each: a killed sender's claims lapse
     // within a minute or two, not a batch's worth.
@@ -58,36 +69,70 @@ pub fn sync(
         if due.is_empty() {
             break;
         }
-        for (i, item) in due.iter().enumerate() {
-            progress(done, total.max(done));
-            done += 1;
-            // Still ours? Another sender may have taken it while this one waited.
-            if !store.renew_claim(item.id, &claimer, submitter.clock.now(), lease)? {
-                continue;
+        // `connections` messages at a time, each over its own connection; the store
+        // is written here, between them.
+        for (c, chunk) in due.chunks(submitter.endpoint.connections).enumerate() {
+            let mut ours = Vec::with_capacity(chunk.len());
+            for item in chunk {
+                progress(done, total.max(done));
+                done += 1;
+                // Still ours? Another sender may have taken it while this one waited.
+                if store.renew_claim(item.id, &claimer, submitter.clock.now(), lease)? {
+                    ours.push(item);
+                }
             }
-            let outcome = submitter.send(&item.bundle_json);
-            let Some(after) = record(store, submitter, item, &outcome, &mut report)? else {
-                continue;
-            };
-            let stop = matches!(after, After::RetryAt(_))
-                && matches!(
-                    outcome,
-                    Outcome::TryLater { status: None, .. }
-                        | Outcome::TryLater {
-                            status: Some(429 | 503),
-                            ..
-                        }
-                );
+            let outcomes = send_all(submitter, &ours);
+            let mut stop = false;
+            for (item, outcome) in ours.iter().zip(&outcomes) {
+                let Some(after) = record(store, submitter, item, outcome, &mut report)? else {
+                    continue;
+                };
+                // A dropped connection, or the server asking to slow down, stops all.
+                stop |= matches!(after, After::RetryAt(_))
+                    && matches!(
+                        outcome,
+                        Outcome::TryLater { status: None, .. }
+                            | Outcome::TryLater {
+                                status: Some(429 | 503),
+                                ..
+                            }
+                    );
+            }
             if stop {
-                let rest: Vec<_> = due[i + 1..].iter().map(|d| d.id).collect();
+                let sent_to = (c + 1) * submitter.endpoint.connections;
+                let rest: Vec<_> = due.iter().skip(sent_to).map(|d| d.id).collect();
                 store.release(&rest, &claimer)?;
                 break 'pass;
             }
         }
+        store.sync_to_disk()?;
     }
     progress(done, total.max(done));
     report.waiting = store.queue_counts()?.0;
     Ok(report)
+}
+
+/// Sends each bundle, all at once, one connection each; the outcomes in their order.
+fn send_all(submitter: &Submitter, items: &[&Due]) -> Vec<Outcome> {
+    if let [item] = items {
+        return vec![submitter.send(&item.bundle_json)];
+    }
+    std::thread::scope(|scope| {
+        let sending: Vec<_> = items
+            .iter()
+            .map(|item| scope.spawn(|| submitter.send(&item.bundle_json)))
+            .collect();
+        sending
+            .into_iter()
+            .map(|sender| {
+                sender.join().unwrap_or_else(|_| Outcome::TryLater {
+                    status: None,
+                    reason: "the sending thread stopped unexpectedly".into(),
+                    retry_after: None,
+                })
+            })
+            .collect()
+    })
 }
 
 /// Records one attempt's outcome and says where the visit went; `None` when the

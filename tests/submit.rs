@@ -21,9 +21,15 @@ fn keys() -> String {
     format!("{}/tests/fixtures/keys", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A submitter for the test server; timeouts are short unless `extra` sets them.
 fn submitter(server: &TestServer, auth: &str, extra: &str) -> Submitter {
+    let timeouts = if extra.contains("timeout") {
+        ""
+    } else {
+        "request_timeout_secs = 0.3\nconnect_timeout_secs = 0.3\n"
+    };
     let toml = format!(
-        "[endpoint]\nkind = \"redox\"\nbase_url = \"{}\"\ndestination_slug = \"test-destination\"\nrequest_timeout_secs = 0.3\nconnect_timeout_secs = 0.3\n{extra}\n[endpoint.auth]\n{auth}\n",
+        "[endpoint]\nkind = \"redox\"\nbase_url = \"{}\"\ndestination_slug = \"test-destination\"\n{timeouts}{extra}\n[endpoint.auth]\n{auth}\n",
         server.base_url()
     );
     let config = Config::parse(&toml).expect("config");
@@ -104,7 +110,53 @@ fn jwt_rs384_token_is_fetched_once_and_reused() {
         assert_eq!(s.token_requests, 1, "the token is cached");
         assert_eq!(s.write_requests, 3);
         assert_eq!(s.connections, 1, "one connection serves the whole batch");
+        assert_eq!(s.most_in_flight, 1, "one message at a time by default");
     });
+}
+
+#[test]
+fn several_connections_send_at_once_each_message_once_with_one_token() {
+    let server = TestServer::start();
+    let auth = jwt_rs384(&server);
+    // Each answer takes a while, so messages sent at once are seen at once.
+    server.with(|s| s.default = Some(Behaviour::Slow(Duration::from_millis(300))));
+    let mut sub = submitter(&server, &auth, "connections = 4\nrequest_timeout_secs = 10");
+    let (mut store, ids) = store_with(12);
+    let report = sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
+    assert_eq!((report.sent, report.failed, report.waiting), (12, 0, 0));
+    for id in &ids {
+        assert_eq!(store.attempts(*id).unwrap().len(), 1);
+    }
+    server.with(|s| {
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert_eq!(s.token_requests, 1, "one token serves every connection");
+        assert!(s.accepted.values().all(|n| *n == 1) && s.accepted.len() == 12);
+        assert!(
+            (2..=4).contains(&s.most_in_flight),
+            "{} at once",
+            s.most_in_flight
+        );
+    });
+}
+
+#[test]
+fn a_429_to_one_connection_stops_them_all() {
+    let server = TestServer::start();
+    server.with(|s| s.script.push_back(Behaviour::TooMany(120)));
+    let mut sub = submitter(&server, "kind = \"none\"", "connections = 4");
+    let (mut store, ids) = store_with(8);
+    let report = sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
+    assert_eq!(
+        (report.sent, report.deferred, report.waiting),
+        (3, 1, 5),
+        "the messages already on their way are answered; no more are sent"
+    );
+    let untried = ids
+        .iter()
+        .filter(|id| store.attempts(**id).unwrap().is_empty())
+        .count();
+    assert_eq!(untried, 4);
+    server.with(|s| assert_eq!(s.write_requests, 4));
 }
 
 #[test]

@@ -694,6 +694,43 @@ impl Store {
         result.map_err(|e| explain(&self.path(), e))
     }
 
+    /// Runs `work` with commits that are not synced to the disk one by one (SQLite's
+    /// `synchronous = NORMAL`): for recording send outcomes, which come many a second.
+    /// `work` calls [`Store::sync_to_disk`] when what it wrote must be durable, and it
+    /// is synced once more at the end. A crash in between loses only the outcomes
+    /// since the last sync, never a save: the visits stay queued, and their messages
+    /// go again with the same Bundle.id, which receivers take once.
+    pub fn with_deferred_syncs<T>(
+        &mut self,
+        work: impl FnOnce(&mut Store) -> Result<T>,
+    ) -> Result<T> {
+        self.conn
+            .execute_batch("PRAGMA synchronous = NORMAL")
+            .map_err(|e| explain(&self.path(), e.into()))?;
+        let result = work(self);
+        let synced = self.sync_to_disk();
+        let full = self.conn.execute_batch("PRAGMA synchronous = FULL");
+        let value = result?;
+        synced?;
+        full.map_err(|e| explain(&self.path(), e.into()))?;
+        Ok(value)
+    }
+
+    /// Makes every commit so far durable: syncs the write-ahead log, where SQLite has
+    /// already written them.
+    pub fn sync_to_disk(&self) -> Result<()> {
+        let wal = self.dir.join(format!("{DATABASE_FILE}-wal"));
+        let synced = match std::fs::File::open(&wal) {
+            Ok(file) => file.sync_all(),
+            // No log: everything is in the database file, synced at the checkpoint.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        };
+        synced
+            .with_context(|| format!("cannot sync {}", wal.display()))
+            .map_err(|e| explain(&self.path(), e))
+    }
+
     /// How many visits updated at or after `since` have a bundle, and hands each
     /// bundle (its id and text) to `each`, newest first, one at a time.
     pub fn each_bundle(
@@ -874,6 +911,30 @@ mod tests {
 
     fn failure(code: std::os::raw::c_int) -> rusqlite::Error {
         rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
+    }
+
+    #[test]
+    fn deferred_syncs_end_with_every_commit_synced_even_on_an_error() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target/tmp")
+            .join(format!("vaxentry-deferred-{}", Uuid::new_v4()));
+        let mut store = Store::open(&dir).unwrap();
+        let synchronous = |store: &Store| -> i64 {
+            store
+                .conn
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(synchronous(&store), 2, "saves are synced one by one (FULL)");
+        let failed: Result<()> = store.with_deferred_syncs(|store| {
+            assert_eq!(synchronous(store), 1, "outcomes are not (NORMAL)");
+            store.sync_to_disk()?;
+            anyhow::bail!("the endpoint went away")
+        });
+        assert!(failed.is_err());
+        assert_eq!(synchronous(&store), 2, "and saves are again afterwards");
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub enum Protocol {
     ProcessMessage,
 }
 
+/// The most messages sent at once: a few connections hide the network's latency; more
+/// only load the receiver.
+pub const MAX_CONNECTIONS: u32 = 8;
+
 #[derive(Debug)]
 pub struct Endpoint {
     pub protocol: Protocol,
@@ -28,6 +32,8 @@ pub struct Endpoint {
     pub request_timeout: Duration,
     pub max_attempts: u32,
     pub sync_interval: Duration,
+    /// How many messages are sent at once.
+    pub connections: usize,
     pub auth: AuthSettings,
     /// Things worth telling the user (e.g. a key file others can read).
     pub warnings: Vec<String>,
@@ -100,6 +106,14 @@ impl Endpoint {
             request_timeout: seconds("request_timeout_secs", cfg.request_timeout_secs)?,
             max_attempts: cfg.max_attempts.max(1),
             sync_interval: Duration::from_secs(cfg.sync_interval_secs.max(1)),
+            connections: match cfg.connections {
+                n @ 1..=MAX_CONNECTIONS => n as usize,
+                n => {
+                    return Err(format!(
+                        "[endpoint] connections = {n} cannot be used; give 1 to {MAX_CONNECTIONS} (how many messages are sent at once)"
+                    ));
+                }
+            },
             auth,
             warnings,
         })
@@ -190,6 +204,25 @@ mod tests {
             endpoint("[endpoint]\nkind = \"fhir\"\nbase_url = \"https://fhir.example.org/r4/\"\n")
                 .unwrap();
         assert_eq!(e.url, "https://fhir.example.org/r4/$process-message");
+    }
+
+    #[test]
+    fn connections_are_one_by_default_and_at_most_eight() {
+        let base = "[endpoint]\nkind = \"fhir\"\nbase_url = \"https://fhir.example.org/r4\"\n";
+        assert_eq!(endpoint(base).unwrap().connections, 1);
+        assert_eq!(
+            endpoint(&format!("{base}connections = 8\n"))
+                .unwrap()
+                .connections,
+            8
+        );
+        for n in [0, 9] {
+            let err = endpoint(&format!("{base}connections = {n}\n")).unwrap_err();
+            assert!(
+                err.contains("connections") && err.contains("1 to 8"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

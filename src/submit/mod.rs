@@ -44,7 +44,9 @@ pub struct Submitter {
     /// Who this sender is, in the outbox's claims.
     pub claimer: String,
     agent: Agent,
-    tokens: TokenCache,
+    /// Shared by the connections sending at once; held while a token is fetched, so
+    /// one token serves them all.
+    tokens: std::sync::Mutex<TokenCache>,
 }
 
 impl Submitter {
@@ -63,12 +65,12 @@ impl Submitter {
             clock,
             claimer: uuid::Uuid::new_v4().to_string(),
             agent,
-            tokens: TokenCache::default(),
+            tokens: std::sync::Mutex::new(TokenCache::default()),
         }
     }
 
     /// POSTs one bundle; on a 401/403 with a token, gets a new token once and retries.
-    pub fn send(&mut self, bundle_json: &str) -> Outcome {
+    pub fn send(&self, bundle_json: &str) -> Outcome {
         let mut refreshed = false;
         loop {
             let authorization = match self.authorization() {
@@ -98,7 +100,7 @@ impl Submitter {
                 && matches!(self.endpoint.auth, AuthSettings::Jwt(_))
                 && !refreshed
             {
-                self.tokens.clear();
+                self.token_cache().clear();
                 refreshed = true;
                 continue;
             }
@@ -119,13 +121,14 @@ impl Submitter {
     }
 
     /// The Authorization header value, getting a token first when needed.
-    fn authorization(&mut self) -> Result<Option<String>, Outcome> {
+    fn authorization(&self) -> Result<Option<String>, Outcome> {
         let jwt = match &self.endpoint.auth {
             AuthSettings::None => return Ok(None),
             AuthSettings::Bearer(token) => return Ok(Some(format!("Bearer {}", token.expose()))),
             AuthSettings::Jwt(jwt) => jwt,
         };
-        if let Some(token) = self.tokens.valid(self.clock.now()) {
+        let mut tokens = self.token_cache();
+        if let Some(token) = tokens.valid(self.clock.now()) {
             return Ok(Some(format!("Bearer {}", token.expose())));
         }
         let assertion = client_assertion(jwt, self.clock.now().timestamp()).map_err(|reason| {
@@ -167,7 +170,7 @@ impl Submitter {
                 let bearer = format!("Bearer {}", token.access_token);
                 // This request uses the token it fetched, however short its life; the
                 // cache keeps it only while it has more than the renewal margin left.
-                self.tokens.store(token.access_token, now, token.lifetime);
+                tokens.store(token.access_token, now, token.lifetime);
                 Ok(Some(bearer))
             }
             400 | 401 | 403 => Err(Outcome::CredentialsRefused {
@@ -185,6 +188,15 @@ impl Submitter {
                 self.clock.now(),
             )),
         }
+    }
+}
+
+impl Submitter {
+    /// The token cache (a sender that panicked while holding it left it usable).
+    fn token_cache(&self) -> std::sync::MutexGuard<'_, TokenCache> {
+        self.tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -67,6 +67,9 @@ pub struct State {
     pub write_requests: usize,
     pub token_requests: usize,
     pub connections: usize,
+    /// Messages being answered now, and the most there ever were at once.
+    pub in_flight: usize,
+    pub most_in_flight: usize,
     /// Anything a request got wrong; the tests assert this stays empty.
     pub problems: Vec<String>,
 }
@@ -316,7 +319,19 @@ impl XorShift {
     }
 }
 
+/// Answers one message, counting how many are answered at once.
 fn write(stream: &mut TcpStream, request: &Request, state: &Arc<Mutex<State>>) -> bool {
+    {
+        let mut s = state.lock().unwrap();
+        s.in_flight += 1;
+        s.most_in_flight = s.most_in_flight.max(s.in_flight);
+    }
+    let keep_alive = answer_write(stream, request, state);
+    state.lock().unwrap().in_flight -= 1;
+    keep_alive
+}
+
+fn answer_write(stream: &mut TcpStream, request: &Request, state: &Arc<Mutex<State>>) -> bool {
     let mut s = state.lock().unwrap();
     s.write_requests += 1;
     let content_type = request
