@@ -49,6 +49,10 @@ fn keys(script: &str) -> Vec<Event> {
                     KeyCode::Char(other.chars().nth(2).unwrap()),
                     KeyModifiers::CONTROL,
                 ),
+                other if other.starts_with("A-") => key(
+                    KeyCode::Char(other.chars().nth(2).unwrap()),
+                    KeyModifiers::ALT,
+                ),
                 other => panic!("unknown key <{other}>"),
             });
             rest = &rest[end + 1..];
@@ -742,6 +746,64 @@ fn history_with_records_and_a_filter() {
             }
         });
         with_store(|s| *s = new_store());
+    }
+}
+
+#[test]
+fn a_stored_visits_versions_show_who_when_why_and_each_bundle() {
+    for size in SIZES {
+        with_store(|s| *s = new_store());
+        // Saved, then saved again changed, by a named user at a named station.
+        let id = uuid::Uuid::new_v4();
+        with_store(|s| {
+            s.author = vaxentry::store::versions::Author {
+                user: "nurse.ana".into(),
+                station: "Room 2".into(),
+            };
+            let mut visit = common::example("adult-flu");
+            for given in ["Astrid", "Astrid Maria"] {
+                visit.patient.set(FieldId::Given, given);
+                let message =
+                    vaxentry::fhir::message_for(&visit, &common::settings(), common::now(), id)
+                        .unwrap();
+                s.save(id, &visit, &message, common::now()).unwrap();
+            }
+        });
+        let mut a = app(size);
+        // From the history (Alt+V) and from the visit's own view (v).
+        drive(&mut a, keys("<F4><A-v>"));
+        let from_history = a.preview.clone().expect("the versions");
+        drive(&mut a, keys("<Esc><Enter>v"));
+        assert_eq!(a.preview.as_ref(), Some(&from_history));
+        insta::with_settings!({filters => vec![(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[uuid]")]}, {
+            insta::assert_snapshot!(format!("versions-{}x{}", size.0, size.1), render(&a).backend());
+        });
+        let lines = from_history.text_lines();
+        let first = lines
+            .iter()
+            .position(|l| l.starts_with("Version 1:"))
+            .unwrap();
+        let second = lines
+            .iter()
+            .position(|l| l.starts_with("Version 2:"))
+            .unwrap();
+        let given = |from: usize, to: usize, name: &str| {
+            lines[from..to]
+                .iter()
+                .any(|l| l.trim() == format!("\"{name}\""))
+        };
+        assert!(
+            given(first, second, "Astrid") && !given(first, second, "Astrid Maria"),
+            "version 1 keeps the name it was saved with"
+        );
+        assert!(given(second, lines.len(), "Astrid Maria"));
+        // A visit being typed has none yet; it says where they are.
+        drive(&mut a, keys("<Esc><Esc><C-p>v"));
+        assert!(
+            a.notice.as_deref().unwrap().contains("History (F4)"),
+            "{:?}",
+            a.notice
+        );
     }
 }
 

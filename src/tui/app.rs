@@ -97,6 +97,8 @@ pub enum Msg {
     Void,
     /// F7: fill the patient stored under the MRN typed.
     UseStoredPatient,
+    /// `v` in a stored visit's view (Alt+V in the history): its versions.
+    Versions,
     // Results of effects, fed back by the event loop.
     Saved {
         result: Result<PathBuf, String>,
@@ -115,7 +117,8 @@ pub enum Msg {
     StoreFailed(String),
     Synced(super::sync::Report),
     OutboxLoaded(Vec<crate::store::outbox::OutboxRow>),
-    AnswerOpened(Box<Preview>),
+    /// A preview an effect built (the endpoint's answers, a visit's versions).
+    PreviewOpened(Box<Preview>),
     Resubmitted(Result<(), String>),
     /// A visit's doses were voided (which, in words), or why not.
     Voided(Result<String, String>),
@@ -171,6 +174,8 @@ pub enum Effect {
     RetryNow(Option<Uuid>),
     Resubmit(Uuid),
     OpenAnswer(Uuid),
+    /// Show every version of a stored visit.
+    OpenVersions(Uuid),
     /// Look up the patient stored under this MRN.
     LookupPatient(String),
     /// Put a saved (or failed) visit in the outbox.
@@ -305,7 +310,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             outbox::loaded(app, rows);
             return Vec::new();
         }
-        Msg::AnswerOpened(preview) => {
+        Msg::PreviewOpened(preview) => {
             app.preview = Some(*preview);
             app.screen = Screen::Preview;
             return Vec::new();
@@ -397,7 +402,7 @@ fn is_user_action(msg: &Msg) -> bool {
             | Msg::StoreFailed(_)
             | Msg::Synced(_)
             | Msg::OutboxLoaded(_)
-            | Msg::AnswerOpened(_)
+            | Msg::PreviewOpened(_)
             | Msg::Resubmitted(_)
             | Msg::Queued { .. }
             | Msg::Voided(_)

@@ -420,6 +420,12 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
         bind(Preview, &[ch('n')], Msg::NextMatch, "next match"),
         bind(
             Preview,
+            &[ch('v')],
+            Msg::Versions,
+            "a stored visit's versions: who, when, why, and each bundle as it was",
+        ),
+        bind(
+            Preview,
             &[ch('c')],
             Msg::CopyAsNew,
             "a new visit for the same patient (a stored visit)",
@@ -448,6 +454,12 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
         )
         .hint_described("Enter", "open"),
         bind(History, &[plain(PageDown)], Msg::PageDown, "a page down"),
+        bind(
+            History,
+            &[alt('v')],
+            Msg::Versions,
+            "the chosen visit's versions: who, when, why, and each bundle",
+        ),
         bind(History, &[plain(PageUp)], Msg::PageUp, "a page up"),
         bind(
             History,

@@ -114,10 +114,19 @@ pub fn run(
                 )))
             })();
             match answer {
-                Ok(Some(preview)) => Some(Msg::AnswerOpened(Box::new(preview))),
+                Ok(Some(preview)) => Some(Msg::PreviewOpened(Box::new(preview))),
                 Ok(None) => Some(Msg::StoreFailed(text::NOT_IN_OUTBOX.into())),
                 Err(e) => failed(text::ANSWER_NOT_READ, e),
             }
         }
+        Effect::OpenVersions(id) => match store.versions(id) {
+            Ok(versions) if versions.is_empty() => Some(Msg::StoreFailed(text::NO_VERSIONS.into())),
+            Ok(versions) => Some(Msg::PreviewOpened(Box::new(Preview::of_versions(
+                id,
+                &versions,
+                now.timezone(),
+            )))),
+            Err(e) => failed(text::VERSIONS_NOT_READ, e),
+        },
     }
 }

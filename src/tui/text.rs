@@ -212,6 +212,11 @@ pub const VISIT_NOT_READ: &str = "The visit could not be read";
 pub const OUTBOX_NOT_READ: &str = "The outbox could not be read";
 pub const NOT_QUEUED_AGAIN: &str = "Could not queue it again";
 pub const ANSWER_NOT_READ: &str = "The answer could not be read";
+pub const VERSIONS_NOT_READ: &str = "The versions could not be read";
+pub const NO_VERSIONS: &str =
+    "This visit has no versions yet: a draft gets its first when it is saved (Ctrl+S)";
+pub const VERSIONS_OF_STORED: &str =
+    "Versions are kept for stored visits: open one from the History (F4) and press v";
 pub const PATIENT_NOT_READ: &str = "The stored patient could not be read";
 pub const STORED_PATIENT_USED: &str =
     "The stored patient for this MRN is filled in; check it against the person in front of you";

@@ -119,6 +119,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 }];
             }
         }
+        Msg::Versions => {
+            if let Some(row) = h.selected_row() {
+                return vec![Effect::OpenVersions(row.id)];
+            }
+        }
         Msg::Delete => match h.selected_row() {
             Some(row) if row.state == VisitState::Draft => {
                 let id = row.id;

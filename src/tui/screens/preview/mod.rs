@@ -9,6 +9,7 @@ use crate::codes::{TableId, table};
 use crate::record::parse::{parse_date, parse_datetime};
 use crate::record::{FieldId, Finding, Visit};
 use crate::store::outbox::{Attempt, OutboxRow};
+use crate::store::versions::Version;
 use crate::store::{StoredVisit, VisitState};
 use crate::tui::app::{self, App, Effect, Msg, Purpose, Screen};
 use crate::tui::text;
@@ -38,6 +39,8 @@ pub enum Source {
     Stored { id: Uuid, state: VisitState },
     /// The endpoint's answers about a visit, from the outbox.
     Answer { id: Uuid },
+    /// Every version of a stored visit, with each bundle as it was.
+    Versions { id: Uuid },
 }
 
 #[derive(Clone, Debug)]
@@ -47,6 +50,8 @@ pub struct Preview {
     /// The bundle, exactly as stored and sent; `None` when errors stop it.
     pub message: Option<crate::fhir::Message>,
     pub errors: Vec<Finding>,
+    /// Further documents shown after the summary: a heading and the JSON.
+    pub documents: Vec<(String, String)>,
     pub scroll: usize,
     pub search: Input,
     pub searching: bool,
@@ -61,6 +66,7 @@ impl PartialEq for Preview {
             &self.summary,
             &self.message,
             &self.errors,
+            &self.documents,
             self.scroll,
             self.search.value(),
             self.searching,
@@ -70,6 +76,7 @@ impl PartialEq for Preview {
             &other.summary,
             &other.message,
             &other.errors,
+            &other.documents,
             other.scroll,
             other.search.value(),
             other.searching,
@@ -182,6 +189,43 @@ impl Preview {
         )
     }
 
+    /// Every version of a stored visit, oldest first: who made it, when, at which
+    /// station and why, then each bundle exactly as it was saved and sent.
+    pub fn of_versions(id: Uuid, versions: &[Version], zone: chrono_tz::Tz) -> Preview {
+        let mut lines = vec![
+            format!("Versions of visit {id}: {}", versions.len()),
+            "Each bundle follows, exactly as it was saved and sent.".to_string(),
+        ];
+        let mut documents = Vec::new();
+        for v in versions {
+            let at = v.at.with_timezone(&zone).format("%Y-%m-%d %H:%M");
+            let who = match (v.author.user.as_str(), v.author.station.as_str()) {
+                ("", "") => "someone (before versions were kept)".to_string(),
+                (user, "") => user.to_string(),
+                (user, station) => format!("{user} at {station}"),
+            };
+            lines.push(format!("  {} · {at} · {who} · {}", v.number, v.why));
+            documents.push((
+                format!(
+                    "Version {}: bundle {}, {} bytes:",
+                    v.number,
+                    v.bundle_id,
+                    v.bundle_json.len()
+                ),
+                v.bundle_json.clone(),
+            ));
+        }
+        let mut preview = Preview::new(
+            Source::Versions { id },
+            lines,
+            None,
+            Vec::new(),
+            Screen::History,
+        );
+        preview.documents = documents;
+        preview
+    }
+
     fn new(
         source: Source,
         summary: Vec<String>,
@@ -194,6 +238,7 @@ impl Preview {
             summary,
             message,
             errors,
+            documents: Vec::new(),
             scroll: 0,
             search: Input::default(),
             searching: false,
@@ -213,6 +258,13 @@ impl Preview {
                 .collect::<Vec<_>>()
         };
         match &self.message {
+            _ if matches!(self.source, Source::Versions { .. }) => {
+                for (heading, json) in &self.documents {
+                    lines.push(plain(heading.clone()));
+                    lines.extend(json.lines().map(|l| (LineKind::Json, l.to_string())));
+                    lines.push(plain(String::new()));
+                }
+            }
             Some(m) if matches!(self.source, Source::Answer { .. }) => {
                 lines.push(plain("The endpoint's last answer:".into()));
                 lines.extend(json(m));
@@ -436,12 +488,19 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 let (id, state) = (*id, *state);
                 return app::send_stored(app, id, state);
             }
-            (Source::Stored { .. } | Source::Answer { .. }, _) => {
+            (Source::Stored { .. } | Source::Answer { .. } | Source::Versions { .. }, _) => {
                 app.notice = Some(text::ALREADY_STORED.into())
             }
         },
-        Msg::CopyAsNew => match preview.source {
+        Msg::Versions => match preview.source {
             Source::Stored { id, .. } | Source::Answer { id } => {
+                return vec![Effect::OpenVersions(id)];
+            }
+            Source::Versions { .. } => {}
+            Source::Current => app.notice = Some(text::VERSIONS_OF_STORED.into()),
+        },
+        Msg::CopyAsNew => match preview.source {
+            Source::Stored { id, .. } | Source::Answer { id } | Source::Versions { id } => {
                 return vec![Effect::Open {
                     id,
                     purpose: Purpose::CopyAsNew,

@@ -20,6 +20,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
             format!(" Stored visit ({}), read-only ", state.as_str())
         }
         Source::Answer { .. } => " The endpoint's answers ".to_string(),
+        Source::Versions { .. } => " Versions, oldest first, read-only ".to_string(),
     };
     let block = titled(title, theme);
     let inner = block.inner(area);
