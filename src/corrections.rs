@@ -1,7 +1,8 @@
 //! Corrections to what was sent. A visit sent again, or with doses voided (marked
 //! entered-in-error), goes out as a new message (new Bundle.id and MessageHeader.id)
 //! about the same Patient and Immunizations (the same ids and identifiers), so the
-//! receiver updates what it has. Each is queued and kept as a new version.
+//! receiver updates what it has. Each is queued and kept as a new version. An
+//! amendment is the same, with the record as the user corrected it.
 
 use crate::clock::ClinicTime;
 use crate::fhir::{BundleSettings, message_sent_again};
@@ -89,6 +90,29 @@ pub fn void(
     let message = message_sent_again(&plan.visit, settings, now, id, sending)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     store.send_correction(id, &plan.visit, &message, now, versions::VOIDED)
+}
+
+/// Sends a corrected record of a sent (submitted or failed) visit: `message` is its
+/// next message (built with `message_sent_again`, as the form previewed it), about the
+/// same Patient and Immunizations. Queued, and kept as a new version. Returns that
+/// version's number.
+pub fn amend(
+    store: &mut Store,
+    id: Uuid,
+    corrected: &Visit,
+    message: &crate::fhir::Message,
+    now: ClinicTime,
+) -> Result<u32> {
+    let doses = stored_visit(store, id)?.doses.len();
+    if corrected.doses.len() != doses {
+        // Immunization ids follow the doses' places: a dose added or taken away
+        // would move another dose's id.
+        bail!(
+            "a correction keeps the visit's {doses} dose(s); void a dose to take it back, or start a new visit to add one"
+        );
+    }
+    store.send_correction(id, corrected, message, now, versions::AMENDED)?;
+    Ok(store.versions(id)?.last().map_or(0, |v| v.number))
 }
 
 /// The dose list in words: "dose 1 (CVX 140), dose 2 (CVX 115)".

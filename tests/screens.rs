@@ -1362,6 +1362,91 @@ fn a_saved_visit_is_sent_with_ctrl_g_from_history_or_its_view() {
     );
 }
 
+/// `e` on a sent visit corrects it in the form; saving sends the correction as a new
+/// message about the same Patient and Immunizations, kept as version 2.
+#[test]
+fn a_sent_visit_is_corrected_in_the_form_and_goes_again_as_an_amendment() {
+    use vaxentry::store::VisitState;
+    for size in SIZES {
+        with_store(|s| *s = new_store());
+        outbox_with_each_state();
+        let mut a = app(size);
+        drive(&mut a, keys("<F4>accepted"));
+        assert_eq!(a.history.rows.len(), 1);
+        let id = a.history.rows[0].id;
+        let before = with_store(|s| s.get(id).unwrap().unwrap());
+        assert_eq!(before.row.state, VisitState::Submitted);
+        drive(&mut a, keys("<Enter>e"));
+        assert_eq!(a.screen, vaxentry::tui::app::Screen::Form);
+        assert_eq!(a.form.visit_id, id);
+        drive(&mut a, keys("<PgDn><Tab><Tab><Tab>"));
+        assert_eq!(a.form.field, FieldId::Lot);
+        drive(&mut a, keys("CORR42"));
+        insta::assert_snapshot!(
+            format!("correcting-sent-{}x{}", size.0, size.1),
+            render(&a).backend()
+        );
+        // The doses that were sent stay: no adding or taking away here.
+        drive(&mut a, keys("<C-d>"));
+        assert_eq!(a.form.visit.doses.len(), 1);
+        assert!(
+            a.notice.as_deref().unwrap().contains("void it"),
+            "{:?}",
+            a.notice
+        );
+        // The preview shows the message the correction sends.
+        drive(&mut a, keys("<C-p>"));
+        let shown = a.preview.as_ref().unwrap().message.clone().unwrap();
+        // (The other visits of this test hold the same dose for the same MRN: asked.)
+        drive(&mut a, keys("<Esc><C-s>y"));
+        assert_eq!(
+            a.notice.as_deref(),
+            Some(
+                "Correction kept as version 2; no endpoint is configured, so it waits in the outbox (see README: [endpoint])"
+            )
+        );
+        assert_eq!(a.form.amending, None, "a new visit starts");
+        let after = with_store(|s| s.get(id).unwrap().unwrap());
+        assert_eq!(after.row.state, VisitState::Queued);
+        assert_eq!(
+            after.bundle_json.as_deref(),
+            Some(shown.json.as_str()),
+            "as previewed"
+        );
+        let json = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
+        let (first, second) = (
+            json(before.bundle_json.as_deref().unwrap()),
+            json(after.bundle_json.as_deref().unwrap()),
+        );
+        assert_ne!(first["id"], second["id"], "a new message");
+        let immunization = |b: &serde_json::Value| b["entry"][2]["resource"].clone();
+        assert_eq!(immunization(&first)["id"], immunization(&second)["id"]);
+        assert_eq!(
+            immunization(&first)["identifier"],
+            immunization(&second)["identifier"],
+            "the receiver updates the dose it has"
+        );
+        assert_eq!(immunization(&second)["lotNumber"], "CORR42");
+        let versions = with_store(|s| s.versions(id).unwrap());
+        assert_eq!(versions.len(), 2);
+        assert_eq!(versions[1].why, vaxentry::store::versions::AMENDED);
+        assert_eq!(Some(&versions[0].bundle_json), before.bundle_json.as_ref());
+        // The lists say so (the history keeps its filter).
+        drive(&mut a, keys("<F4>"));
+        assert_eq!(a.history.filter.value(), "accepted");
+        assert_eq!(a.history.rows[0].state_label(), "amended v2");
+        // A visit waiting in the outbox is corrected once it is sent.
+        drive(&mut a, keys("<A-e>"));
+        assert_eq!(a.screen, vaxentry::tui::app::Screen::History);
+        assert!(
+            a.notice
+                .as_deref()
+                .unwrap()
+                .starts_with("It waits in the outbox")
+        );
+    }
+}
+
 /// `x` in the outbox voids a submitted visit after asking; other states say why not.
 #[test]
 fn x_in_the_outbox_voids_a_submitted_visit_after_asking() {

@@ -89,9 +89,9 @@ pub fn list(
     let listed = store.each_listed(&query, &mut |r| {
         match format {
             ListFormat::Table => out!(
-                "{}  {:<9}  {:<10}  {:<12}  {:<28}  {}",
+                "{}  {:<12}  {:<10}  {:<12}  {:<28}  {}",
                 &r.id.to_string()[..8],
-                r.state.as_str(),
+                r.state_label(),
                 r.visit_date,
                 r.mrn,
                 r.patient_name,
@@ -99,7 +99,8 @@ pub fn list(
             ),
             ListFormat::Json | ListFormat::JsonLines => {
                 let item = json!({"id": r.id.to_string(), "state": r.state.as_str(), "mrn": r.mrn, "patient": r.patient_name,
-                       "vaccines": r.vaccines, "visit_date": r.visit_date, "updated_at": crate::store::rows::stored_time(r.updated_at)});
+                       "vaccines": r.vaccines, "visit_date": r.visit_date, "updated_at": crate::store::rows::stored_time(r.updated_at),
+                       "version": r.version, "amended": r.amended});
                 match (format, count) {
                     (ListFormat::JsonLines, _) => out!("{item}"),
                     (_, 0) => out_raw!("\n  {item}"),

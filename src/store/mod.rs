@@ -90,6 +90,22 @@ pub struct VisitRow {
     pub vaccines: String,
     pub visit_date: String,
     pub updated_at: DateTime<Utc>,
+    /// Its latest version's number (0 for a draft, which has none), and whether that
+    /// version is an amendment.
+    pub version: u32,
+    pub amended: bool,
+}
+
+impl VisitRow {
+    /// Its state as the lists show it: with the version once there is more than one,
+    /// and "amended" when the latest is an amendment.
+    pub fn state_label(&self) -> String {
+        match (self.amended, self.version) {
+            (true, n) => format!("amended v{n}"),
+            (false, n) if n > 1 => format!("{} v{n}", self.state.as_str()),
+            _ => self.state.as_str().to_string(),
+        }
+    }
 }
 
 /// A stored visit in full.
@@ -100,6 +116,8 @@ pub struct StoredVisit {
     pub bundle_json: Option<String>,
     pub bundle_id: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// How many times it was sent again as a new message.
+    pub message_seq: u32,
 }
 
 impl StoredVisit {
@@ -522,16 +540,19 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT id, state, mrn, patient_name, vaccines, visit_date, updated_at, record_json, bundle_json, bundle_id, created_at
-                 FROM visits WHERE id = ?1",
+                &format!(
+                    "SELECT {LISTED}, record_json, bundle_json, bundle_id, created_at, message_seq
+                     FROM visits WHERE id = ?1"
+                ),
                 [id.to_string()],
                 |r| {
                     Ok(StoredVisit {
                         row: row_of(r)?,
-                        record_json: r.get::<_, Packed>(7)?.0,
-                        bundle_json: packed::optional(r, 8)?,
-                        bundle_id: r.get(9)?,
-                        created_at: r.get::<_, StoredTime>(10)?.0,
+                        record_json: r.get::<_, Packed>(LISTED_COLUMNS)?.0,
+                        bundle_json: packed::optional(r, LISTED_COLUMNS + 1)?,
+                        bundle_id: r.get(LISTED_COLUMNS + 2)?,
+                        created_at: r.get::<_, StoredTime>(LISTED_COLUMNS + 3)?.0,
+                        message_seq: r.get(LISTED_COLUMNS + 4)?,
                     })
                 },
             )
@@ -543,9 +564,7 @@ impl Store {
         query: &ListQuery,
         each: &mut dyn FnMut(VisitRow) -> Result<()>,
     ) -> Result<()> {
-        let mut sql = String::from(
-            "SELECT id, state, mrn, patient_name, vaccines, visit_date, updated_at FROM visits WHERE 1",
-        );
+        let mut sql = format!("SELECT {LISTED} FROM visits WHERE 1");
         let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
         let words: Vec<String> = query
             .text
@@ -883,8 +902,15 @@ fn explain(path: &Path, e: anyhow::Error) -> anyhow::Error {
     }
 }
 
-/// The listing columns, in the order `id, state, mrn, patient_name, vaccines,
-/// visit_date, updated_at`.
+/// The listing columns of `visits`, as [`row_of`] reads them (the latest version's
+/// number and reason are read from `versions` by its key, for the rows listed only).
+pub(crate) const LISTED: &str = "id, state, mrn, patient_name, vaccines, visit_date, updated_at,
+    (SELECT max(number) FROM versions WHERE visit_id = visits.id),
+    (SELECT why FROM versions WHERE visit_id = visits.id ORDER BY number DESC LIMIT 1)";
+/// How many columns [`LISTED`] has; further columns of a query follow them.
+pub(crate) const LISTED_COLUMNS: usize = 9;
+
+/// A row of the [`LISTED`] columns.
 pub(crate) fn row_of(r: &rusqlite::Row) -> rusqlite::Result<VisitRow> {
     Ok(VisitRow {
         id: id_column(r, 0)?,
@@ -894,6 +920,8 @@ pub(crate) fn row_of(r: &rusqlite::Row) -> rusqlite::Result<VisitRow> {
         vaccines: r.get(4)?,
         visit_date: r.get(5)?,
         updated_at: r.get::<_, StoredTime>(6)?.0,
+        version: r.get::<_, Option<u32>>(7)?.unwrap_or(0),
+        amended: r.get::<_, Option<String>>(8)?.as_deref() == Some(versions::AMENDED),
     })
 }
 

@@ -6,7 +6,10 @@
 //! bundle byte for byte, so the receiver can de-duplicate by Bundle.id.
 
 use super::rows::{AttemptOutcome, StoredTime};
-use super::{Store, VisitRow, VisitState, id_column, row_of, stamp, state_of, write_export};
+use super::{
+    LISTED, LISTED_COLUMNS, Store, VisitRow, VisitState, id_column, row_of, stamp, state_of,
+    write_export,
+};
 use crate::clock::ClinicTime;
 use crate::fhir::Message;
 use crate::record::Visit;
@@ -229,20 +232,21 @@ impl Store {
     /// Waiting, failed and submitted visits: failed first, then waiting, then the
     /// newest submitted.
     pub fn outbox(&self, limit: usize) -> Result<Vec<OutboxRow>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, state, mrn, patient_name, vaccines, visit_date, updated_at, attempt_count, last_outcome, next_attempt_at,
-                    response_body IS NOT NULL
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {LISTED}, attempt_count, last_outcome, next_attempt_at, response_body IS NOT NULL
              FROM visits WHERE state IN ('queued', 'failed', 'submitted')
-             ORDER BY CASE state WHEN 'failed' THEN 0 WHEN 'queued' THEN 1 ELSE 2 END, updated_at DESC LIMIT ?1",
-        )?;
+             ORDER BY CASE state WHEN 'failed' THEN 0 WHEN 'queued' THEN 1 ELSE 2 END, updated_at DESC LIMIT ?1"
+        ))?;
         let rows = stmt
             .query_map([limit as i64], |r| {
                 Ok(OutboxRow {
                     row: row_of(r)?,
-                    attempts: r.get(7)?,
-                    last_outcome: r.get(8)?,
-                    next_attempt_at: r.get::<_, Option<StoredTime>>(9)?.map(|t| t.0),
-                    has_response: r.get(10)?,
+                    attempts: r.get(LISTED_COLUMNS)?,
+                    last_outcome: r.get(LISTED_COLUMNS + 1)?,
+                    next_attempt_at: r
+                        .get::<_, Option<StoredTime>>(LISTED_COLUMNS + 2)?
+                        .map(|t| t.0),
+                    has_response: r.get(LISTED_COLUMNS + 3)?,
                 })
             })?
             .collect::<Result<_, _>>()?;

@@ -16,6 +16,7 @@ use uuid::Uuid;
 pub const SAVED: &str = "saved";
 pub const SENT_AGAIN: &str = "sent again as a new message";
 pub const VOIDED: &str = "voided: sent as entered-in-error";
+pub const AMENDED: &str = "amended: corrected and sent again";
 /// A visit saved before versions were kept (filled in by the upgrade).
 pub const BEFORE_VERSIONS: &str = "saved (before versions were kept)";
 

@@ -99,6 +99,8 @@ pub enum Msg {
     UseStoredPatient,
     /// `v` in a stored visit's view (Alt+V in the history): its versions.
     Versions,
+    /// `e` in a stored visit's view (Alt+E in the history): correct it in the form.
+    Amend,
     // Results of effects, fed back by the event loop.
     Saved {
         result: Result<PathBuf, String>,
@@ -122,6 +124,8 @@ pub enum Msg {
     Resubmitted(Result<(), String>),
     /// A visit's doses were voided (which, in words), or why not.
     Voided(Result<String, String>),
+    /// A correction of a sent visit was queued as this version, or why not.
+    Amended(Result<u32, String>),
     /// A stored visit was put in the outbox, or why not.
     Queued {
         id: Uuid,
@@ -142,6 +146,8 @@ pub enum Purpose {
     View,
     /// A new visit for the same patient.
     CopyAsNew,
+    /// Correcting it in the form.
+    Amend,
 }
 
 /// Work for the event loop.
@@ -176,6 +182,13 @@ pub enum Effect {
     OpenAnswer(Uuid),
     /// Show every version of a stored visit.
     OpenVersions(Uuid),
+    /// Queue a corrected record of a sent visit as its next message (Ctrl+S and
+    /// Ctrl+G alike: a correction is meant to go).
+    Amend {
+        id: Uuid,
+        visit: Box<Visit>,
+        message: crate::fhir::Message,
+    },
     /// Look up the patient stored under this MRN.
     LookupPatient(String),
     /// Put a saved (or failed) visit in the outbox.
@@ -327,6 +340,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             return Vec::new();
         }
         Msg::Queued { id, result } => return queued(app, id, result),
+        Msg::Amended(result) => return amended(app, result),
         Msg::Voided(result) => {
             app.notice = Some(match result {
                 Ok(what) => {
@@ -406,6 +420,7 @@ fn is_user_action(msg: &Msg) -> bool {
             | Msg::Resubmitted(_)
             | Msg::Queued { .. }
             | Msg::Voided(_)
+            | Msg::Amended(_)
             | Msg::PatientLooked { .. }
     )
 }
@@ -437,6 +452,23 @@ fn saved(app: &mut App, result: Result<PathBuf, String>, submitted: bool) -> Vec
         app,
         text::saved_and_queued(&path),
         text::saved_no_endpoint(&path),
+    )
+}
+
+/// A correction of a sent visit was queued (or not): a new visit starts.
+fn amended(app: &mut App, result: Result<u32, String>) -> Vec<Effect> {
+    let version = match result {
+        Ok(version) => version,
+        Err(e) => {
+            app.notice = Some(text::not_amended(&e));
+            return Vec::new();
+        }
+    };
+    app.new_visit();
+    one_more_waiting(
+        app,
+        text::amended(version),
+        text::amended_no_endpoint(version),
     )
 }
 
@@ -523,6 +555,27 @@ fn opened(app: &mut App, stored: StoredVisit, purpose: Purpose) -> Vec<Effect> {
         (Purpose::View, _) => {
             app.preview = Some(Preview::of_stored(&stored, &visit, now));
             app.screen = Screen::Preview;
+        }
+        (Purpose::Amend, VisitState::Queued) => app.notice = Some(text::CORRECT_AFTER_SENT.into()),
+        (Purpose::Amend, state) if state != VisitState::Draft => {
+            effects.extend(app.form.draft_effect(now));
+            app.load_visit(stored.row.id, visit);
+            let amending = form::Amending {
+                state,
+                sending: stored.message_seq + 1,
+            };
+            app.form.amending = Some(amending);
+            app.form.dirty = false;
+            app.notice = Some(if amending.was_sent() {
+                text::CORRECTING_SENT.into()
+            } else {
+                text::CORRECTING_SAVED.into()
+            });
+        }
+        (Purpose::Amend, _) => {
+            effects.extend(app.form.draft_effect(now));
+            app.load_visit(stored.row.id, visit);
+            app.notice = Some(text::DRAFT_OPENED.into());
         }
         (Purpose::CopyAsNew, _) => {
             effects.extend(app.form.draft_effect(now));

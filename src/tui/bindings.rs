@@ -426,6 +426,12 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
         ),
         bind(
             Preview,
+            &[ch('e')],
+            Msg::Amend,
+            "correct a stored visit in the form (a sent one goes again as a new message about the same doses)",
+        ),
+        bind(
+            Preview,
             &[ch('c')],
             Msg::CopyAsNew,
             "a new visit for the same patient (a stored visit)",
@@ -459,6 +465,12 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
             &[alt('v')],
             Msg::Versions,
             "the chosen visit's versions: who, when, why, and each bundle",
+        ),
+        bind(
+            History,
+            &[alt('e')],
+            Msg::Amend,
+            "correct the chosen visit in the form",
         ),
         bind(History, &[plain(PageUp)], Msg::PageUp, "a page up"),
         bind(

@@ -212,6 +212,28 @@ pub const VISIT_NOT_READ: &str = "The visit could not be read";
 pub const OUTBOX_NOT_READ: &str = "The outbox could not be read";
 pub const NOT_QUEUED_AGAIN: &str = "Could not queue it again";
 pub const ANSWER_NOT_READ: &str = "The answer could not be read";
+pub const CORRECTING_SENT: &str = "Correcting a sent visit: fix what was wrong, then Ctrl+S sends the correction as a new message about the same doses";
+pub const CORRECTING_SAVED: &str =
+    "Correcting a saved visit (not sent yet): Ctrl+S saves it in its place";
+pub const CORRECT_AFTER_SENT: &str =
+    "It waits in the outbox: it can be corrected once it is sent (or failed)";
+pub const CORRECT_STORED_ONLY: &str = "This is the visit in the form: change it here. A stored visit is corrected from the History (F4)";
+pub const SENT_DOSES_STAY: &str = "A correction keeps the doses that were sent: to take one back, void it (x in the Outbox); to add one, start a new visit (Ctrl+R in History)";
+
+pub fn amended(version: u32) -> String {
+    format!("Correction queued as version {version}: a new message about the same doses")
+}
+
+pub fn amended_no_endpoint(version: u32) -> String {
+    format!(
+        "Correction kept as version {version}; no endpoint is configured, so it waits in the outbox (see README: [endpoint])"
+    )
+}
+
+pub fn not_amended(why: &str) -> String {
+    format!("Not corrected: {why}")
+}
+
 pub const VERSIONS_NOT_READ: &str = "The versions could not be read";
 pub const NO_VERSIONS: &str =
     "This visit has no versions yet: a draft gets its first when it is saved (Ctrl+S)";

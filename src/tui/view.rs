@@ -79,10 +79,11 @@ fn draw_too_small(frame: &mut Frame, area: Rect) {
 }
 
 fn draw_header(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
-    let state = if app.form.dirty {
-        "not saved"
-    } else {
-        "new visit"
+    // A stored visit being corrected (the notice said whether it was sent).
+    let state = match (app.form.amending, app.form.dirty) {
+        (Some(_), _) => "correcting",
+        (None, true) => "not saved",
+        (None, false) => "new visit",
     };
     let left = Line::from(vec![
         Span::styled(" vaxentry ", theme.title().add_modifier(Modifier::REVERSED)),

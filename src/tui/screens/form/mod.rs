@@ -101,6 +101,27 @@ pub struct Form {
     /// Changed since the draft was last written.
     pub draft_dirty: bool,
     pub sticky: Sticky,
+    /// A stored visit opened for correcting, rather than a new one.
+    pub amending: Option<Amending>,
+}
+
+/// A stored visit being corrected: a saved one is saved again in its place; a sent
+/// one (submitted or failed) goes again as its `sending`th new message about the same
+/// Patient and Immunizations, with the doses it had.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Amending {
+    pub state: crate::store::VisitState,
+    pub sending: u32,
+}
+
+impl Amending {
+    /// It was sent: the correction is a new message, and its doses stay as they are.
+    pub fn was_sent(self) -> bool {
+        matches!(
+            self.state,
+            crate::store::VisitState::Submitted | crate::store::VisitState::Failed
+        )
+    }
 }
 
 impl Form {
@@ -128,6 +149,7 @@ impl Form {
             dirty: false,
             draft_dirty: false,
             sticky: Sticky::default(),
+            amending: None,
         };
         form.revalidate(now);
         form
@@ -141,6 +163,7 @@ impl Form {
         self.stored_doses.clear();
         self.visit = visit;
         self.visit_id = id;
+        self.amending = None;
         self.dirty = true;
         self.draft_dirty = false;
         self.focus(Page::Patient, FieldId::Mrn, now);
@@ -156,7 +179,12 @@ impl Form {
     ) -> Result<fhir::Message, fhir::InvalidVisit> {
         self.leave_field(now);
         self.input = Input::new(self.value(self.page, self.field).to_string());
-        fhir::message_for(&self.visit, settings, now, self.visit_id)
+        match self.amending.filter(|a| a.was_sent()) {
+            Some(a) => {
+                fhir::message_sent_again(&self.visit, settings, now, self.visit_id, a.sending)
+            }
+            None => fhir::message_for(&self.visit, settings, now, self.visit_id),
+        }
     }
 
     pub fn mark_changed(&mut self) {
@@ -681,6 +709,7 @@ impl Form {
         }
         self.visit = Visit::new(now);
         self.visit_id = Uuid::new_v4();
+        self.amending = None;
         self.looked_up = None;
         self.stored_patient = None;
         self.stored_doses.clear();
@@ -739,6 +768,11 @@ pub fn save(app: &mut App, submit: bool, confirmed: bool) -> Vec<Effect> {
             app.ask(Confirm::SaveGivenBefore { submit });
             Vec::new()
         }
+        Ok(message) if form.amending.is_some_and(Amending::was_sent) => vec![Effect::Amend {
+            id: form.visit_id,
+            visit: Box::new(form.visit.clone()),
+            message,
+        }],
         Ok(message) => vec![Effect::Save {
             id: form.visit_id,
             visit: Box::new(form.visit.clone()),
@@ -803,6 +837,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Up => form.move_field(false, now),
         Msg::Enter if form.page == Page::Review => form.jump_to_finding(form.review.selected, now),
         Msg::Enter => form.move_field(true, now),
+        Msg::AddDose | Msg::RemoveDose if form.amending.is_some_and(Amending::was_sent) => {
+            app.notice = Some(text::SENT_DOSES_STAY.into());
+        }
         Msg::AddDose => app.notice = Some(form.add_dose(now)),
         Msg::RemoveDose => match form.page {
             Page::Dose(_) if form.visit.doses.len() == 1 => {

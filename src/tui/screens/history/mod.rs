@@ -119,6 +119,14 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 }];
             }
         }
+        Msg::Amend => {
+            if let Some(row) = h.selected_row() {
+                return vec![Effect::Open {
+                    id: row.id,
+                    purpose: Purpose::Amend,
+                }];
+            }
+        }
         Msg::Versions => {
             if let Some(row) = h.selected_row() {
                 return vec![Effect::OpenVersions(row.id)];

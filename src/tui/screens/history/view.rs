@@ -43,7 +43,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme: Th
     frame.render_widget(Paragraph::new(filter_line), filter);
     frame.set_cursor_position((filter.x + 8 + h.filter.visual_cursor() as u16, filter.y));
     let columns = |date: &str, state: &str, mrn: &str, name: &str, vaccines: &str| {
-        format!("{date:<10}  {state:<9}  {mrn:<12}  {name:<26}  {vaccines}")
+        format!("{date:<10}  {state:<12}  {mrn:<12}  {name:<23}  {vaccines}")
     };
     draw_column_header(
         frame,
@@ -63,11 +63,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme: Th
     let rows = (h.rows.len(), h.cursor.selected);
     draw_list(frame, hits, list, rows, theme, |i| {
         let r = &h.rows[i];
-        let name: String = r.patient_name.chars().take(26).collect();
+        let name: String = r.patient_name.chars().take(23).collect();
         (
             Target::Row(i),
             state_mark(r.state, theme),
-            columns(&r.visit_date, r.state.as_str(), &r.mrn, &name, &r.vaccines),
+            columns(&r.visit_date, &r.state_label(), &r.mrn, &name, &r.vaccines),
         )
     });
 }

@@ -26,7 +26,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme: Th
     frame.render_widget(titled(title, theme), area);
     let [header, list, detail] = areas(area);
     let columns = |state: &str, name: &str, vaccines: &str, tries: &str, last: &str| {
-        format!("{state:<10} {name:<24} {vaccines:<10} {tries:>5}  {last}")
+        format!("{state:<12} {name:<22} {vaccines:<10} {tries:>5}  {last}")
     };
     draw_column_header(
         frame,
@@ -52,12 +52,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme: Th
         |i| {
             let r = &view.rows[i];
             let mark = state_mark(r.row.state, theme);
-            let name: String = r.row.patient_name.chars().take(24).collect();
+            let name: String = r.row.patient_name.chars().take(22).collect();
             (
                 Target::Row(i),
                 mark,
                 columns(
-                    r.row.state.as_str(),
+                    &r.row.state_label(),
                     &name,
                     &r.row.vaccines,
                     &r.attempts.to_string(),

@@ -43,6 +43,18 @@ pub enum Source {
     Versions { id: Uuid },
 }
 
+impl Source {
+    /// The stored visit this preview is about; `None` for the visit in the form.
+    pub fn stored_id(&self) -> Option<Uuid> {
+        match self {
+            Source::Current => None,
+            Source::Stored { id, .. } | Source::Answer { id } | Source::Versions { id } => {
+                Some(*id)
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Preview {
     pub source: Source,
@@ -492,21 +504,23 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 app.notice = Some(text::ALREADY_STORED.into())
             }
         },
+        Msg::Amend | Msg::CopyAsNew => {
+            let (purpose, not_stored) = if msg == Msg::Amend {
+                (Purpose::Amend, text::CORRECT_STORED_ONLY)
+            } else {
+                (Purpose::CopyAsNew, text::CTRL_N_NEW_VISIT)
+            };
+            match preview.source.stored_id() {
+                Some(id) => return vec![Effect::Open { id, purpose }],
+                None => app.notice = Some(not_stored.into()),
+            }
+        }
         Msg::Versions => match preview.source {
-            Source::Stored { id, .. } | Source::Answer { id } => {
-                return vec![Effect::OpenVersions(id)];
-            }
             Source::Versions { .. } => {}
-            Source::Current => app.notice = Some(text::VERSIONS_OF_STORED.into()),
-        },
-        Msg::CopyAsNew => match preview.source {
-            Source::Stored { id, .. } | Source::Answer { id } | Source::Versions { id } => {
-                return vec![Effect::Open {
-                    id,
-                    purpose: Purpose::CopyAsNew,
-                }];
-            }
-            Source::Current => app.notice = Some(text::CTRL_N_NEW_VISIT.into()),
+            _ => match preview.source.stored_id() {
+                Some(id) => return vec![Effect::OpenVersions(id)],
+                None => app.notice = Some(text::VERSIONS_OF_STORED.into()),
+            },
         },
         _ => {}
     }
