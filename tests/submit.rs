@@ -119,7 +119,7 @@ fn several_connections_send_at_once_each_message_once_with_one_token() {
     let server = TestServer::start();
     let auth = jwt_rs384(&server);
     // Each answer takes a while, so messages sent at once are seen at once.
-    server.with(|s| s.default = Some(Behaviour::Slow(Duration::from_millis(300))));
+    server.with(|s| s.default = Some(Behaviour::Late(Duration::from_millis(300))));
     let mut sub = submitter(&server, &auth, "connections = 4\nrequest_timeout_secs = 10");
     let (mut store, ids) = store_with(12);
     let report = sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();

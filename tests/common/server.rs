@@ -23,6 +23,8 @@ pub enum Behaviour {
     ServerError,
     /// Answers 200, but only after this long (longer than the client waits).
     Slow(Duration),
+    /// Answers 200 after this long (within the client's wait), keeping the connection.
+    Late(Duration),
     /// Closes the connection without answering.
     Drop,
     /// Answers with bytes that are not HTTP.
@@ -401,9 +403,12 @@ fn answer_write(stream: &mut TcpStream, request: &Request, state: &Arc<Mutex<Sta
     };
     let accept = |s: &mut State| *s.accepted.entry(bundle_id.clone()).or_default() += 1;
     match behaviour {
-        Behaviour::Ok => {
+        Behaviour::Ok | Behaviour::Late(_) => {
             accept(&mut s);
             drop(s);
+            if let Behaviour::Late(wait) = behaviour {
+                std::thread::sleep(wait);
+            }
             respond(
                 stream,
                 200,
