@@ -25,11 +25,41 @@ pub fn configured_endpoint(config: &crate::config::Config) -> Option<Result<Endp
                 "[identifiers] {unset} is not set: a receiver cannot match vaxentry's own default system to your patients and doses, so nothing is sent until it is. Set mrn_system and immunization_system to your clinic's systems (for example \"urn:oid:2.16.840.1.113883.3.1234.1\", from your registry or EHR); saving works meanwhile"
             ));
         }
+        if endpoint.protocol == endpoint::Protocol::RedoxWrite {
+            redox_source_id(&config.source.endpoint, &mut endpoint.warnings)?;
+        }
         if let Some(path) = &config.loaded_from {
             auth::warn_if_readable_by_others(path, &mut endpoint.warnings);
         }
         Ok(endpoint)
     }))
+}
+
+/// Redox tells an organisation's sources apart by `MessageHeader.source.endpoint`,
+/// its Source ID (a UUID from the Redox dashboard): with several API keys, a message
+/// without the right one is refused or routed as another source's. Unset, a warning
+/// says so; set, it must be a UUID or a URI.
+fn redox_source_id(source: &str, warnings: &mut Vec<String>) -> Result<(), String> {
+    let source = source.trim();
+    if source == crate::config::Source::default().endpoint {
+        warnings.push(
+            "[source] endpoint is not set: Redox names the sending source by it when your organisation has several API keys; set it to the Source ID from the Redox dashboard".into(),
+        );
+        return Ok(());
+    }
+    let uri = source.split_once(':').is_some_and(|(scheme, rest)| {
+        !rest.is_empty()
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    }) && !source.contains(char::is_whitespace);
+    if uuid::Uuid::try_parse(source).is_ok() || uri {
+        return Ok(());
+    }
+    Err(format!(
+        "[source] endpoint = \"{source}\" is not a Redox Source ID: give the Source ID from the Redox dashboard (a UUID such as 0b1f4f7a-9c3e-4d2b-8a61-3f2e5d7c9b10), or a URI"
+    ))
 }
 
 /// Answers larger than this are cut (they are only shown to the user).
@@ -246,4 +276,47 @@ pub fn next_try(attempts_so_far: u32, retry_after: Option<Duration>) -> Duration
     let base = Duration::from_secs(5).saturating_mul(1 << attempts_so_far.min(10));
     let capped = base.min(Duration::from_secs(15 * 60));
     capped.mul_f64(0.8 + fastrand::f64() * 0.4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_redox_source_id_is_a_uuid_or_a_uri_and_unset_is_warned_about() {
+        let mut warnings = Vec::new();
+        for fine in [
+            "0b1f4f7a-9c3e-4d2b-8a61-3f2e5d7c9b10",
+            "https://clinic.example.org/fhir/acks",
+            "urn:oid:2.16.840.1.113883.3.1234",
+        ] {
+            assert_eq!(redox_source_id(fine, &mut warnings), Ok(()), "{fine}");
+        }
+        assert!(warnings.is_empty());
+        for wrong in ["Riverside clinic", "0b1f4f7a-9c3e", "1234", ":x"] {
+            let err = redox_source_id(wrong, &mut warnings).unwrap_err();
+            assert!(
+                err.contains("[source] endpoint") && err.contains("Source ID"),
+                "{err}"
+            );
+        }
+        redox_source_id("urn:vaxentry:local", &mut warnings).unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("Source ID"), "{warnings:?}");
+    }
+
+    #[test]
+    fn only_redox_endpoints_check_the_source_id() {
+        let redox = crate::config::Config::parse(
+            "[source]\nendpoint = \"front desk\"\n[endpoint]\nkind = \"redox\"\nbase_url = \"http://127.0.0.1:9\"\ndestination_slug = \"d\"\n",
+        )
+        .unwrap();
+        let err = configured_endpoint(&redox).unwrap().unwrap_err();
+        assert!(err.contains("not a Redox Source ID"), "{err}");
+        let fhir = crate::config::Config::parse(
+            "[source]\nendpoint = \"front desk\"\n[endpoint]\nkind = \"fhir\"\nbase_url = \"http://127.0.0.1:9/fhir\"\n",
+        )
+        .unwrap();
+        assert!(configured_endpoint(&fhir).unwrap().is_ok());
+    }
 }
