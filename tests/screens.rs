@@ -859,7 +859,25 @@ fn resume_draft_prompt() {
 /// A store (the test thread's) with one visit of each outbox state, sent to a local
 /// server that rejects one with an OperationOutcome and is down for another.
 fn outbox_with_each_state() {
-    use common::server::{Behaviour, TestServer};
+    use common::server::Behaviour;
+    let visits = [
+        ("Accepted", Behaviour::Ok),
+        ("Rejected", Behaviour::BadRequest),
+        ("Waiting", Behaviour::ServerError),
+    ]
+    .map(|(name, behaviour)| {
+        let mut visit = common::example("adult-flu");
+        visit.patient.set(FieldId::Family, name);
+        (visit, behaviour)
+    });
+    send_through_a_test_server(visits.to_vec());
+}
+
+/// Saves each visit and sends it to a local endpoint that answers as told; the ids.
+fn send_through_a_test_server(
+    visits: Vec<(vaxentry::record::Visit, common::server::Behaviour)>,
+) -> Vec<uuid::Uuid> {
+    use common::server::TestServer;
     let server = TestServer::start();
     let config = vaxentry::config::Config::parse(&format!(
         "[endpoint]\nkind = \"fhir\"\nbase_url = \"{}/fhir\"\nrequest_timeout_secs = 0.5\n",
@@ -870,13 +888,8 @@ fn outbox_with_each_state() {
         vaxentry::submit::Endpoint::from_config(config.endpoint.as_ref().unwrap()).unwrap(),
         common::clock(),
     );
-    for (name, behaviour) in [
-        ("Accepted", Behaviour::Ok),
-        ("Rejected", Behaviour::BadRequest),
-        ("Waiting", Behaviour::ServerError),
-    ] {
-        let mut visit = common::example("adult-flu");
-        visit.patient.set(FieldId::Family, name);
+    let mut ids = Vec::new();
+    for (visit, behaviour) in visits {
         let id = uuid::Uuid::new_v4();
         let message =
             vaxentry::fhir::message_for(&visit, &common::settings(), common::now(), id).unwrap();
@@ -886,7 +899,9 @@ fn outbox_with_each_state() {
         });
         server.with(|st| st.script.push_back(behaviour));
         with_store(|s| vaxentry::delivery::sync(s, &mut sub, false, &mut |_, _| {}).unwrap());
+        ids.push(id);
     }
+    ids
 }
 
 #[test]
@@ -1447,6 +1462,65 @@ fn a_sent_visit_is_corrected_in_the_form_and_goes_again_as_an_amendment() {
     }
 }
 
+/// Ctrl+X on a dose of a sent visit being corrected voids that dose, after asking.
+#[test]
+fn a_sent_dose_is_voided_from_its_correction_after_asking() {
+    use vaxentry::store::VisitState;
+    use vaxentry::tui::screens::overlays::confirm::Confirm;
+    let ids = send_through_a_test_server(vec![(
+        common::example("child-four-doses"),
+        common::server::Behaviour::Ok,
+    )]);
+    let id = ids[0];
+    let mut a = app((80, 24));
+    drive(&mut a, keys("<F4><A-e><PgDn><PgDn>"));
+    assert_eq!(a.form.page, Page::Dose(1));
+    // With a change typed, the void waits: it sends the dose as it was sent.
+    drive(&mut a, keys("<Tab><Tab><Tab>X<C-x>"));
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(
+        a.notice
+            .as_deref()
+            .unwrap()
+            .starts_with("Save the correction first")
+    );
+    // Nor does another visit open over it; Ctrl+N drops it, after asking.
+    drive(&mut a, keys("<F4><A-e>"));
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("A correction is open in the form: save it (Ctrl+S) or drop it (Ctrl+N) first")
+    );
+    drive(&mut a, keys("<Esc><C-n>y"));
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("Correction dropped; the stored visit is as it was")
+    );
+    drive(&mut a, keys("<F4><A-e><PgDn><PgDn><C-x>"));
+    assert_eq!(a.mode, Mode::Confirm(Confirm::VoidDose { id, dose: 1 }));
+    insta::assert_snapshot!("void-dose-confirm-80x24", render(&a).backend());
+    let effects = writes(drive(&mut a, keys("y")));
+    assert!(
+        matches!(effects.first(), Some(Effect::Void { id: v, dose: Some(1) }) if *v == id),
+        "{effects:?}"
+    );
+    assert_eq!(a.form.amending, None, "the correction is over");
+    let stored = with_store(|s| s.get(id).unwrap().unwrap());
+    assert_eq!(stored.row.state, VisitState::Queued);
+    let visit = stored.visit().unwrap();
+    let statuses: Vec<&str> = visit.doses.iter().map(|d| d.get(FieldId::Status)).collect();
+    assert_eq!(statuses[1], "entered-in-error");
+    assert!(
+        statuses
+            .iter()
+            .enumerate()
+            .all(|(i, s)| i == 1 || *s != "entered-in-error")
+    );
+    assert_eq!(
+        with_store(|s| s.versions(id).unwrap()).last().unwrap().why,
+        vaxentry::store::versions::VOIDED
+    );
+}
+
 /// `x` in the outbox voids a submitted visit after asking; other states say why not.
 #[test]
 fn x_in_the_outbox_voids_a_submitted_visit_after_asking() {
@@ -1479,7 +1553,7 @@ fn x_in_the_outbox_voids_a_submitted_visit_after_asking() {
     insta::assert_snapshot!("void-confirm-100x30", render(&a).backend());
     let effects = writes(drive(&mut a, keys("y")));
     assert!(
-        matches!(effects.first(), Some(Effect::Void(v)) if *v == id),
+        matches!(effects.first(), Some(Effect::Void { id: v, dose: None }) if *v == id),
         "{effects:?}"
     );
     assert_eq!(

@@ -193,8 +193,11 @@ pub enum Effect {
     LookupPatient(String),
     /// Put a saved (or failed) visit in the outbox.
     Send(Uuid),
-    /// Void every dose of a sent visit (sent again as entered-in-error).
-    Void(Uuid),
+    /// Void one dose of a sent visit, or every dose (sent again as entered-in-error).
+    Void {
+        id: Uuid,
+        dose: Option<usize>,
+    },
 }
 
 /// Where sending stands, for the header.
@@ -546,6 +549,12 @@ fn opened(app: &mut App, stored: StoredVisit, purpose: Purpose) -> Vec<Effect> {
     };
     let now = app.now;
     let mut effects = Vec::new();
+    // A correction being typed has no draft to keep it: it is saved or dropped first.
+    let into_form = purpose != Purpose::View || stored.row.state == VisitState::Draft;
+    if into_form && app.form.amending.is_some() && app.form.dirty {
+        app.notice = Some(text::CORRECTION_OPEN.into());
+        return effects;
+    }
     match (purpose, stored.row.state) {
         (Purpose::View, VisitState::Draft) => {
             effects.extend(app.form.draft_effect(now));

@@ -85,8 +85,8 @@ pub fn run(
             }),
             Err(e) => failed(text::PATIENT_NOT_READ, e),
         },
-        Effect::Void(id) => Some(Msg::Voided(
-            corrections::plan_void(store, id, None)
+        Effect::Void { id, dose } => Some(Msg::Voided(
+            corrections::plan_void(store, id, dose)
                 .and_then(|plan| {
                     corrections::void(store, id, &plan, now, settings)?;
                     Ok(corrections::describe(&plan.doses))

@@ -162,6 +162,11 @@ pub fn ask_save_given_before(doses: usize) -> String {
 }
 
 pub const ASK_RESUBMIT: &str = "Send this visit again as a NEW message, with a new Bundle.id? The endpoint will see it as a second message; do this only when it asks for it.";
+pub const ASK_DROP_CORRECTION: &str =
+    "Drop this correction? The stored visit stays exactly as it was.";
+pub const CORRECTION_DROPPED: &str = "Correction dropped; the stored visit is as it was";
+pub const CORRECTION_OPEN: &str =
+    "A correction is open in the form: save it (Ctrl+S) or drop it (Ctrl+N) first";
 pub const ASK_NEW_VISIT: &str =
     "Start a new visit? This one is not saved yet; it stays in History (F4) as a draft.";
 
@@ -218,7 +223,16 @@ pub const CORRECTING_SAVED: &str =
 pub const CORRECT_AFTER_SENT: &str =
     "It waits in the outbox: it can be corrected once it is sent (or failed)";
 pub const CORRECT_STORED_ONLY: &str = "This is the visit in the form: change it here. A stored visit is corrected from the History (F4)";
-pub const SENT_DOSES_STAY: &str = "A correction keeps the doses that were sent: to take one back, void it (x in the Outbox); to add one, start a new visit (Ctrl+R in History)";
+pub const SENT_DOSES_STAY: &str = "A correction keeps the doses that were sent: to take one back, void it (Ctrl+X on its page); to add one, start a new visit (Ctrl+R in History)";
+pub const VOID_AFTER_CORRECTING: &str =
+    "Save the correction first (Ctrl+S), or drop it (Ctrl+N): a dose is voided as it was sent";
+
+pub fn ask_void_dose(i: usize, vaccine: &str) -> String {
+    format!(
+        "Void dose {} (CVX {vaccine})? It is sent again as entered-in-error (a NEW message with the same Immunization identifier), so the receiver marks it as recorded by mistake. The visit stays here, the dose marked.",
+        i + 1
+    )
+}
 
 pub fn amended(version: u32) -> String {
     format!("Correction queued as version {version}: a new message about the same doses")

@@ -837,7 +837,16 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Up => form.move_field(false, now),
         Msg::Enter if form.page == Page::Review => form.jump_to_finding(form.review.selected, now),
         Msg::Enter => form.move_field(true, now),
-        Msg::AddDose | Msg::RemoveDose if form.amending.is_some_and(Amending::was_sent) => {
+        // A sent dose is taken back by voiding it, as it was sent; one is not added.
+        Msg::RemoveDose if form.amending.is_some_and(Amending::was_sent) => match form.page {
+            Page::Dose(_) if form.dirty => app.notice = Some(text::VOID_AFTER_CORRECTING.into()),
+            Page::Dose(dose) => {
+                let id = form.visit_id;
+                app.ask(Confirm::VoidDose { id, dose });
+            }
+            _ => app.notice = Some(text::GO_TO_DOSE_FIRST.into()),
+        },
+        Msg::AddDose if form.amending.is_some_and(Amending::was_sent) => {
             app.notice = Some(text::SENT_DOSES_STAY.into());
         }
         Msg::AddDose => app.notice = Some(form.add_dose(now)),

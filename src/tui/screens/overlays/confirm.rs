@@ -30,6 +30,11 @@ pub enum Confirm {
     Resubmit(Uuid),
     /// Void every dose of a sent visit.
     Void(Uuid),
+    /// Void one dose of a sent visit, from its correction in the form.
+    VoidDose {
+        id: Uuid,
+        dose: usize,
+    },
     /// Save a visit with a dose the patient already has that day in another visit.
     SaveGivenBefore {
         submit: bool,
@@ -64,6 +69,11 @@ pub fn answer(app: &mut App, question: Confirm, msg: Msg) -> Vec<Effect> {
                 app.notice = Some(notice);
             }
         }
+        // A correction has no draft: dropping it leaves the stored visit as it was.
+        (Confirm::NewVisit, true) if app.form.amending.is_some() => {
+            app.new_visit();
+            app.notice = Some(text::CORRECTION_DROPPED.into());
+        }
         (Confirm::NewVisit, true) => {
             app.form.draft_dirty = true;
             effects.extend(app.form.draft_effect(now));
@@ -86,7 +96,15 @@ pub fn answer(app: &mut App, question: Confirm, msg: Msg) -> Vec<Effect> {
         }
         (Confirm::DiscardDraft, false) => app.ask(Confirm::ResumeDraft),
         (Confirm::Resubmit(id), true) => effects.push(Effect::Resubmit(id)),
-        (Confirm::Void(id), true) => effects.push(Effect::Void(id)),
+        (Confirm::Void(id), true) => effects.push(Effect::Void { id, dose: None }),
+        (Confirm::VoidDose { id, dose }, true) => {
+            effects.push(Effect::Void {
+                id,
+                dose: Some(dose),
+            });
+            // The correction in the form is over: the dose goes as it was sent.
+            app.new_visit();
+        }
         (Confirm::SaveGivenBefore { submit }, true) => {
             effects.extend(form::save(app, submit, true));
         }
@@ -106,20 +124,21 @@ pub fn answer(app: &mut App, question: Confirm, msg: Msg) -> Vec<Effect> {
     effects
 }
 
+/// The vaccine of dose `i` in the form, as typed.
+fn dose_vaccine(app: &App, i: usize) -> &str {
+    app.form
+        .visit
+        .doses
+        .get(i)
+        .map(|d| d.get(FieldId::Vaccine))
+        .unwrap_or_default()
+}
+
 /// The question, in words.
 fn question_text(app: &App, question: Confirm) -> String {
     match question {
         Confirm::Quit => text::ASK_QUIT.into(),
-        Confirm::RemoveDose(i) => {
-            let vaccine = app
-                .form
-                .visit
-                .doses
-                .get(i)
-                .map(|d| d.get(FieldId::Vaccine))
-                .unwrap_or_default();
-            text::ask_remove_dose(i, vaccine)
-        }
+        Confirm::RemoveDose(i) => text::ask_remove_dose(i, dose_vaccine(app, i)),
         Confirm::ResumeDraft => {
             let name = app
                 .pending_draft
@@ -132,6 +151,8 @@ fn question_text(app: &App, question: Confirm) -> String {
         Confirm::DiscardDraft => text::ASK_DISCARD_DRAFT.into(),
         Confirm::Resubmit(_) => text::ASK_RESUBMIT.into(),
         Confirm::Void(_) => text::ASK_VOID.into(),
+        Confirm::VoidDose { dose, .. } => text::ask_void_dose(dose, dose_vaccine(app, dose)),
+        Confirm::NewVisit if app.form.amending.is_some() => text::ASK_DROP_CORRECTION.into(),
         Confirm::NewVisit => text::ASK_NEW_VISIT.into(),
         Confirm::SaveGivenBefore { .. } => text::ask_save_given_before(app.form.given_before()),
     }
