@@ -29,6 +29,30 @@ pub struct Clinic {
     pub timezone: Option<String>,
     /// This station's name, kept with each version of a visit (e.g. `Room 2`).
     pub station: Option<String>,
+    /// The clinic's identifier, `system|value` (its Organization's identifier).
+    pub organization_identifier: Option<String>,
+    /// The identifier of the place the clinic gives doses, `system|value` (the Location
+    /// named as the clinic).
+    pub facility_identifier: Option<String>,
+}
+
+/// A `system|value` identifier from the config; an error names the key.
+fn identifier(key: &str, text: Option<&str>) -> Result<Option<(String, String)>> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    match text.split_once('|') {
+        Some((system, value))
+            if system.contains(':')
+                && !system.contains(char::is_whitespace)
+                && !value.trim().is_empty() =>
+        {
+            Ok(Some((system.to_string(), value.trim().to_string())))
+        }
+        _ => anyhow::bail!(
+            "[clinic] {key} = \"{text}\" is not an identifier; write it as system|value, e.g. \"urn:oid:2.16.840.1.113883.3.1234|CLINIC-7\""
+        ),
+    }
 }
 
 /// `[endpoint]`: checked and turned into a `submit::Endpoint` when it is used, so a
@@ -200,6 +224,14 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config> {
         let config: Config = toml::from_str(text)?;
         config.zone()?;
+        identifier(
+            "organization_identifier",
+            config.clinic.organization_identifier.as_deref(),
+        )?;
+        identifier(
+            "facility_identifier",
+            config.clinic.facility_identifier.as_deref(),
+        )?;
         Ok(config)
     }
 
@@ -232,6 +264,21 @@ impl Config {
             source_endpoint: self.source.endpoint.clone(),
             mrn_system: self.identifiers.mrn_system.clone(),
             immunization_id_system: self.identifiers.immunization_system.clone(),
+            // Checked when the file was read.
+            clinic: Some(self.source.name.trim().to_string())
+                .filter(|name| !name.is_empty() && *name != Source::default().name),
+            organization_identifier: identifier(
+                "organization_identifier",
+                self.clinic.organization_identifier.as_deref(),
+            )
+            .ok()
+            .flatten(),
+            facility_identifier: identifier(
+                "facility_identifier",
+                self.clinic.facility_identifier.as_deref(),
+            )
+            .ok()
+            .flatten(),
         }
     }
 }
@@ -239,6 +286,35 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clinic_identifiers_are_system_and_value() {
+        let config = Config::parse(
+            "[source]\nname = \"Riverside\"\n[clinic]\norganization_identifier = \"urn:oid:1.2.3|RFC\"\n",
+        )
+        .unwrap();
+        let settings = config.bundle_settings();
+        assert_eq!(settings.clinic.as_deref(), Some("Riverside"));
+        assert_eq!(
+            settings.organization_identifier,
+            Some(("urn:oid:1.2.3".into(), "RFC".into()))
+        );
+        assert_eq!(settings.facility_identifier, None);
+        for wrong in ["RFC", "urn:oid:1.2.3|", "no scheme|RFC"] {
+            let err = Config::parse(&format!("[clinic]\nfacility_identifier = \"{wrong}\"\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("facility_identifier") && err.contains("system|value"),
+                "{err}"
+            );
+        }
+        assert_eq!(
+            Config::default().bundle_settings().clinic,
+            None,
+            "no name, no Organization"
+        );
+    }
 
     #[test]
     fn empty_file_gives_defaults() {

@@ -32,6 +32,47 @@ fn golden_bundles_match_and_are_valid() {
     }
 }
 
+/// With the clinic configured: its Organization (with its identifier) is the message's
+/// `responsible`, and the Location named as the clinic carries the facility identifier.
+#[test]
+fn golden_bundle_with_the_clinic_and_its_identifiers() {
+    let config = vaxentry::config::Config::parse(
+        "[source]\nname = \"Riverside Family Clinic\"\n[clinic]\norganization_identifier = \"urn:oid:2.16.840.1.113883.3.1234|RFC\"\nfacility_identifier = \"urn:oid:2.16.840.1.113883.3.1234.5|RFC-MAIN\"\n",
+    )
+    .unwrap();
+    let json = golden(&example("adult-flu"), &config.bundle_settings());
+    assert_valid_message(&json);
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let entries = value["entry"].as_array().unwrap();
+    let of = |kind: &str| {
+        entries
+            .iter()
+            .find(|e| e["resource"]["resourceType"] == kind)
+            .unwrap_or_else(|| panic!("a {kind} entry"))
+    };
+    let (practitioner, location, organization) =
+        (of("Practitioner"), of("Location"), of("Organization"));
+    let immunization = &of("Immunization")["resource"];
+    assert_eq!(
+        immunization["performer"][0]["actor"]["reference"],
+        practitioner["fullUrl"]
+    );
+    assert_eq!(immunization["location"]["reference"], location["fullUrl"]);
+    assert_eq!(
+        entries[0]["resource"]["responsible"]["reference"],
+        organization["fullUrl"]
+    );
+    assert_eq!(
+        location["resource"]["managingOrganization"]["reference"],
+        organization["fullUrl"]
+    );
+    assert_eq!(
+        practitioner["resource"]["identifier"][0]["value"],
+        "1234567893"
+    );
+    insta::assert_snapshot!("bundle-clinic-resources", json);
+}
+
 #[test]
 fn generation_is_deterministic_given_clock_and_ids() {
     let visit = example("child-four-doses");
@@ -50,6 +91,7 @@ fn focus_lists_every_immunization_in_order() {
         .collect();
     let immunizations: Vec<&str> = v["entry"].as_array().unwrap()[2..]
         .iter()
+        .filter(|e| e["resource"]["resourceType"] == "Immunization")
         .map(|e| e["fullUrl"].as_str().unwrap())
         .collect();
     assert_eq!(focus, immunizations);

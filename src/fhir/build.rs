@@ -21,6 +21,11 @@ pub struct BundleSettings {
     pub source_endpoint: String,
     pub mrn_system: String,
     pub immunization_id_system: String,
+    /// The clinic's name, when configured: its Organization is in each message.
+    pub clinic: Option<String>,
+    /// (system, value) identifiers of the clinic and of the place it gives doses.
+    pub organization_identifier: Option<(String, String)>,
+    pub facility_identifier: Option<(String, String)>,
 }
 
 /// Where new resource ids come from.
@@ -167,7 +172,7 @@ pub fn build_bundle(
     let header_id = ids.next_id();
     let patient_id = ids.next_id();
     let patient_url = urn(patient_id);
-    let immunizations: Vec<(Uuid, Json)> = interpreted
+    let mut immunizations: Vec<(Uuid, Json)> = interpreted
         .doses
         .iter()
         .map(|(dose, ctx)| {
@@ -176,6 +181,7 @@ pub fn build_bundle(
             (id, resource)
         })
         .collect();
+    let referenced = super::references::link(&mut immunizations, settings, ids);
     let mut source = Map::new();
     if let Some(name) = &settings.source_name {
         source.insert("name".into(), json!(name));
@@ -183,13 +189,21 @@ pub fn build_bundle(
     source.insert("software".into(), json!("vaxentry"));
     source.insert("version".into(), json!(env!("CARGO_PKG_VERSION")));
     source.insert("endpoint".into(), json!(settings.source_endpoint));
-    let header = json!({
+    let mut header = json!({
         "resourceType": "MessageHeader",
         "id": header_id.to_string(),
         "eventCoding": {"system": EVENT_SYSTEM, "code": EVENT_CODE},
         "source": source,
-        "focus": immunizations.iter().map(|(id, _)| json!({"reference": urn(*id)})).collect::<Vec<_>>(),
     });
+    if let Some(org) = referenced.organization {
+        header["responsible"] = json!({"reference": urn(org)});
+    }
+    header["focus"] = json!(
+        immunizations
+            .iter()
+            .map(|(id, _)| json!({"reference": urn(*id)}))
+            .collect::<Vec<_>>()
+    );
     let mut entry = vec![
         json!({"fullUrl": urn(header_id), "resource": header}),
         json!({
@@ -200,6 +214,7 @@ pub fn build_bundle(
     entry.extend(
         immunizations
             .into_iter()
+            .chain(referenced.entries)
             .map(|(id, resource)| json!({"fullUrl": urn(id), "resource": resource})),
     );
     Ok(Bundle {

@@ -4,6 +4,7 @@
 pub mod build;
 pub mod check;
 pub mod paths;
+pub mod references;
 
 pub use build::{
     Bundle, BundleSettings, DerivedIds, IdSource, InvalidVisit, Message, RandomIds, SequentialIds,

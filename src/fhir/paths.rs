@@ -628,6 +628,9 @@ mod tests {
             source_endpoint: "urn:vaxentry:local".into(),
             mrn_system: "urn:oid:1.2.3".into(),
             immunization_id_system: "urn:oid:1.2.4".into(),
+            clinic: None,
+            organization_identifier: None,
+            facility_identifier: None,
         }
     }
 
