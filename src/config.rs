@@ -34,6 +34,9 @@ pub struct Clinic {
     /// The identifier of the place the clinic gives doses, `system|value` (the Location
     /// named as the clinic).
     pub facility_identifier: Option<String>,
+    /// A dose given here needs the vaccinator's NPI (some state registries refuse
+    /// doses without it).
+    pub require_npi: bool,
 }
 
 /// A `system|value` identifier from the config; an error names the key.
@@ -279,6 +282,9 @@ impl Config {
             )
             .ok()
             .flatten(),
+            rules: crate::record::Rules {
+                require_npi: self.clinic.require_npi,
+            },
         }
     }
 }

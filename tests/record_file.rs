@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use proptest::prelude::*;
 use vaxentry::fhir::{SequentialIds, build_bundle};
-use vaxentry::record::{FIELDS, Fields, Section, Visit, file, validate};
+use vaxentry::record::{FIELDS, Fields, Rules, Section, Visit, file, validate};
 
 #[test]
 fn examples_round_trip() {
@@ -52,7 +52,7 @@ proptest! {
         let visit = Visit { patient, doses };
         let back = file::from_json(&file::to_json(&visit)).unwrap();
         prop_assert_eq!(&back, &visit);
-        let _ = validate(&visit, now());
+        let _ = validate(&visit, now(), Rules::default());
         let _ = build_bundle(&visit, &settings(), now(), &mut SequentialIds(0));
     }
 

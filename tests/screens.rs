@@ -1570,3 +1570,27 @@ fn x_in_the_outbox_voids_a_submitted_visit_after_asking() {
         "entered-in-error"
     );
 }
+
+/// `[clinic] require_npi`: the form marks a dose given here without the NPI, and does
+/// not save it until it is filled in.
+#[test]
+fn a_required_npi_is_asked_for_in_the_form() {
+    let mut settings = common::settings();
+    settings.rules.require_npi = true;
+    let mut a = App::new(common::now(), settings, (80, 24), true);
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}")));
+    let missing = |a: &App| {
+        a.form
+            .findings
+            .iter()
+            .any(|f| f.rule == vaxentry::record::Rule::NpiRequired)
+    };
+    assert!(missing(&a));
+    let effects = writes(drive(&mut a, keys("<C-s>")));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(a.form.page, Page::Review);
+    assert!(a.notice.as_deref().unwrap().starts_with("Not saved:"));
+    a.form.visit.doses[0].set(FieldId::PerformerNpi, "1234567893");
+    a.form.revalidate(common::now());
+    assert!(!missing(&a));
+}

@@ -3,10 +3,10 @@
 mod common;
 
 use common::*;
-use vaxentry::record::{FieldId, FieldRef, Rule, Severity, Visit, validate};
+use vaxentry::record::{FieldId, FieldRef, Rule, Rules, Severity, Visit, validate};
 
 fn fires(visit: &Visit, rule: Rule, at: FieldRef) -> bool {
-    validate(visit, now())
+    validate(visit, now(), Rules::default())
         .iter()
         .any(|f| f.rule == rule && f.at == at)
 }
@@ -37,7 +37,7 @@ fn check(field: FieldRef, bad: &str, ok: &str, rule: Rule) {
     assert!(
         fires(&set(bad), rule, field),
         "{rule:?} should fire for {field:?} = {bad:?}: {:#?}",
-        validate(&set(bad), now())
+        validate(&set(bad), now(), Rules::default())
     );
     assert!(
         !fires(&set(ok), rule, field),
@@ -48,7 +48,7 @@ fn check(field: FieldRef, bad: &str, ok: &str, rule: Rule) {
 #[test]
 fn the_examples_have_no_errors() {
     for name in EXAMPLES {
-        let errors: Vec<_> = validate(&example(name), now())
+        let errors: Vec<_> = validate(&example(name), now(), Rules::default())
             .into_iter()
             .filter(|f| f.severity == Severity::Error)
             .collect();
@@ -131,7 +131,7 @@ fn given_only_fields_warn_when_not_done() {
     v.doses[0].set(FieldId::StatusReason, "OSTOCK");
     for field in [FieldId::Lot, FieldId::Site, FieldId::Route, FieldId::Amount] {
         assert!(fires(&v, Rule::NotExpected, d(field)), "{field:?}");
-        let findings = validate(&v, now());
+        let findings = validate(&v, now(), Rules::default());
         let f = findings.iter().find(|f| f.at == d(field)).unwrap();
         assert_eq!(f.severity, Severity::Warning);
     }
@@ -263,7 +263,7 @@ fn expired_product_is_an_error() {
     let findings = {
         let mut v = base();
         v.doses[0].set(FieldId::Expiration, "09/30/2026");
-        validate(&v, now())
+        validate(&v, now(), Rules::default())
     };
     let f = findings
         .iter()
@@ -336,12 +336,12 @@ fn a_visit_needs_a_dose() {
     let mut v = base();
     v.doses.clear();
     assert!(
-        validate(&v, now())
+        validate(&v, now(), Rules::default())
             .iter()
             .any(|f| f.rule == Rule::NoDoses && f.severity == Severity::Error)
     );
     assert!(
-        !validate(&base(), now())
+        !validate(&base(), now(), Rules::default())
             .iter()
             .any(|f| f.rule == Rule::NoDoses)
     );
@@ -351,7 +351,7 @@ fn a_visit_needs_a_dose() {
 fn messages_name_the_field_and_say_what_to_do() {
     let mut v = base();
     v.patient.set(FieldId::BirthDate, "31/12/1990");
-    let f = validate(&v, now())
+    let f = validate(&v, now(), Rules::default())
         .into_iter()
         .find(|f| f.at == p(FieldId::BirthDate))
         .unwrap();
@@ -406,7 +406,7 @@ fn a_product_outside_its_licensed_ages_is_an_error_given_here_and_a_warning_from
         v
     };
     let found = |v: &Visit| {
-        validate(v, now())
+        validate(v, now(), Rules::default())
             .into_iter()
             .find(|f| f.rule == Rule::AgeOutOfRange && f.at == at)
     };
@@ -493,4 +493,36 @@ fn names_with_direction_marks_are_refused() {
         "Lindqvist",
         Rule::Unreadable,
     );
+}
+
+#[test]
+fn the_clinic_can_require_the_vaccinators_npi_for_doses_given_here() {
+    let require = Rules { require_npi: true };
+    let fires_with = |v: &Visit, rules: Rules| {
+        validate(v, now(), rules)
+            .iter()
+            .any(|f| f.rule == Rule::NpiRequired && f.at == d(FieldId::PerformerNpi))
+    };
+    let mut without = base();
+    without.doses[0].set(FieldId::PerformerNpi, "");
+    assert!(fires_with(&without, require), "given here, no NPI");
+    assert!(!fires_with(&base(), require), "given here, with the NPI");
+    assert!(
+        !fires_with(&without, Rules::default()),
+        "not required by default"
+    );
+    assert!(
+        !fires_with(&example("historical"), require),
+        "a historical dose was not given by this clinic"
+    );
+    assert!(
+        !fires_with(&example("not-done-refusal"), require),
+        "nor a dose not given"
+    );
+    // And no message is made without it.
+    let mut settings = settings();
+    settings.rules = require;
+    let err =
+        vaxentry::fhir::message_for(&without, &settings, now(), uuid::Uuid::new_v4()).unwrap_err();
+    assert!(err.0.iter().any(|f| f.rule == Rule::NpiRequired));
 }

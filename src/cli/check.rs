@@ -3,12 +3,12 @@
 use super::UNREADABLE;
 use crate::clock::ClinicTime;
 use crate::fhir;
-use crate::record::{self, Severity, file};
+use crate::record::{self, Rules, Severity, file};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub fn check(files: &[PathBuf], as_json: bool, now: ClinicTime) -> ExitCode {
+pub fn check(files: &[PathBuf], as_json: bool, rules: Rules, now: ClinicTime) -> ExitCode {
     let mut worst = 0u8;
     let mut reports = Vec::new();
     for path in files {
@@ -17,7 +17,7 @@ pub fn check(files: &[PathBuf], as_json: bool, now: ClinicTime) -> ExitCode {
                 worst = UNREADABLE;
                 json!({"file": path, "unreadable": e})
             }
-            Ok(text) => check_text(&text, now),
+            Ok(text) => check_text(&text, rules, now),
         };
         if report.get("unreadable").is_some() {
             worst = UNREADABLE;
@@ -39,7 +39,7 @@ pub fn check(files: &[PathBuf], as_json: bool, now: ClinicTime) -> ExitCode {
 }
 
 /// Checks one file's text: a bundle if it says `"resourceType": "Bundle"`, else a record.
-fn check_text(text: &str, now: ClinicTime) -> serde_json::Value {
+fn check_text(text: &str, rules: Rules, now: ClinicTime) -> serde_json::Value {
     let parsed: Result<serde_json::Value, _> = serde_json::from_str(text);
     if let Ok(value) = &parsed
         && value.get("resourceType").is_some()
@@ -54,7 +54,7 @@ fn check_text(text: &str, now: ClinicTime) -> serde_json::Value {
     match file::from_json(text) {
         Err(e) => json!({"unreadable": format!("not a record file: {e}")}),
         Ok(visit) => {
-            let findings = record::validate(&visit, now);
+            let findings = record::validate(&visit, now, rules);
             let errors = findings
                 .iter()
                 .filter(|f| f.severity == Severity::Error)

@@ -167,7 +167,9 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
         return ExitCode::SUCCESS;
     };
     match command {
-        Command::Check { files, json } => check::check(files, *json, clock.now()),
+        Command::Check { files, json } => {
+            check::check(files, *json, config.bundle_settings().rules, clock.now())
+        }
         Command::Bundle { record } => bundle(record, config, clock.now()),
         Command::Codes { table, query } => codes(table.as_deref(), &query.join(" ")),
         Command::List {
@@ -295,7 +297,7 @@ fn bundle(path: &Path, config: &Config, now: ClinicTime) -> ExitCode {
             return ExitCode::from(UNREADABLE);
         }
     };
-    for warning in record::validate(&visit, now)
+    for warning in record::validate(&visit, now, config.bundle_settings().rules)
         .iter()
         .filter(|f| f.severity == Severity::Warning)
     {

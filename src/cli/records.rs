@@ -400,7 +400,7 @@ fn import_one(
         file::from_json(&text).map_err(|e| anyhow::anyhow!("not a record file: {e}"))?;
     let now = clock.now();
     visit.fix_dates(now);
-    let errors: Vec<String> = validate(&visit, now)
+    let errors: Vec<String> = validate(&visit, now, settings.rules)
         .into_iter()
         .filter(|f| f.severity == Severity::Error)
         .map(|f| format!("{} · {}", f.at.section(), f.message))

@@ -26,6 +26,8 @@ pub struct BundleSettings {
     /// (system, value) identifiers of the clinic and of the place it gives doses.
     pub organization_identifier: Option<(String, String)>,
     pub facility_identifier: Option<(String, String)>,
+    /// The clinic's own rules, which a visit must meet to make a message.
+    pub rules: crate::record::Rules,
 }
 
 /// Where new resource ids come from.
@@ -157,7 +159,7 @@ pub fn build_bundle(
     now: ClinicTime,
     ids: &mut dyn IdSource,
 ) -> Result<Bundle, InvalidVisit> {
-    let interpreted = interpret(visit, now);
+    let interpreted = interpret(visit, now, settings.rules);
     if interpreted.has_errors() {
         let errors = interpreted
             .findings

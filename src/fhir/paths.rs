@@ -631,6 +631,7 @@ mod tests {
             clinic: None,
             organization_identifier: None,
             facility_identifier: None,
+            rules: crate::record::Rules::default(),
         }
     }
 

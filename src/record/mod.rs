@@ -11,6 +11,6 @@ pub mod visit;
 
 pub use fields::{Carry, FIELDS, FieldId, FieldSpec, Kind, Section};
 pub use validate::{
-    FieldRef, Finding, Interpreted, Rule, Severity, check_known_patient, interpret, validate,
+    FieldRef, Finding, Interpreted, Rule, Rules, Severity, check_known_patient, interpret, validate,
 };
 pub use visit::{Fields, Visit, new_dose};

@@ -79,6 +79,16 @@ pub enum Rule {
     AlreadyGiven,
     VisPresentedAfterDose,
     NoDoses,
+    /// `[clinic] require_npi`: a dose given here without the vaccinator's NPI.
+    NpiRequired,
+}
+
+/// The clinic's own rules, beyond those every visit follows (from the config).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rules {
+    /// A dose given here needs the vaccinator's NPI (`[clinic] require_npi`; some
+    /// state registries refuse doses without it).
+    pub require_npi: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -105,12 +115,12 @@ impl Interpreted {
 }
 
 /// Checks a visit; `now` is the current local time.
-pub fn validate(visit: &Visit, now: ClinicTime) -> Vec<Finding> {
-    interpret(visit, now).findings
+pub fn validate(visit: &Visit, now: ClinicTime, rules: Rules) -> Vec<Finding> {
+    interpret(visit, now, rules).findings
 }
 
 /// Parses and checks a visit.
-pub fn interpret(visit: &Visit, now: ClinicTime) -> Interpreted {
+pub fn interpret(visit: &Visit, now: ClinicTime, rules: Rules) -> Interpreted {
     let mut out = Vec::new();
     let country = visit.patient.get(FieldId::Country).trim();
     let us = country.is_empty() || country.eq_ignore_ascii_case("US");
@@ -164,6 +174,18 @@ pub fn interpret(visit: &Visit, now: ClinicTime) -> Interpreted {
                 expectation,
                 why_not,
             );
+        }
+        if rules.require_npi
+            && ctx.given_here
+            && !ctx.not_done
+            && dose.get(FieldId::PerformerNpi).trim().is_empty()
+        {
+            out.push(finding(
+                FieldRef::dose(i, FieldId::PerformerNpi),
+                Severity::Error,
+                Rule::NpiRequired,
+                "Given by NPI: this clinic sends the vaccinator's NPI with every dose given here ([clinic] require_npi); fill in their 10-digit NPI".to_string(),
+            ));
         }
         check_dose(&mut out, i, &values, ctx, &patient, now);
         check_duplicate_vaccine(&mut out, i, &values, &doses);

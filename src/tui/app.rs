@@ -230,8 +230,11 @@ pub struct App {
 
 impl App {
     pub fn new(now: ClinicTime, settings: BundleSettings, size: (u16, u16), color: bool) -> App {
+        let mut form = Form::new(now);
+        form.rules = settings.rules;
+        form.revalidate(now);
         App {
-            form: Form::new(now),
+            form,
             now,
             settings,
             screen: Screen::Form,

@@ -103,6 +103,8 @@ pub struct Form {
     pub sticky: Sticky,
     /// A stored visit opened for correcting, rather than a new one.
     pub amending: Option<Amending>,
+    /// The clinic's own rules (from the config).
+    pub rules: crate::record::Rules,
 }
 
 /// A stored visit being corrected: a saved one is saved again in its place; a sent
@@ -150,6 +152,7 @@ impl Form {
             draft_dirty: false,
             sticky: Sticky::default(),
             amending: None,
+            rules: crate::record::Rules::default(),
         };
         form.revalidate(now);
         form
@@ -193,7 +196,7 @@ impl Form {
     }
 
     pub fn revalidate(&mut self, now: ClinicTime) {
-        self.findings = validate(&self.visit, now);
+        self.findings = validate(&self.visit, now, self.rules);
         let typed_mrn = self.visit.patient.get(FieldId::Mrn).trim();
         let stored = self
             .stored_patient
