@@ -298,3 +298,49 @@ fn golden_doses_on_a_dst_change_day() {
     assert!(json.contains("\"occurrenceDateTime\": \"2026-11-01T03:00:00-05:00\""));
     insta::assert_snapshot!("bundle-dst-change-day", json);
 }
+
+/// A correction and a void of a sent visit: new Bundle and MessageHeader ids, the same
+/// Patient and Immunization ids and identifiers as the first message.
+#[test]
+fn golden_amended_and_voided_bundles() {
+    use vaxentry::fhir::{message_for, message_sent_again};
+    let id = uuid::Uuid::from_u128(0x0123_4567_89ab_4def_8123_4567_89ab_cdef);
+    let mut visit = example("child-four-doses");
+    let first = message_for(&visit, &settings(), now(), id).unwrap();
+    visit.doses[2].set(FieldId::Lot, "CORRECTED1");
+    let amended = message_sent_again(&visit, &settings(), now(), id, 1).unwrap();
+    visit.doses[1].set(FieldId::Status, "entered-in-error");
+    let voided = message_sent_again(&visit, &settings(), now(), id, 2).unwrap();
+    let json =
+        |m: &vaxentry::fhir::Message| serde_json::from_str::<serde_json::Value>(&m.json).unwrap();
+    let (first, amended_json, voided_json) = (json(&first), json(&amended), json(&voided));
+    let record_ids = |b: &serde_json::Value| -> Vec<(serde_json::Value, serde_json::Value)> {
+        b["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["resource"])
+            .filter(|r| r["resourceType"] == "Patient" || r["resourceType"] == "Immunization")
+            .map(|r| (r["id"].clone(), r["identifier"].clone()))
+            .collect()
+    };
+    for (name, later) in [("amended", &amended_json), ("voided", &voided_json)] {
+        assert_ne!(later["id"], first["id"], "{name}: a new message");
+        assert_ne!(
+            later["entry"][0]["resource"]["id"],
+            first["entry"][0]["resource"]["id"]
+        );
+        assert_eq!(
+            record_ids(later),
+            record_ids(&first),
+            "{name}: the same record"
+        );
+        assert_valid_message(&later.to_string());
+    }
+    assert_eq!(
+        voided_json["entry"][3]["resource"]["status"],
+        "entered-in-error"
+    );
+    insta::assert_snapshot!("bundle-amended", amended.json);
+    insta::assert_snapshot!("bundle-voided-dose", voided.json);
+}

@@ -864,3 +864,86 @@ fn voiding_sends_the_doses_as_entered_in_error_under_their_identifiers() {
     let err = corrections::plan_void(&store, id, None).unwrap_err();
     assert!(err.to_string().contains("voided already"), "{err}");
 }
+
+/// A visit's whole life at the receiver: sent, amended, then a dose voided. Three
+/// messages arrive, each once, with new Bundle.ids and one identifier per dose across
+/// all three.
+#[test]
+fn new_then_amended_then_voided_arrive_with_one_identifier_per_dose() {
+    use vaxentry::corrections;
+    let server = TestServer::start();
+    let mut sub = submitter(&server, "kind = \"none\"", "");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("vaxentry-life-{}", Uuid::new_v4()));
+    let mut store = Store::open(&dir).unwrap();
+    let mut visit = example("child-four-doses");
+    let id = Uuid::new_v4();
+    let message = message_for(&visit, &settings(), now(), id).unwrap();
+    store.save(id, &visit, &message, now()).unwrap();
+    store.queue(id, now()).unwrap();
+    sync_until_done(&mut store, &mut sub, 3);
+    // Amended: a lot number corrected, as the form sends it.
+    visit.doses[2].set(FieldId::Lot, "CORRECTED1");
+    let sending = store.message_seq(id).unwrap() + 1;
+    let amendment =
+        vaxentry::fhir::message_sent_again(&visit, &settings(), now(), id, sending).unwrap();
+    assert_eq!(
+        corrections::amend(&mut store, id, &visit, &amendment, now()).unwrap(),
+        2
+    );
+    sync_until_done(&mut store, &mut sub, 3);
+    // Dose 2 voided.
+    let plan = corrections::plan_void(&store, id, Some(1)).unwrap();
+    corrections::void(&mut store, id, &plan, now(), &settings()).unwrap();
+    sync_until_done(&mut store, &mut sub, 3);
+
+    let received = server.with(|s| {
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert!(s.accepted.values().all(|n| *n == 1), "each message once");
+        s.received.clone()
+    });
+    assert_eq!(received.len(), 3);
+    let bundle_ids: std::collections::HashSet<_> =
+        received.iter().map(|b| b["id"].to_string()).collect();
+    assert_eq!(bundle_ids.len(), 3, "three messages");
+    let doses = |b: &serde_json::Value| -> Vec<serde_json::Value> {
+        b["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["resource"])
+            .filter(|r| r["resourceType"] == "Immunization")
+            .cloned()
+            .collect()
+    };
+    let identifiers = |b: &serde_json::Value| -> Vec<serde_json::Value> {
+        doses(b).iter().map(|d| d["identifier"].clone()).collect()
+    };
+    assert_eq!(identifiers(&received[0]).len(), 4);
+    assert_eq!(identifiers(&received[0]), identifiers(&received[1]));
+    assert_eq!(identifiers(&received[0]), identifiers(&received[2]));
+    assert_eq!(doses(&received[1])[2]["lotNumber"], "CORRECTED1");
+    let statuses: Vec<_> = doses(&received[2])
+        .iter()
+        .map(|d| d["status"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["completed", "entered-in-error", "completed", "completed"]
+    );
+    assert_eq!(
+        doses(&received[2])[2]["lotNumber"],
+        "CORRECTED1",
+        "the void keeps the correction"
+    );
+    let versions = store.versions(id).unwrap();
+    let whys: Vec<&str> = versions.iter().map(|v| v.why.as_str()).collect();
+    assert_eq!(
+        whys,
+        [
+            vaxentry::store::versions::SAVED,
+            vaxentry::store::versions::AMENDED,
+            vaxentry::store::versions::VOIDED
+        ]
+    );
+}

@@ -66,6 +66,8 @@ pub struct State {
     pub jtis: HashSet<String>,
     /// Bundle.id -> how many times it was accepted (a real receiver de-duplicates).
     pub accepted: HashMap<String, usize>,
+    /// Each message accepted the first time, in the order it came.
+    pub received: Vec<serde_json::Value>,
     pub write_requests: usize,
     pub token_requests: usize,
     pub connections: usize,
@@ -401,7 +403,13 @@ fn answer_write(stream: &mut TcpStream, request: &Request, state: &Arc<Mutex<Sta
             None => s.default.clone().unwrap_or(Behaviour::Ok),
         },
     };
-    let accept = |s: &mut State| *s.accepted.entry(bundle_id.clone()).or_default() += 1;
+    let accept = |s: &mut State| {
+        let times = s.accepted.entry(bundle_id.clone()).or_default();
+        *times += 1;
+        if *times == 1 {
+            s.received.push(bundle.clone());
+        }
+    };
     match behaviour {
         Behaviour::Ok | Behaviour::Late(_) => {
             accept(&mut s);
