@@ -1594,3 +1594,21 @@ fn a_required_npi_is_asked_for_in_the_form() {
     a.form.revalidate(common::now());
     assert!(!missing(&a));
 }
+
+/// An expiration typed as the vial prints it, month and year, becomes that month's
+/// last day when the field is left.
+#[test]
+fn an_expiration_month_becomes_its_last_day() {
+    let mut a = app((80, 24));
+    let flu = FLU.replace("06/30/2027", "06/2027");
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>{flu}")));
+    assert_eq!(a.form.visit.doses[0].get(FieldId::Expiration), "2027-06-30");
+    assert!(
+        !a.form
+            .findings
+            .iter()
+            .any(|f| f.at.field == FieldId::Expiration),
+        "{:?}",
+        a.form.findings
+    );
+}

@@ -16,6 +16,9 @@ pub enum Section {
 pub enum Kind {
     Text,
     Date,
+    /// A date that may be given as a month and year (`06/2027`, `2027-06`), as vials
+    /// print it: the last day of that month.
+    ExpiryDate,
     DateTime,
     Coded(TableId),
     /// An amount in mL.
@@ -189,7 +192,7 @@ pub static FIELDS: [FieldSpec; FIELD_COUNT] = [
     spec(FieldId::Administered, "administered", "Administered", "Date and time given: now, t 14:05, y 9:30a, 11/25/2026 2:05p.", DateTime, Dose, Always, Required, ToNextDose),
     spec(FieldId::Lot, "lot", "Lot number", "As printed on the vial or syringe.", Text, Dose, WhenGivenHere, Required, WithVaccine),
     spec(FieldId::Manufacturer, "manufacturer", "Manufacturer", "The maker (MVX), e.g. PFR Pfizer, SKB GSK, PMC Sanofi.", Coded(TableId::Mvx), Dose, WhenGivenHere, Recommended, WithVaccine),
-    spec(FieldId::Expiration, "expiration", "Expiration date", "As printed on the vial; MM/YYYY is not enough, use the full date.", Date, Dose, WhenGivenHere, Recommended, WithVaccine),
+    spec(FieldId::Expiration, "expiration", "Expiration date", "As printed on the vial: a date, or MM/YYYY for the last day of that month.", ExpiryDate, Dose, WhenGivenHere, Recommended, WithVaccine),
     spec(FieldId::Ndc, "ndc", "NDC", "Product NDC from the package: 11 digits, or 10 with dashes.", Ndc, Dose, WhenGivenHere, Recommended, Never),
     spec(FieldId::Amount, "amount", "Dose (mL)", "Amount given in mL, e.g. 0.5.", Quantity, Dose, WhenGivenHere, Recommended, Never),
     spec(FieldId::Site, "site", "Site", "Where on the body, e.g. LA left arm, RT right thigh.", Coded(TableId::Site), Dose, WhenGivenHere, Recommended, Never),

@@ -90,6 +90,34 @@ pub fn parse_date(raw: &str, today: NaiveDate) -> Result<NaiveDate, String> {
         })
 }
 
+/// An expiry date: a date as [`parse_date`] reads it, or a month and year (`06/2027`,
+/// `6/2027`, `2027-06`), which means the last day of that month.
+pub fn parse_expiry(raw: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let text = raw.trim();
+    let month_year = match (text.split_once('/'), text.split_once('-')) {
+        (Some((m, y)), None) if !y.contains('/') => Some((y, m)),
+        (None, Some((y, m))) if y.len() == 4 && !m.contains('-') => Some((y, m)),
+        _ => None,
+    };
+    let Some((year, month)) = month_year.filter(|(y, m)| {
+        y.len() == 4
+            && (1..=2).contains(&m.len())
+            && y.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit())
+    }) else {
+        return parse_date(raw, today);
+    };
+    let (year, month): (i32, u32) = (year.parse().unwrap_or(0), month.parse().unwrap_or(0));
+    let first_of_next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)
+    };
+    first_of_next
+        .filter(|_| (1..=12).contains(&month) && (1000..=9998).contains(&year))
+        .and_then(|d| d.pred_opt())
+        .ok_or_else(|| format!("'{text}' is not a real month; write MM/YYYY, e.g. 06/2027"))
+}
+
 fn relative_date(text: &str, today: NaiveDate) -> Result<Option<NaiveDate>, String> {
     match text {
         "t" | "today" => return Ok(Some(today)),
@@ -395,6 +423,37 @@ pub fn npi_is_valid(npi: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_expiry_month_means_its_last_day() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        for (raw, expected) in [
+            ("06/2027", day(2027, 6, 30)),
+            ("6/2027", day(2027, 6, 30)),
+            ("2027-06", day(2027, 6, 30)),
+            ("02/2028", day(2028, 2, 29)),
+            ("12/2027", day(2027, 12, 31)),
+            ("2027-06-15", day(2027, 6, 15)),
+            ("06/15/2027", day(2027, 6, 15)),
+        ] {
+            assert_eq!(parse_expiry(raw, today), Ok(expected), "{raw}");
+        }
+        for raw in [
+            "13/2027",
+            "00/2027",
+            "2027-13",
+            "06/27",
+            "6/2027/1",
+            "June 2027",
+        ] {
+            assert!(parse_expiry(raw, today).is_err(), "{raw}");
+        }
+        assert!(
+            parse_date("06/2027", today).is_err(),
+            "only an expiry date may be a month"
+        );
+    }
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()

@@ -138,6 +138,7 @@ fn parse_value(spec: &FieldSpec, raw: &str, now: ClinicTime, us: bool) -> Result
     Ok(match spec.kind {
         Kind::Text => Value::Text(raw.to_string()),
         Kind::Date => Value::Date(parse::parse_date(raw, today)?),
+        Kind::ExpiryDate => Value::Date(parse::parse_expiry(raw, today)?),
         Kind::DateTime => Value::DateTime(parse::parse_datetime(raw, now)?),
         Kind::Coded(t) => {
             let table = table(t);

@@ -83,6 +83,9 @@ fn fix_section_dates(fields: &mut Fields, section: Section, now: ClinicTime) -> 
             Kind::Date => parse_date(raw, now.date_naive())
                 .ok()
                 .map(|d| d.format("%Y-%m-%d").to_string()),
+            Kind::ExpiryDate => super::parse::parse_expiry(raw, now.date_naive())
+                .ok()
+                .map(|d| d.format("%Y-%m-%d").to_string()),
             Kind::DateTime if super::parse::with_offset(raw).is_some() => None,
             Kind::DateTime => parse_datetime(raw, now).ok().map(|d| match d {
                 EnteredDateTime::Date(d) => d.format("%Y-%m-%d").to_string(),

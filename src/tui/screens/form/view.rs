@@ -141,6 +141,9 @@ fn shown_value(app: &App, page: Page, field: FieldId) -> (String, Option<String>
             .filter(|c| c.code != c.display)
             .map(|c| c.display.clone()),
         Kind::Date => parse_date(raw, app.now.date_naive()).ok().map(display_date),
+        Kind::ExpiryDate => crate::record::parse::parse_expiry(raw, app.now.date_naive())
+            .ok()
+            .map(display_date),
         Kind::DateTime => parse_datetime(raw, app.now).ok().map(|d| d.to_display()),
         _ => None,
     };
