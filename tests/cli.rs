@@ -896,3 +896,84 @@ fn list_streams_json_and_json_lines() {
     let o = vaxentry(&["--data-dir", dir, "list", "--json", "--jsonl"]);
     assert_eq!(o.status.code(), Some(2), "one format at a time");
 }
+
+#[test]
+fn the_lot_inventory_lists_adds_and_retires_lots() {
+    let data = tempdir();
+    let dir = data.to_str().unwrap();
+    let o = vaxentry(&[
+        "--data-dir",
+        dir,
+        "import",
+        "assets/examples/adult-flu.json",
+        "assets/examples/historical.json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let lots = |extra: &[&str]| -> Vec<serde_json::Value> {
+        let mut args = vec!["--data-dir", dir, "lots", "--json"];
+        args.extend(extra);
+        let o = vaxentry(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        serde_json::from_str::<serde_json::Value>(&stdout(&o))
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    // A saved dose given here records its lot, NDC as sent; a historical one does not.
+    let on_hand = lots(&[]);
+    assert_eq!(on_hand.len(), 1, "{on_hand:?}");
+    assert_eq!(on_hand[0]["lot"], "UT8291AA");
+    assert_eq!(on_hand[0]["ndc"], "49281042450");
+    // A shipment arrives; an expired lot is marked; soonest expiry first.
+    for (lot, expires) in [("NEW1", "06/2027"), ("OLD1", "2026-01-31")] {
+        let o = vaxentry(&[
+            "--data-dir",
+            dir,
+            "lots",
+            "add",
+            "140",
+            lot,
+            "--mvx",
+            "pmc",
+            "--expires",
+            expires,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let on_hand = lots(&["--vaccine", "140"]);
+    let names: Vec<_> = on_hand.iter().map(|l| l["lot"].as_str().unwrap()).collect();
+    assert_eq!(names, ["OLD1", "NEW1", "UT8291AA"]);
+    assert_eq!(on_hand[0]["expired"], true);
+    assert_eq!(on_hand[1]["expiration"], "2027-06-30");
+    assert_eq!(on_hand[1]["manufacturer"], "PMC");
+    // Retired: off hand, still known.
+    let o = vaxentry(&["--data-dir", dir, "lots", "retire", "140", "OLD1"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(lots(&[]).len(), 2);
+    assert_eq!(lots(&["--all"]).len(), 3);
+    let o = vaxentry(&["--data-dir", dir, "lots", "retire", "140", "OLD1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no lot OLD1"), "{}", stderr(&o));
+    // Mistakes name the value and what to do.
+    for (args, says) in [
+        (
+            ["add", "999x", "L", "--mvx", "PMC", "--expires", "06/2027"],
+            "not a known CVX",
+        ),
+        (
+            ["add", "140", "L", "--mvx", "ZZZ", "--expires", "06/2027"],
+            "not a known MVX",
+        ),
+        (
+            ["add", "140", "L", "--mvx", "PMC", "--expires", "13/2027"],
+            "--expires",
+        ),
+    ] {
+        let mut all = vec!["--data-dir", dir, "lots"];
+        all.extend(args);
+        let o = vaxentry(&all);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains(says), "{}", stderr(&o));
+    }
+}

@@ -27,6 +27,7 @@ macro_rules! err {
 }
 
 mod check;
+mod lots;
 mod records;
 mod sync;
 
@@ -58,6 +59,33 @@ pub struct Cli {
     pub data_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LotsAction {
+    /// Put a lot on hand (a shipment arrived), or update it.
+    Add {
+        /// The vaccine's CVX code.
+        vaccine: String,
+        /// The lot number, as printed on the box.
+        lot: String,
+        /// The maker's MVX code.
+        #[arg(long)]
+        mvx: String,
+        /// The expiry date; MM/YYYY means the last day of that month.
+        #[arg(long)]
+        expires: String,
+        /// The NDC (11 digits, or 10 with dashes).
+        #[arg(long)]
+        ndc: Option<String>,
+    },
+    /// Take a lot off hand (used up, expired or recalled); it stays known.
+    Retire {
+        /// The vaccine's CVX code.
+        vaccine: String,
+        /// The lot number.
+        lot: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,6 +179,21 @@ pub enum Command {
         #[arg(long)]
         now: bool,
     },
+    /// The lot inventory: lots on hand, soonest expiry first (expired ones marked);
+    /// `lots add` when a shipment arrives, `lots retire` when one is used up.
+    Lots {
+        #[command(subcommand)]
+        action: Option<LotsAction>,
+        /// Only this vaccine (CVX code).
+        #[arg(long)]
+        vaccine: Option<String>,
+        /// Retired lots too.
+        #[arg(long)]
+        all: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the code tables, or search one: `vaxentry codes cvx flu`.
     Codes {
         /// cvx, mvx, site, route, status, status-reason, funding, eligibility,
@@ -172,6 +215,34 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
         }
         Command::Bundle { record } => bundle(record, config, clock.now()),
         Command::Codes { table, query } => codes(table.as_deref(), &query.join(" ")),
+        Command::Lots {
+            action,
+            vaccine,
+            all,
+            json,
+        } => with_store(cli, config, |store| match action {
+            None => lots::list(store, vaccine.as_deref(), *all, *json, clock.now()),
+            Some(LotsAction::Add {
+                vaccine,
+                lot,
+                mvx,
+                expires,
+                ndc,
+            }) => lots::add(
+                store,
+                &lots::NewLot {
+                    vaccine,
+                    lot,
+                    manufacturer: mvx,
+                    expires,
+                    ndc: ndc.as_deref(),
+                },
+                clock.now(),
+            ),
+            Some(LotsAction::Retire { vaccine, lot }) => {
+                lots::retire(store, vaccine, lot, clock.now())
+            }
+        }),
         Command::List {
             state,
             since,

@@ -6,6 +6,7 @@
 
 mod doses;
 mod files;
+pub mod lots;
 pub mod outbox;
 mod packed;
 pub mod rows;
@@ -497,17 +498,7 @@ impl Store {
              ON CONFLICT(mrn) DO UPDATE SET family = ?2, given = ?3, birth_date = ?4, record_json = ?5, updated_at = ?6",
             params![s.mrn, p.get(FieldId::Family), p.get(FieldId::Given), p.get(FieldId::BirthDate), packed::pack(&file::to_json(&Visit { patient: p.clone(), doses: vec![] })), at],
         )?;
-        for dose in visit
-            .doses
-            .iter()
-            .filter(|d| !d.get(FieldId::Lot).trim().is_empty())
-        {
-            tx.execute(
-                "INSERT INTO lots (vaccine, lot, manufacturer, expiration, last_used) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(vaccine, lot) DO UPDATE SET manufacturer = ?3, expiration = ?4, last_used = ?5",
-                params![dose.get(FieldId::Vaccine), dose.get(FieldId::Lot).trim(), dose.get(FieldId::Manufacturer), dose.get(FieldId::Expiration), at],
-            )?;
-        }
+        lots::record_used(&tx, visit, now)?;
         doses::write(&tx, id, visit, &record_json, now)?;
         versions::add(&tx, id, versions::SAVED, &self.author, now)?;
         tx.commit().context("cannot save the visit")?;

@@ -22,7 +22,7 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first. The last one's version is the current schema.
-pub const MIGRATIONS: [Migration; 9] = [
+pub const MIGRATIONS: [Migration; 10] = [
     Migration {
         version: 1,
         run: v1_visits_and_attempts,
@@ -59,9 +59,24 @@ pub const MIGRATIONS: [Migration; 9] = [
         version: 9,
         run: v9_versions_without_copies,
     },
+    Migration {
+        version: 10,
+        run: v10_lot_inventory,
+    },
 ];
 
-pub const CURRENT_VERSION: i32 = 9;
+pub const CURRENT_VERSION: i32 = 10;
+
+/// Version 10: the lot inventory keeps each lot's NDC, and when it was retired (taken
+/// off hand); lots already known are on hand.
+fn v10_lot_inventory(tx: &Transaction, _: Progress) -> Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE lots ADD COLUMN ndc TEXT NOT NULL DEFAULT '';
+        ALTER TABLE lots ADD COLUMN retired_at TEXT;
+        CREATE INDEX lots_by_expiry ON lots(expiration);",
+    )?;
+    Ok(())
+}
 
 /// Version 9: a visit's latest version no longer copies the record and bundle the
 /// visit holds (NULL means "as the visit is now"), which halved the size of a saved

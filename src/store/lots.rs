@@ -1,0 +1,128 @@
+//! The lot inventory: each lot of each vaccine this clinic has given from (recorded by
+//! every saved dose given here) or added by hand when a shipment arrives, with its
+//! maker, expiry and NDC, until it is retired. Shared by every station that uses the
+//! data folder, and kept across sessions.
+
+use super::rows::StoredTime;
+use super::{Store, explain, stamp};
+use crate::clock::ClinicTime;
+use crate::record::parse::parse_ndc;
+use crate::record::values::DoseContext;
+use crate::record::{FieldId, Visit};
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, params};
+
+/// One lot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lot {
+    /// The CVX code.
+    pub vaccine: String,
+    pub lot: String,
+    /// The MVX code.
+    pub manufacturer: String,
+    /// YYYY-MM-DD, or empty when not known.
+    pub expiration: String,
+    /// The 11-digit NDC, or empty.
+    pub ndc: String,
+    pub last_used: DateTime<Utc>,
+    pub retired: bool,
+}
+
+/// Records the lots of the doses of `visit` given here (not doses given elsewhere,
+/// nor ones not given): used now, so on hand again if they had been retired.
+pub(super) fn record_used(conn: &Connection, visit: &Visit, now: ClinicTime) -> Result<()> {
+    for dose in &visit.doses {
+        let ctx = DoseContext::of(dose);
+        let lot = dose.get(FieldId::Lot).trim();
+        if lot.is_empty() || !ctx.given_here || ctx.not_done || ctx.in_error {
+            continue;
+        }
+        upsert(
+            conn,
+            dose.get(FieldId::Vaccine).trim(),
+            lot,
+            dose.get(FieldId::Manufacturer).trim(),
+            dose.get(FieldId::Expiration).trim(),
+            // As the NDC is sent (11 digits), so one lot has one NDC however typed.
+            &parse_ndc(dose.get(FieldId::Ndc)).unwrap_or_default(),
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+fn upsert(
+    conn: &Connection,
+    vaccine: &str,
+    lot: &str,
+    manufacturer: &str,
+    expiration: &str,
+    ndc: &str,
+    now: ClinicTime,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO lots (vaccine, lot, manufacturer, expiration, ndc, last_used, retired_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)
+         ON CONFLICT(vaccine, lot) DO UPDATE SET manufacturer = ?3, expiration = ?4,
+             ndc = CASE WHEN ?5 = '' THEN lots.ndc ELSE ?5 END, last_used = ?6, retired_at = NULL",
+        params![vaccine, lot, manufacturer, expiration, ndc, stamp(now)],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// The lots on hand (with `retired`, every lot), of one vaccine or all: soonest
+    /// expiry first (unknown expiry last), then by vaccine and lot.
+    pub fn lots(&self, vaccine: Option<&str>, retired: bool) -> Result<Vec<Lot>> {
+        let result = (|| -> Result<Vec<Lot>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT vaccine, lot, manufacturer, expiration, ndc, last_used, retired_at IS NOT NULL
+                 FROM lots WHERE (?1 IS NULL OR vaccine = ?1) AND (?2 OR retired_at IS NULL)
+                 ORDER BY expiration = '', expiration, vaccine, lot",
+            )?;
+            let lots = stmt
+                .query_map(params![vaccine, retired], |r| {
+                    Ok(Lot {
+                        vaccine: r.get(0)?,
+                        lot: r.get(1)?,
+                        manufacturer: r.get(2)?,
+                        expiration: r.get(3)?,
+                        ndc: r.get(4)?,
+                        last_used: r.get::<_, StoredTime>(5)?.0,
+                        retired: r.get(6)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(lots)
+        })();
+        result.map_err(|e| explain(&self.path(), e))
+    }
+
+    /// Adds a lot to the inventory (a shipment arrived), or updates it; on hand again
+    /// if it had been retired. The values are checked by the caller.
+    pub fn add_lot(&mut self, lot: &Lot, now: ClinicTime) -> Result<()> {
+        let result = upsert(
+            &self.conn,
+            &lot.vaccine,
+            &lot.lot,
+            &lot.manufacturer,
+            &lot.expiration,
+            &lot.ndc,
+            now,
+        );
+        result.map_err(|e| explain(&self.path(), e))
+    }
+
+    /// Takes a lot off hand (used up, expired, recalled); it stays known. Returns
+    /// whether there was such a lot on hand.
+    pub fn retire_lot(&mut self, vaccine: &str, lot: &str, now: ClinicTime) -> Result<bool> {
+        let result = self.conn.execute(
+            "UPDATE lots SET retired_at = ?3 WHERE vaccine = ?1 AND lot = ?2 AND retired_at IS NULL",
+            params![vaccine, lot, stamp(now)],
+        );
+        result
+            .map(|changed| changed > 0)
+            .map_err(|e| explain(&self.path(), e.into()))
+    }
+}
