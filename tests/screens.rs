@@ -954,7 +954,10 @@ fn save_and_submit_queues_the_visit() {
     let id = a.form.visit_id;
     let effects = writes(drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}<C-g>"))));
     assert!(
-        matches!(effects.as_slice(), [Effect::Save { submit: true, .. }]),
+        matches!(
+            effects.as_slice(),
+            [Effect::Save { submit: true, .. }, Effect::LoadLots]
+        ),
         "{effects:?}"
     );
     assert_eq!(
@@ -1611,4 +1614,56 @@ fn an_expiration_month_becomes_its_last_day() {
         "{:?}",
         a.form.findings
     );
+}
+
+/// Choosing a vaccine fills in the lot on hand that expires first (an expired one is
+/// passed over), with its maker, expiry and NDC; a save reads the inventory again.
+#[test]
+fn choosing_a_vaccine_fills_the_lot_on_hand_that_expires_first() {
+    use vaxentry::store::lots::Lot;
+    with_store(|s| {
+        for (lot, expiration, ndc) in [
+            ("OLD1", "2026-01-31", ""),
+            ("LATER7", "2027-09-30", ""),
+            ("SOON3", "2027-06-30", "49281042450"),
+        ] {
+            let lot = Lot {
+                vaccine: "140".into(),
+                lot: lot.into(),
+                manufacturer: "PMC".into(),
+                expiration: expiration.into(),
+                ndc: ndc.into(),
+                last_used: common::now().to_utc(),
+                retired: false,
+            };
+            s.add_lot(&lot, common::now()).unwrap();
+        }
+    });
+    let mut a = app((80, 24));
+    drive(&mut a, vec![]);
+    a.form.inventory = with_store(|s| s.lots(None, false).unwrap());
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>flu<Down><Enter>")));
+    let dose = &a.form.visit.doses[0];
+    assert_eq!(dose.get(FieldId::Vaccine), "140");
+    assert_eq!(
+        [
+            FieldId::Lot,
+            FieldId::Manufacturer,
+            FieldId::Expiration,
+            FieldId::Ndc
+        ]
+        .map(|f| dose.get(f).to_string()),
+        ["SOON3", "PMC", "2027-06-30", "49281042450"]
+    );
+    assert_eq!(
+        a.notice.as_deref(),
+        Some(
+            "Lot SOON3 (expires 2027-06-30) filled in from the lots on hand; 1 more on hand (vaxentry lots); check it matches the vial"
+        )
+    );
+    let effects = writes(drive(
+        &mut a,
+        keys("<Tab><Tab><Tab><Tab><Tab><Tab>0.5<Tab>la<Enter>im<Enter>Jordan Okafor<C-s>"),
+    ));
+    assert!(effects.contains(&Effect::LoadLots), "{effects:?}");
 }

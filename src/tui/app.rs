@@ -121,6 +121,8 @@ pub enum Msg {
     OutboxLoaded(Vec<crate::store::outbox::OutboxRow>),
     /// A preview an effect built (the endpoint's answers, a visit's versions).
     PreviewOpened(Box<Preview>),
+    /// The lots on hand.
+    LotsLoaded(Vec<crate::store::lots::Lot>),
     Resubmitted(Result<(), String>),
     /// A visit's doses were voided (which, in words), or why not.
     Voided(Result<String, String>),
@@ -182,6 +184,8 @@ pub enum Effect {
     OpenAnswer(Uuid),
     /// Show every version of a stored visit.
     OpenVersions(Uuid),
+    /// Read the lots on hand again (a save may have added one).
+    LoadLots,
     /// Queue a corrected record of a sent visit as its next message (Ctrl+S and
     /// Ctrl+G alike: a correction is meant to go).
     Amend {
@@ -329,6 +333,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             outbox::loaded(app, rows);
             return Vec::new();
         }
+        Msg::LotsLoaded(lots) => {
+            app.form.inventory = lots;
+            return Vec::new();
+        }
         Msg::PreviewOpened(preview) => {
             app.preview = Some(*preview);
             app.screen = Screen::Preview;
@@ -423,6 +431,7 @@ fn is_user_action(msg: &Msg) -> bool {
             | Msg::Synced(_)
             | Msg::OutboxLoaded(_)
             | Msg::PreviewOpened(_)
+            | Msg::LotsLoaded(_)
             | Msg::Resubmitted(_)
             | Msg::Queued { .. }
             | Msg::Voided(_)
@@ -452,13 +461,15 @@ fn saved(app: &mut App, result: Result<PathBuf, String>, submitted: bool) -> Vec
     app.new_visit();
     if !submitted {
         app.notice = Some(text::saved(&path));
-        return Vec::new();
+        return vec![Effect::LoadLots];
     }
-    one_more_waiting(
+    let mut effects = one_more_waiting(
         app,
         text::saved_and_queued(&path),
         text::saved_no_endpoint(&path),
-    )
+    );
+    effects.push(Effect::LoadLots);
+    effects
 }
 
 /// A correction of a sent visit was queued (or not): a new visit starts.

@@ -122,6 +122,10 @@ pub fn run(
                 Err(e) => failed(text::ANSWER_NOT_READ, e),
             }
         }
+        Effect::LoadLots => match store.lots(None, false) {
+            Ok(lots) => Some(Msg::LotsLoaded(lots)),
+            Err(e) => failed(text::LOTS_NOT_READ, e),
+        },
         Effect::OpenVersions(id) => match store.versions(id) {
             Ok(versions) if versions.is_empty() => Some(Msg::StoreFailed(text::NO_VERSIONS.into())),
             Ok(versions) => Some(Msg::PreviewOpened(Box::new(Preview::of_versions(

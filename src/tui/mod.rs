@@ -62,6 +62,8 @@ pub fn run(config: &Config, clock: Clock, store: &mut Store, data_dir: &Path) ->
                 theme::Theme::from_env(),
             );
             app.sync.configured = worker.is_some();
+            // The lots on hand fill in a chosen vaccine's lot; without them, it is typed.
+            app.form.inventory = store.lots(None, false).unwrap_or_default();
             (app.sync.waiting, app.sync.failed) = counts;
             app.notice = config
                 .warnings()

@@ -131,6 +131,16 @@ pub fn dose_removed(index: usize) -> String {
     format!("Dose {} removed", index + 1)
 }
 
+pub fn lot_from_inventory(lot: &str, expires: &str, others: usize) -> String {
+    let others = match others {
+        0 => String::new(),
+        n => format!("; {n} more on hand (vaxentry lots)"),
+    };
+    format!(
+        "Lot {lot} (expires {expires}) filled in from the lots on hand{others}; check it matches the vial"
+    )
+}
+
 pub fn lot_filled(lot: &str) -> String {
     format!("Lot {lot} filled in from the last dose of this vaccine; check it matches the vial")
 }
@@ -248,6 +258,7 @@ pub fn not_amended(why: &str) -> String {
     format!("Not corrected: {why}")
 }
 
+pub const LOTS_NOT_READ: &str = "The lots on hand could not be read";
 pub const VERSIONS_NOT_READ: &str = "The versions could not be read";
 pub const NO_VERSIONS: &str =
     "This visit has no versions yet: a draft gets its first when it is saved (Ctrl+S)";

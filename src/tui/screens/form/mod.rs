@@ -105,6 +105,8 @@ pub struct Form {
     pub amending: Option<Amending>,
     /// The clinic's own rules (from the config).
     pub rules: crate::record::Rules,
+    /// The lots on hand (the store's inventory), soonest expiry first.
+    pub inventory: Vec<crate::store::lots::Lot>,
 }
 
 /// A stored visit being corrected: a saved one is saved again in its place; a sent
@@ -153,6 +155,7 @@ impl Form {
             sticky: Sticky::default(),
             amending: None,
             rules: crate::record::Rules::default(),
+            inventory: Vec::new(),
         };
         form.revalidate(now);
         form
@@ -613,7 +616,7 @@ impl Form {
             self.set_value(self.page, self.field, code.clone());
             self.changed(self.field, now);
             if self.field == FieldId::Vaccine
-                && let Some(notice) = self.fill_remembered_lot(&code)
+                && let Some(notice) = self.fill_remembered_lot(&code, now)
             {
                 self.notice = Some(notice);
             }
@@ -633,8 +636,9 @@ impl Form {
     }
 
     /// When a vaccine is chosen for a dose with no lot, reuse the lot last used with
-    /// that vaccine in this session.
-    fn fill_remembered_lot(&mut self, vaccine: &str) -> Option<String> {
+    /// that vaccine in this visit or session, else the lot on hand that expires first
+    /// (not expired on the day the dose is given).
+    fn fill_remembered_lot(&mut self, vaccine: &str, now: ClinicTime) -> Option<String> {
         let Page::Dose(i) = self.page else {
             return None;
         };
@@ -645,11 +649,33 @@ impl Form {
             (j != i && d.get(FieldId::Vaccine) == vaccine && !d.get(FieldId::Lot).is_empty())
                 .then(|| carried_values(d, Carry::WithVaccine))
         });
-        let remembered = from_this_visit.or_else(|| self.sticky.lots.get(vaccine).cloned())?;
-        for (field, value) in remembered {
-            self.set_value(self.page, field, value);
+        if let Some(remembered) = from_this_visit.or_else(|| self.sticky.lots.get(vaccine).cloned())
+        {
+            for (field, value) in remembered {
+                self.set_value(self.page, field, value);
+            }
+            return Some(text::lot_filled(self.value(self.page, FieldId::Lot)));
         }
-        Some(text::lot_filled(self.value(self.page, FieldId::Lot)))
+        let on = self
+            .age_dates(i, now)
+            .map_or(now.date_naive(), |(_, on)| on)
+            .to_string();
+        let mut usable = self
+            .inventory
+            .iter()
+            .filter(|l| l.vaccine == vaccine && !l.retired)
+            .filter(|l| l.expiration.is_empty() || l.expiration >= on);
+        let lot = usable.next()?.clone();
+        let others = usable.count();
+        for (field, value) in [
+            (FieldId::Lot, &lot.lot),
+            (FieldId::Manufacturer, &lot.manufacturer),
+            (FieldId::Expiration, &lot.expiration),
+            (FieldId::Ndc, &lot.ndc),
+        ] {
+            self.set_value(self.page, field, value.clone());
+        }
+        Some(text::lot_from_inventory(&lot.lot, &lot.expiration, others))
     }
 
     fn add_dose(&mut self, now: ClinicTime) -> String {
