@@ -1657,9 +1657,7 @@ fn choosing_a_vaccine_fills_the_lot_on_hand_that_expires_first() {
     );
     assert_eq!(
         a.notice.as_deref(),
-        Some(
-            "Lot SOON3 (expires 2027-06-30) filled in from the lots on hand; 1 more on hand (vaxentry lots); check it matches the vial"
-        )
+        Some("Lot SOON3, expires 2027-06-30, from the lots on hand (1 more); check the vial")
     );
     let effects = writes(drive(
         &mut a,

@@ -134,11 +134,9 @@ pub fn dose_removed(index: usize) -> String {
 pub fn lot_from_inventory(lot: &str, expires: &str, others: usize) -> String {
     let others = match others {
         0 => String::new(),
-        n => format!("; {n} more on hand (vaxentry lots)"),
+        n => format!(" ({n} more)"),
     };
-    format!(
-        "Lot {lot} (expires {expires}) filled in from the lots on hand{others}; check it matches the vial"
-    )
+    format!("Lot {lot}, expires {expires}, from the lots on hand{others}; check the vial")
 }
 
 pub fn lot_filled(lot: &str) -> String {
