@@ -1,6 +1,7 @@
 //! The TOML configuration. Every key has a default, so vaxentry runs with no file.
 
 use crate::fhir::BundleSettings;
+use crate::record::FieldId;
 use anyhow::{Context, Result, bail};
 use chrono_tz::Tz;
 use serde::Deserialize;
@@ -10,6 +11,8 @@ use std::path::{Path, PathBuf};
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub clinic: Clinic,
+    /// This station's defaults for each new visit's first dose.
+    pub station: Station,
     pub source: Source,
     pub identifiers: Identifiers,
     /// Settings that no longer exist, kept only to say so (see `warnings`).
@@ -19,6 +22,50 @@ pub struct Config {
     /// The file this came from, if any.
     #[serde(skip)]
     pub loaded_from: Option<PathBuf>,
+}
+
+/// `[station]`: what this station fills into each new visit's dose, so it is not
+/// typed again every morning. Anything typed replaces it; performer, NPI and location
+/// typed in a visit carry to the next one as before.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Station {
+    pub performer: Option<String>,
+    pub performer_npi: Option<String>,
+    pub location: Option<String>,
+    /// `private` or `public` stock.
+    pub funding: Option<String>,
+}
+
+impl Station {
+    /// The defaults as dose fields, each checked as the form checks it; an error names
+    /// the key and what is wrong.
+    pub fn defaults(&self) -> Result<Vec<(FieldId, String)>> {
+        let mut out = Vec::new();
+        for (key, field, value) in [
+            ("performer", FieldId::Performer, &self.performer),
+            ("performer_npi", FieldId::PerformerNpi, &self.performer_npi),
+            ("location", FieldId::Location, &self.location),
+            ("funding", FieldId::Funding, &self.funding),
+        ] {
+            let Some(value) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            let dose = crate::record::Fields::default().with(field, value);
+            let (_, problems) = crate::record::values::parse_fields(
+                &dose,
+                std::iter::once(field),
+                // None of these fields depends on the time.
+                chrono::DateTime::UNIX_EPOCH.with_timezone(&chrono_tz::UTC),
+                true,
+            );
+            if let Some((_, problem)) = problems.first() {
+                anyhow::bail!("[station] {key} = \"{value}\": {problem}");
+            }
+            out.push((field, value.to_string()));
+        }
+        Ok(out)
+    }
 }
 
 /// `[clinic]`: facts about the clinic.
@@ -227,6 +274,7 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config> {
         let config: Config = toml::from_str(text)?;
         config.zone()?;
+        config.station.defaults()?;
         identifier(
             "organization_identifier",
             config.clinic.organization_identifier.as_deref(),
@@ -292,6 +340,34 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn station_defaults_are_checked_as_the_form_checks_them() {
+        let config = Config::parse(
+            "[station]\nperformer = \"Jordan Okafor\"\nperformer_npi = \"1234567893\"\nlocation = \"Room 2\"\nfunding = \"public\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config.station.defaults().unwrap(),
+            vec![
+                (FieldId::Performer, "Jordan Okafor".to_string()),
+                (FieldId::PerformerNpi, "1234567893".to_string()),
+                (FieldId::Location, "Room 2".to_string()),
+                (FieldId::Funding, "public".to_string()),
+            ]
+        );
+        for (key, value) in [
+            ("performer_npi", "1234567890"),
+            ("funding", "grant"),
+            ("performer", "R2D2"),
+        ] {
+            let err = Config::parse(&format!("[station]\n{key} = \"{value}\"\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(&format!("[station] {key}")), "{err}");
+        }
+        assert!(Config::default().station.defaults().unwrap().is_empty());
+    }
 
     #[test]
     fn clinic_identifiers_are_system_and_value() {

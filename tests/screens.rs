@@ -1665,3 +1665,41 @@ fn choosing_a_vaccine_fills_the_lot_on_hand_that_expires_first() {
     ));
     assert!(effects.contains(&Effect::LoadLots), "{effects:?}");
 }
+
+/// `[station]` fills a new visit's dose with the station's performer, NPI, place and
+/// funding; anything typed replaces them, and the next visit starts from them again
+/// (the performer typed carries, funding is the station's).
+#[test]
+fn a_stations_defaults_fill_each_new_visit() {
+    let mut a = app((80, 24));
+    let station = vaxentry::config::Config::parse(
+        "[station]\nperformer = \"Sam Lee\"\nperformer_npi = \"1234567893\"\nlocation = \"Room 2\"\nfunding = \"public\"\n",
+    )
+    .unwrap()
+    .station
+    .defaults()
+    .unwrap();
+    a.form.use_station_defaults(station, common::now());
+    let dose = |a: &App, f| a.form.visit.doses[0].get(f).to_string();
+    assert_eq!(dose(&a, FieldId::Performer), "Sam Lee");
+    assert_eq!(dose(&a, FieldId::Location), "Room 2");
+    assert_eq!(dose(&a, FieldId::Funding), "public");
+    assert!(!a.form.dirty, "defaults are not something typed");
+    // The FLU script types over the performer; the funding is set to private.
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}")));
+    a.form.visit.doses[0].set(FieldId::Funding, "private");
+    assert_eq!(dose(&a, FieldId::Performer), "Jordan Okafor");
+    drive(&mut a, keys("<C-s>"));
+    assert!(
+        a.notice.as_deref().unwrap().starts_with("Saved"),
+        "{:?}",
+        a.notice
+    );
+    assert_eq!(
+        dose(&a, FieldId::Performer),
+        "Jordan Okafor",
+        "typed, it carries"
+    );
+    assert_eq!(dose(&a, FieldId::Funding), "public", "the station's again");
+    assert_eq!(dose(&a, FieldId::Location), "Room 2");
+}

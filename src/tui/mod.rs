@@ -64,6 +64,9 @@ pub fn run(config: &Config, clock: Clock, store: &mut Store, data_dir: &Path) ->
             app.sync.configured = worker.is_some();
             // The lots on hand fill in a chosen vaccine's lot; without them, it is typed.
             app.form.inventory = store.lots(None, false).unwrap_or_default();
+            // Checked when the config was read.
+            let station = config.station.defaults().unwrap_or_default();
+            app.form.use_station_defaults(station, clock.now());
             (app.sync.waiting, app.sync.failed) = counts;
             app.notice = config
                 .warnings()

@@ -42,6 +42,8 @@ pub struct Sticky {
     /// vaccine code -> the product fields (lot, manufacturer, expiration) last used
     /// with it.
     pub lots: HashMap<String, Vec<(FieldId, String)>>,
+    /// The station's defaults (`[station]`), for what a new visit has nothing for.
+    pub station: Vec<(FieldId, String)>,
 }
 
 /// Field labels for a notice: "Given by, Location and Funding".
@@ -753,11 +755,36 @@ impl Form {
             }
         }
         self.notes = vec![notes];
+        self.fill_station_defaults();
         self.dirty = false;
         self.draft_dirty = false;
         self.review.home();
         self.focus(Page::Patient, FieldId::Mrn, now);
         self.revalidate(now);
+    }
+
+    /// Takes this station's defaults (`[station]`) and fills them into the visit being
+    /// started, where it has nothing yet.
+    pub fn use_station_defaults(&mut self, defaults: Vec<(FieldId, String)>, now: ClinicTime) {
+        self.sticky.station = defaults;
+        if !self.dirty {
+            self.fill_station_defaults();
+            self.revalidate(now);
+        }
+    }
+
+    /// The station's defaults into the first dose's empty fields, marked as carried.
+    fn fill_station_defaults(&mut self) {
+        let (Some(dose), Some(notes)) = (self.visit.doses.first_mut(), self.notes.first_mut())
+        else {
+            return;
+        };
+        for (field, value) in &self.sticky.station {
+            if dose.get(*field).trim().is_empty() {
+                dose.set(*field, value.clone());
+                notes.carried.insert(*field);
+            }
+        }
     }
 
     pub fn jump_to_finding(&mut self, index: usize, now: ClinicTime) {
