@@ -1,6 +1,7 @@
-//! A large history: 100,000 visits (or `VAXENTRY_BENCH_VISITS`, e.g. 1000000), built
-//! in SQL from one saved visit in seconds, then measured as users feel it: the history
-//! filter and start-up (criterion), and one timed run each of the real binary's
+//! A large history: 100,000 visits (or `VAXENTRY_BENCH_VISITS`, e.g. 1000000) and their
+//! patients, built in SQL from one saved visit in seconds, then measured as users feel
+//! it: the history filter, returning-patient suggestions and start-up (criterion), and
+//! one timed run each of the real binary's
 //! `list --jsonl`, `export` and `import` of 10,000 record files. The database and
 //! every file are removed afterwards.
 
@@ -132,6 +133,16 @@ fn big_database(n: usize) -> PathBuf {
         [n as i64 - 1],
     )
     .expect("generate");
+    // Each generated visit's patient, as a save stores it (the template's record).
+    tx.execute(
+        "INSERT OR IGNORE INTO patients (mrn, family, given, birth_date, record_json, updated_at)
+         SELECT mrn, substr(patient_name, 1, instr(patient_name, ',') - 1),
+                substr(patient_name, instr(patient_name, ',') + 2), '1987-03-14',
+                (SELECT record_json FROM patients LIMIT 1), updated_at
+         FROM visits",
+        [],
+    )
+    .expect("patients");
     tx.commit().expect("commit");
     eprintln!(
         "built a database of {n} visits in {:.1} s: {} MB",
@@ -192,6 +203,16 @@ fn large_history(c: &mut Criterion) {
         c.bench_function(
             &format!("history filter over {n} visits: '{text}' ({what})"),
             |b| b.iter(|| black_box(store.list(&query(text)).expect("list"))),
+        );
+    }
+    for (what, typed) in [
+        ("an MRN", one.to_uppercase()),
+        ("a family name's start", "garc".to_string()),
+        ("nothing stored", "zzz".to_string()),
+    ] {
+        c.bench_function(
+            &format!("returning patient over {n} patients: {what} ('{typed}')"),
+            |b| b.iter(|| black_box(store.patients_matching(&typed, 3).expect("patients"))),
         );
     }
     drop(store);

@@ -109,7 +109,7 @@ fn drive(app: &mut App, events: Vec<Event>) -> Vec<Effect> {
 fn writes(effects: Vec<Effect>) -> Vec<Effect> {
     effects
         .into_iter()
-        .filter(|e| !matches!(e, Effect::LookupPatient(_)))
+        .filter(|e| !matches!(e, Effect::LookupPatient(_) | Effect::SuggestPatients(_)))
         .collect()
 }
 
@@ -310,8 +310,8 @@ fn ctrl_c_with_unsaved_input_asks_first() {
         "nothing typed: quit at once"
     );
     let mut a = app((80, 24));
-    let effects = drive(&mut a, keys("A1<C-c>"));
-    assert!(effects.is_empty());
+    let effects = writes(drive(&mut a, keys("A1<C-c>")));
+    assert!(effects.is_empty(), "{effects:?}");
     assert!(matches!(a.mode, Mode::Confirm(_)));
     insta::assert_snapshot!("quit-confirm-80x24", render(&a).backend());
     assert!(drive(&mut a, keys("n")).is_empty());
@@ -1702,4 +1702,47 @@ fn a_stations_defaults_fill_each_new_visit() {
     );
     assert_eq!(dose(&a, FieldId::Funding), "public", "the station's again");
     assert_eq!(dose(&a, FieldId::Location), "Room 2");
+}
+
+/// Typing an MRN or a family name offers the stored patient it matches; F7 fills in
+/// every patient field from it.
+#[test]
+fn a_returning_patient_is_offered_while_typing_and_filled_with_f7() {
+    for size in SIZES {
+        with_store(|s| *s = new_store());
+        with_store(|s| {
+            let visit = common::example("adult-flu");
+            let id = uuid::Uuid::new_v4();
+            let message =
+                vaxentry::fhir::message_for(&visit, &common::settings(), common::now(), id)
+                    .unwrap();
+            s.save(id, &visit, &message, common::now()).unwrap();
+        });
+        let mut a = app(size);
+        drive(&mut a, keys("MRN-0042"));
+        let offered = a.form.suggestion().map(|p| p.mrn.clone());
+        assert_eq!(offered.as_deref(), Some("MRN-004211"));
+        insta::assert_snapshot!(
+            format!("returning-patient-{}x{}", size.0, size.1),
+            render(&a).backend()
+        );
+        drive(&mut a, keys("<F7>"));
+        let p = &a.form.visit.patient;
+        assert_eq!(
+            [
+                FieldId::Mrn,
+                FieldId::Family,
+                FieldId::Given,
+                FieldId::Gender
+            ]
+            .map(|f| p.get(f).to_string()),
+            ["MRN-004211", "Lindqvist", "Astrid Maria", "female"]
+        );
+        // By family name too, in any case; nothing for what matches no one.
+        drive(&mut a, keys("<C-n>y<Tab>lindq"));
+        assert_eq!(a.form.field, FieldId::Family);
+        assert!(a.form.suggestion().is_some());
+        drive(&mut a, keys("zz"));
+        assert!(a.form.suggestion().is_none());
+    }
 }

@@ -782,3 +782,45 @@ fn patient_data_is_never_written_through_a_symbolic_link() {
     let err = Store::open(&other).err().expect("refused").to_string();
     assert!(err.contains("symbolic link"), "{err}");
 }
+
+#[test]
+fn returning_patients_are_found_by_mrn_first_then_by_family_name() {
+    let mut store = Store::open(&tempdir()).unwrap();
+    for (mrn, family, given) in [
+        ("A-100", "Lindqvist", "Astrid"),
+        ("A-1000", "Okafor", "Jordan"),
+        ("B-7", "lindgren", "Erik"),
+        ("LIN-1", "Nguyen", "An"),
+    ] {
+        let mut visit = example("adult-flu");
+        visit.patient.set(FieldId::Mrn, mrn);
+        visit.patient.set(FieldId::Family, family);
+        visit.patient.set(FieldId::Given, given);
+        let id = Uuid::new_v4();
+        let message = message_for(&visit, &settings(), now(), id).unwrap();
+        store.save(id, &visit, &message, now()).unwrap();
+    }
+    let found = |typed: &str| -> Vec<String> {
+        store
+            .patients_matching(typed, 5)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.mrn)
+            .collect()
+    };
+    assert_eq!(found("A-100"), ["A-100", "A-1000"], "the exact MRN first");
+    assert_eq!(
+        found("lin"),
+        ["LIN-1", "B-7", "A-100"],
+        "MRN prefix, then names in any case"
+    );
+    assert_eq!(found("LINDQ"), ["A-100"]);
+    assert!(found("zz").is_empty());
+    assert!(found("%").is_empty(), "a wildcard is taken literally");
+    let first = &store.patients_matching("A-100", 1).unwrap()[0];
+    assert_eq!(first.fields.get(FieldId::Given), "Astrid");
+    assert_eq!(
+        first.describe(),
+        "Lindqvist, Astrid · born 1987-03-14 · female · A-100"
+    );
+}

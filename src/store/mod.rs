@@ -9,6 +9,7 @@ mod files;
 pub mod lots;
 pub mod outbox;
 mod packed;
+pub mod patients;
 pub mod rows;
 pub mod schema;
 pub mod summary;

@@ -123,6 +123,11 @@ pub enum Msg {
     PreviewOpened(Box<Preview>),
     /// The lots on hand.
     LotsLoaded(Vec<crate::store::lots::Lot>),
+    /// The stored patients matching what was typed.
+    PatientSuggestions {
+        typed: String,
+        matches: Vec<crate::store::patients::PatientMatch>,
+    },
     Resubmitted(Result<(), String>),
     /// A visit's doses were voided (which, in words), or why not.
     Voided(Result<String, String>),
@@ -186,6 +191,8 @@ pub enum Effect {
     OpenVersions(Uuid),
     /// Read the lots on hand again (a save may have added one).
     LoadLots,
+    /// Look up the stored patients matching an MRN or family name being typed.
+    SuggestPatients(String),
     /// Queue a corrected record of a sent visit as its next message (Ctrl+S and
     /// Ctrl+G alike: a correction is meant to go).
     Amend {
@@ -333,6 +340,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             outbox::loaded(app, rows);
             return Vec::new();
         }
+        Msg::PatientSuggestions { typed, matches } => {
+            app.form.suggested(typed, matches);
+            return Vec::new();
+        }
         Msg::LotsLoaded(lots) => {
             app.form.inventory = lots;
             return Vec::new();
@@ -432,6 +443,7 @@ fn is_user_action(msg: &Msg) -> bool {
             | Msg::OutboxLoaded(_)
             | Msg::PreviewOpened(_)
             | Msg::LotsLoaded(_)
+            | Msg::PatientSuggestions { .. }
             | Msg::Resubmitted(_)
             | Msg::Queued { .. }
             | Msg::Voided(_)

@@ -352,7 +352,7 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
             Form,
             &[plain(F(7))],
             Msg::UseStoredPatient,
-            "use the patient stored under the MRN typed (when the form warns they differ)",
+            "fill in the stored patient: the one under the MRN typed, or the one suggested while the MRN or family name is typed",
         ),
         described(
             Form,

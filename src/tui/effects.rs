@@ -122,6 +122,10 @@ pub fn run(
                 Err(e) => failed(text::ANSWER_NOT_READ, e),
             }
         }
+        Effect::SuggestPatients(typed) => match store.patients_matching(&typed, 3) {
+            Ok(matches) => Some(Msg::PatientSuggestions { typed, matches }),
+            Err(e) => failed(text::PATIENT_NOT_READ, e),
+        },
         Effect::LoadLots => match store.lots(None, false) {
             Ok(lots) => Some(Msg::LotsLoaded(lots)),
             Err(e) => failed(text::LOTS_NOT_READ, e),

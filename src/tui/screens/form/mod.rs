@@ -109,6 +109,10 @@ pub struct Form {
     pub rules: crate::record::Rules,
     /// The lots on hand (the store's inventory), soonest expiry first.
     pub inventory: Vec<crate::store::lots::Lot>,
+    /// Stored patients matching the MRN or family name being typed (F7 takes the
+    /// first), and the text they were looked up for.
+    pub suggestions: Vec<crate::store::patients::PatientMatch>,
+    pub suggested_for: Option<String>,
 }
 
 /// A stored visit being corrected: a saved one is saved again in its place; a sent
@@ -158,6 +162,8 @@ impl Form {
             amending: None,
             rules: crate::record::Rules::default(),
             inventory: Vec::new(),
+            suggestions: Vec::new(),
+            suggested_for: None,
         };
         form.revalidate(now);
         form
@@ -258,11 +264,49 @@ impl Form {
         Some(Effect::LookupPatient(mrn))
     }
 
-    /// F7: the stored patient's fields replace what was typed for the patient.
+    /// While the MRN or family name is typed (two characters or more), the stored
+    /// patients it matches are looked up.
+    fn suggest_effect(&mut self) -> Option<Effect> {
+        let typing = self.page == Page::Patient
+            && matches!(self.field, FieldId::Mrn | FieldId::Family)
+            && self.amending.is_none();
+        let typed = self.input.value().trim().to_string();
+        if !typing || typed.chars().count() < 2 {
+            self.suggestions.clear();
+            self.suggested_for = None;
+            return None;
+        }
+        if self.suggested_for.as_deref() == Some(typed.as_str()) {
+            return None;
+        }
+        self.suggested_for = Some(typed.clone());
+        Some(Effect::SuggestPatients(typed))
+    }
+
+    /// The stored patients matching `typed` arrived (dropped when typing moved on).
+    pub fn suggested(&mut self, typed: String, matches: Vec<crate::store::patients::PatientMatch>) {
+        if self.suggested_for.as_deref() == Some(typed.as_str()) {
+            self.suggestions = matches;
+        }
+    }
+
+    /// The suggestion F7 would take, when the MRN typed is not itself stored.
+    pub fn suggestion(&self) -> Option<&crate::store::patients::PatientMatch> {
+        let showing = self.page == Page::Patient
+            && matches!(self.field, FieldId::Mrn | FieldId::Family)
+            && self.suggested_for.as_deref() == Some(self.input.value().trim());
+        self.suggestions.first().filter(|_| showing)
+    }
+
+    /// F7: the stored patient's fields replace what was typed for the patient: the one
+    /// stored under the MRN typed, else the first suggestion for what is being typed.
     fn use_stored_patient(&mut self, now: ClinicTime) -> &'static str {
-        let Some(known) = self.stored_patient.clone() else {
-            return text::NO_STORED_PATIENT;
+        let known = match (&self.stored_patient, self.suggestion()) {
+            (Some(known), _) => known.clone(),
+            (None, Some(suggested)) => suggested.fields.clone(),
+            (None, None) => return text::NO_STORED_PATIENT,
         };
+        self.suggestions.clear();
         self.visit.patient = known;
         self.mark_changed();
         self.input = Input::new(self.value(self.page, self.field).to_string());
@@ -933,5 +977,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     if let Some(notice) = app.form.notice.take() {
         app.notice = Some(notice);
     }
-    app.form.lookup_effect().into_iter().collect()
+    app.form
+        .lookup_effect()
+        .into_iter()
+        .chain(app.form.suggest_effect())
+        .collect()
 }

@@ -307,7 +307,16 @@ fn draw_detail(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
                 Span::raw(f.message.clone()),
             ]));
         }
-        if findings.is_empty() && !app.form.value(app.form.page, app.form.field).is_empty() {
+        if let Some(suggested) = app.form.suggestion() {
+            let more = match app.form.suggestions.len() {
+                1 => String::new(),
+                n => format!(" (+{} more: type on)", n - 1),
+            };
+            lines.push(Line::from(vec![
+                Span::styled("F7 fills ", theme.title()),
+                Span::raw(format!("{}{more}", suggested.describe())),
+            ]));
+        } else if findings.is_empty() && !app.form.value(app.form.page, app.form.field).is_empty() {
             lines.push(Line::from(vec![
                 Span::styled(OK_MARK, theme.ok()),
                 Span::raw(" looks right"),
