@@ -1738,8 +1738,21 @@ fn a_returning_patient_is_offered_while_typing_and_filled_with_f7() {
             .map(|f| p.get(f).to_string()),
             ["MRN-004211", "Lindqvist", "Astrid Maria", "female"]
         );
+        // Leaving the MRN looks up the patient's doses: the earlier ones are shown.
+        drive(&mut a, keys("<Tab>"));
+        assert_eq!(a.form.earlier_doses().as_deref(), Some("140 on 2026-10-01"));
+        insta::assert_snapshot!(
+            format!("returning-patient-filled-{}x{}", size.0, size.1),
+            render(&a).backend()
+        );
         // By family name too, in any case; nothing for what matches no one.
-        drive(&mut a, keys("<C-n>y<Tab>lindq"));
+        drive(&mut a, keys("<C-n>y"));
+        assert_eq!(
+            a.form.earlier_doses(),
+            None,
+            "a new visit has no patient yet"
+        );
+        drive(&mut a, keys("<Tab>lindq"));
         assert_eq!(a.form.field, FieldId::Family);
         assert!(a.form.suggestion().is_some());
         drive(&mut a, keys("zz"));

@@ -290,12 +290,40 @@ impl Form {
         }
     }
 
+    /// The patient's doses stored in other visits, newest first, in a few words:
+    /// "140 on 2026-10-01 · 115 on 2025-09-02 (+2)".
+    pub fn earlier_doses(&self) -> Option<String> {
+        let mut doses: Vec<_> = self
+            .stored_doses
+            .iter()
+            .filter(|d| d.visit != self.visit_id)
+            .collect();
+        if doses.is_empty() {
+            return None;
+        }
+        doses.sort_by_key(|d| std::cmp::Reverse(d.key.given_on));
+        let shown: Vec<String> = doses
+            .iter()
+            .take(3)
+            .map(|d| format!("{} on {}", d.key.vaccine, d.key.given_on))
+            .collect();
+        let more = match doses.len() {
+            n if n > 3 => format!(" (+{})", n - 3),
+            _ => String::new(),
+        };
+        Some(format!("{}{more}", shown.join(" · ")))
+    }
+
     /// The suggestion F7 would take, when the MRN typed is not itself stored.
     pub fn suggestion(&self) -> Option<&crate::store::patients::PatientMatch> {
         let showing = self.page == Page::Patient
             && matches!(self.field, FieldId::Mrn | FieldId::Family)
             && self.suggested_for.as_deref() == Some(self.input.value().trim());
-        self.suggestions.first().filter(|_| showing)
+        let mrn = self.visit.patient.get(FieldId::Mrn).trim();
+        // The patient already in the form is not offered again.
+        self.suggestions
+            .first()
+            .filter(|p| showing && (p.mrn != mrn || self.field == FieldId::Mrn))
     }
 
     /// F7: the stored patient's fields replace what was typed for the patient: the one

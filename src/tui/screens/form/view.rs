@@ -224,6 +224,20 @@ fn draw_fields(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme:
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), line);
     }
+    // A returning patient's doses from other visits, on the box's lower edge.
+    if let Some(earlier) = app.form.earlier_doses() {
+        let text = format!(" Earlier: {earlier} ");
+        let width = area.width.saturating_sub(18).min(text.width() as u16);
+        frame.render_widget(
+            Paragraph::new(Span::styled(text, theme.dim())),
+            Rect {
+                x: area.x + 2,
+                y: area.bottom() - 1,
+                width,
+                height: 1,
+            },
+        );
+    }
     if offset + (inner.height as usize) < fields.len() {
         let more = format!(" ↓ {} more ", fields.len() - offset - inner.height as usize);
         let x = area.right().saturating_sub(more.width() as u16 + 2);
