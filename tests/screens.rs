@@ -1616,23 +1616,17 @@ fn an_expiration_month_becomes_its_last_day() {
     );
 }
 
-/// Choosing a vaccine fills in the lot on hand that expires first (an expired one is
-/// passed over), with its maker, expiry and NDC; a save reads the inventory again.
-#[test]
-fn choosing_a_vaccine_fills_the_lot_on_hand_that_expires_first() {
-    use vaxentry::store::lots::Lot;
+/// An 80x24 app whose inventory holds these lots (lot, expiry, NDC) of CVX 140 by PMC,
+/// read as the form reads it at start.
+fn app_with_flu_lots(lots: &[(&str, &str, &str)]) -> App {
     with_store(|s| {
-        for (lot, expiration, ndc) in [
-            ("OLD1", "2026-01-31", ""),
-            ("LATER7", "2027-09-30", ""),
-            ("SOON3", "2027-06-30", "49281042450"),
-        ] {
-            let lot = Lot {
+        for (lot, expiration, ndc) in lots {
+            let lot = vaxentry::store::lots::Lot {
                 vaccine: "140".into(),
-                lot: lot.into(),
+                lot: lot.to_string(),
                 manufacturer: "PMC".into(),
-                expiration: expiration.into(),
-                ndc: ndc.into(),
+                expiration: expiration.to_string(),
+                ndc: ndc.to_string(),
                 last_used: common::now().to_utc(),
                 retired: false,
             };
@@ -1640,8 +1634,19 @@ fn choosing_a_vaccine_fills_the_lot_on_hand_that_expires_first() {
         }
     });
     let mut a = app((80, 24));
-    drive(&mut a, vec![]);
     a.form.inventory = with_store(|s| s.lots(None, false).unwrap());
+    a
+}
+
+/// Choosing a vaccine fills in the lot on hand that expires first (an expired one is
+/// passed over), with its maker, expiry and NDC; a save reads the inventory again.
+#[test]
+fn choosing_a_vaccine_fills_the_lot_on_hand_that_expires_first() {
+    let mut a = app_with_flu_lots(&[
+        ("OLD1", "2026-01-31", ""),
+        ("LATER7", "2027-09-30", ""),
+        ("SOON3", "2027-06-30", "49281042450"),
+    ]);
     drive(&mut a, keys(&format!("{PATIENT}<PgDn>flu<Down><Enter>")));
     let dose = &a.form.visit.doses[0];
     assert_eq!(dose.get(FieldId::Vaccine), "140");
@@ -1758,4 +1763,57 @@ fn a_returning_patient_is_offered_while_typing_and_filled_with_f7() {
         drive(&mut a, keys("zz"));
         assert!(a.form.suggestion().is_none());
     }
+}
+
+/// A pack's GS1 barcode scanned into a dose field (the scanner types it, GS as Ctrl+],
+/// and Enter): lot and expiry go in, and the vaccine, maker and NDC of the lot on hand
+/// with that NDC; the field scanned into keeps its value.
+#[test]
+fn a_scanned_pack_fills_the_dose() {
+    let mut a = app_with_flu_lots(&[("OLDER1", "2027-01-31", "49281042450")]);
+    // Fluzone, NDC 49281-424-50: GTIN 00349281424502.
+    drive(
+        &mut a,
+        keys(&format!("{PATIENT}<PgDn>]d20100349281424502172706001")),
+    );
+    assert_eq!(
+        a.form.field,
+        FieldId::Vaccine,
+        "typed into the vaccine's picker"
+    );
+    drive(&mut a, keys("0UT8291AA<C-]>21SN42<Enter>"));
+    let dose = &a.form.visit.doses[0];
+    assert_eq!(
+        [
+            FieldId::Vaccine,
+            FieldId::Manufacturer,
+            FieldId::Ndc,
+            FieldId::Lot,
+            FieldId::Expiration
+        ]
+        .map(|f| dose.get(f).to_string()),
+        ["140", "PMC", "49281042450", "UT8291AA", "2027-06-30"]
+    );
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("Scanned: lot UT8291AA, expires 2027-06-30; CVX 140 and NDC from the lots on hand")
+    );
+    insta::assert_snapshot!("scanned-pack-80x24", render(&a).backend());
+    // Into the lot field, a pack whose NDC is not on hand: lot and expiry only.
+    drive(
+        &mut a,
+        keys("<Tab><Tab><Tab>(01)00312345678906(17)280131(10)B77<Enter>"),
+    );
+    let dose = &a.form.visit.doses[0];
+    assert_eq!(dose.get(FieldId::Lot), "B77");
+    assert_eq!(dose.get(FieldId::Expiration), "2028-01-31");
+    assert_eq!(dose.get(FieldId::Vaccine), "140", "the vaccine stays");
+    assert!(
+        a.notice
+            .as_deref()
+            .unwrap()
+            .contains("not among the lots on hand"),
+        "{:?}",
+        a.notice
+    );
 }

@@ -3,6 +3,7 @@
 
 pub mod fields;
 pub mod file;
+pub mod gs1;
 pub mod identity;
 pub mod parse;
 pub mod validate;

@@ -52,6 +52,20 @@ fn key_to_msg(key: &KeyEvent, event: &Event, ctx: KeyContext) -> Option<Msg> {
     if let Mode::Confirm(_) = ctx.mode {
         return lookup(Scope::Confirm, key);
     }
+    // A barcode scanner's FNC1 comes as the GS byte (0x1D), which terminals report as
+    // Ctrl+] or Ctrl+5: in a dose field it is part of the scan being typed.
+    if ctx.screen == Screen::Form
+        && matches!(ctx.page, Page::Dose(_))
+        && key
+            .modifiers
+            .contains(ratatui::crossterm::event::KeyModifiers::CONTROL)
+        && matches!(
+            key.code,
+            ratatui::crossterm::event::KeyCode::Char(']' | '5')
+        )
+    {
+        return Some(Msg::Edit(tui_input::InputRequest::InsertChar('\u{1d}')));
+    }
     if let Some(msg) = lookup(Scope::Everywhere, key) {
         return Some(msg);
     }

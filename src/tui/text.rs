@@ -131,6 +131,34 @@ pub fn dose_removed(index: usize) -> String {
     format!("Dose {} removed", index + 1)
 }
 
+pub fn scan_unreadable(why: &str) -> String {
+    format!("Not a readable pack barcode: {why}. Scan it again, or type the lot and expiry")
+}
+
+/// What a scan filled in, and what is left to do.
+pub fn scanned(scan: &crate::record::gs1::Scan, vaccine: Option<&str>) -> String {
+    let mut said = vec![];
+    if let Some(lot) = &scan.lot {
+        said.push(format!("lot {lot}"));
+    }
+    if let Some(expiry) = scan.expiry {
+        said.push(format!("expires {expiry}"));
+    }
+    let product = match (vaccine, scan.ndc_digits()) {
+        (Some(cvx), _) => format!("; CVX {cvx} and NDC from the lots on hand"),
+        (None, Some(digits)) => format!(
+            "; NDC digits {digits} are not among the lots on hand: choose the vaccine and type the NDC with its dashes"
+        ),
+        (None, None) => "; choose the vaccine".to_string(),
+    };
+    let check = if scan.check_digit_ok {
+        ""
+    } else {
+        " (the barcode's check digit is wrong: compare it with the pack)"
+    };
+    format!("Scanned: {}{product}{check}", said.join(", "))
+}
+
 pub fn lot_from_inventory(lot: &str, expires: &str, others: usize) -> String {
     let others = match others {
         0 => String::new(),

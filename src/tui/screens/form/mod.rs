@@ -113,6 +113,9 @@ pub struct Form {
     /// first), and the text they were looked up for.
     pub suggestions: Vec<crate::store::patients::PatientMatch>,
     pub suggested_for: Option<String>,
+    /// The focused field's value when it got the focus (a scan typed into it gives
+    /// it back).
+    pub entered_with: String,
 }
 
 /// A stored visit being corrected: a saved one is saved again in its place; a sent
@@ -164,6 +167,7 @@ impl Form {
             inventory: Vec::new(),
             suggestions: Vec::new(),
             suggested_for: None,
+            entered_with: String::new(),
         };
         form.revalidate(now);
         form
@@ -484,6 +488,7 @@ impl Form {
         self.field = field;
         self.picker = None;
         self.input = Input::new(self.value(page, field).to_string());
+        self.entered_with = self.input.value().to_string();
         self.fresh = !self.input.value().is_empty();
     }
 
@@ -709,6 +714,55 @@ impl Form {
         self.revalidate(now);
     }
 
+    /// What a scan says goes into dose `i`: lot, expiry and, when a lot on hand has
+    /// the scan's NDC, the vaccine, maker and NDC. The field it was typed into gets
+    /// its value back (unless the scan fills it). Returns what to tell the user.
+    fn apply_scan(
+        &mut self,
+        i: usize,
+        scanned: Result<crate::record::gs1::Scan, String>,
+        now: ClinicTime,
+    ) -> String {
+        let page = Page::Dose(i);
+        let typed_into = self.field;
+        self.picker = None;
+        self.set_value(page, typed_into, self.entered_with.clone());
+        self.input = Input::new(self.entered_with.clone());
+        let scan = match scanned {
+            Ok(scan) => scan,
+            Err(why) => {
+                self.revalidate(now);
+                return text::scan_unreadable(&why);
+            }
+        };
+        let mut filled = Vec::new();
+        if let Some(lot) = &scan.lot {
+            filled.push((FieldId::Lot, lot.clone()));
+        }
+        if let Some(expiry) = scan.expiry {
+            filled.push((FieldId::Expiration, expiry.format("%Y-%m-%d").to_string()));
+        }
+        let on_hand = scan.ndc_digits().and_then(|digits| {
+            self.inventory
+                .iter()
+                .find(|l| crate::record::gs1::ndc11_matches(&l.ndc, digits))
+                .cloned()
+        });
+        if let Some(product) = &on_hand {
+            filled.push((FieldId::Vaccine, product.vaccine.clone()));
+            filled.push((FieldId::Manufacturer, product.manufacturer.clone()));
+            filled.push((FieldId::Ndc, product.ndc.clone()));
+        }
+        for (field, value) in &filled {
+            self.set_value(page, *field, value.clone());
+            self.changed(*field, now);
+        }
+        self.input = Input::new(self.value(page, typed_into).to_string());
+        self.fresh = true;
+        self.revalidate(now);
+        text::scanned(&scan, on_hand.as_ref().map(|l| l.vaccine.as_str()))
+    }
+
     /// When a vaccine is chosen for a dose with no lot, reuse the lot last used with
     /// that vaccine in this visit or session, else the lot on hand that expires first
     /// (not expired on the day the dose is given).
@@ -921,6 +975,15 @@ pub fn save(app: &mut App, submit: bool, confirmed: bool) -> Vec<Effect> {
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     let now = app.now;
     let form = &mut app.form;
+    // A barcode scanned into a dose field ends with Enter (or Tab): what it says goes
+    // into the dose's fields, whatever field it was typed into.
+    if matches!(msg, Msg::Enter | Msg::NextField)
+        && let Page::Dose(i) = form.page
+        && let Some(scanned) = crate::record::gs1::parse(form.input.value())
+    {
+        app.notice = Some(form.apply_scan(i, scanned, now));
+        return Vec::new();
+    }
     if let Some(selected) = form.picker {
         match msg {
             Msg::Down => {
