@@ -44,6 +44,7 @@ fn keys(script: &str) -> Vec<Event> {
                 "F4" => key(KeyCode::F(4), none),
                 "F6" => key(KeyCode::F(6), none),
                 "F7" => key(KeyCode::F(7), none),
+                "F8" => key(KeyCode::F(8), none),
                 "Delete" => key(KeyCode::Delete, none),
                 other if other.starts_with("C-") => key(
                     KeyCode::Char(other.chars().nth(2).unwrap()),
@@ -1816,4 +1817,63 @@ fn a_scanned_pack_fills_the_dose() {
         "{:?}",
         a.notice
     );
+}
+
+/// F8 makes the dose a mass-clinic template: each next visit asks for the patient and
+/// the site only, and Ctrl+S saves it and starts the next (5 keys beyond the patient's
+/// own fields).
+#[test]
+fn a_mass_clinic_asks_each_patient_only_for_the_site() {
+    let mut a = app((80, 24));
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}")));
+    drive(&mut a, keys("<F8>"));
+    assert!(
+        a.notice
+            .as_deref()
+            .unwrap()
+            .starts_with("Mass clinic: every new visit gets CVX 140, lot UT8291AA"),
+        "{:?}",
+        a.notice
+    );
+    drive(&mut a, keys("<C-s>"));
+    assert!(
+        a.notice.as_deref().unwrap().starts_with("Saved"),
+        "{:?}",
+        a.notice
+    );
+    // The next patient: their own fields, then PgDn, the site, Ctrl+S.
+    drive(
+        &mut a,
+        keys("MRN-5150<Tab>Okafor<Tab>Ada<Tab>02/03/1990<Tab>f<Enter><PgDn>"),
+    );
+    assert_eq!(a.form.field, FieldId::Site, "the dose asks for the site");
+    insta::assert_snapshot!("mass-clinic-80x24", render(&a).backend());
+    let id = a.form.visit_id;
+    drive(&mut a, keys("la<Enter><C-s>"));
+    let saved = with_store(|s| s.get(id).unwrap()).expect("saved with 5 keys");
+    let dose = &saved.visit().unwrap().doses[0];
+    assert_eq!(
+        [
+            FieldId::Vaccine,
+            FieldId::Lot,
+            FieldId::Site,
+            FieldId::Performer,
+            FieldId::VisPresented
+        ]
+        .map(|f| dose.get(f).to_string()),
+        ["140", "UT8291AA", "LA", "Jordan Okafor", "2026-11-25"]
+    );
+    assert_eq!(a.form.mass.as_ref().unwrap().saved, 2);
+    assert!(
+        render(&a)
+            .backend()
+            .to_string()
+            .contains("mass clinic: 140 lot UT8291AA · 2 saved")
+    );
+    drive(&mut a, keys("<F8>"));
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("Mass clinic ended after 2 visit(s)")
+    );
+    assert_eq!(a.form.mass, None);
 }

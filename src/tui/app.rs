@@ -101,6 +101,8 @@ pub enum Msg {
     Versions,
     /// `e` in a stored visit's view (Alt+E in the history): correct it in the form.
     Amend,
+    /// F8: begin a mass clinic from this dose, or end it.
+    MassClinic,
     // Results of effects, fed back by the event loop.
     Saved {
         result: Result<PathBuf, String>,
@@ -470,6 +472,7 @@ fn saved(app: &mut App, result: Result<PathBuf, String>, submitted: bool) -> Vec
             return Vec::new();
         }
     };
+    app.form.mass_visit_saved();
     app.new_visit();
     if !submitted {
         app.notice = Some(text::saved(&path));

@@ -354,6 +354,12 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
             Msg::UseStoredPatient,
             "fill in the stored patient: the one under the MRN typed, or the one suggested while the MRN or family name is typed",
         ),
+        bind(
+            Form,
+            &[plain(F(8))],
+            Msg::MassClinic,
+            "mass clinic: this dose's product, performer, place, funding and VIS go into every new visit, which asks only for the patient and the site; F8 again ends it",
+        ),
         described(
             Form,
             "typing",

@@ -131,6 +131,21 @@ pub fn dose_removed(index: usize) -> String {
     format!("Dose {} removed", index + 1)
 }
 
+pub const MASS_CLINIC_FROM_A_DOSE: &str =
+    "F8 starts a mass clinic from a dose: go to the dose to give (PgDn), then press F8";
+pub const MASS_CLINIC_NEEDS_PRODUCT: &str =
+    "A mass clinic needs the dose's vaccine and lot first; fill them in, then press F8";
+
+pub fn mass_clinic_started(vaccine: &str, lot: &str) -> String {
+    format!(
+        "Mass clinic: every new visit gets CVX {vaccine}, lot {lot}, this performer, place, funding and VIS; type the patient and the site, Ctrl+S saves and starts the next. F8 ends it"
+    )
+}
+
+pub fn mass_clinic_ended(saved: u32) -> String {
+    format!("Mass clinic ended after {saved} visit(s)")
+}
+
 pub fn scan_unreadable(why: &str) -> String {
     format!("Not a readable pack barcode: {why}. Scan it again, or type the lot and expiry")
 }

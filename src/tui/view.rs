@@ -80,14 +80,32 @@ fn draw_too_small(frame: &mut Frame, area: Rect) {
 
 fn draw_header(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
     // A stored visit being corrected (the notice said whether it was sent).
-    let state = match (app.form.amending, app.form.dirty) {
-        (Some(_), _) => "correcting",
-        (None, true) => "not saved",
-        (None, false) => "new visit",
+    let state = match (&app.form.mass, app.form.amending, app.form.dirty) {
+        (_, Some(_), _) => "correcting".to_string(),
+        (Some(mass), None, _) => {
+            let get = |f| {
+                mass.template
+                    .iter()
+                    .find(|(field, _)| *field == f)
+                    .map_or("", |(_, v)| v.as_str())
+            };
+            format!(
+                "mass clinic: {} lot {} · {} saved",
+                get(crate::record::FieldId::Vaccine),
+                get(crate::record::FieldId::Lot),
+                mass.saved
+            )
+        }
+        (None, None, true) => "not saved".to_string(),
+        (None, None, false) => "new visit".to_string(),
     };
     let left = Line::from(vec![
         Span::styled(" vaxentry ", theme.title().add_modifier(Modifier::REVERSED)),
-        Span::raw(format!(" {} · {state}", app.source_name())),
+        // A mass clinic's product and count matter more than the clinic's name.
+        Span::raw(match &app.form.mass {
+            Some(_) => format!(" {state}"),
+            None => format!(" {} · {state}", app.source_name()),
+        }),
     ]);
     let clock = app.now.format(" %Y-%m-%d %H:%M ").to_string();
     let sync = sync_status(app, theme);

@@ -116,7 +116,38 @@ pub struct Form {
     /// The focused field's value when it got the focus (a scan typed into it gives
     /// it back).
     pub entered_with: String,
+    /// A mass-clinic session: every new visit's dose comes from its template.
+    pub mass: Option<MassClinic>,
 }
+
+/// A mass-clinic session (F8): one product given to patient after patient.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MassClinic {
+    /// The dose fields every visit gets: vaccine, lot, performer, place, funding, VIS.
+    pub template: Vec<(FieldId, String)>,
+    /// Visits saved since it began.
+    pub saved: u32,
+}
+
+/// The dose fields a mass-clinic template fixes (the site, the time and the patient's
+/// own facts are asked each visit).
+const MASS_TEMPLATE: [FieldId; 15] = [
+    FieldId::Vaccine,
+    FieldId::Status,
+    FieldId::PrimarySource,
+    FieldId::Lot,
+    FieldId::Manufacturer,
+    FieldId::Expiration,
+    FieldId::Ndc,
+    FieldId::Amount,
+    FieldId::Route,
+    FieldId::Performer,
+    FieldId::PerformerNpi,
+    FieldId::Orderer,
+    FieldId::Location,
+    FieldId::Funding,
+    FieldId::VisEdition,
+];
 
 /// A stored visit being corrected: a saved one is saved again in its place; a sent
 /// one (submitted or failed) goes again as its `sending`th new message about the same
@@ -168,6 +199,7 @@ impl Form {
             suggestions: Vec::new(),
             suggested_for: None,
             entered_with: String::new(),
+            mass: None,
         };
         form.revalidate(now);
         form
@@ -518,6 +550,10 @@ impl Form {
     }
 
     pub fn focus_page(&mut self, page: Page, last: bool, now: ClinicTime) {
+        // In a mass clinic, the dose asks only for the site.
+        if self.mass.is_some() && matches!(page, Page::Dose(0)) && !last {
+            return self.focus(page, FieldId::Site, now);
+        }
         let fields = self.visible_fields(page);
         let field = if last { fields.last() } else { fields.first() };
         match field {
@@ -882,11 +918,61 @@ impl Form {
         }
         self.notes = vec![notes];
         self.fill_station_defaults();
+        self.fill_mass_template(now);
         self.dirty = false;
         self.draft_dirty = false;
         self.review.home();
         self.focus(Page::Patient, FieldId::Mrn, now);
         self.revalidate(now);
+    }
+
+    /// F8 on a dose: begins a mass-clinic session with this dose as the template, or
+    /// ends the session. Returns what to tell the user.
+    pub fn toggle_mass_clinic(&mut self, now: ClinicTime) -> String {
+        if let Some(mass) = self.mass.take() {
+            return text::mass_clinic_ended(mass.saved);
+        }
+        let Page::Dose(i) = self.page else {
+            return text::MASS_CLINIC_FROM_A_DOSE.into();
+        };
+        let dose = &self.visit.doses[i];
+        if dose.get(FieldId::Vaccine).trim().is_empty() || dose.get(FieldId::Lot).trim().is_empty()
+        {
+            return text::MASS_CLINIC_NEEDS_PRODUCT.into();
+        }
+        self.leave_field(now);
+        let dose = &self.visit.doses[i];
+        let template: Vec<(FieldId, String)> = MASS_TEMPLATE
+            .iter()
+            .map(|f| (*f, dose.get(*f).trim().to_string()))
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        let notice = text::mass_clinic_started(dose.get(FieldId::Vaccine), dose.get(FieldId::Lot));
+        self.mass = Some(MassClinic { template, saved: 0 });
+        notice
+    }
+
+    /// A visit was saved during a mass clinic.
+    pub fn mass_visit_saved(&mut self) {
+        if let Some(mass) = &mut self.mass {
+            mass.saved += 1;
+        }
+    }
+
+    /// The mass-clinic template into the new visit's dose; the VIS is given today.
+    fn fill_mass_template(&mut self, now: ClinicTime) {
+        let (Some(mass), Some(dose), Some(notes)) = (
+            &self.mass,
+            self.visit.doses.first_mut(),
+            self.notes.first_mut(),
+        ) else {
+            return;
+        };
+        for (field, value) in &mass.template {
+            dose.set(*field, value.clone());
+            notes.carried.insert(*field);
+        }
+        dose.set(FieldId::VisPresented, now.format("%Y-%m-%d").to_string());
     }
 
     /// Takes this station's defaults (`[station]`) and fills them into the visit being
@@ -1057,6 +1143,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::CopyAsNew => app.notice = Some(text::COPY_AS_NEW_IN_HISTORY.into()),
         Msg::UseStoredPatient => app.notice = Some(form.use_stored_patient(now).into()),
+        Msg::MassClinic => app.notice = Some(form.toggle_mass_clinic(now)),
         Msg::Clicked(Target::Page(page)) => form.focus_page(page, false, now),
         Msg::Clicked(Target::Field(field)) => form.focus(form.page, field, now),
         Msg::Clicked(Target::Finding(i)) => {
