@@ -1409,7 +1409,7 @@ fn a_sent_visit_is_corrected_in_the_form_and_goes_again_as_an_amendment() {
         drive(&mut a, keys("<C-d>"));
         assert_eq!(a.form.visit.doses.len(), 1);
         assert!(
-            a.notice.as_deref().unwrap().contains("void it"),
+            a.notice.as_deref().unwrap().contains("voids it"),
             "{:?}",
             a.notice
         );
@@ -1486,7 +1486,7 @@ fn a_sent_dose_is_voided_from_its_correction_after_asking() {
         a.notice
             .as_deref()
             .unwrap()
-            .starts_with("Save the correction first")
+            .starts_with("Save the correction (^S)")
     );
     // Nor does another visit open over it; Ctrl+N drops it, after asking.
     drive(&mut a, keys("<F4><A-e>"));
@@ -1797,7 +1797,7 @@ fn a_scanned_pack_fills_the_dose() {
     );
     assert_eq!(
         a.notice.as_deref(),
-        Some("Scanned: lot UT8291AA, expires 2027-06-30; CVX 140 and NDC from the lots on hand")
+        Some("Scanned lot UT8291AA exp 2027-06-30; CVX 140 + NDC from lots on hand")
     );
     insta::assert_snapshot!("scanned-pack-80x24", render(&a).backend());
     // Into the lot field, a pack whose NDC is not on hand: lot and expiry only.
@@ -1813,7 +1813,7 @@ fn a_scanned_pack_fills_the_dose() {
         a.notice
             .as_deref()
             .unwrap()
-            .contains("not among the lots on hand"),
+            .contains("not on hand: choose the vaccine"),
         "{:?}",
         a.notice
     );
@@ -1831,7 +1831,7 @@ fn a_mass_clinic_asks_each_patient_only_for_the_site() {
         a.notice
             .as_deref()
             .unwrap()
-            .starts_with("Mass clinic: every new visit gets CVX 140, lot UT8291AA"),
+            .starts_with("Mass clinic: CVX 140 lot UT8291AA each visit"),
         "{:?}",
         a.notice
     );

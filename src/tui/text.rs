@@ -132,14 +132,12 @@ pub fn dose_removed(index: usize) -> String {
 }
 
 pub const MASS_CLINIC_FROM_A_DOSE: &str =
-    "F8 starts a mass clinic from a dose: go to the dose to give (PgDn), then press F8";
+    "F8 starts a mass clinic from a dose: go to the dose (PgDn), then press F8";
 pub const MASS_CLINIC_NEEDS_PRODUCT: &str =
-    "A mass clinic needs the dose's vaccine and lot first; fill them in, then press F8";
+    "A mass clinic needs the dose's vaccine and lot: fill them in, then press F8";
 
 pub fn mass_clinic_started(vaccine: &str, lot: &str) -> String {
-    format!(
-        "Mass clinic: every new visit gets CVX {vaccine}, lot {lot}, this performer, place, funding and VIS; type the patient and the site, Ctrl+S saves and starts the next. F8 ends it"
-    )
+    format!("Mass clinic: CVX {vaccine} lot {lot} each visit; type patient, site, ^S. F8 ends")
 }
 
 pub fn mass_clinic_ended(saved: u32) -> String {
@@ -150,28 +148,26 @@ pub fn scan_unreadable(why: &str) -> String {
     format!("Not a readable pack barcode: {why}. Scan it again, or type the lot and expiry")
 }
 
-/// What a scan filled in, and what is left to do.
+/// What a scan filled in, and what is left to do (one 80-column line, most often).
 pub fn scanned(scan: &crate::record::gs1::Scan, vaccine: Option<&str>) -> String {
     let mut said = vec![];
     if let Some(lot) = &scan.lot {
         said.push(format!("lot {lot}"));
     }
     if let Some(expiry) = scan.expiry {
-        said.push(format!("expires {expiry}"));
+        said.push(format!("exp {expiry}"));
     }
     let product = match (vaccine, scan.ndc_digits()) {
-        (Some(cvx), _) => format!("; CVX {cvx} and NDC from the lots on hand"),
-        (None, Some(digits)) => format!(
-            "; NDC digits {digits} are not among the lots on hand: choose the vaccine and type the NDC with its dashes"
-        ),
+        (Some(cvx), _) => format!("; CVX {cvx} + NDC from lots on hand"),
+        (None, Some(digits)) => format!("; NDC {digits} not on hand: choose the vaccine"),
         (None, None) => "; choose the vaccine".to_string(),
     };
     let check = if scan.check_digit_ok {
         ""
     } else {
-        " (the barcode's check digit is wrong: compare it with the pack)"
+        "; check digit wrong, compare the pack"
     };
-    format!("Scanned: {}{product}{check}", said.join(", "))
+    format!("Scanned {}{product}{check}", said.join(" "))
 }
 
 pub fn lot_from_inventory(lot: &str, expires: &str, others: usize) -> String {
@@ -268,15 +264,18 @@ pub const VISIT_NOT_READ: &str = "The visit could not be read";
 pub const OUTBOX_NOT_READ: &str = "The outbox could not be read";
 pub const NOT_QUEUED_AGAIN: &str = "Could not queue it again";
 pub const ANSWER_NOT_READ: &str = "The answer could not be read";
-pub const CORRECTING_SENT: &str = "Correcting a sent visit: fix what was wrong, then Ctrl+S sends the correction as a new message about the same doses";
+pub const CORRECTING_SENT: &str =
+    "Correcting a sent visit: fix it, then ^S sends it again about the same doses";
 pub const CORRECTING_SAVED: &str =
     "Correcting a saved visit (not sent yet): Ctrl+S saves it in its place";
 pub const CORRECT_AFTER_SENT: &str =
     "It waits in the outbox: it can be corrected once it is sent (or failed)";
-pub const CORRECT_STORED_ONLY: &str = "This is the visit in the form: change it here. A stored visit is corrected from the History (F4)";
-pub const SENT_DOSES_STAY: &str = "A correction keeps the doses that were sent: to take one back, void it (Ctrl+X on its page); to add one, start a new visit (Ctrl+R in History)";
+pub const CORRECT_STORED_ONLY: &str =
+    "This is the visit in the form: change it here; correct stored ones from F4";
+pub const SENT_DOSES_STAY: &str =
+    "Sent doses stay: Ctrl+X on a dose voids it; add a dose in a new visit (^R)";
 pub const VOID_AFTER_CORRECTING: &str =
-    "Save the correction first (Ctrl+S), or drop it (Ctrl+N): a dose is voided as it was sent";
+    "Save the correction (^S) or drop it (^N) first: a void sends the dose as sent";
 
 pub fn ask_void_dose(i: usize, vaccine: &str) -> String {
     format!(
