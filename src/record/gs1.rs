@@ -132,15 +132,19 @@ fn gtin(value: &str) -> Result<(String, bool), String> {
     if value.len() != 14 || !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("GTIN '{value}' is not 14 digits"));
     }
-    let digits: Vec<u32> = value.bytes().map(|b| u32::from(b - b'0')).collect();
-    // GS1 check digit: weights 3 and 1 from the right, over the first 13 digits.
-    let sum: u32 = digits[..13]
-        .iter()
+    let right = check_digit(&value[..13]) == u32::from(value.as_bytes()[13] - b'0');
+    Ok((value.to_string(), right))
+}
+
+/// The GS1 check digit of `digits` (ASCII digits): weights 3 and 1 from the right.
+fn check_digit(digits: &str) -> u32 {
+    let sum: u32 = digits
+        .bytes()
         .rev()
         .enumerate()
-        .map(|(i, d)| if i % 2 == 0 { d * 3 } else { *d })
+        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 })
         .sum();
-    Ok((value.to_string(), (10 - sum % 10) % 10 == digits[13]))
+    (10 - sum % 10) % 10
 }
 
 fn expiry(value: &str) -> Result<NaiveDate, String> {
@@ -265,10 +269,7 @@ mod tests {
             lot in "[A-Z0-9]{1,20}",
             serial in proptest::option::of("[A-Z0-9]{1,20}"),
         ) {
-            // The GTIN with its check digit.
-            let digits: Vec<u32> = body.bytes().map(|b| u32::from(b - b'0')).collect();
-            let sum: u32 = digits.iter().rev().enumerate().map(|(i, d)| if i % 2 == 0 { d * 3 } else { *d }).sum();
-            let gtin = format!("{body}{}", (10 - sum % 10) % 10);
+            let gtin = format!("{body}{}", check_digit(&body));
             let mut text = format!("]d201{gtin}17{year:02}{month:02}0010{lot}");
             if let Some(serial) = &serial {
                 text.push_str(&format!("\u{1d}21{serial}"));

@@ -580,12 +580,7 @@ impl Store {
             sql.push_str(&format!(" AND search_key IN rarray(?{})", args.len()));
         }
         for word in &words {
-            args.push(Box::new(format!(
-                "%{}%",
-                word.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            )));
+            args.push(Box::new(format!("%{}%", like_literal(word))));
             sql.push_str(&format!(" AND search LIKE ?{} ESCAPE '\\'", args.len()));
         }
         if let Some(state) = query.state {
@@ -820,6 +815,13 @@ impl Store {
             .conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
+}
+
+/// `text` for a LIKE pattern with `ESCAPE '\'`: its `%`, `_` and `\` taken literally.
+pub(crate) fn like_literal(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// What SQLite's error means for the user: only a corrupt file is "damaged" (and

@@ -62,13 +62,7 @@ impl Store {
                                     WHERE family LIKE ?4 ESCAPE '\\' ORDER BY family COLLATE NOCASE, given COLLATE NOCASE LIMIT ?3))
                  GROUP BY mrn ORDER BY min(rank), family COLLATE NOCASE, given COLLATE NOCASE, mrn LIMIT ?3",
             )?;
-            let like = format!(
-                "{}%",
-                typed
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
+            let like = format!("{}%", super::like_literal(typed));
             let rows = stmt
                 .query_map(
                     params![

@@ -63,6 +63,25 @@ fn carried_values(from: &Fields, carry: Carry) -> Vec<(FieldId, String)> {
         .collect()
 }
 
+/// Puts `values` into a new visit's `dose` (with `only_empty`, only where it has
+/// nothing), noted as carried rather than typed.
+fn carry_into(
+    dose: &mut Fields,
+    notes: &mut DoseNotes,
+    values: &[(FieldId, String)],
+    only_empty: bool,
+) {
+    for (field, value) in values {
+        if only_empty && !dose.get(*field).trim().is_empty() {
+            continue;
+        }
+        dose.set(*field, value.clone());
+        if !value.is_empty() {
+            notes.carried.insert(*field);
+        }
+    }
+}
+
 /// What the form knows about a dose besides its values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DoseNotes {
@@ -303,9 +322,7 @@ impl Form {
     /// While the MRN or family name is typed (two characters or more), the stored
     /// patients it matches are looked up.
     fn suggest_effect(&mut self) -> Option<Effect> {
-        let typing = self.page == Page::Patient
-            && matches!(self.field, FieldId::Mrn | FieldId::Family)
-            && self.amending.is_none();
+        let typing = self.on_patient_key() && self.amending.is_none();
         let typed = self.input.value().trim().to_string();
         if !typing || typed.chars().count() < 2 {
             self.suggestions.clear();
@@ -317,6 +334,11 @@ impl Form {
         }
         self.suggested_for = Some(typed.clone());
         Some(Effect::SuggestPatients(typed))
+    }
+
+    /// The focus is on a field a returning patient is found by: the MRN or family name.
+    fn on_patient_key(&self) -> bool {
+        self.page == Page::Patient && matches!(self.field, FieldId::Mrn | FieldId::Family)
     }
 
     /// The stored patients matching `typed` arrived (dropped when typing moved on).
@@ -352,8 +374,7 @@ impl Form {
 
     /// The suggestion F7 would take, when the MRN typed is not itself stored.
     pub fn suggestion(&self) -> Option<&crate::store::patients::PatientMatch> {
-        let showing = self.page == Page::Patient
-            && matches!(self.field, FieldId::Mrn | FieldId::Family)
+        let showing = self.on_patient_key()
             && self.suggested_for.as_deref() == Some(self.input.value().trim());
         let mrn = self.visit.patient.get(FieldId::Mrn).trim();
         // The patient already in the form is not offered again.
@@ -910,12 +931,12 @@ impl Form {
             time_is_default: true,
             ..DoseNotes::default()
         };
-        for (field, value) in &self.sticky.dose_defaults {
-            self.visit.doses[0].set(*field, value.clone());
-            if !value.is_empty() {
-                notes.carried.insert(*field);
-            }
-        }
+        carry_into(
+            &mut self.visit.doses[0],
+            &mut notes,
+            &self.sticky.dose_defaults,
+            false,
+        );
         self.notes = vec![notes];
         self.fill_station_defaults();
         self.fill_mass_template(now);
@@ -968,10 +989,7 @@ impl Form {
         ) else {
             return;
         };
-        for (field, value) in &mass.template {
-            dose.set(*field, value.clone());
-            notes.carried.insert(*field);
-        }
+        carry_into(dose, notes, &mass.template, false);
         dose.set(FieldId::VisPresented, now.format("%Y-%m-%d").to_string());
     }
 
@@ -991,12 +1009,7 @@ impl Form {
         else {
             return;
         };
-        for (field, value) in &self.sticky.station {
-            if dose.get(*field).trim().is_empty() {
-                dose.set(*field, value.clone());
-                notes.carried.insert(*field);
-            }
-        }
+        carry_into(dose, notes, &self.sticky.station, true);
     }
 
     pub fn jump_to_finding(&mut self, index: usize, now: ClinicTime) {
