@@ -2,6 +2,9 @@
 //! the same run, a shell loop that POSTs the same 1,000 bundle files with curl one by
 //! one, for comparison.
 
+#[path = "../tests/common/fhir_records.rs"]
+#[allow(dead_code)]
+mod fhir_records;
 #[path = "../tests/common/server.rs"]
 #[allow(dead_code)]
 mod server;

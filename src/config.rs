@@ -110,8 +110,11 @@ fn identifier(key: &str, text: Option<&str>) -> Result<Option<(String, String)>>
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointConfig {
-    /// `redox` (Immunization/$write) or `fhir` ($process-message).
+    /// `redox` (Immunization/$write) or `fhir`.
     pub kind: String,
+    /// fhir: `message` ($process-message, the default) or `transaction` (a conditional
+    /// transaction POSTed to the base, for servers without messaging).
+    pub mode: Option<String>,
     /// Redox: the API base (default https://api.redoxengine.com). FHIR: the server's base URL.
     pub base_url: Option<String>,
     /// Redox: the destination's slug, e.g. `redox-fhir-sandbox`.
@@ -174,6 +177,10 @@ pub struct AuthConfig {
     pub key_id: Option<String>,
     /// jwt: RS384, ES384 or HS384.
     pub algorithm: Option<String>,
+    /// jwt: the scopes to ask for, space-separated (SMART Backend Services servers
+    /// need them, e.g. "system/Immunization.write system/Immunization.read
+    /// system/Patient.read"; Redox takes none).
+    pub scope: Option<String>,
     /// jwt RS384/ES384: the PEM private key file.
     pub private_key_file: Option<PathBuf>,
     /// jwt HS384: the file holding the shared secret.

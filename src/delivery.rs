@@ -163,6 +163,7 @@ fn record(
         Outcome::Redirected { status, .. } => {
             (After::Failed, Some(*status), AttemptOutcome::Rejected, None)
         }
+        Outcome::NotSent(_) => (After::Failed, None, AttemptOutcome::Rejected, None),
         Outcome::CredentialsRefused { status, body } => (
             After::Failed,
             (*status > 0).then_some(*status),

@@ -73,6 +73,43 @@ fn golden_bundle_with_the_clinic_and_its_identifiers() {
     insta::assert_snapshot!("bundle-clinic-resources", json);
 }
 
+/// The transactions sent to a FHIR server without messaging (`mode = "transaction"`):
+/// with the clinic configured (every resource has an identifier to match it by), and
+/// the child's four doses (performers without an NPI are named only in words).
+#[test]
+fn golden_transactions_are_valid_and_conditional() {
+    let clinic = vaxentry::config::Config::parse(
+        "[source]\nname = \"Riverside Family Clinic\"\n[clinic]\norganization_identifier = \"urn:oid:2.16.840.1.113883.3.1234|RFC\"\nfacility_identifier = \"urn:oid:2.16.840.1.113883.3.1234.5|RFC-MAIN\"\n",
+    )
+    .unwrap()
+    .bundle_settings();
+    for (name, example_name, settings) in [
+        ("bundle-transaction-clinic", "adult-flu", clinic),
+        (
+            "bundle-transaction-child-four-doses",
+            "child-four-doses",
+            settings(),
+        ),
+    ] {
+        let message: serde_json::Value =
+            serde_json::from_str(&golden(&example(example_name), &settings)).unwrap();
+        let transaction = vaxentry::fhir::transaction::transaction_of(&message).unwrap();
+        let errors = schema_errors(&transaction);
+        assert!(errors.is_empty(), "{name}: schema errors: {errors:#?}");
+        for entry in transaction["entry"].as_array().unwrap() {
+            let request = &entry["request"];
+            let conditional = request["method"] == "PUT"
+                && request["url"].as_str().unwrap().contains("?identifier=")
+                || request["method"] == "POST"
+                    && request["ifNoneExist"]
+                        .as_str()
+                        .is_some_and(|c| c.starts_with("identifier="));
+            assert!(conditional, "{name}: {request}");
+        }
+        insta::assert_snapshot!(name, format!("{transaction:#}\n"));
+    }
+}
+
 #[test]
 fn generation_is_deterministic_given_clock_and_ids() {
     let visit = example("child-four-doses");

@@ -909,7 +909,7 @@ fn send_through_a_test_server(
 fn outbox_screen_and_an_operation_outcome_shown_to_the_user() {
     outbox_with_each_state();
     let mut a = app((100, 30));
-    a.sync.configured = true;
+    a.sync.protocol = Some(vaxentry::submit::endpoint::Protocol::RedoxWrite);
     a.sync.waiting = 1;
     a.sync.failed = 1;
     a.sync.last = Some((
@@ -1340,7 +1340,7 @@ fn a_vaccine_the_patient_already_has_that_day_warns_and_saving_asks_first() {
 fn a_saved_visit_is_sent_with_ctrl_g_from_history_or_its_view() {
     use vaxentry::store::VisitState;
     let mut a = app((80, 24));
-    a.sync.configured = true;
+    a.sync.protocol = Some(vaxentry::submit::endpoint::Protocol::RedoxWrite);
     for mrn in ["MRN-1", "MRN-2"] {
         drive(
             &mut a,

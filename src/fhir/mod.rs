@@ -5,6 +5,7 @@ pub mod build;
 pub mod check;
 pub mod paths;
 pub mod references;
+pub mod transaction;
 
 pub use build::{
     Bundle, BundleSettings, DerivedIds, IdSource, InvalidVisit, Message, RandomIds, SequentialIds,

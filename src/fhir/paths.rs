@@ -474,17 +474,23 @@ fn insert_in_order(object: &mut Map<String, Json>, key: &str, value: Json) {
 }
 
 /// The form field an OperationOutcome expression points at, for bundles vaxentry
-/// built: entry 1 is the Patient and entry 2 + n the Immunization of dose n. With the
-/// bundle that was sent, list indexes are read as what the element holds
-/// (`performer[1]` is the ordering provider when that is what it holds).
+/// built. With the bundle that was sent (a message or a transaction), an entry is what
+/// it holds: the Patient, or the Immunization of dose n (the n+1st Immunization), and
+/// list indexes are read the same way (`performer[1]` is the ordering provider when
+/// that is what it holds). Without it, entry 1 is the Patient and entry 2 + n dose n,
+/// as in a message.
 pub fn field_of(expression: &str, bundle: Option<&Json>) -> Option<FieldRef> {
     let (entry, resource, path) = match expression.strip_prefix("Bundle.entry[") {
         Some(rest) => {
             let (index, rest) = rest.split_once(']')?;
             let index: usize = index.parse().ok()?;
             let path = rest.strip_prefix(".resource")?.trim_start_matches('.');
-            let resource = if index == 1 { Pat } else { Imm };
-            (Some(index), resource, path)
+            let (resource, dose) = match bundle.and_then(|b| b["entry"].as_array()) {
+                Some(entries) => entry_kind(entries, index)?,
+                None if index == 1 => (Pat, 0),
+                None => (Imm, index.saturating_sub(2)),
+            };
+            (Some((index, dose)), resource, path)
         }
         None => match expression.split_once('.') {
             Some(("Patient", path)) => (None, Pat, path),
@@ -493,7 +499,7 @@ pub fn field_of(expression: &str, bundle: Option<&Json>) -> Option<FieldRef> {
         },
     };
     let json = match (bundle, entry) {
-        (Some(b), Some(e)) => b.pointer(&format!("/entry/{e}/resource")),
+        (Some(b), Some((e, _))) => b.pointer(&format!("/entry/{e}/resource")),
         _ => None,
     };
     let wanted = named_steps(path, json);
@@ -527,8 +533,25 @@ pub fn field_of(expression: &str, bundle: Option<&Json>) -> Option<FieldRef> {
         .map(|(_, _, field)| field)?;
     Some(match resource {
         Pat => FieldRef::patient(best),
-        Imm => FieldRef::dose(entry.map_or(0, |e| e.saturating_sub(2)), best),
+        Imm => FieldRef::dose(entry.map_or(0, |(_, dose)| dose), best),
     })
+}
+
+/// What entry `index` of a sent bundle holds: the Patient, or the Immunization of
+/// dose n; `None` for anything else (the MessageHeader, a Practitioner, ...).
+fn entry_kind(entries: &[Json], index: usize) -> Option<(Resource, usize)> {
+    let kind = |e: &Json| e["resource"]["resourceType"].as_str().map(str::to_string);
+    match kind(entries.get(index)?)?.as_str() {
+        "Patient" => Some((Pat, 0)),
+        "Immunization" => Some((
+            Imm,
+            entries[..index]
+                .iter()
+                .filter(|e| kind(e).as_deref() == Some("Immunization"))
+                .count(),
+        )),
+        _ => None,
+    }
 }
 
 /// The dot-separated parts of an expression; dots inside quotes or brackets (a URL

@@ -32,6 +32,9 @@ pub struct JwtSettings {
     pub client_id: String,
     pub key_id: String,
     pub algorithm: Algorithm,
+    /// The scopes asked for (SMART Backend Services), e.g.
+    /// `system/Immunization.write system/Patient.read`; Redox takes none.
+    pub scope: Option<String>,
     key: EncodingKey,
 }
 
@@ -42,6 +45,7 @@ impl std::fmt::Debug for JwtSettings {
             .field("client_id", &self.client_id)
             .field("key_id", &self.key_id)
             .field("algorithm", &self.algorithm)
+            .field("scope", &self.scope)
             .finish_non_exhaustive()
     }
 }
@@ -116,7 +120,9 @@ impl AuthSettings {
                 let token_url = match (&cfg.token_url, protocol) {
                     (Some(url), _) => url.clone(),
                     (None, Protocol::RedoxWrite) => REDOX_TOKEN_URL.to_string(),
-                    (None, Protocol::ProcessMessage) => return Err(missing("token_url")),
+                    (None, Protocol::ProcessMessage | Protocol::Transaction) => {
+                        return Err(missing("token_url"));
+                    }
                 };
                 check_url("[endpoint.auth] token_url", &token_url, allow_http)?;
                 let client_id = cfg.client_id.clone().ok_or_else(|| missing("client_id"))?;
@@ -174,6 +180,11 @@ impl AuthSettings {
                     client_id,
                     key_id,
                     algorithm,
+                    scope: cfg
+                        .scope
+                        .as_deref()
+                        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+                        .filter(|s| !s.is_empty()),
                     key,
                 };
                 // A public key, or one for another algorithm, reads as PEM but cannot

@@ -17,6 +17,25 @@ pub enum Protocol {
     RedoxWrite,
     /// A FHIR server's `$process-message`.
     ProcessMessage,
+    /// A FHIR server without messaging: each message is sent as a conditional
+    /// transaction (`fhir::transaction`) POSTed to the base.
+    Transaction,
+}
+
+impl Protocol {
+    /// What is POSTed for a stored message: the message itself, or the transaction
+    /// made from it (the same one every time).
+    pub fn wire(self, message_json: &str) -> Result<String, String> {
+        match self {
+            Protocol::RedoxWrite | Protocol::ProcessMessage => Ok(message_json.to_string()),
+            Protocol::Transaction => serde_json::from_str(message_json)
+                .map_err(|e| format!("the stored message is not JSON ({e})"))
+                .and_then(|message| {
+                    crate::fhir::transaction::transaction_of(&message).map_err(|e| e.to_string())
+                })
+                .map(|transaction| format!("{transaction:#}\n")),
+        }
+    }
 }
 
 /// The most messages sent at once: a few connections hide the network's latency; more
@@ -28,6 +47,9 @@ pub struct Endpoint {
     pub protocol: Protocol,
     /// Where bundles are POSTed.
     pub url: String,
+    /// Where a patient's immunizations are searched for (Redox: POSTed as a form to
+    /// `Immunization/_search`; FHIR: a GET of `Immunization?…`).
+    pub search_url: String,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub max_attempts: u32,
@@ -41,7 +63,13 @@ pub struct Endpoint {
 
 impl Endpoint {
     pub fn from_config(cfg: &EndpointConfig) -> Result<Endpoint, String> {
-        let (protocol, url) = match cfg.kind.as_str() {
+        if cfg.mode.is_some() && cfg.kind != "fhir" {
+            return Err(format!(
+                "[endpoint] mode is only for kind = \"fhir\"; remove it for kind = \"{}\"",
+                cfg.kind
+            ));
+        }
+        let (protocol, url, search_url) = match cfg.kind.as_str() {
             "redox" => {
                 let base = cfg
                     .base_url
@@ -67,19 +95,32 @@ impl Endpoint {
                         "[endpoint] environment = \"{environment}\" is not one of Development, Staging, Production"
                     ));
                 }
+                let operations = format!("{base}/fhir/R4/{slug}/{environment}/Immunization");
                 (
                     Protocol::RedoxWrite,
-                    format!("{base}/fhir/R4/{slug}/{environment}/Immunization/$write"),
+                    format!("{operations}/$write"),
+                    format!("{operations}/_search"),
                 )
             }
             "fhir" => {
                 let base = cfg.base_url.as_deref().filter(|s| !s.trim().is_empty()).ok_or(
                     "[endpoint] base_url is missing: give the FHIR server's base URL, e.g. base_url = \"https://fhir.example.org/r4\"",
                 )?;
-                (
-                    Protocol::ProcessMessage,
-                    format!("{}/$process-message", base.trim_end_matches('/')),
-                )
+                let base = base.trim_end_matches('/');
+                let search_url = format!("{base}/Immunization");
+                match cfg.mode.as_deref().unwrap_or("message") {
+                    "message" => (
+                        Protocol::ProcessMessage,
+                        format!("{base}/$process-message"),
+                        search_url,
+                    ),
+                    "transaction" => (Protocol::Transaction, base.to_string(), search_url),
+                    other => {
+                        return Err(format!(
+                            "[endpoint] mode = \"{other}\" is not known; use \"message\" ($process-message) or \"transaction\" (for servers without messaging)"
+                        ));
+                    }
+                }
             }
             other => {
                 return Err(format!(
@@ -102,6 +143,7 @@ impl Endpoint {
         Ok(Endpoint {
             protocol,
             url,
+            search_url,
             connect_timeout: seconds("connect_timeout_secs", cfg.connect_timeout_secs)?,
             request_timeout: seconds("request_timeout_secs", cfg.request_timeout_secs)?,
             max_attempts: cfg.max_attempts.max(1),
@@ -190,6 +232,10 @@ mod tests {
             e.url,
             "https://api.redoxengine.com/fhir/R4/redox-fhir-sandbox/Development/Immunization/$write"
         );
+        assert_eq!(
+            e.search_url,
+            "https://api.redoxengine.com/fhir/R4/redox-fhir-sandbox/Development/Immunization/_search"
+        );
         assert_eq!(e.protocol, Protocol::RedoxWrite);
         let e = endpoint("[endpoint]\nkind = \"redox\"\nbase_url = \"https://api.ca.redoxengine.com/\"\ndestination_slug = \"d\"\nenvironment = \"Production\"\n").unwrap();
         assert_eq!(
@@ -204,6 +250,24 @@ mod tests {
             endpoint("[endpoint]\nkind = \"fhir\"\nbase_url = \"https://fhir.example.org/r4/\"\n")
                 .unwrap();
         assert_eq!(e.url, "https://fhir.example.org/r4/$process-message");
+    }
+
+    #[test]
+    fn fhir_transaction_mode_posts_to_the_base() {
+        let base = "[endpoint]\nkind = \"fhir\"\nbase_url = \"https://fhir.example.org/r4/\"\n";
+        let e = endpoint(&format!("{base}mode = \"transaction\"\n")).unwrap();
+        assert_eq!(e.protocol, Protocol::Transaction);
+        assert_eq!(e.url, "https://fhir.example.org/r4");
+        assert_eq!(e.search_url, "https://fhir.example.org/r4/Immunization");
+        let e = endpoint(&format!("{base}mode = \"message\"\n")).unwrap();
+        assert_eq!(e.protocol, Protocol::ProcessMessage);
+        let err = endpoint(&format!("{base}mode = \"batch\"\n")).unwrap_err();
+        assert!(err.contains("mode") && err.contains("transaction"), "{err}");
+        let err = endpoint(
+            "[endpoint]\nkind = \"redox\"\ndestination_slug = \"d\"\nmode = \"transaction\"\n",
+        )
+        .unwrap_err();
+        assert!(err.contains("mode is only for kind = \"fhir\""), "{err}");
     }
 
     #[test]

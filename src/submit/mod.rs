@@ -99,8 +99,14 @@ impl Submitter {
         }
     }
 
-    /// POSTs one bundle; on a 401/403 with a token, gets a new token once and retries.
-    pub fn send(&self, bundle_json: &str) -> Outcome {
+    /// POSTs one message (as the endpoint takes it: see `Protocol::wire`); on a
+    /// 401/403 with a token, gets a new token once and retries.
+    pub fn send(&self, message_json: &str) -> Outcome {
+        let bundle_json = match self.endpoint.protocol.wire(message_json) {
+            Ok(wire) => wire,
+            Err(why) => return Outcome::NotSent(why),
+        };
+        let bundle_json = bundle_json.as_str();
         let mut refreshed = false;
         loop {
             let authorization = match self.authorization() {
@@ -167,14 +173,18 @@ impl Submitter {
                 body: reason,
             }
         })?;
-        let response = self.agent.post(&jwt.token_url).send_form([
+        let mut form = vec![
             ("grant_type", "client_credentials"),
             (
                 "client_assertion_type",
                 "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
             ),
             ("client_assertion", assertion.as_str()),
-        ]);
+        ];
+        if let Some(scope) = &jwt.scope {
+            form.push(("scope", scope));
+        }
+        let response = self.agent.post(&jwt.token_url).send_form(form);
         let mut response = response.map_err(|e| Outcome::TryLater {
             status: None,
             reason: format!(

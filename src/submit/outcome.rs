@@ -5,6 +5,7 @@
 use crate::clock::ClinicTime;
 use crate::fhir::paths::field_of;
 use crate::record::FieldRef;
+use serde_json::Value as Json;
 use std::time::Duration;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -24,6 +25,9 @@ pub enum Outcome {
         status: u16,
         location: Option<String>,
     },
+    /// The stored message could not be made into what the endpoint takes (a damaged
+    /// record): nothing was sent, and sending it again will not help.
+    NotSent(String),
     /// 408, 429, 5xx, timeouts, resets, DNS and connection errors.
     TryLater {
         status: Option<u16>,
@@ -50,6 +54,7 @@ impl Outcome {
                 "not delivered: the endpoint answered HTTP {status}, a redirect to {}; messages are never sent on to another address, so check base_url",
                 location.as_deref().unwrap_or("an address it did not give")
             ),
+            Outcome::NotSent(why) => format!("not sent: {why}"),
             Outcome::TryLater { reason, .. } => reason.clone(),
         }
     }
@@ -183,14 +188,90 @@ pub fn plain(text: &str) -> String {
 /// The issues of an OperationOutcome body (any other body gives none), each named by
 /// form field when its expression points at one. `sent` is the bundle the answer is
 /// about, which tells list elements apart (`performer[1]`).
+///
+/// A transaction-response Bundle gives the issues of each entry the server did not
+/// take: its outcome's, or one naming the entry and its status.
 pub fn operation_outcome_issues(body: &str, sent: Option<&str>) -> Vec<Issue> {
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
+    let Ok(value) = serde_json::from_str::<Json>(body) else {
         return Vec::new();
     };
+    let sent: Option<Json> = sent.and_then(|s| serde_json::from_str(s).ok());
+    match value["resourceType"].as_str() {
+        Some("OperationOutcome") => outcome_issues(&value, sent.as_ref(), None),
+        Some("Bundle") if value["type"] == "transaction-response" => {
+            entry_issues(&value, sent.as_ref())
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The issues of the entries of a transaction-response whose status is not 2xx.
+fn entry_issues(response: &Json, sent: Option<&Json>) -> Vec<Issue> {
+    let entries = response["entry"].as_array().map_or(&[][..], Vec::as_slice);
+    let mut issues = Vec::new();
+    for (index, entry) in entries.iter().enumerate() {
+        let status = entry["response"]["status"].as_str().unwrap_or_default();
+        if status.trim_start().starts_with('2') {
+            continue;
+        }
+        let outcome = &entry["response"]["outcome"];
+        let found = outcome_issues(outcome, sent, Some(index));
+        if found.iter().any(Issue::is_error) {
+            issues.extend(found);
+            continue;
+        }
+        issues.extend(found);
+        let what = sent
+            .and_then(|s| s["entry"].as_array())
+            .map_or_else(|| format!("entry {}", index + 1), |e| entry_name(e, index));
+        issues.push(Issue {
+            severity: "error".into(),
+            text: plain(&format!(
+                "the server did not take {what} ({})",
+                if status.is_empty() {
+                    "no status given"
+                } else {
+                    status
+                }
+            )),
+            expression: vec![format!("Bundle.entry[{index}]")],
+            field: None,
+        });
+    }
+    issues
+}
+
+/// Entry `index` of a bundle vaxentry sent, in words: "the patient", "dose 2
+/// (Influenza, injectable)", "the Practitioner".
+fn entry_name(entries: &[Json], index: usize) -> String {
+    let kind = |e: &Json| e["resource"]["resourceType"].as_str().map(str::to_string);
+    let Some(entry) = entries.get(index) else {
+        return format!("entry {}", index + 1);
+    };
+    match kind(entry).as_deref() {
+        Some("Patient") => "the patient".into(),
+        Some("Immunization") => {
+            let dose = entries[..index]
+                .iter()
+                .filter(|e| kind(e).as_deref() == Some("Immunization"))
+                .count()
+                + 1;
+            match entry["resource"]["vaccineCode"]["coding"][0]["display"].as_str() {
+                Some(vaccine) => format!("dose {dose} ({vaccine})"),
+                None => format!("dose {dose}"),
+            }
+        }
+        Some(other) => format!("the {other}"),
+        None => format!("entry {}", index + 1),
+    }
+}
+
+/// The issues of an OperationOutcome. Within a transaction-response entry
+/// (`entry`), an expression that starts at the resource is read as that entry's.
+fn outcome_issues(value: &Json, sent: Option<&Json>, entry: Option<usize>) -> Vec<Issue> {
     if value["resourceType"] != "OperationOutcome" {
         return Vec::new();
     }
-    let sent: Option<serde_json::Value> = sent.and_then(|s| serde_json::from_str(s).ok());
     value["issue"]
         .as_array()
         .into_iter()
@@ -202,6 +283,13 @@ pub fn operation_outcome_issues(body: &str, sent: Option<&str>) -> Vec<Issue> {
                 .into_iter()
                 .flatten()
                 .filter_map(|e| e.as_str().map(str::to_string))
+                .map(|e| match entry {
+                    Some(index) if !e.starts_with("Bundle.") => match e.split_once('.') {
+                        Some((_, path)) => format!("Bundle.entry[{index}].resource.{path}"),
+                        None => format!("Bundle.entry[{index}].resource"),
+                    },
+                    _ => e,
+                })
                 .collect();
             let text = i["diagnostics"]
                 .as_str()
@@ -211,7 +299,7 @@ pub fn operation_outcome_issues(body: &str, sent: Option<&str>) -> Vec<Issue> {
                 .to_string();
             Issue {
                 severity: i["severity"].as_str().unwrap_or("error").to_string(),
-                field: expression.iter().find_map(|e| field_of(e, sent.as_ref())),
+                field: expression.iter().find_map(|e| field_of(e, sent)),
                 text: plain(&text),
                 expression: expression.iter().map(|e| plain(e)).collect(),
             }

@@ -188,7 +188,12 @@ pub enum Effect {
     LoadOutbox,
     RetryNow(Option<Uuid>),
     Resubmit(Uuid),
-    OpenAnswer(Uuid),
+    /// The endpoint's answers about a visit; `protocol` says what was sent, so the
+    /// answer's entry numbers are read against it.
+    OpenAnswer {
+        id: Uuid,
+        protocol: Option<crate::submit::endpoint::Protocol>,
+    },
     /// Show every version of a stored visit.
     OpenVersions(Uuid),
     /// Read the lots on hand again (a save may have added one).
@@ -216,8 +221,9 @@ pub enum Effect {
 /// Where sending stands, for the header.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SyncStatus {
-    /// An endpoint is configured (and the sender runs).
-    pub configured: bool,
+    /// How the configured endpoint takes messages; `None` when none is configured
+    /// (no sender runs).
+    pub protocol: Option<crate::submit::endpoint::Protocol>,
     pub waiting: u32,
     pub failed: u32,
     /// When the last pass ended, and its problem if it had one.
@@ -541,7 +547,7 @@ fn queued(app: &mut App, id: Uuid, result: Result<(), String>) -> Vec<Effect> {
 /// A visit was put in the outbox: with an endpoint it is counted and sent now (the
 /// notice `sending`); without one the notice says so (`no_endpoint`).
 fn one_more_waiting(app: &mut App, sending: String, no_endpoint: String) -> Vec<Effect> {
-    if !app.sync.configured {
+    if app.sync.protocol.is_none() {
         app.notice = Some(no_endpoint);
         return Vec::new();
     }

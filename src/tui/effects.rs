@@ -99,7 +99,7 @@ pub fn run(
         Effect::Resubmit(id) => Some(Msg::Resubmitted(
             corrections::send_again(store, id, now, settings).map_err(|e| format!("{e:#}")),
         )),
-        Effect::OpenAnswer(id) => {
+        Effect::OpenAnswer { id, protocol } => {
             let answer = (|| -> anyhow::Result<Option<Preview>> {
                 let Some(row) = store
                     .outbox(outbox::ROWS)?
@@ -108,11 +108,17 @@ pub fn run(
                 else {
                     return Ok(None);
                 };
+                let message = store.get(id)?.and_then(|v| v.bundle_json);
+                let sent = match (protocol, message) {
+                    (Some(protocol), Some(message)) => protocol.wire(&message).ok(),
+                    (None, message) => message,
+                    (Some(_), None) => None,
+                };
                 Ok(Some(Preview::of_answer(
                     &row,
                     &store.attempts(id)?,
                     store.response_body(id)?.as_deref(),
-                    store.get(id)?.and_then(|v| v.bundle_json).as_deref(),
+                    sent.as_deref(),
                     now.timezone(),
                 )))
             })();

@@ -38,14 +38,16 @@ pub fn run(config: &Config, clock: Clock, store: &mut Store, data_dir: &Path) ->
     // Read before the terminal changes, so a problem is reported in plain text.
     let draft = store.latest_draft()?;
     let counts = store.queue_counts()?;
-    let (worker, endpoint_notice) = match crate::submit::configured_endpoint(config) {
-        None => (None, None),
-        Some(Err(e)) => (None, Some(text::sending_off(&e))),
+    let (worker, endpoint_notice, protocol) = match crate::submit::configured_endpoint(config) {
+        None => (None, None, None),
+        Some(Err(e)) => (None, Some(text::sending_off(&e)), None),
         Some(Ok(endpoint)) => {
             let warning = endpoint.warnings.first().map(|w| text::warning(w));
+            let protocol = Some(endpoint.protocol);
             (
                 Some(sync::Worker::spawn(data_dir.to_path_buf(), endpoint, clock)),
                 warning,
+                protocol,
             )
         }
     };
@@ -61,7 +63,7 @@ pub fn run(config: &Config, clock: Clock, store: &mut Store, data_dir: &Path) ->
                 (size.width, size.height),
                 theme::Theme::from_env(),
             );
-            app.sync.configured = worker.is_some();
+            app.sync.protocol = protocol;
             // The lots on hand fill in a chosen vaccine's lot; without them, it is typed.
             app.form.inventory = store.lots(None, false).unwrap_or_default();
             // Checked when the config was read.

@@ -124,7 +124,7 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
 /// Where sending stands: "⇅ 3 waiting · 14:05 ok", or "offline" when no endpoint.
 fn sync_status(app: &App, theme: Theme) -> Line<'static> {
     let s = &app.sync;
-    if !s.configured {
+    if s.protocol.is_none() {
         return Line::from(Span::styled(" local only ", theme.dim()));
     }
     let mut spans = vec![Span::raw(format!(" ⇅ {} waiting", s.waiting))];

@@ -2,6 +2,7 @@
 //! the official FHIR R4 JSON schema.
 #![allow(dead_code)]
 
+pub mod fhir_records;
 pub mod server;
 
 use std::sync::OnceLock;

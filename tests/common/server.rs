@@ -1,7 +1,9 @@
-//! A local endpoint for the submission tests: plays the token endpoint and the
-//! `$write` / `$process-message` endpoint over plain HTTP/1.1 with keep-alive, checks
-//! every request (JWT signature and claims, headers, message rules), and can be told
-//! to misbehave in each way a real server does.
+//! A local endpoint for the submission tests: plays the token endpoint, the
+//! `$write` / `$process-message` endpoint, a FHIR server's transactions and its
+//! Immunization search (Redox's form-encoded `_search` and FHIR's GET, with paging)
+//! over plain HTTP/1.1 with keep-alive, checks every request (JWT signature and
+//! claims, headers, message rules), and can be told to misbehave in each way a real
+//! server does.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -63,6 +65,8 @@ pub struct State {
     pub token_answer: Option<String>,
     pub bearer: Option<String>,
     pub issued: HashSet<String>,
+    /// The `scope` of each token request.
+    pub scopes: Vec<Option<String>>,
     pub jtis: HashSet<String>,
     /// Bundle.id -> how many times it was accepted (a real receiver de-duplicates).
     pub accepted: HashMap<String, usize>,
@@ -76,6 +80,12 @@ pub struct State {
     pub most_in_flight: usize,
     /// Anything a request got wrong; the tests assert this stays empty.
     pub problems: Vec<String>,
+    /// What transactions wrote.
+    pub records: super::fhir_records::Records,
+    /// Search results per page (0: 50).
+    pub page_size: usize,
+    /// Each search as it came: method, path and body.
+    pub searches: Vec<(String, String, String)>,
 }
 
 pub struct TestServer {
@@ -212,6 +222,8 @@ fn serve_connection(stream: TcpStream, state: Arc<Mutex<State>>, addr: SocketAdd
     while let Some(request) = read_request(&mut reader) {
         let keep_going = if request.path == "/v2/auth/token" {
             token(&mut writer, &request, &state, addr)
+        } else if request.method == "GET" || request.path.ends_with("/Immunization/_search") {
+            search(&mut writer, &request, &state, addr)
         } else {
             write(&mut writer, &request, &state)
         };
@@ -233,8 +245,13 @@ fn token(
         .body
         .split('&')
         .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.replace("%3A", ":").replace("%3a", ":")))
+        .map(|(k, v)| {
+            let v = v.replace('+', " ");
+            let v = percent_encoding::percent_decode_str(&v).decode_utf8_lossy();
+            (k.to_string(), v.into_owned())
+        })
         .collect();
+    s.scopes.push(form.get("scope").cloned());
     let mut problems = Vec::new();
     if request.method != "POST"
         || !request
@@ -323,6 +340,23 @@ impl XorShift {
     }
 }
 
+fn bearer_token(request: &Request) -> Option<&str> {
+    request
+        .headers
+        .get("authorization")
+        .and_then(|a| a.strip_prefix("Bearer "))
+}
+
+/// The request carries a token this server issued, or the static one it expects.
+fn authorised(s: &State, request: &Request) -> bool {
+    let auth = bearer_token(request);
+    match (&s.jwt, &s.bearer) {
+        (Some(_), _) => auth.is_some_and(|t| s.issued.contains(t)),
+        (None, Some(expected)) => auth == Some(expected.as_str()),
+        (None, None) => true,
+    }
+}
+
 /// Answers one message, counting how many are answered at once.
 fn write(stream: &mut TcpStream, request: &Request, state: &Arc<Mutex<State>>) -> bool {
     {
@@ -352,17 +386,8 @@ fn answer_write(stream: &mut TcpStream, request: &Request, state: &Arc<Mutex<Sta
         s.problems
             .push(format!("Accept is {:?}", request.headers.get("accept")));
     }
-    let auth = request
-        .headers
-        .get("authorization")
-        .and_then(|a| a.strip_prefix("Bearer "))
-        .map(str::to_string);
-    let authorised = match (&s.jwt, &s.bearer) {
-        (Some(_), _) => auth.as_ref().is_some_and(|t| s.issued.contains(t)),
-        (None, Some(expected)) => auth.as_deref() == Some(expected.as_str()),
-        (None, None) => true,
-    };
-    if !authorised {
+    let auth = bearer_token(request).map(str::to_string);
+    if !authorised(&s, request) {
         drop(s);
         return respond(stream, 401, "", "").is_ok();
     }
@@ -374,8 +399,9 @@ fn answer_write(stream: &mut TcpStream, request: &Request, state: &Arc<Mutex<Sta
             return respond(stream, 400, "", "").is_ok();
         }
     };
-    let problems = vaxentry::fhir::message_problems(&bundle);
-    if !problems.is_empty() {
+    let transaction = bundle["type"] == "transaction";
+    if !transaction {
+        let problems = vaxentry::fhir::message_problems(&bundle);
         s.problems.extend(problems);
     }
     let bundle_id = bundle["id"].as_str().unwrap_or("").to_string();
@@ -413,17 +439,19 @@ fn answer_write(stream: &mut TcpStream, request: &Request, state: &Arc<Mutex<Sta
     match behaviour {
         Behaviour::Ok | Behaviour::Late(_) => {
             accept(&mut s);
+            let answer = if transaction {
+                let mut problems = Vec::new();
+                let answer = s.records.transaction(&bundle, &mut problems);
+                s.problems.extend(problems);
+                answer.to_string()
+            } else {
+                "{\"resourceType\": \"Bundle\", \"type\": \"message\"}".to_string()
+            };
             drop(s);
             if let Behaviour::Late(wait) = behaviour {
                 std::thread::sleep(wait);
             }
-            respond(
-                stream,
-                200,
-                "",
-                "{\"resourceType\": \"Bundle\", \"type\": \"message\"}",
-            )
-            .is_ok()
+            respond(stream, 200, "", &answer).is_ok()
         }
         Behaviour::BadRequest => {
             drop(s);
@@ -489,4 +517,95 @@ fn answer_write(stream: &mut TcpStream, request: &Request, state: &Arc<Mutex<Sta
             false
         }
     }
+}
+
+/// Answers an Immunization search: FHIR's `GET …/Immunization?patient.identifier=…`
+/// (a page at a time, `_page` naming the page) or Redox's form-encoded POST to
+/// `…/Immunization/_search`.
+fn search(
+    stream: &mut TcpStream,
+    request: &Request,
+    state: &Arc<Mutex<State>>,
+    addr: SocketAddr,
+) -> bool {
+    let mut s = state.lock().unwrap();
+    s.searches.push((
+        request.method.clone(),
+        request.path.clone(),
+        request.body.clone(),
+    ));
+    if !authorised(&s, request) {
+        drop(s);
+        return respond(stream, 401, "", "").is_ok();
+    }
+    let (path, query) = match request.method.as_str() {
+        "GET" => request
+            .path
+            .split_once('?')
+            .map_or((request.path.as_str(), ""), |(p, q)| (p, q)),
+        _ => {
+            let form_type = request.headers.get("content-type").cloned();
+            if !form_type
+                .as_deref()
+                .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
+            {
+                s.problems
+                    .push(format!("_search Content-Type is {form_type:?}"));
+            }
+            (request.path.as_str(), request.body.as_str())
+        }
+    };
+    let mut patient = None;
+    let mut page = 1usize;
+    for kv in query.split('&') {
+        match kv.split_once('=') {
+            Some(("patient.identifier", v)) => {
+                patient = Some(super::fhir_records::token(&v.replace('+', " ")))
+            }
+            Some(("_page", v)) => page = v.parse().unwrap_or(1),
+            _ => {}
+        }
+    }
+    let Some(patient) = patient else {
+        s.problems.push(format!(
+            "a search without patient.identifier: {path}?{query}"
+        ));
+        drop(s);
+        return respond(stream, 400, "", "").is_ok();
+    };
+    let all = s.records.immunizations_of(&patient);
+    let size = if s.page_size == 0 { 50 } else { s.page_size };
+    let found: Vec<_> = all.iter().skip((page - 1) * size).take(size).collect();
+    let mut links = vec![
+        serde_json::json!({"relation": "self", "url": format!("http://{addr}{}", request.path)}),
+    ];
+    if page * size < all.len() {
+        let base = request
+            .path
+            .split_once('?')
+            .map_or(request.path.as_str(), |(p, _)| p);
+        let next = format!(
+            "http://{addr}{base}?{}&_page={}",
+            query
+                .split('&')
+                .filter(|kv| !kv.starts_with("_page="))
+                .collect::<Vec<_>>()
+                .join("&"),
+            page + 1
+        );
+        links.push(serde_json::json!({"relation": "next", "url": next}));
+    }
+    let answer = serde_json::json!({
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": all.len(),
+        "link": links,
+        "entry": found.iter().map(|r| serde_json::json!({
+            "fullUrl": format!("http://{addr}/Immunization/{}", r["id"].as_str().unwrap_or_default()),
+            "resource": r,
+            "search": {"mode": "match"},
+        })).collect::<Vec<_>>(),
+    });
+    drop(s);
+    respond(stream, 200, "", &answer.to_string()).is_ok()
 }

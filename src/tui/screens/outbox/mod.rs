@@ -57,7 +57,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Clicked(Target::Row(i)) => view.cursor.selected = i,
         Msg::Enter => {
             if let Some(row) = view.selected_row() {
-                return vec![Effect::OpenAnswer(row.row.id)];
+                return vec![Effect::OpenAnswer {
+                    id: row.row.id,
+                    protocol: app.sync.protocol,
+                }];
             }
         }
         Msg::Retry => match view.selected_row() {

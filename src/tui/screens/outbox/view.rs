@@ -35,7 +35,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme: Th
         theme,
     );
     if view.rows.is_empty() {
-        let text = if app.sync.configured {
+        let text = if app.sync.protocol.is_some() {
             "Nothing waiting. Ctrl+G saves a visit and sends it."
         } else {
             "Nothing waiting. No endpoint is configured: visits are saved here only (see README, [endpoint])."

@@ -1,0 +1,304 @@
+//! A FHIR server without messaging (`[endpoint] kind = "fhir"`, `mode =
+//! "transaction"`), played by the local test server: conditional transactions that
+//! write each resource once, whatever is sent again; amendments and voids that update
+//! the doses in place; and transaction answers that name the dose a server refused.
+
+mod common;
+
+use common::server::{Behaviour, TestServer};
+use common::*;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use vaxentry::config::Config;
+use vaxentry::delivery::sync;
+use vaxentry::fhir::message_for;
+use vaxentry::record::{FieldId, FieldRef};
+use vaxentry::store::{Store, VisitState};
+use vaxentry::submit::{Endpoint, Outcome, Submitter};
+
+fn transaction_submitter(server: &TestServer) -> Submitter {
+    let toml = format!(
+        "[endpoint]\nkind = \"fhir\"\nmode = \"transaction\"\nbase_url = \"{}/fhir\"\nrequest_timeout_secs = 2\n",
+        server.base_url()
+    );
+    let config = Config::parse(&toml).expect("config");
+    Submitter::new(
+        Endpoint::from_config(config.endpoint.as_ref().unwrap()).expect("endpoint"),
+        clock(),
+    )
+}
+
+fn new_store() -> Store {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("vaxentry-fhir-server-{}", Uuid::new_v4()));
+    Store::open(&dir).unwrap()
+}
+
+fn kinds(server: &TestServer) -> Vec<String> {
+    server.with(|s| kinds_of(&s.records))
+}
+
+#[test]
+fn a_visit_is_written_once_and_sending_it_again_changes_nothing() {
+    let server = TestServer::start();
+    let mut sub = transaction_submitter(&server);
+    let mut store = new_store();
+    let visit = example("child-four-doses");
+    let id = Uuid::new_v4();
+    let message = message_for(&visit, &settings(), now(), id).unwrap();
+    store.save(id, &visit, &message, now()).unwrap();
+    store.queue(id, now()).unwrap();
+    let report = sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+    assert_eq!(
+        store.get(id).unwrap().unwrap().row.state,
+        VisitState::Submitted
+    );
+    let (sent, changes) = server.with(|s| {
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        (s.received[0].clone(), s.records.changes)
+    });
+    assert_eq!(sent["type"], "transaction");
+    assert_eq!(sent["id"], message.bundle_id.as_str(), "the message's id");
+    let mut stored = kinds(&server);
+    stored.sort();
+    assert_eq!(
+        stored,
+        [
+            "Immunization",
+            "Immunization",
+            "Immunization",
+            "Immunization",
+            "Patient"
+        ]
+    );
+    // The doses point at the patient the server stored.
+    server.with(|s| {
+        let patient = s
+            .records
+            .resources
+            .iter()
+            .find(|r| r.kind == "Patient")
+            .unwrap();
+        for dose in s
+            .records
+            .resources
+            .iter()
+            .filter(|r| r.kind == "Immunization")
+        {
+            assert_eq!(
+                dose.resource["patient"]["reference"],
+                format!("Patient/{}", patient.id)
+            );
+        }
+    });
+
+    // The same message again (a retry after a lost answer): nothing changes.
+    assert!(matches!(
+        sub.send(&message.json),
+        Outcome::Submitted { status: 200, .. }
+    ));
+    assert_eq!(server.with(|s| s.records.changes), changes);
+    assert_eq!(kinds(&server).len(), 5);
+}
+
+#[test]
+fn amendments_and_voids_update_the_doses_the_server_has() {
+    use vaxentry::corrections;
+    let server = TestServer::start();
+    let mut sub = transaction_submitter(&server);
+    let mut store = new_store();
+    let mut visit = example("child-four-doses");
+    let id = Uuid::new_v4();
+    let message = message_for(&visit, &settings(), now(), id).unwrap();
+    store.save(id, &visit, &message, now()).unwrap();
+    store.queue(id, now()).unwrap();
+    sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
+    visit.doses[2].set(FieldId::Lot, "CORRECTED1");
+    let sending = store.message_seq(id).unwrap() + 1;
+    let amendment =
+        vaxentry::fhir::message_sent_again(&visit, &settings(), now(), id, sending).unwrap();
+    corrections::amend(&mut store, id, &visit, &amendment, now()).unwrap();
+    sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
+    let plan = corrections::plan_void(&store, id, Some(1)).unwrap();
+    corrections::void(&mut store, id, &plan, now(), &settings()).unwrap();
+    let report = sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+
+    server.with(|s| {
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert_eq!(s.received.len(), 3, "three transactions");
+        let doses: Vec<&Value> = s
+            .records
+            .resources
+            .iter()
+            .filter(|r| r.kind == "Immunization")
+            .map(|r| &r.resource)
+            .collect();
+        assert_eq!(doses.len(), 4, "still four doses");
+        let statuses: Vec<&str> = doses
+            .iter()
+            .map(|d| d["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            statuses,
+            ["completed", "entered-in-error", "completed", "completed"]
+        );
+        assert_eq!(doses[2]["lotNumber"], "CORRECTED1");
+        let versions: Vec<u32> = s
+            .records
+            .resources
+            .iter()
+            .filter(|r| r.kind == "Immunization")
+            .map(|r| r.version)
+            .collect();
+        assert_eq!(
+            versions,
+            [1, 2, 2, 1],
+            "only what changed has a new version"
+        );
+    });
+}
+
+fn answer(status: u16, body: Value) -> Behaviour {
+    Behaviour::Raw {
+        status,
+        headers: String::new(),
+        body: body.to_string().into_bytes(),
+        accepts: false,
+    }
+}
+
+/// A message queued for the test server, and the submitter.
+fn one_visit(server: &TestServer) -> (Submitter, String) {
+    let visit = example("child-four-doses");
+    let message = message_for(&visit, &settings(), now(), Uuid::from_u128(7)).unwrap();
+    (transaction_submitter(server), message.json)
+}
+
+#[test]
+fn an_entry_the_server_refused_fails_the_visit_and_names_the_dose() {
+    let server = TestServer::start();
+    let (sub, message) = one_visit(&server);
+    // A server that answers 200 but did not take entry 2 (the second dose), saying why.
+    server.with(|s| {
+        s.script.push_back(answer(
+            200,
+            json!({"resourceType": "Bundle", "type": "transaction-response", "entry": [
+                {"response": {"status": "200 OK"}},
+                {"response": {"status": "201 Created"}},
+                {"response": {"status": "422 Unprocessable Entity", "outcome": {
+                    "resourceType": "OperationOutcome",
+                    "issue": [{"severity": "error", "code": "invalid",
+                               "diagnostics": "Lot number unknown",
+                               "expression": ["Immunization.lotNumber"]}]}}},
+                {"response": {"status": "409 Conflict"}},
+                {"response": {"status": "201 Created"}},
+            ]}),
+        ))
+    });
+    match sub.send(&message) {
+        Outcome::Rejected { status, issues, .. } => {
+            assert_eq!(status, 200);
+            assert_eq!(issues.len(), 2, "{issues:?}");
+            assert_eq!(issues[0].text, "Lot number unknown");
+            assert_eq!(issues[0].field, Some(FieldRef::dose(1, FieldId::Lot)));
+            assert!(
+                issues[1]
+                    .text
+                    .starts_with("the server did not take dose 3 (")
+                    && issues[1].text.ends_with("(409 Conflict)"),
+                "{}",
+                issues[1].text
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // A whole transaction refused: its expressions count the transaction's entries.
+    server.with(|s| {
+        s.script.push_back(answer(
+            400,
+            json!({"resourceType": "OperationOutcome", "issue": [
+                {"severity": "error", "code": "required", "diagnostics": "birth date needed",
+                 "expression": ["Bundle.entry[0].resource.birthDate"]},
+                {"severity": "error", "code": "invalid", "diagnostics": "bad site",
+                 "expression": ["Bundle.entry[1].resource.site"]}]}),
+        ))
+    });
+    match sub.send(&message) {
+        Outcome::Rejected { issues, .. } => {
+            let fields: Vec<_> = issues.iter().map(|i| i.field).collect();
+            assert_eq!(
+                fields,
+                [
+                    Some(FieldRef::patient(FieldId::BirthDate)),
+                    Some(FieldRef::dose(0, FieldId::Site))
+                ]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Every entry taken: sent.
+    server.with(|s| {
+        s.script.push_back(answer(
+            200,
+            json!({"resourceType": "Bundle", "type": "transaction-response", "entry": [
+                {"response": {"status": "201 Created"}}, {"response": {"status": "201"}}]}),
+        ))
+    });
+    assert!(matches!(sub.send(&message), Outcome::Submitted { .. }));
+}
+
+/// A SMART Backend Services server: an ES384 client assertion with its `kid`, the
+/// scopes asked for with a standard token URL, and the token used for the transaction.
+#[test]
+fn a_smart_server_gets_an_es384_assertion_and_the_scopes() {
+    let server = TestServer::start();
+    let keys = format!("{}/tests/fixtures/keys", env!("CARGO_MANIFEST_DIR"));
+    server.with(|s| {
+        s.jwt = Some(common::server::JwtCheck {
+            key: jsonwebtoken::DecodingKey::from_ec_pem(
+                &std::fs::read(format!("{keys}/test-es384-public.pem")).unwrap(),
+            )
+            .unwrap(),
+            algorithm: jsonwebtoken::Algorithm::ES384,
+            client_id: "smart-client".into(),
+            key_id: "es384-2026".into(),
+        })
+    });
+    let toml = format!(
+        "[endpoint]\nkind = \"fhir\"\nmode = \"transaction\"\nbase_url = \"{base}/fhir\"\n[endpoint.auth]\nkind = \"jwt\"\ntoken_url = \"{token}\"\nclient_id = \"smart-client\"\nkey_id = \"es384-2026\"\nalgorithm = \"ES384\"\nprivate_key_file = \"{keys}/test-es384-private.pem\"\nscope = \"system/Immunization.write  system/Immunization.read system/Patient.read\"\n",
+        base = server.base_url(),
+        token = server.token_url(),
+    );
+    let config = Config::parse(&toml).unwrap();
+    let sub = Submitter::new(
+        Endpoint::from_config(config.endpoint.as_ref().unwrap()).unwrap(),
+        clock(),
+    );
+    let (_, message) = one_visit(&server);
+    assert!(matches!(sub.send(&message), Outcome::Submitted { .. }));
+    server.with(|s| {
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert_eq!(
+            s.scopes,
+            [Some(
+                "system/Immunization.write system/Immunization.read system/Patient.read".into()
+            )]
+        );
+        assert_eq!(
+            kinds_of(&s.records),
+            [
+                "Patient",
+                "Immunization",
+                "Immunization",
+                "Immunization",
+                "Immunization"
+            ]
+        );
+    });
+}
+
+fn kinds_of(records: &common::fhir_records::Records) -> Vec<String> {
+    records.resources.iter().map(|r| r.kind.clone()).collect()
+}
