@@ -82,6 +82,15 @@ pub fn system_zone() -> Tz {
         .unwrap_or(Tz::UTC)
 }
 
+/// The unit tests' "now": 2026-11-25 15:30 at UTC-5, seen in UTC.
+#[cfg(test)]
+pub(crate) fn test_now() -> ClinicTime {
+    Utc.with_ymd_and_hms(2026, 11, 25, 20, 30, 0)
+        .single()
+        .unwrap_or_default()
+        .with_timezone(&Tz::UTC)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -302,3 +302,144 @@ fn a_smart_server_gets_an_es384_assertion_and_the_scopes() {
 fn kinds_of(records: &common::fhir_records::Records) -> Vec<String> {
     records.resources.iter().map(|r| r.kind.clone()).collect()
 }
+
+/// The test server holding the child's four doses, written by a transaction.
+fn server_with_four_doses() -> (TestServer, Submitter) {
+    let server = TestServer::start();
+    let (sub, message) = one_visit(&server);
+    assert!(matches!(sub.send(&message), Outcome::Submitted { .. }));
+    (server, sub)
+}
+
+#[test]
+fn a_fhir_server_is_searched_by_the_patients_identifier_page_by_page() {
+    let (server, sub) = server_with_four_doses();
+    server.with(|s| s.page_size = 3);
+    let found = sub
+        .immunizations_of("urn:vaxentry:mrn", "MRN-118832")
+        .unwrap();
+    assert_eq!(found.immunizations.len(), 4);
+    assert_eq!(found.incomplete, None);
+    assert!(
+        found
+            .immunizations
+            .iter()
+            .all(|r| r["resourceType"] == "Immunization")
+    );
+    let searches = server.with(|s| s.searches.clone());
+    assert_eq!(searches.len(), 2, "two pages: {searches:?}");
+    assert_eq!(searches[0].0, "GET");
+    assert!(
+        searches[0]
+            .1
+            .starts_with("/fhir/Immunization?patient.identifier=urn%3Avaxentry%3Amrn%7CMRN-118832"),
+        "{searches:?}"
+    );
+    assert!(searches[1].1.ends_with("&_page=2"), "{searches:?}");
+    // Another patient: nothing.
+    let none = sub.immunizations_of("urn:vaxentry:mrn", "MRN-0").unwrap();
+    assert!(none.immunizations.is_empty());
+}
+
+#[test]
+fn redox_is_searched_with_a_form_post() {
+    let (server, _) = server_with_four_doses();
+    let toml = format!(
+        "[endpoint]\nkind = \"redox\"\nbase_url = \"{}\"\ndestination_slug = \"test-destination\"\n",
+        server.base_url()
+    );
+    let config = Config::parse(&toml).unwrap();
+    let redox = Submitter::new(
+        Endpoint::from_config(config.endpoint.as_ref().unwrap()).unwrap(),
+        clock(),
+    );
+    let found = redox
+        .immunizations_of("urn:vaxentry:mrn", "MRN-118832")
+        .unwrap();
+    assert_eq!(found.immunizations.len(), 4);
+    let (method, path, body) = server.with(|s| s.searches[0].clone());
+    assert_eq!(method, "POST");
+    assert_eq!(
+        path,
+        "/fhir/R4/test-destination/Development/Immunization/_search"
+    );
+    assert_eq!(body, "patient.identifier=urn%3Avaxentry%3Amrn%7CMRN-118832");
+    server.with(|s| assert!(s.problems.is_empty(), "{:?}", s.problems));
+}
+
+#[test]
+fn a_search_that_cannot_be_read_whole_says_why() {
+    let (server, sub) = server_with_four_doses();
+    let page = |next: &str| {
+        json!({"resourceType": "Bundle", "type": "searchset",
+               "link": [{"relation": "next", "url": next}],
+               "entry": [{"resource": {"resourceType": "Immunization", "status": "completed"}},
+                         {"resource": {"resourceType": "Patient"}, "search": {"mode": "include"}}]})
+        .to_string()
+    };
+    // A next page on another server is never asked for (the token would go there).
+    server.with(|s| {
+        s.search_script.push_back((
+            200,
+            page("https://elsewhere.example.net/Immunization?page=2"),
+        ))
+    });
+    let found = sub
+        .immunizations_of("urn:vaxentry:mrn", "MRN-118832")
+        .unwrap();
+    assert_eq!(found.immunizations.len(), 1, "the Patient is not a dose");
+    assert!(
+        found
+            .incomplete
+            .as_deref()
+            .unwrap()
+            .contains("on another server"),
+        "{found:?}"
+    );
+    assert_eq!(server.with(|s| s.searches.len()), 1);
+    // A server that pages without end is read up to the limit.
+    let here = format!(
+        "{}/fhir/Immunization?patient.identifier=x&_page=2",
+        server.base_url()
+    );
+    server.with(|s| {
+        for _ in 0..vaxentry::submit::search::MAX_PAGES {
+            s.search_script.push_back((200, page(&here)));
+        }
+    });
+    let found = sub
+        .immunizations_of("urn:vaxentry:mrn", "MRN-118832")
+        .unwrap();
+    assert_eq!(
+        found.immunizations.len(),
+        vaxentry::submit::search::MAX_PAGES
+    );
+    assert!(
+        found
+            .incomplete
+            .unwrap()
+            .contains("only the first 20 pages")
+    );
+    // No search here, or an answer that is not a Bundle.
+    server.with(|s| {
+        s.search_script.push_back((501, String::new()));
+        s.search_script
+            .push_back((200, "{\"resourceType\": \"OperationOutcome\"}".into()));
+        s.search_script.push_back((200, "<html>".into()));
+    });
+    let err = sub
+        .immunizations_of("urn:vaxentry:mrn", "MRN-118832")
+        .unwrap_err();
+    assert!(
+        err.contains("does not offer an Immunization search (HTTP 501)"),
+        "{err}"
+    );
+    let err = sub
+        .immunizations_of("urn:vaxentry:mrn", "MRN-118832")
+        .unwrap_err();
+    assert!(err.contains("with OperationOutcome, not a Bundle"), "{err}");
+    let err = sub
+        .immunizations_of("urn:vaxentry:mrn", "MRN-118832")
+        .unwrap_err();
+    assert!(err.contains("not JSON"), "{err}");
+}

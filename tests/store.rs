@@ -824,3 +824,24 @@ fn returning_patients_are_found_by_mrn_first_then_by_family_name() {
         "Lindqvist, Astrid · born 1987-03-14 · female · A-100"
     );
 }
+
+/// What the endpoint said about a patient is kept by MRN, with when it said it, and
+/// replaced by what it says next; a damaged copy is an error naming it, not a panic.
+#[test]
+fn the_endpoints_history_is_kept_by_mrn_until_it_says_more() {
+    let mut store = Store::open(&tempdir()).unwrap();
+    assert_eq!(store.endpoint_history("MRN-1").unwrap(), None);
+    let first = vec![serde_json::json!({"resourceType": "Immunization", "status": "completed"})];
+    store
+        .save_endpoint_history(" MRN-1 ", &first, now())
+        .unwrap();
+    let kept = store.endpoint_history("MRN-1").unwrap().unwrap();
+    assert_eq!(kept.immunizations, first);
+    assert_eq!(kept.fetched_at, now().to_utc());
+    let later = now() + chrono::Duration::hours(2);
+    store.save_endpoint_history("MRN-1", &[], later).unwrap();
+    let kept = store.endpoint_history("MRN-1").unwrap().unwrap();
+    assert!(kept.immunizations.is_empty());
+    assert_eq!(kept.fetched_at, later.to_utc());
+    assert_eq!(store.endpoint_history("MRN-2").unwrap(), None);
+}

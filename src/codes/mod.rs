@@ -4,6 +4,7 @@
 //! parsed once on first use. Each entry has a code, a display, search aliases and an
 //! active flag; `search` ranks entries for the type-to-filter pickers.
 
+pub mod groups;
 pub mod products;
 mod search;
 

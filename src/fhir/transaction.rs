@@ -35,9 +35,9 @@ const QUERY_VALUE: &AsciiSet = &CONTROLS
     .add(b'{')
     .add(b'}');
 
-/// A token search value `system|value` with FHIR's escapes (`\`, `|`, `,` and `$` in
-/// either part are preceded by `\`), ready for a URL's query.
-pub fn token_query(system: &str, value: &str) -> String {
+/// A token search value `system|value` with FHIR's escapes: `\`, `|`, `,` and `$` in
+/// either part are preceded by `\`.
+pub fn token(system: &str, value: &str) -> String {
     let escape = |part: &str| {
         let mut out = String::with_capacity(part.len());
         for c in part.chars() {
@@ -48,11 +48,12 @@ pub fn token_query(system: &str, value: &str) -> String {
         }
         out
     };
-    utf8_percent_encode(
-        &format!("{}|{}", escape(system), escape(value)),
-        QUERY_VALUE,
-    )
-    .to_string()
+    format!("{}|{}", escape(system), escape(value))
+}
+
+/// [`token`], ready for a URL's query.
+pub fn token_query(system: &str, value: &str) -> String {
+    utf8_percent_encode(&token(system, value), QUERY_VALUE).to_string()
 }
 
 /// A resource's first identifier with both a system and a value.

@@ -156,9 +156,7 @@ mod tests {
 
     #[test]
     fn given_doses_have_keys_and_the_same_record_the_same_key() {
-        let now = crate::clock::Clock::fixed("2026-11-25T15:30:00-05:00", chrono_tz::Tz::UTC)
-            .unwrap()
-            .now();
+        let now = crate::clock::test_now();
         let keys = dose_keys(&visit("ut 8291aa"), now);
         assert_eq!(keys.len(), 1, "a dose not given is no dose");
         assert_eq!(keys[0].1.vaccine, "03");
@@ -183,9 +181,7 @@ mod tests {
 
     #[test]
     fn the_same_vaccine_on_the_same_day_in_another_visit_is_flagged() {
-        let now = crate::clock::Clock::fixed("2026-11-25T15:30:00-05:00", chrono_tz::Tz::UTC)
-            .unwrap()
-            .now();
+        let now = crate::clock::test_now();
         let (own, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
         let v = visit("UT8291AA");
         let flagged = check_stored_doses(&v, own, &[stored(other, "OTHER", "2026-10-01")], now);

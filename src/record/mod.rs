@@ -4,6 +4,7 @@
 pub mod fields;
 pub mod file;
 pub mod gs1;
+pub mod history;
 pub mod identity;
 pub mod parse;
 pub mod validate;

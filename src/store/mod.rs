@@ -5,6 +5,7 @@
 //! and bundle fixed, exported) -> `queued` -> `submitted` or `failed`.
 
 mod doses;
+pub mod endpoint_history;
 mod files;
 pub mod lots;
 pub mod outbox;

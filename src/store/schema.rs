@@ -22,7 +22,7 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first. The last one's version is the current schema.
-pub const MIGRATIONS: [Migration; 10] = [
+pub const MIGRATIONS: [Migration; 11] = [
     Migration {
         version: 1,
         run: v1_visits_and_attempts,
@@ -63,9 +63,26 @@ pub const MIGRATIONS: [Migration; 10] = [
         version: 10,
         run: v10_lot_inventory,
     },
+    Migration {
+        version: 11,
+        run: v11_endpoint_history,
+    },
 ];
 
-pub const CURRENT_VERSION: i32 = 10;
+pub const CURRENT_VERSION: i32 = 11;
+
+/// Version 11: what the endpoint last said each patient's immunizations are (by MRN),
+/// and when, so they show offline.
+fn v11_endpoint_history(tx: &Transaction, _: Progress) -> Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE endpoint_history (
+            mrn TEXT PRIMARY KEY,
+            fetched_at TEXT NOT NULL,
+            immunizations BLOB NOT NULL
+        );",
+    )?;
+    Ok(())
+}
 
 /// Version 10: the lot inventory keeps each lot's NDC, and when it was retired (taken
 /// off hand); lots already known are on hand.

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod endpoint;
 pub mod outcome;
+pub mod search;
 
 use crate::clock::Clock;
 use auth::{AuthSettings, TokenCache, client_assertion};
@@ -107,30 +108,34 @@ impl Submitter {
             Err(why) => return Outcome::NotSent(why),
         };
         let bundle_json = bundle_json.as_str();
-        let mut refreshed = false;
-        loop {
-            let authorization = match self.authorization() {
-                Ok(a) => a,
-                Err(outcome) => return outcome,
-            };
-            let mut request = self
+        let response = self.authorized(&|authorization| {
+            let request = self
                 .agent
                 .post(&self.endpoint.url)
                 .header("Content-Type", FHIR_JSON)
                 .header("Accept", FHIR_JSON);
-            if let Some(value) = &authorization {
-                request = request.header("Authorization", value);
-            }
-            let mut response = match request.send(bundle_json) {
-                Ok(r) => r,
-                Err(e) => {
-                    return Outcome::TryLater {
-                        status: None,
-                        reason: describe(&e, self.endpoint.request_timeout),
-                        retry_after: None,
-                    };
-                }
-            };
+            with_auth(request, authorization).send(bundle_json)
+        });
+        match response {
+            Ok(response) => self.classify(response, Some(bundle_json)),
+            Err(outcome) => outcome,
+        }
+    }
+
+    /// Sends a request with the endpoint's authorization; on a 401/403 with a token,
+    /// gets a new token once and sends it again.
+    fn authorized(
+        &self,
+        send: &dyn Fn(Option<&str>) -> Result<Response, ureq::Error>,
+    ) -> Result<Response, Outcome> {
+        let mut refreshed = false;
+        loop {
+            let authorization = self.authorization()?;
+            let response = send(authorization.as_deref()).map_err(|e| Outcome::TryLater {
+                status: None,
+                reason: describe(&e, self.endpoint.request_timeout),
+                retry_after: None,
+            })?;
             let status = response.status().as_u16();
             if matches!(status, 401 | 403)
                 && matches!(self.endpoint.auth, AuthSettings::Jwt(_))
@@ -140,20 +145,26 @@ impl Submitter {
                 refreshed = true;
                 continue;
             }
-            let header = |name: &str| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string)
-            };
-            let headers = outcome::Headers {
-                retry_after: header("retry-after"),
-                location: header("location"),
-            };
-            let body = read_body(&mut response);
-            return outcome::classify(status, &headers, body, Some(bundle_json), self.clock.now());
+            return Ok(response);
         }
+    }
+
+    /// What an answer means (`sent`: the bundle it answers).
+    fn classify(&self, mut response: Response, sent: Option<&str>) -> Outcome {
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let headers = outcome::Headers {
+            retry_after: header("retry-after"),
+            location: header("location"),
+        };
+        let body = read_body(&mut response);
+        outcome::classify(status, &headers, body, sent, self.clock.now())
     }
 
     /// The Authorization header value, getting a token first when needed.
@@ -240,8 +251,22 @@ impl Submitter {
     }
 }
 
+/// The request with the Authorization header, when there is one.
+fn with_auth<B>(
+    request: ureq::RequestBuilder<B>,
+    authorization: Option<&str>,
+) -> ureq::RequestBuilder<B> {
+    match authorization {
+        Some(value) => request.header("Authorization", value),
+        None => request,
+    }
+}
+
+/// An HTTP answer.
+type Response = ureq::http::Response<ureq::Body>;
+
 /// An answer's body: text up to the size limit, or why it could not be read.
-fn read_body(response: &mut ureq::http::Response<ureq::Body>) -> Body {
+fn read_body(response: &mut Response) -> Body {
     match response
         .body_mut()
         .with_config()

@@ -312,11 +312,7 @@ mod tests {
     use super::*;
     use crate::record::FieldId;
 
-    fn now() -> ClinicTime {
-        crate::clock::Clock::fixed("2026-11-25T15:30:00-05:00", chrono_tz::Tz::UTC)
-            .unwrap()
-            .now()
-    }
+    use crate::clock::test_now as now;
 
     /// Classifies an answer with no headers.
     fn answer(status: u16, body: &str) -> Outcome {

@@ -86,6 +86,8 @@ pub struct State {
     pub page_size: usize,
     /// Each search as it came: method, path and body.
     pub searches: Vec<(String, String, String)>,
+    /// Answers (status, body) for the next searches, before the records are searched.
+    pub search_script: VecDeque<(u16, String)>,
 }
 
 pub struct TestServer {
@@ -537,6 +539,10 @@ fn search(
     if !authorised(&s, request) {
         drop(s);
         return respond(stream, 401, "", "").is_ok();
+    }
+    if let Some((status, body)) = s.search_script.pop_front() {
+        drop(s);
+        return respond(stream, status, "", &body).is_ok();
     }
     let (path, query) = match request.method.as_str() {
         "GET" => request
