@@ -82,6 +82,18 @@ pub fn system_zone() -> Tz {
         .unwrap_or(Tz::UTC)
 }
 
+/// When something was true, in the clinic's words as seen `now`: "15:30 today",
+/// "14:05 yesterday", else "2026-11-20 14:05".
+pub fn as_of(at: DateTime<Utc>, now: ClinicTime) -> String {
+    let at = at.with_timezone(&now.timezone());
+    let days = (now.date_naive() - at.date_naive()).num_days();
+    match days {
+        0 => format!("{} today", at.format("%H:%M")),
+        1 => format!("{} yesterday", at.format("%H:%M")),
+        _ => at.format("%Y-%m-%d %H:%M").to_string(),
+    }
+}
+
 /// The unit tests' "now": 2026-11-25 15:30 at UTC-5, seen in UTC.
 #[cfg(test)]
 pub(crate) fn test_now() -> ClinicTime {
@@ -103,6 +115,21 @@ mod tests {
         assert_eq!(clock.zone(), New_York);
         let epoch = Clock::fixed("1795638600", Tz::UTC).unwrap();
         assert_eq!(epoch.now(), clock.now());
+    }
+
+    #[test]
+    fn as_of_says_today_yesterday_or_the_date_in_the_clinics_zone() {
+        let now = Clock::fixed("2026-11-25T15:30:00-05:00", New_York)
+            .unwrap()
+            .now();
+        let at = |text: &str| parse_instant(text).unwrap().to_utc();
+        assert_eq!(as_of(at("2026-11-25T14:05:00-05:00"), now), "14:05 today");
+        // 02:00 UTC on the 25th is the evening of the 24th in New York.
+        assert_eq!(as_of(at("2026-11-25T02:00:00Z"), now), "21:00 yesterday");
+        assert_eq!(
+            as_of(at("2026-11-20T09:00:00-05:00"), now),
+            "2026-11-20 09:00"
+        );
     }
 
     #[test]

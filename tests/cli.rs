@@ -977,3 +977,62 @@ fn the_lot_inventory_lists_adds_and_retires_lots() {
         assert!(stderr(&o).contains(says), "{}", stderr(&o));
     }
 }
+
+/// `history MRN`: the doses here and those the endpoint has, asked now; when the
+/// endpoint is down, what it said last and when, with exit status 1.
+#[test]
+fn history_shows_the_doses_here_and_at_the_endpoint_even_when_it_is_down() {
+    let server = common::server::TestServer::start();
+    let data = tempdir();
+    let config = write(
+        "config.toml",
+        &format!(
+            "[endpoint]\nkind = \"fhir\"\nmode = \"transaction\"\nbase_url = \"{}/fhir\"\nrequest_timeout_secs = 2\n",
+            server.base_url()
+        ),
+    );
+    let base = [
+        "--config",
+        config.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ];
+    let run = |extra: &[&str]| vaxentry(&[&base[..], extra].concat());
+    run(&["import", "--submit", "assets/examples/adult-flu.json"]);
+    let o = run(&["sync"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let o = run(&["history", "MRN-004211"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("Here (1 dose(s) in this database):"),
+        "{text}"
+    );
+    assert!(
+        text.contains("From the endpoint, as of 15:30 today (1 dose(s)):"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2026-10-01  CVX 140  completed         lot UT8291AA"),
+        "{text}"
+    );
+    let o = run(&["history", "MRN-004211", "--json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(value["endpoint"]["fresh"], true);
+    assert_eq!(
+        value["endpoint"]["immunizations"][0]["lotNumber"],
+        "UT8291AA"
+    );
+    assert_eq!(value["here"][0]["vaccine"], "140");
+
+    server.down();
+    let o = run(&["history", "MRN-004211"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("lot UT8291AA"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("the endpoint could not be asked")
+            && stderr(&o).contains("shown: what it said as of 15:30 today"),
+        "{}",
+        stderr(&o)
+    );
+}

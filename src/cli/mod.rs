@@ -27,6 +27,7 @@ macro_rules! err {
 }
 
 mod check;
+mod history;
 mod lots;
 mod records;
 mod sync;
@@ -172,6 +173,16 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// A patient's doses: those in this database and, with an endpoint, those the
+    /// endpoint has (asked now and kept; when it cannot be reached, what it said
+    /// last, and when). Exit status 1 if the endpoint could not be asked.
+    History {
+        /// The patient's MRN.
+        mrn: String,
+        /// Print JSON (the endpoint's Immunization resources as it sent them).
+        #[arg(long)]
+        json: bool,
+    },
     /// Send what waits in the outbox to the configured endpoint (for cron).
     /// Exit status 1 if anything failed for good.
     Sync {
@@ -306,6 +317,9 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
                 &config.bundle_settings(),
                 clock.now(),
             )
+        }),
+        Command::History { mrn, json } => with_store(cli, config, |store| {
+            history::history(store, config, mrn, *json, clock)
         }),
         Command::Sync { now } => {
             with_store(cli, config, |store| sync::run(store, config, clock, *now))

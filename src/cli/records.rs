@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use uuid::Uuid;
 
 /// Prints an error for the user and returns the exit status for it.
-fn fail(e: &anyhow::Error) -> ExitCode {
+pub(super) fn fail(e: &anyhow::Error) -> ExitCode {
     err!("vaxentry: {e:#}");
     ExitCode::from(UNREADABLE)
 }
