@@ -381,3 +381,30 @@ fn golden_amended_and_voided_bundles() {
     insta::assert_snapshot!("bundle-amended", amended.json);
     insta::assert_snapshot!("bundle-voided-dose", voided.json);
 }
+
+/// What an endpoint holds under a visit's identifiers came from that visit (an
+/// amendment reads its own doses back and must not call them duplicates).
+#[test]
+fn a_visits_own_identifiers_are_told_from_anothers() {
+    let visit = example("child-four-doses");
+    let (mine, other) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let message = vaxentry::fhir::message_for(&visit, &settings(), now(), mine).unwrap();
+    let bundle: serde_json::Value = serde_json::from_str(&message.json).unwrap();
+    let identifiers: Vec<&str> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["resource"]["resourceType"] == "Immunization")
+        .map(|e| e["resource"]["identifier"][0]["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(identifiers.len(), 4);
+    for id in identifiers {
+        assert!(vaxentry::fhir::is_record_id(mine, id), "{id}");
+        assert!(!vaxentry::fhir::is_record_id(other, id), "{id}");
+    }
+    assert!(
+        !vaxentry::fhir::is_record_id(mine, message.bundle_id.as_str()),
+        "a message id"
+    );
+    assert!(!vaxentry::fhir::is_record_id(mine, "not a uuid"));
+}

@@ -443,3 +443,42 @@ fn a_search_that_cannot_be_read_whole_says_why() {
         .unwrap_err();
     assert!(err.contains("not JSON"), "{err}");
 }
+
+/// The form's sender asks the endpoint when told, answers on its own channel, and
+/// keeps the answer for when the endpoint cannot be reached.
+#[test]
+fn the_sender_asks_the_endpoint_for_a_patient_and_keeps_the_answer() {
+    use vaxentry::tui::sync::{Command, Worker};
+    let (server, _) = server_with_four_doses();
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("vaxentry-ask-{}", Uuid::new_v4()));
+    Store::open(&dir).unwrap();
+    let toml = format!(
+        "[endpoint]\nkind = \"fhir\"\nmode = \"transaction\"\nbase_url = \"{}/fhir\"\n",
+        server.base_url()
+    );
+    let config = Config::parse(&toml).unwrap();
+    let worker = Worker::spawn(
+        dir.clone(),
+        Endpoint::from_config(config.endpoint.as_ref().unwrap()).unwrap(),
+        clock(),
+        "urn:vaxentry:mrn".into(),
+    );
+    worker
+        .commands
+        .send(Command::History("MRN-118832".into()))
+        .unwrap();
+    let answer = worker
+        .answers
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("an answer");
+    worker.stop();
+    assert_eq!(answer.mrn, "MRN-118832");
+    assert_eq!(answer.result.unwrap().immunizations.len(), 4);
+    let kept = Store::open(&dir)
+        .unwrap()
+        .endpoint_history("MRN-118832")
+        .unwrap()
+        .expect("kept");
+    assert_eq!(kept.immunizations.len(), 4);
+}

@@ -8,7 +8,7 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use vaxentry::record::FieldId;
 use vaxentry::store::Store;
-use vaxentry::tui::app::{App, Effect, Mode, update};
+use vaxentry::tui::app::{App, Effect, Mode, Msg, update};
 use vaxentry::tui::input::{KeyContext, to_msg};
 use vaxentry::tui::screens::form::Page;
 use vaxentry::tui::view;
@@ -110,7 +110,12 @@ fn drive(app: &mut App, events: Vec<Event>) -> Vec<Effect> {
 fn writes(effects: Vec<Effect>) -> Vec<Effect> {
     effects
         .into_iter()
-        .filter(|e| !matches!(e, Effect::LookupPatient(_) | Effect::SuggestPatients(_)))
+        .filter(|e| {
+            !matches!(
+                e,
+                Effect::LookupPatient(_) | Effect::SuggestPatients(_) | Effect::AskEndpoint(_)
+            )
+        })
         .collect()
 }
 
@@ -1764,6 +1769,99 @@ fn a_returning_patient_is_offered_while_typing_and_filled_with_f7() {
         drive(&mut a, keys("zz"));
         assert!(a.form.suggestion().is_none());
     }
+}
+
+/// With an endpoint, opening a patient shows what the endpoint last said (with its
+/// age) at once and asks it again; its answer replaces that, a dose it already has is
+/// warned about, and when it cannot be reached the kept answer stays, marked so.
+#[test]
+fn a_patients_doses_at_the_endpoint_show_beside_the_form() {
+    use vaxentry::store::endpoint_history::EndpointHistory;
+    use vaxentry::tui::sync::HistoryAnswer;
+    let flu = |day: &str, id: &str| {
+        serde_json::json!({"resourceType": "Immunization", "status": "completed",
+            "identifier": [{"system": "urn:oid:1.2.3", "value": id}],
+            "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "140"}]},
+            "occurrenceDateTime": format!("{day}T10:00:00-05:00")})
+    };
+    with_store(|s| *s = new_store());
+    let yesterday = common::now() - chrono::Duration::hours(20);
+    with_store(|s| {
+        s.save_endpoint_history("MRN-004211", &[flu("2025-10-02", "a")], yesterday)
+            .unwrap()
+    });
+    let mut a = app((80, 24));
+    a.sync.protocol = Some(vaxentry::submit::endpoint::Protocol::Transaction);
+    let effects = drive(&mut a, keys("MRN-004211<Tab>"));
+    assert!(
+        effects.contains(&Effect::AskEndpoint("MRN-004211".into())),
+        "{effects:?}"
+    );
+    assert_eq!(
+        a.form.endpoint_doses(a.now).as_deref(),
+        Some("Endpoint 19:30 yesterday: 140 on 2025-10-02")
+    );
+    // The endpoint's answer: a flu dose today, which this visit's dose would repeat.
+    let today = a.now.date_naive().to_string();
+    update(
+        &mut a,
+        Msg::EndpointAnswered(HistoryAnswer {
+            mrn: "MRN-004211".into(),
+            result: Ok(EndpointHistory {
+                fetched_at: common::now().to_utc(),
+                immunizations: vec![flu("2025-10-02", "a"), flu(&today, "b")],
+            }),
+            incomplete: None,
+        }),
+    );
+    assert_eq!(
+        a.form.endpoint_doses(a.now).as_deref(),
+        Some(format!("Endpoint 15:30 today: 140 on {today} (+1)").as_str())
+    );
+    drive(&mut a, keys("<PgDn>"));
+    a.form.visit.doses[0].set(FieldId::Vaccine, "140");
+    a.form.revalidate(a.now);
+    let warned = a
+        .form
+        .findings
+        .iter()
+        .find(|f| f.rule == vaxentry::record::Rule::AlreadyGiven)
+        .map(|f| f.message.clone());
+    assert!(
+        warned
+            .as_deref()
+            .is_some_and(|m| m.contains(&format!("the endpoint already has CVX 140 on {today}"))),
+        "{warned:?}"
+    );
+    insta::assert_snapshot!("endpoint-doses-80x24", render(&a).backend());
+    // Not reached now: what it said stays, marked.
+    update(
+        &mut a,
+        Msg::EndpointAnswered(HistoryAnswer {
+            mrn: "MRN-004211".into(),
+            result: Err("cannot connect to the server".into()),
+            incomplete: None,
+        }),
+    );
+    assert!(
+        a.form
+            .endpoint_doses(a.now)
+            .unwrap()
+            .contains("Endpoint 15:30 today, not reached now")
+    );
+    // Another patient's answer arriving late changes nothing.
+    update(
+        &mut a,
+        Msg::EndpointAnswered(HistoryAnswer {
+            mrn: "MRN-9".into(),
+            result: Ok(EndpointHistory {
+                fetched_at: common::now().to_utc(),
+                immunizations: vec![],
+            }),
+            incomplete: None,
+        }),
+    );
+    assert!(a.form.endpoint_doses(a.now).unwrap().contains("(+1)"));
 }
 
 /// A pack's GS1 barcode scanned into a dose field (the scanner types it, GS as Ctrl+],

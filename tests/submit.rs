@@ -554,6 +554,7 @@ fn the_form_keeps_working_while_a_submission_hangs() {
         dir.clone(),
         Endpoint::from_config(config.endpoint.as_ref().unwrap()).unwrap(),
         clock(),
+        "urn:vaxentry:mrn".into(),
     );
     // Wait until the request is at the server, which holds it.
     while server.with(|s| s.write_requests) == 0 {

@@ -88,6 +88,21 @@ impl IdSource for DerivedIds {
     }
 }
 
+/// The most record ids a visit's messages use (its Patient, an Immunization per dose,
+/// and the Practitioners, Locations and Organization they point at).
+const MOST_RECORD_IDS: u32 = 256;
+
+/// Whether `identifier` is one of the ids the messages of visit `visit` give its
+/// record (the Patient, each Immunization, ...): what an endpoint holds under it came
+/// from this visit.
+pub fn is_record_id(visit: Uuid, identifier: &str) -> bool {
+    let Ok(id) = Uuid::parse_str(identifier.trim()) else {
+        return false;
+    };
+    (MESSAGE_IDS + 1..=MESSAGE_IDS + MOST_RECORD_IDS)
+        .any(|n| Uuid::new_v5(&visit, &n.to_be_bytes()) == id)
+}
+
 /// 00000000-0000-0000-0000-000000000001, ...2, ...: for tests.
 pub struct SequentialIds(pub u128);
 

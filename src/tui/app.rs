@@ -140,12 +140,16 @@ pub enum Msg {
         id: Uuid,
         result: Result<(), String>,
     },
-    /// The patient stored under an MRN (none if there is none) and its doses.
+    /// The patient stored under an MRN (none if there is none), its doses, and what
+    /// the endpoint last said they are.
     PatientLooked {
         mrn: String,
         patient: Option<Box<Fields>>,
         doses: Vec<StoredDose>,
+        endpoint: Option<crate::store::endpoint_history::EndpointHistory>,
     },
+    /// The endpoint answered about a patient's immunizations.
+    EndpointAnswered(super::sync::HistoryAnswer),
 }
 
 /// Why a stored visit is opened from the history.
@@ -209,6 +213,9 @@ pub enum Effect {
     },
     /// Look up the patient stored under this MRN.
     LookupPatient(String),
+    /// Ask the endpoint for the immunizations of the patient with this MRN (the
+    /// event loop's own: the sender asks).
+    AskEndpoint(String),
     /// Put a saved (or failed) visit in the outbox.
     Send(Uuid),
     /// Void one dose of a sent visit, or every dose (sent again as entered-in-error).
@@ -365,11 +372,24 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             mrn,
             patient,
             doses,
+            endpoint,
         } => {
-            app.form.known(mrn, patient.map(|p| *p), doses, app.now);
+            app.form
+                .known(mrn.clone(), patient.map(|p| *p), doses, app.now);
+            app.form.endpoint_kept(&mrn, endpoint, app.now);
             if let Some(notice) = app.form.notice.take() {
                 app.notice = Some(notice);
             }
+            // With an endpoint, it is asked too; its answer comes when it comes.
+            return match app.sync.protocol {
+                Some(_) if app.form.looked_up.as_deref() == Some(mrn.as_str()) => {
+                    vec![Effect::AskEndpoint(mrn)]
+                }
+                _ => Vec::new(),
+            };
+        }
+        Msg::EndpointAnswered(answer) => {
+            app.form.endpoint_answered(answer, app.now);
             return Vec::new();
         }
         Msg::Queued { id, result } => return queued(app, id, result),
@@ -457,6 +477,7 @@ fn is_user_action(msg: &Msg) -> bool {
             | Msg::Voided(_)
             | Msg::Amended(_)
             | Msg::PatientLooked { .. }
+            | Msg::EndpointAnswered(_)
     )
 }
 

@@ -21,7 +21,7 @@ pub fn run(
     let failed =
         |what: &str, e: anyhow::Error| Some(Msg::StoreFailed(text::store_failed(what, &e)));
     match effect {
-        Effect::Quit | Effect::SyncNow => None,
+        Effect::Quit | Effect::SyncNow | Effect::AskEndpoint(_) => None,
         Effect::SaveDraft { id, visit } => Some(Msg::DraftSaved(
             store
                 .save_draft(id, &visit, now)
@@ -74,14 +74,15 @@ pub fn run(
             Ok(_) => None,
             Err(e) => failed(text::NOT_QUEUED_AGAIN, e),
         },
-        Effect::LookupPatient(mrn) => match store
-            .patient(&mrn)
-            .and_then(|p| Ok((p, store.doses_of(&mrn)?)))
-        {
-            Ok((patient, doses)) => Some(Msg::PatientLooked {
+        Effect::LookupPatient(mrn) => match store.patient(&mrn).and_then(|p| {
+            let doses = store.doses_of(&mrn)?;
+            Ok((p, doses, store.endpoint_history(&mrn)?))
+        }) {
+            Ok((patient, doses, endpoint)) => Some(Msg::PatientLooked {
                 mrn,
                 patient: patient.map(Box::new),
                 doses,
+                endpoint,
             }),
             Err(e) => failed(text::PATIENT_NOT_READ, e),
         },

@@ -45,7 +45,12 @@ pub fn run(config: &Config, clock: Clock, store: &mut Store, data_dir: &Path) ->
             let warning = endpoint.warnings.first().map(|w| text::warning(w));
             let protocol = Some(endpoint.protocol);
             (
-                Some(sync::Worker::spawn(data_dir.to_path_buf(), endpoint, clock)),
+                Some(sync::Worker::spawn(
+                    data_dir.to_path_buf(),
+                    endpoint,
+                    clock,
+                    config.bundle_settings().mrn_system,
+                )),
                 warning,
                 protocol,
             )
@@ -169,6 +174,7 @@ where
         }
         if let Some(worker) = worker {
             msgs.extend(worker.reports.try_iter().map(app::Msg::Synced));
+            msgs.extend(worker.answers.try_iter().map(app::Msg::EndpointAnswered));
         }
         while let Some(msg) = msgs.pop_front() {
             for effect in update(app, msg) {
@@ -190,6 +196,11 @@ where
                     Effect::SyncNow => {
                         if let Some(worker) = worker {
                             let _ = worker.commands.send(sync::Command::Now);
+                        }
+                    }
+                    Effect::AskEndpoint(mrn) => {
+                        if let Some(worker) = worker {
+                            let _ = worker.commands.send(sync::Command::History(mrn));
                         }
                     }
                     other => msgs.extend(effects::run(other, store, app.now, &app.settings)),

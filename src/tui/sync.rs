@@ -1,5 +1,6 @@
 //! The background sender: a thread with its own database connection and HTTP client
-//! that works through the outbox every few seconds or when asked, so the form never
+//! that works through the outbox every few seconds or when asked, and asks the
+//! endpoint for a patient's immunizations when the form opens one, so the form never
 //! waits for the network.
 
 use super::text;
@@ -7,17 +8,30 @@ use crate::clock::ClinicTime;
 use crate::clock::Clock;
 use crate::delivery::{SyncReport, sync};
 use crate::store::Store;
+use crate::store::endpoint_history::EndpointHistory;
 use crate::submit::{Endpoint, Submitter};
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::thread::JoinHandle;
 
 /// What the form asks of the sender.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     /// Send what is due now.
     Now,
+    /// Ask the endpoint for the immunizations of the patient with this MRN.
+    History(String),
     Stop,
+}
+
+/// The endpoint's answer about a patient's immunizations (kept in the store as well).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistoryAnswer {
+    pub mrn: String,
+    /// What it holds, or why it could not be asked.
+    pub result: Result<EndpointHistory, String>,
+    /// Why not every page was read, when not.
+    pub incomplete: Option<String>,
 }
 
 /// What the sender reports after each pass.
@@ -32,18 +46,38 @@ pub struct Report {
 pub struct Worker {
     pub commands: Sender<Command>,
     pub reports: Receiver<Report>,
+    pub answers: Receiver<HistoryAnswer>,
     handle: Option<JoinHandle<()>>,
 }
 
+/// Where the sender's answers go.
+struct Replies {
+    reports: Sender<Report>,
+    answers: Sender<HistoryAnswer>,
+}
+
 impl Worker {
-    /// Starts the sender for the database in `data_dir`.
-    pub fn spawn(data_dir: PathBuf, endpoint: Endpoint, clock: Clock) -> Worker {
+    /// Starts the sender for the database in `data_dir`; patients are asked for by
+    /// their MRN in `mrn_system`.
+    pub fn spawn(
+        data_dir: PathBuf,
+        endpoint: Endpoint,
+        clock: Clock,
+        mrn_system: String,
+    ) -> Worker {
         let (commands, inbox) = channel();
-        let (outbox, reports) = channel();
-        let handle = std::thread::spawn(move || run(data_dir, endpoint, clock, inbox, outbox));
+        let (reports_out, reports) = channel();
+        let (answers_out, answers) = channel();
+        let replies = Replies {
+            reports: reports_out,
+            answers: answers_out,
+        };
+        let handle =
+            std::thread::spawn(move || run(data_dir, endpoint, clock, &mrn_system, inbox, replies));
         Worker {
             commands,
             reports,
+            answers,
             handle: Some(handle),
         }
     }
@@ -59,9 +93,11 @@ fn run(
     data_dir: PathBuf,
     endpoint: Endpoint,
     clock: Clock,
+    mrn_system: &str,
     inbox: Receiver<Command>,
-    outbox: Sender<Report>,
+    replies: Replies,
 ) {
+    let outbox = &replies.reports;
     let interval = endpoint.sync_interval;
     let mut store = match Store::open(&data_dir) {
         Ok(s) => s,
@@ -98,9 +134,41 @@ fn run(
         {
             return;
         }
-        match inbox.recv_timeout(interval) {
-            Ok(Command::Now) | Err(RecvTimeoutError::Timeout) => {}
-            Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+        loop {
+            match inbox.recv_timeout(interval) {
+                Ok(Command::Now) | Err(RecvTimeoutError::Timeout) => break,
+                Ok(Command::History(mrn)) => {
+                    let answer = ask(&mut store, &submitter, mrn_system, mrn);
+                    if replies.answers.send(answer).is_err() {
+                        return;
+                    }
+                }
+                Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+            }
         }
+    }
+}
+
+/// Asks the endpoint for a patient's immunizations and keeps what it says.
+fn ask(store: &mut Store, submitter: &Submitter, mrn_system: &str, mrn: String) -> HistoryAnswer {
+    let now = submitter.clock.now();
+    match submitter.immunizations_of(mrn_system, &mrn) {
+        Ok(found) => {
+            // Shown now either way; a copy that could not be kept is only not offline.
+            let _ = store.save_endpoint_history(&mrn, &found.immunizations, now);
+            HistoryAnswer {
+                mrn,
+                result: Ok(EndpointHistory {
+                    fetched_at: now.to_utc(),
+                    immunizations: found.immunizations,
+                }),
+                incomplete: found.incomplete,
+            }
+        }
+        Err(why) => HistoryAnswer {
+            mrn,
+            result: Err(why),
+            incomplete: None,
+        },
     }
 }

@@ -2,6 +2,7 @@
 //! the open code picker, what carries over between doses and visits, and the keys
 //! that work on the form. Its drawing is in `view`.
 
+pub mod endpoint;
 pub mod view;
 
 use crate::clock::ClinicTime;
@@ -105,6 +106,10 @@ pub struct Form {
     pub looked_up: Option<String>,
     pub stored_patient: Option<Fields>,
     pub stored_doses: Vec<StoredDose>,
+    /// What the endpoint holds for the patient looked up, and why it could not be
+    /// asked (or read whole) when it could not.
+    pub endpoint: Option<endpoint::EndpointView>,
+    pub endpoint_problem: Option<String>,
     /// The visit's id in the store; its message ids derive from it.
     pub visit_id: Uuid,
     pub page: Page,
@@ -202,6 +207,8 @@ impl Form {
             looked_up: None,
             stored_patient: None,
             stored_doses: Vec::new(),
+            endpoint: None,
+            endpoint_problem: None,
             visit_id: Uuid::new_v4(),
             page: Page::Patient,
             field: FieldId::Mrn,
@@ -230,6 +237,7 @@ impl Form {
         self.looked_up = None;
         self.stored_patient = None;
         self.stored_doses.clear();
+        self.forget_endpoint();
         self.visit = visit;
         self.visit_id = id;
         self.amending = None;
@@ -270,7 +278,9 @@ impl Form {
             .filter(|p| p.get(FieldId::Mrn).trim() == typed_mrn);
         let conflict =
             stored.and_then(|known| check_known_patient(&self.visit.patient, known, now));
-        let given_before = check_stored_doses(&self.visit, self.visit_id, &self.stored_doses, now);
+        let mut given_before =
+            check_stored_doses(&self.visit, self.visit_id, &self.stored_doses, now);
+        given_before.extend(self.endpoint_findings(&given_before, now));
         if conflict.is_some() || !given_before.is_empty() {
             self.findings.extend(conflict);
             self.findings.extend(given_before);
@@ -316,6 +326,7 @@ impl Form {
         self.looked_up = Some(mrn.clone());
         self.stored_patient = None;
         self.stored_doses.clear();
+        self.forget_endpoint();
         Some(Effect::LookupPatient(mrn))
     }
 
@@ -927,6 +938,7 @@ impl Form {
         self.looked_up = None;
         self.stored_patient = None;
         self.stored_doses.clear();
+        self.forget_endpoint();
         let mut notes = DoseNotes {
             time_is_default: true,
             ..DoseNotes::default()

@@ -162,7 +162,7 @@ fn draw_fields(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme:
         Page::Dose(i) => format!(" Dose {} of {} ", i + 1, app.form.visit.doses.len()),
         Page::Review => String::new(),
     };
-    let block = titled(title, theme);
+    let block = titled(title.clone(), theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let (fields, _, offset) = shown_fields(app, inner);
@@ -233,6 +233,23 @@ fn draw_fields(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme:
             Rect {
                 x: area.x + 2,
                 y: area.bottom() - 1,
+                width,
+                height: 1,
+            },
+        );
+    }
+    // What the endpoint holds for the patient, apart: on the box's upper edge, right
+    // of the title.
+    if let Some(theirs) = app.form.endpoint_doses(app.now) {
+        let text = format!(" {theirs} ");
+        let left = area.x + title.width() as u16 + 3;
+        let room = area.right().saturating_sub(left + 1);
+        let width = room.min(text.width() as u16);
+        frame.render_widget(
+            Paragraph::new(Span::styled(text, theme.dim())),
+            Rect {
+                x: area.right().saturating_sub(width + 1),
+                y: area.y,
                 width,
                 height: 1,
             },
