@@ -103,7 +103,21 @@ pub fn amend(
     message: &crate::fhir::Message,
     now: ClinicTime,
 ) -> Result<u32> {
-    let doses = stored_visit(store, id)?.doses.len();
+    let stored = store
+        .get(id)?
+        .ok_or_else(|| anyhow::anyhow!("that visit is not in the database"))?;
+    let state = stored.row.state;
+    if !matches!(state, VisitState::Submitted | VisitState::Failed) {
+        bail!(
+            "only a sent visit (submitted or failed) is amended; this one is {}{}",
+            state.as_str(),
+            match state {
+                VisitState::Queued => ": correct it once it is sent",
+                _ => ": it was never sent, so save the corrected record in its place",
+            }
+        );
+    }
+    let doses = stored.visit()?.doses.len();
     if corrected.doses.len() != doses {
         // Immunization ids follow the doses' places: a dose added or taken away
         // would move another dose's id.

@@ -1036,3 +1036,76 @@ fn history_shows_the_doses_here_and_at_the_endpoint_even_when_it_is_down() {
         stderr(&o)
     );
 }
+
+/// `amend ID RECORD`: a sent visit corrected from a record file goes out as a new
+/// message about the same doses; a visit never sent, a record with errors or with
+/// another number of doses is refused, saying why.
+#[test]
+fn amend_sends_a_corrected_record_under_the_same_identifiers() {
+    let server = common::server::TestServer::start();
+    let data = tempdir();
+    let config = write(
+        "config.toml",
+        &format!(
+            "[endpoint]\nkind = \"fhir\"\nmode = \"transaction\"\nbase_url = \"{}/fhir\"\n",
+            server.base_url()
+        ),
+    );
+    let base = [
+        "--config",
+        config.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ];
+    let run = |extra: &[&str]| vaxentry(&[&base[..], extra].concat());
+    let o = run(&["import", "assets/examples/adult-flu.json"]);
+    let id = imported_id(&stdout(&o));
+    let mut corrected = adult_flu();
+    corrected["doses"][0]["lot"] = "FIXED123".into();
+    let corrected = write("corrected.json", &corrected.to_string());
+    let o = run(&["amend", &id, corrected.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("it was never sent"), "{}", stderr(&o));
+
+    run(&["send", &id]);
+    assert_eq!(
+        server.with(|s| s.records.changes),
+        3,
+        "the patient, the dose and its vaccinator (by NPI)"
+    );
+    let o = run(&["amend", &id, corrected.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("amended v2"), "{}", stdout(&o));
+    let o = run(&["sync"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    server.with(|s| {
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        let doses: Vec<_> = s
+            .records
+            .resources
+            .iter()
+            .filter(|r| r.kind == "Immunization")
+            .collect();
+        assert_eq!(doses.len(), 1, "updated, not added");
+        assert_eq!(doses[0].resource["lotNumber"], "FIXED123");
+        assert_eq!(doses[0].version, 2);
+    });
+
+    let mut two = adult_flu();
+    let dose = two["doses"][0].clone();
+    two["doses"].as_array_mut().unwrap().push(dose);
+    let two = write("two-doses.json", &two.to_string());
+    let o = run(&["amend", &id, two.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("keeps the visit's 1 dose(s)"),
+        "{}",
+        stderr(&o)
+    );
+    let mut broken = adult_flu();
+    broken["patient"]["birth_date"] = "2030-01-01".into();
+    let broken = write("broken.json", &broken.to_string());
+    let o = run(&["amend", &id, broken.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("error"), "{}", stderr(&o));
+}

@@ -183,6 +183,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Correct a sent visit with a corrected record file (the same doses, in the same
+    /// order): a new message about the same Patient and Immunizations, queued for
+    /// `vaxentry sync` and kept as a new version. Exit status 1 if the record has errors.
+    Amend {
+        /// The visit's id, or its first characters.
+        id: String,
+        #[arg(value_name = "RECORD")]
+        record: PathBuf,
+    },
     /// Send what waits in the outbox to the configured endpoint (for cron).
     /// Exit status 1 if anything failed for good.
     Sync {
@@ -317,6 +326,9 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
                 &config.bundle_settings(),
                 clock.now(),
             )
+        }),
+        Command::Amend { id, record } => with_store(cli, config, |store| {
+            records::amend(store, id, record, &config.bundle_settings(), clock.now())
         }),
         Command::History { mrn, json } => with_store(cli, config, |store| {
             history::history(store, config, mrn, *json, clock)

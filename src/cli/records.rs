@@ -313,6 +313,52 @@ pub fn void(
     }
 }
 
+/// Amends a sent visit with a corrected record file: its next message, about the same
+/// Patient and Immunizations, queued for `vaxentry sync`, kept as a new version.
+pub fn amend(
+    store: &mut Store,
+    id: &str,
+    record: &Path,
+    settings: &crate::fhir::BundleSettings,
+    now: ClinicTime,
+) -> ExitCode {
+    let corrected = file::read_text(record, file::MOST_BYTES)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", record.display()))
+        .and_then(|text| {
+            file::from_json(&text)
+                .map_err(|e| anyhow::anyhow!("{}: not a record file: {e}", record.display()))
+        });
+    let planned = corrected.and_then(|visit| Ok((find(store, id)?, visit)));
+    let (id, visit) = match planned {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    let message = store
+        .message_seq(id)
+        .map(|seq| crate::fhir::message_sent_again(&visit, settings, now, id, seq + 1));
+    let message = match message {
+        Ok(Ok(message)) => message,
+        Ok(Err(invalid)) => {
+            err!("{}: {invalid}", record.display());
+            for f in &invalid.0 {
+                err!("error   {} · {}", f.at.section(), f.message);
+            }
+            return ExitCode::from(1);
+        }
+        Err(e) => return fail(&e),
+    };
+    match corrections::amend(store, id, &visit, &message, now) {
+        Ok(version) => {
+            out!(
+                "{id}: amended v{version}, bundle {}; the message waits in the outbox (vaxentry sync sends it)",
+                message.bundle_id
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
 /// How `import` treats what it reads.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ImportOptions {
