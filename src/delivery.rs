@@ -4,6 +4,7 @@
 
 use crate::store::outbox::{After, Due, Recorded};
 use crate::store::{AttemptOutcome, Store};
+use crate::submit::endpoint::Sending;
 use crate::submit::{Outcome, Submitter, next_try};
 use anyhow::Result;
 
@@ -115,12 +116,12 @@ fn pass(
 /// Sends each bundle, all at once, one connection each; the outcomes in their order.
 fn send_all(submitter: &Submitter, items: &[&Due]) -> Vec<Outcome> {
     if let [item] = items {
-        return vec![submitter.send(&item.bundle_json)];
+        return vec![submitter.send(&item.bundle_json, sending(item))];
     }
     std::thread::scope(|scope| {
         let sending: Vec<_> = items
             .iter()
-            .map(|item| scope.spawn(|| submitter.send(&item.bundle_json)))
+            .map(|item| scope.spawn(|| submitter.send(&item.bundle_json, sending(item))))
             .collect();
         sending
             .into_iter()
@@ -211,4 +212,9 @@ fn record(
         }
     }
     Ok(Some(after))
+}
+
+/// Whether the item is its visit's first message or one sent again.
+fn sending(item: &Due) -> Sending {
+    Sending::of(item.id, &item.bundle_id)
 }

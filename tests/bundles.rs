@@ -74,8 +74,10 @@ fn golden_bundle_with_the_clinic_and_its_identifiers() {
 }
 
 /// The transactions sent to a FHIR server without messaging (`mode = "transaction"`):
-/// with the clinic configured (every resource has an identifier to match it by), and
-/// the child's four doses (performers without an NPI are named only in words).
+/// a first message with the clinic configured (every resource has an identifier to
+/// match it by, and each is created only if the server has none by it), and the
+/// child's four doses sent again, as an amendment is (each dose replaced by its
+/// identifier; performers without an NPI are named only in words).
 #[test]
 fn golden_transactions_are_valid_and_conditional() {
     let clinic = vaxentry::config::Config::parse(
@@ -83,17 +85,24 @@ fn golden_transactions_are_valid_and_conditional() {
     )
     .unwrap()
     .bundle_settings();
-    for (name, example_name, settings) in [
-        ("bundle-transaction-clinic", "adult-flu", clinic),
+    use vaxentry::fhir::transaction::{Sending, transaction_of};
+    for (name, example_name, settings, sending) in [
         (
-            "bundle-transaction-child-four-doses",
+            "bundle-transaction-clinic",
+            "adult-flu",
+            clinic,
+            Sending::First,
+        ),
+        (
+            "bundle-transaction-sent-again",
             "child-four-doses",
             settings(),
+            Sending::Again,
         ),
     ] {
         let message: serde_json::Value =
             serde_json::from_str(&golden(&example(example_name), &settings)).unwrap();
-        let transaction = vaxentry::fhir::transaction::transaction_of(&message).unwrap();
+        let transaction = transaction_of(&message, sending).unwrap();
         let errors = schema_errors(&transaction);
         assert!(errors.is_empty(), "{name}: schema errors: {errors:#?}");
         for entry in transaction["entry"].as_array().unwrap() {

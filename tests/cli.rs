@@ -1073,9 +1073,19 @@ fn amend_sends_a_corrected_record_under_the_same_identifiers() {
         3,
         "the patient, the dose and its vaccinator (by NPI)"
     );
+    // Exactly what went: the transaction made from the message. The first one
+    // creates the dose unless the server has it; an amendment replaces it.
+    let as_sent = || {
+        let o = run(&["show", &id, "--as-sent"]);
+        let sent: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(sent["type"], "transaction");
+        sent["entry"][1]["request"]["method"].clone()
+    };
+    assert_eq!(as_sent(), "POST");
     let o = run(&["amend", &id, corrected.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("amended v2"), "{}", stdout(&o));
+    assert_eq!(as_sent(), "PUT");
     let o = run(&["sync"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     server.with(|s| {

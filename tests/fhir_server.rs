@@ -14,6 +14,7 @@ use vaxentry::delivery::sync;
 use vaxentry::fhir::message_for;
 use vaxentry::record::{FieldId, FieldRef};
 use vaxentry::store::{Store, VisitState};
+use vaxentry::submit::endpoint::Sending;
 use vaxentry::submit::{Endpoint, Outcome, Submitter};
 
 fn transaction_submitter(server: &TestServer) -> Submitter {
@@ -95,7 +96,7 @@ fn a_visit_is_written_once_and_sending_it_again_changes_nothing() {
 
     // The same message again (a retry after a lost answer): nothing changes.
     assert!(matches!(
-        sub.send(&message.json),
+        sub.send(&message.json, Sending::First),
         Outcome::Submitted { status: 200, .. }
     ));
     assert_eq!(server.with(|s| s.records.changes), changes);
@@ -197,7 +198,7 @@ fn an_entry_the_server_refused_fails_the_visit_and_names_the_dose() {
             ]}),
         ))
     });
-    match sub.send(&message) {
+    match sub.send(&message, Sending::First) {
         Outcome::Rejected { status, issues, .. } => {
             assert_eq!(status, 200);
             assert_eq!(issues.len(), 2, "{issues:?}");
@@ -225,7 +226,7 @@ fn an_entry_the_server_refused_fails_the_visit_and_names_the_dose() {
                  "expression": ["Bundle.entry[1].resource.site"]}]}),
         ))
     });
-    match sub.send(&message) {
+    match sub.send(&message, Sending::First) {
         Outcome::Rejected { issues, .. } => {
             let fields: Vec<_> = issues.iter().map(|i| i.field).collect();
             assert_eq!(
@@ -246,7 +247,10 @@ fn an_entry_the_server_refused_fails_the_visit_and_names_the_dose() {
                 {"response": {"status": "201 Created"}}, {"response": {"status": "201"}}]}),
         ))
     });
-    assert!(matches!(sub.send(&message), Outcome::Submitted { .. }));
+    assert!(matches!(
+        sub.send(&message, Sending::First),
+        Outcome::Submitted { .. }
+    ));
 }
 
 /// A SMART Backend Services server: an ES384 client assertion with its `kid`, the
@@ -277,7 +281,10 @@ fn a_smart_server_gets_an_es384_assertion_and_the_scopes() {
         clock(),
     );
     let (_, message) = one_visit(&server);
-    assert!(matches!(sub.send(&message), Outcome::Submitted { .. }));
+    assert!(matches!(
+        sub.send(&message, Sending::First),
+        Outcome::Submitted { .. }
+    ));
     server.with(|s| {
         assert!(s.problems.is_empty(), "{:?}", s.problems);
         assert_eq!(
@@ -307,7 +314,10 @@ fn kinds_of(records: &common::fhir_records::Records) -> Vec<String> {
 fn server_with_four_doses() -> (TestServer, Submitter) {
     let server = TestServer::start();
     let (sub, message) = one_visit(&server);
-    assert!(matches!(sub.send(&message), Outcome::Submitted { .. }));
+    assert!(matches!(
+        sub.send(&message, Sending::First),
+        Outcome::Submitted { .. }
+    ));
     (server, sub)
 }
 

@@ -234,7 +234,7 @@ fn a_400_with_an_operation_outcome_fails_and_names_the_field() {
     let bundle = message_for(&example("adult-flu"), &settings(), now(), Uuid::new_v4())
         .unwrap()
         .json;
-    match sub.send(&bundle) {
+    match sub.send(&bundle, vaxentry::submit::endpoint::Sending::First) {
         Outcome::Rejected { status, issues, .. } => {
             assert_eq!(status, 400);
             assert_eq!(

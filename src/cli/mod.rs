@@ -125,8 +125,12 @@ pub enum Command {
         id: String,
         /// Every version instead: each save and each message sent again, with when,
         /// who, where and why, and its bundle.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "as_sent")]
         versions: bool,
+        /// Only what goes to the configured endpoint for its latest message, exactly
+        /// (the message, or with `mode = "transaction"` the transaction made from it).
+        #[arg(long)]
+        as_sent: bool,
     },
     /// Write the bundles of saved visits as files into a folder.
     Export {
@@ -282,8 +286,26 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
                 clock.now(),
             )
         }),
-        Command::Show { id, versions } => with_store(cli, config, |store| {
-            if *versions {
+        Command::Show {
+            id,
+            versions,
+            as_sent,
+        } => with_store(cli, config, |store| {
+            if *as_sent {
+                match crate::submit::configured_endpoint(config) {
+                    Some(Ok(endpoint)) => records::show_as_sent(store, id, endpoint.protocol),
+                    Some(Err(e)) => {
+                        err!("vaxentry show: {e}");
+                        ExitCode::from(UNREADABLE)
+                    }
+                    None => {
+                        err!(
+                            "vaxentry show --as-sent: no endpoint is configured; what would be sent depends on [endpoint] (the message is what `vaxentry show` prints)"
+                        );
+                        ExitCode::from(UNREADABLE)
+                    }
+                }
+            } else if *versions {
                 records::show_versions(store, id, clock.now())
             } else {
                 records::show(store, id, clock.now())

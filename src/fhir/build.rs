@@ -88,6 +88,12 @@ impl IdSource for DerivedIds {
     }
 }
 
+/// Whether `bundle_id` is the id of visit `visit`'s first message (not one sent
+/// again: a correction, a void, "send again").
+pub fn is_first_message(visit: Uuid, bundle_id: &str) -> bool {
+    Uuid::parse_str(bundle_id.trim()).is_ok_and(|id| id == DerivedIds::new(visit).next_id())
+}
+
 /// The most record ids a visit's messages use (its Patient, an Immunization per dose,
 /// and the Practitioners, Locations and Organization they point at).
 const MOST_RECORD_IDS: u32 = 256;

@@ -9,6 +9,6 @@ pub mod transaction;
 
 pub use build::{
     Bundle, BundleSettings, DerivedIds, IdSource, InvalidVisit, Message, RandomIds, SequentialIds,
-    build_bundle, is_record_id, message_for, message_sent_again, to_json,
+    build_bundle, is_first_message, is_record_id, message_for, message_sent_again, to_json,
 };
 pub use check::message_problems;

@@ -5,8 +5,10 @@
 //! twice changes nothing the second time:
 //! - the Patient: a conditional create (`ifNoneExist: identifier=…`): a patient the
 //!   server knows is used as it is;
-//! - each Immunization: a conditional update (`PUT Immunization?identifier=…`), so an
-//!   amendment or a void replaces the dose the server has;
+//! - each Immunization: in a visit's first message, a conditional create like the
+//!   Patient, so sending it again leaves the dose (and its version) as it is; in a
+//!   message sent again (an amendment, a void), a conditional update (`PUT
+//!   Immunization?identifier=…`) that replaces the dose the server has;
 //! - a Practitioner, Location or Organization with an identifier (NPI, facility or
 //!   clinic identifier): a conditional create. One without an identifier cannot be
 //!   matched, so it is left out and the references to it keep their display text.
@@ -75,10 +77,29 @@ pub fn first_identifier(resource: &Json) -> Option<(&str, &str)> {
 #[error("the stored message cannot be sent as a transaction: {0}")]
 pub struct NotATransaction(String);
 
+/// Whether a message is a visit's first, whose doses the server may not have yet, or
+/// one sent again, which replaces them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sending {
+    First,
+    Again,
+}
+
+impl Sending {
+    /// Which message `bundle_id` is of visit `visit`.
+    pub fn of(visit: uuid::Uuid, bundle_id: &str) -> Sending {
+        if super::build::is_first_message(visit, bundle_id) {
+            Sending::First
+        } else {
+            Sending::Again
+        }
+    }
+}
+
 /// The transaction for a message bundle: the same id and timestamp, every entry but
 /// the MessageHeader (and the resources that cannot be matched), each with its
 /// conditional request.
-pub fn transaction_of(message: &Json) -> Result<Json, NotATransaction> {
+pub fn transaction_of(message: &Json, sending: Sending) -> Result<Json, NotATransaction> {
     let wrong = |why: &str| NotATransaction(why.to_string());
     let entries = message["entry"]
         .as_array()
@@ -92,17 +113,18 @@ pub fn transaction_of(message: &Json) -> Result<Json, NotATransaction> {
         let full_url = entry["fullUrl"].as_str().unwrap_or_default();
         let request = match (kind, first_identifier(resource)) {
             ("MessageHeader", _) => None,
-            ("Immunization", Some((system, value))) => Some(json!({
+            ("Immunization", Some((system, value))) if sending == Sending::Again => Some(json!({
                 "method": "PUT",
                 "url": format!("Immunization?identifier={}", token_query(system, value)),
             })),
-            ("Patient" | "Practitioner" | "Location" | "Organization", Some((system, value))) => {
-                Some(json!({
-                    "method": "POST",
-                    "url": kind,
-                    "ifNoneExist": format!("identifier={}", token_query(system, value)),
-                }))
-            }
+            (
+                "Patient" | "Immunization" | "Practitioner" | "Location" | "Organization",
+                Some((system, value)),
+            ) => Some(json!({
+                "method": "POST",
+                "url": kind,
+                "ifNoneExist": format!("identifier={}", token_query(system, value)),
+            })),
             ("Patient" | "Immunization", None) => {
                 return Err(wrong(&format!(
                     "its {kind} has no identifier to match it by"
@@ -211,7 +233,7 @@ mod tests {
 
     #[test]
     fn each_entry_is_written_on_its_identifier() {
-        let tx = transaction_of(&message()).unwrap();
+        let tx = transaction_of(&message(), Sending::Again).unwrap();
         assert_eq!(tx["type"], "transaction");
         assert_eq!(tx["id"], "b1");
         assert_eq!(tx["timestamp"], "2026-11-25T15:30:00-05:00");
@@ -234,6 +256,12 @@ mod tests {
             "identifier=http://hl7.org/fhir/sid/us-npi|1234567893"
         );
         assert!(entries.iter().all(|e| e["resource"].get("id").is_none()));
+        // A first message creates its doses only if the server has none by that id.
+        let first = transaction_of(&message(), Sending::First).unwrap();
+        assert_eq!(
+            first["entry"][1]["request"],
+            json!({"method": "POST", "url": "Immunization", "ifNoneExist": "identifier=urn:oid:1.3|d-1"})
+        );
         // References between kept entries stay; to left-out ones, only words remain.
         let immunization = &entries[1]["resource"];
         assert_eq!(immunization["patient"]["reference"], "urn:uuid:p");
@@ -260,19 +288,19 @@ mod tests {
 
     #[test]
     fn a_damaged_message_is_an_error_not_a_guess() {
-        assert!(transaction_of(&json!({"resourceType": "Bundle"})).is_err());
+        assert!(transaction_of(&json!({"resourceType": "Bundle"}), Sending::First).is_err());
         let mut no_mrn = message();
         no_mrn["entry"][1]["resource"]
             .as_object_mut()
             .unwrap()
             .remove("identifier");
-        let err = transaction_of(&no_mrn).unwrap_err();
+        let err = transaction_of(&no_mrn, Sending::First).unwrap_err();
         assert!(
             err.to_string().contains("Patient has no identifier"),
             "{err}"
         );
         let mut odd = message();
         odd["entry"][1]["resource"]["resourceType"] = json!("Observation");
-        assert!(transaction_of(&odd).is_err());
+        assert!(transaction_of(&odd, Sending::First).is_err());
     }
 }

@@ -3,6 +3,7 @@
 
 use super::auth::AuthSettings;
 use crate::config::EndpointConfig;
+pub use crate::fhir::transaction::Sending;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -25,13 +26,14 @@ pub enum Protocol {
 impl Protocol {
     /// What is POSTed for a stored message: the message itself, or the transaction
     /// made from it (the same one every time).
-    pub fn wire(self, message_json: &str) -> Result<String, String> {
+    pub fn wire(self, message_json: &str, sending: Sending) -> Result<String, String> {
         match self {
             Protocol::RedoxWrite | Protocol::ProcessMessage => Ok(message_json.to_string()),
             Protocol::Transaction => serde_json::from_str(message_json)
                 .map_err(|e| format!("the stored message is not JSON ({e})"))
                 .and_then(|message| {
-                    crate::fhir::transaction::transaction_of(&message).map_err(|e| e.to_string())
+                    crate::fhir::transaction::transaction_of(&message, sending)
+                        .map_err(|e| e.to_string())
                 })
                 .map(|transaction| format!("{transaction:#}\n")),
         }

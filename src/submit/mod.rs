@@ -102,8 +102,8 @@ impl Submitter {
 
     /// POSTs one message (as the endpoint takes it: see `Protocol::wire`); on a
     /// 401/403 with a token, gets a new token once and retries.
-    pub fn send(&self, message_json: &str) -> Outcome {
-        let bundle_json = match self.endpoint.protocol.wire(message_json) {
+    pub fn send(&self, message_json: &str, sending: endpoint::Sending) -> Outcome {
+        let bundle_json = match self.endpoint.protocol.wire(message_json, sending) {
             Ok(wire) => wire,
             Err(why) => return Outcome::NotSent(why),
         };

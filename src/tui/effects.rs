@@ -10,6 +10,7 @@ use crate::clock::ClinicTime;
 use crate::corrections;
 use crate::fhir::BundleSettings;
 use crate::store::Store;
+use crate::submit::endpoint::Sending;
 
 /// Runs one effect; returns the message that reports its outcome.
 pub fn run(
@@ -109,9 +110,17 @@ pub fn run(
                 else {
                     return Ok(None);
                 };
-                let message = store.get(id)?.and_then(|v| v.bundle_json);
+                let stored = store.get(id)?;
+                let sending = Sending::of(
+                    id,
+                    stored
+                        .as_ref()
+                        .and_then(|v| v.bundle_id.as_deref())
+                        .unwrap_or_default(),
+                );
+                let message = stored.and_then(|v| v.bundle_json);
                 let sent = match (protocol, message) {
-                    (Some(protocol), Some(message)) => protocol.wire(&message).ok(),
+                    (Some(protocol), Some(message)) => protocol.wire(&message, sending).ok(),
                     (None, message) => message,
                     (Some(_), None) => None,
                 };
