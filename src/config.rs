@@ -178,8 +178,8 @@ pub struct AuthConfig {
     /// jwt: RS384, ES384 or HS384.
     pub algorithm: Option<String>,
     /// jwt: the scopes to ask for, space-separated (SMART Backend Services servers
-    /// need them, e.g. "system/Immunization.write system/Immunization.read
-    /// system/Patient.read"; Redox takes none).
+    /// need them, e.g. "system/Immunization.cruds system/Patient.crs"; Redox takes
+    /// none).
     pub scope: Option<String>,
     /// jwt RS384/ES384: the PEM private key file.
     pub private_key_file: Option<PathBuf>,
