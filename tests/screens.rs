@@ -1898,6 +1898,10 @@ fn a_scanned_pack_fills_the_dose() {
         Some("Scanned lot UT8291AA exp 2027-06-30; CVX 140 + NDC from lots on hand")
     );
     insta::assert_snapshot!("scanned-pack-80x24", render(&a).backend());
+    insta::assert_snapshot!(
+        "bundle-scanned-dose",
+        golden_bundle(&a.form.visit, &a.settings)
+    );
     // Into the lot field, a pack whose NDC is not on hand: lot and expiry only.
     drive(
         &mut a,
@@ -1949,6 +1953,10 @@ fn a_mass_clinic_asks_each_patient_only_for_the_site() {
     let id = a.form.visit_id;
     drive(&mut a, keys("la<Enter><C-s>"));
     let saved = with_store(|s| s.get(id).unwrap()).expect("saved with 5 keys");
+    insta::assert_snapshot!(
+        "bundle-mass-clinic-visit",
+        golden_bundle(&saved.visit().unwrap(), &a.settings)
+    );
     let dose = &saved.visit().unwrap().doses[0];
     assert_eq!(
         [
@@ -1974,4 +1982,24 @@ fn a_mass_clinic_asks_each_patient_only_for_the_site() {
         Some("Mass clinic ended after 2 visit(s)")
     );
     assert_eq!(a.form.mass, None);
+}
+
+/// The message for a visit the form made, with ids 1, 2, ... (a golden bundle); it
+/// must pass the official R4 schema and the message rules.
+fn golden_bundle(
+    visit: &vaxentry::record::Visit,
+    settings: &vaxentry::fhir::BundleSettings,
+) -> String {
+    let bundle = vaxentry::fhir::build_bundle(
+        visit,
+        settings,
+        common::now(),
+        &mut vaxentry::fhir::SequentialIds(0),
+    )
+    .expect("the visit makes a message");
+    let errors = common::schema_errors(&bundle.json);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let problems = vaxentry::fhir::message_problems(&bundle.json);
+    assert!(problems.is_empty(), "{problems:#?}");
+    vaxentry::fhir::to_json(&bundle)
 }
