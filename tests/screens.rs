@@ -1303,7 +1303,8 @@ fn a_vaccine_the_patient_already_has_that_day_warns_and_saving_asks_first() {
         "{:?}",
         a.notice
     );
-    drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}")));
+    // The lot, amount, route and site come back from the first visit.
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>flu<Down><Enter>")));
     let given = a
         .form
         .findings
@@ -1346,11 +1347,12 @@ fn a_saved_visit_is_sent_with_ctrl_g_from_history_or_its_view() {
     use vaxentry::store::VisitState;
     let mut a = app((80, 24));
     a.sync.protocol = Some(vaxentry::submit::endpoint::Protocol::RedoxWrite);
-    for mrn in ["MRN-1", "MRN-2"] {
+    // The second visit gets the lot the first used, and goes past it.
+    for (mrn, lot) in [("MRN-1", "<Tab><Tab>L1"), ("MRN-2", "")] {
         drive(
             &mut a,
             keys(&format!(
-                "{mrn}<Tab>Lindgren<Tab>Ola<Tab>01/02/1980<Tab>m<Enter><PgDn>flu<Enter><Tab><Tab>L1<C-s>"
+                "{mrn}<Tab>Lindgren<Tab>Ola<Tab>01/02/1980<Tab>m<Enter><PgDn>flu<Enter>{lot}<C-s>"
             )),
         );
     }
@@ -1668,11 +1670,12 @@ fn choosing_a_vaccine_fills_the_lot_on_hand_that_expires_first() {
     );
     assert_eq!(
         a.notice.as_deref(),
-        Some("Lot SOON3, expires 2027-06-30, from the lots on hand (1 more); check the vial")
+        Some("Lot SOON3 exp 2027-06-30 on hand, 1 more; check the vial")
     );
+    assert_eq!(a.form.field, FieldId::Amount, "past what was filled in");
     let effects = writes(drive(
         &mut a,
-        keys("<Tab><Tab><Tab><Tab><Tab><Tab>0.5<Tab>la<Enter>im<Enter>Jordan Okafor<C-s>"),
+        keys("0.5<Tab>la<Enter>im<Enter>Jordan Okafor<C-s>"),
     ));
     assert!(effects.contains(&Effect::LoadLots), "{effects:?}");
 }
@@ -2002,4 +2005,130 @@ fn golden_bundle(
     let problems = vaxentry::fhir::message_problems(&bundle.json);
     assert!(problems.is_empty(), "{problems:#?}");
     vaxentry::fhir::to_json(&bundle)
+}
+/// A clinic station as a new user meets it: station defaults in the config and the
+/// lots on hand in the inventory.
+fn clinic_station() -> App {
+    let mut a = app_with_flu_lots(&[("UT8291AA", "2027-06-30", "49281042450")]);
+    let station = vaxentry::config::Config::parse(
+        "[station]\nperformer = \"Jordan Okafor\"\nperformer_npi = \"1234567893\"\nlocation = \"Riverside Family Clinic\"\nfunding = \"private\"\n",
+    )
+    .unwrap()
+    .station
+    .defaults()
+    .unwrap();
+    a.form.use_station_defaults(station, common::now());
+    a
+}
+
+/// A key script with the free text (names, MRN, lot, phone, address, birth date) in
+/// braces: the keys, and how many count (each key outside the braces).
+fn counted(script: &str) -> (Vec<Event>, usize) {
+    let (mut plain, mut counted, mut free) = (String::new(), 0, false);
+    let mut chars = script.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' => free = true,
+            '}' => free = false,
+            '<' => {
+                plain.push(c);
+                for k in chars.by_ref() {
+                    plain.push(k);
+                    if k == '>' {
+                        break;
+                    }
+                }
+                counted += usize::from(!free);
+            }
+            c => {
+                plain.push(c);
+                counted += usize::from(!free);
+            }
+        }
+    }
+    (keys(&plain), counted)
+}
+
+/// A station that has given these example visits before: their patients, lots and
+/// how each vaccine was given are in the store, and the form has read them.
+fn station_that_gave(examples: &[&str]) -> App {
+    with_store(|s| *s = new_store());
+    with_store(|s| {
+        for name in examples {
+            let visit = common::example(name);
+            let id = uuid::Uuid::new_v4();
+            let message =
+                vaxentry::fhir::message_for(&visit, &common::settings(), common::now(), id)
+                    .unwrap();
+            s.save(id, &visit, &message, common::now()).unwrap();
+        }
+    });
+    let mut a = clinic_station();
+    a.form.inventory = with_store(|s| s.lots(None, false).unwrap());
+    a.form.habits = with_store(|s| s.habits().unwrap());
+    a
+}
+
+/// Saves the visit in the form with the counted keys; the visit is saved with no
+/// errors, and the count is at most `most`.
+fn keys_to_save(a: &mut App, script: &str, most: usize) -> usize {
+    let (events, count) = counted(script);
+    let id = a.form.visit_id;
+    drive(a, events);
+    let saved = with_store(|s| s.get(id).unwrap())
+        .unwrap_or_else(|| panic!("not saved: {:?} {:#?}", a.notice, a.form.findings));
+    assert_eq!(saved.row.state, vaxentry::store::VisitState::Saved);
+    assert!(count <= most, "{count} keys, more than {most}: {script}");
+    count
+}
+
+/// Choosing a vaccine brings back how this station last gave it (amount, route,
+/// site), into the fields still empty, and goes past them.
+#[test]
+fn a_vaccine_comes_with_how_this_station_last_gave_it() {
+    let mut a = station_that_gave(&["child-four-doses"]);
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>216<Enter>")));
+    let dose = &a.form.visit.doses[0];
+    assert_eq!(
+        [FieldId::Lot, FieldId::Amount, FieldId::Route, FieldId::Site]
+            .map(|f| dose.get(f).to_string()),
+        ["LK7733", "0.5", "IM", "LT"]
+    );
+    assert!(
+        a.notice
+            .as_deref()
+            .unwrap()
+            .ends_with("0.5 IM LT as last time"),
+        "{:?}",
+        a.notice
+    );
+    // Another station keeps its own.
+    with_store(|s| s.author.station = "Room 9".into());
+    assert!(with_store(|s| s.habits().unwrap()).is_empty());
+}
+
+/// The visits of issue 12's table, typed as a user would, with the keys counted
+/// (free text aside); each must save within its target. The scripts and counts are
+/// in the README.
+#[test]
+fn clinic_visits_are_typed_within_their_key_targets() {
+    // A new adult, one flu shot: the station's defaults and its lots on hand.
+    let mut a = clinic_station();
+    let adult = keys_to_save(
+        &mut a,
+        "{MRN-5150}<Tab>{Okafor}<Tab>{Ada}<Tab>{02/03/1990}<Tab>f<Enter><PgDn>flu<Down><Enter>0.5<Tab>la<Enter>im<Enter><C-s>",
+        25,
+    );
+    // A returning patient's COVID-19 dose: F7 fills the patient; the lot and how it is
+    // given come from the last one.
+    let mut a = station_that_gave(&["unicode-race"]);
+    let covid = keys_to_save(&mut a, "{MRN-220045}<F7><PgDn>309<Enter><C-s>", 12);
+    // A 2-month-old, four doses, at a station that gave them before.
+    let mut a = station_that_gave(&["child-four-doses"]);
+    let baby = keys_to_save(
+        &mut a,
+        "{MRN-7001}<Tab>{Rivera}<Tab>{Mateo}<Tab>{09/25/2026}<Tab>m<Enter><PgDn>110<Enter><C-d>48<Enter><C-d>216<Enter><C-d>116<Enter><C-s>",
+        45,
+    );
+    assert_eq!((adult, covid, baby), (23, 7, 26));
 }

@@ -7,6 +7,7 @@
 mod doses;
 pub mod endpoint_history;
 mod files;
+pub mod habits;
 pub mod lots;
 pub mod outbox;
 mod packed;
@@ -501,6 +502,7 @@ impl Store {
             params![s.mrn, p.get(FieldId::Family), p.get(FieldId::Given), p.get(FieldId::BirthDate), packed::pack(&file::to_json(&Visit { patient: p.clone(), doses: vec![] })), at],
         )?;
         lots::record_used(&tx, visit, now)?;
+        habits::record(&tx, &self.author.station, visit, now)?;
         doses::write(&tx, id, visit, &record_json, now)?;
         versions::add(&tx, id, versions::SAVED, &self.author, now)?;
         tx.commit().context("cannot save the visit")?;

@@ -22,7 +22,7 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first. The last one's version is the current schema.
-pub const MIGRATIONS: [Migration; 11] = [
+pub const MIGRATIONS: [Migration; 12] = [
     Migration {
         version: 1,
         run: v1_visits_and_attempts,
@@ -67,9 +67,29 @@ pub const MIGRATIONS: [Migration; 11] = [
         version: 11,
         run: v11_endpoint_history,
     },
+    Migration {
+        version: 12,
+        run: v12_dose_habits,
+    },
 ];
 
-pub const CURRENT_VERSION: i32 = 11;
+pub const CURRENT_VERSION: i32 = 12;
+
+/// Version 12: how each station last gave each vaccine (amount, route, site).
+fn v12_dose_habits(tx: &Transaction, _: Progress) -> Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE dose_habits (
+            station TEXT NOT NULL,
+            vaccine TEXT NOT NULL,
+            amount TEXT NOT NULL DEFAULT '',
+            route TEXT NOT NULL DEFAULT '',
+            site TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (station, vaccine)
+        );",
+    )?;
+    Ok(())
+}
 
 /// Version 11: what the endpoint last said each patient's immunizations are (by MRN),
 /// and when, so they show offline.

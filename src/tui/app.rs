@@ -124,7 +124,10 @@ pub enum Msg {
     /// A preview an effect built (the endpoint's answers, a visit's versions).
     PreviewOpened(Box<Preview>),
     /// The lots on hand.
-    LotsLoaded(Vec<crate::store::lots::Lot>),
+    LotsLoaded {
+        lots: Vec<crate::store::lots::Lot>,
+        habits: Vec<crate::store::habits::Habit>,
+    },
     /// The stored patients matching what was typed.
     PatientSuggestions {
         typed: String,
@@ -359,8 +362,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.form.suggested(typed, matches);
             return Vec::new();
         }
-        Msg::LotsLoaded(lots) => {
+        Msg::LotsLoaded { lots, habits } => {
             app.form.inventory = lots;
+            app.form.habits = habits;
             return Vec::new();
         }
         Msg::PreviewOpened(preview) => {
@@ -470,7 +474,7 @@ fn is_user_action(msg: &Msg) -> bool {
             | Msg::Synced(_)
             | Msg::OutboxLoaded(_)
             | Msg::PreviewOpened(_)
-            | Msg::LotsLoaded(_)
+            | Msg::LotsLoaded { .. }
             | Msg::PatientSuggestions { .. }
             | Msg::Resubmitted(_)
             | Msg::Queued { .. }

@@ -142,8 +142,11 @@ pub fn run(
             Ok(matches) => Some(Msg::PatientSuggestions { typed, matches }),
             Err(e) => failed(text::PATIENT_NOT_READ, e),
         },
-        Effect::LoadLots => match store.lots(None, false) {
-            Ok(lots) => Some(Msg::LotsLoaded(lots)),
+        Effect::LoadLots => match store
+            .lots(None, false)
+            .and_then(|lots| Ok((lots, store.habits()?)))
+        {
+            Ok((lots, habits)) => Some(Msg::LotsLoaded { lots, habits }),
             Err(e) => failed(text::LOTS_NOT_READ, e),
         },
         Effect::OpenVersions(id) => match store.versions(id) {

@@ -71,6 +71,7 @@ pub fn run(config: &Config, clock: Clock, store: &mut Store, data_dir: &Path) ->
             app.sync.protocol = protocol;
             // The lots on hand fill in a chosen vaccine's lot; without them, it is typed.
             app.form.inventory = store.lots(None, false).unwrap_or_default();
+            app.form.habits = store.habits().unwrap_or_default();
             // Checked when the config was read.
             let station = config.station.defaults().unwrap_or_default();
             app.form.use_station_defaults(station, clock.now());

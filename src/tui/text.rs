@@ -173,9 +173,13 @@ pub fn scanned(scan: &crate::record::gs1::Scan, vaccine: Option<&str>) -> String
 pub fn lot_from_inventory(lot: &str, expires: &str, others: usize) -> String {
     let others = match others {
         0 => String::new(),
-        n => format!(" ({n} more)"),
+        n => format!(", {n} more"),
     };
-    format!("Lot {lot}, expires {expires}, from the lots on hand{others}; check the vial")
+    format!("Lot {lot} exp {expires} on hand{others}; check the vial")
+}
+
+pub fn as_last_time(values: &str) -> String {
+    format!("{values} as last time")
 }
 
 pub fn lot_filled(lot: &str) -> String {

@@ -133,6 +133,8 @@ pub struct Form {
     pub rules: crate::record::Rules,
     /// The lots on hand (the store's inventory), soonest expiry first.
     pub inventory: Vec<crate::store::lots::Lot>,
+    /// How this station last gave each vaccine (amount, route, site).
+    pub habits: Vec<crate::store::habits::Habit>,
     /// Stored patients matching the MRN or family name being typed (F7 takes the
     /// first), and the text they were looked up for.
     pub suggestions: Vec<crate::store::patients::PatientMatch>,
@@ -222,6 +224,7 @@ impl Form {
             amending: None,
             rules: crate::record::Rules::default(),
             inventory: Vec::new(),
+            habits: Vec::new(),
             suggestions: Vec::new(),
             suggested_for: None,
             entered_with: String::new(),
@@ -753,8 +756,10 @@ impl Form {
     }
 
     /// Takes the highlighted picker choice (if any) and moves on; says what was
-    /// filled in besides.
+    /// filled in besides. A vaccine whose lot (or how it is given) was filled in moves
+    /// on to the next of the dose's fields still empty, past what was filled.
     fn accept_choice(&mut self, selected: usize, now: ClinicTime) {
+        let mut filled_in = false;
         if let Some(code) = self
             .picker_choices(now)
             .get(selected)
@@ -762,15 +767,36 @@ impl Form {
         {
             self.set_value(self.page, self.field, code.clone());
             self.changed(self.field, now);
-            if self.field == FieldId::Vaccine
-                && let Some(notice) = self.fill_remembered_lot(&code, now)
-            {
-                self.notice = Some(notice);
+            if self.field == FieldId::Vaccine {
+                let notices: Vec<String> =
+                    [self.fill_remembered_lot(&code, now), self.fill_habit(&code)]
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                if !notices.is_empty() {
+                    self.notice = Some(notices.join("; "));
+                    filled_in = true;
+                }
             }
         }
         self.picker = None;
         self.revalidate(now);
         self.move_field(true, now);
+        if filled_in {
+            self.skip_filled(now);
+        }
+    }
+
+    /// From the focused field on, the first of the page's fields that is empty.
+    fn skip_filled(&mut self, now: ClinicTime) {
+        let fields = self.visible_fields(self.page);
+        let from = fields.iter().position(|f| *f == self.field).unwrap_or(0);
+        if let Some(empty) = fields[from..]
+            .iter()
+            .find(|f| self.value(self.page, **f).trim().is_empty())
+        {
+            self.focus(self.page, *empty, now);
+        }
     }
 
     /// Esc in the picker: the field gets back the value it had before.
@@ -829,6 +855,24 @@ impl Form {
         self.fresh = true;
         self.revalidate(now);
         text::scanned(&scan, on_hand.as_ref().map(|l| l.vaccine.as_str()))
+    }
+
+    /// When a vaccine is chosen, the amount, route and site this station last gave it
+    /// with go into those of the dose's fields that are empty; says which.
+    fn fill_habit(&mut self, vaccine: &str) -> Option<String> {
+        let habit = self.habits.iter().find(|h| h.vaccine == vaccine)?.clone();
+        let mut filled = Vec::new();
+        for (field, value) in [
+            (FieldId::Amount, &habit.amount),
+            (FieldId::Route, &habit.route),
+            (FieldId::Site, &habit.site),
+        ] {
+            if !value.is_empty() && self.value(self.page, field).trim().is_empty() {
+                self.set_value(self.page, field, value.clone());
+                filled.push(value.as_str());
+            }
+        }
+        (!filled.is_empty()).then(|| text::as_last_time(&filled.join(" ")))
     }
 
     /// When a vaccine is chosen for a dose with no lot, reuse the lot last used with
