@@ -2132,3 +2132,37 @@ fn clinic_visits_are_typed_within_their_key_targets() {
     );
     assert_eq!((adult, covid, baby), (23, 7, 26));
 }
+
+/// Ctrl+F lists the visit's fields; typing part of a name narrows it, Enter goes
+/// there, Esc closes it.
+#[test]
+fn ctrl_f_jumps_to_a_field_by_its_name() {
+    let mut a = app((80, 24));
+    drive(
+        &mut a,
+        keys(&format!("{PATIENT}<PgDn>{FLU}<C-d>tdap<Enter>")),
+    );
+    drive(&mut a, keys("<C-f>"));
+    assert!(a.form.jump.is_some());
+    assert_eq!(
+        a.form.jump_matches().first().map(|t| t.label.as_str()),
+        Some("Dose 2 · Vaccine"),
+        "the section in front first"
+    );
+    drive(&mut a, keys("d1 npi"));
+    insta::assert_snapshot!("jump-to-field-80x24", render(&a).backend());
+    drive(&mut a, keys("<Enter>"));
+    assert_eq!(
+        (a.form.page, a.form.field),
+        (Page::Dose(0), FieldId::PerformerNpi)
+    );
+    assert!(a.form.jump.is_none());
+    drive(&mut a, keys("<C-f>birth<Enter>"));
+    assert_eq!(
+        (a.form.page, a.form.field),
+        (Page::Patient, FieldId::BirthDate)
+    );
+    drive(&mut a, keys("<C-f>zzz<Esc>"));
+    assert!(a.form.jump.is_none());
+    assert_eq!(a.form.field, FieldId::BirthDate, "Esc stays");
+}

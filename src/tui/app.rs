@@ -103,6 +103,8 @@ pub enum Msg {
     Amend,
     /// F8: begin a mass clinic from this dose, or end it.
     MassClinic,
+    /// Ctrl+F: the list of fields to jump to, or close it.
+    JumpToField,
     // Results of effects, fed back by the event loop.
     Saved {
         result: Result<PathBuf, String>,

@@ -18,6 +18,8 @@ pub enum Scope {
     Review,
     /// While a code picker is open.
     Picker,
+    /// While the jump-to-field list is open (Ctrl+F).
+    Jump,
     Preview,
     History,
     Outbox,
@@ -27,11 +29,12 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 10] = [
         Scope::Everywhere,
         Scope::Form,
         Scope::Review,
         Scope::Picker,
+        Scope::Jump,
         Scope::Preview,
         Scope::History,
         Scope::Outbox,
@@ -46,6 +49,7 @@ impl Scope {
             Scope::Form => "In the form",
             Scope::Review => "On Review",
             Scope::Picker => "In a code picker",
+            Scope::Jump => "Jump to a field (Ctrl+F)",
             Scope::Preview => "Preview (Ctrl+P)",
             Scope::History => "History (F4)",
             Scope::Outbox => "Outbox (F6)",
@@ -356,6 +360,13 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
         ),
         bind(
             Form,
+            &[ctrl('f')],
+            Msg::JumpToField,
+            "jump to a field: type part of its name (site, npi, d2 lot), Enter goes there",
+        )
+        .hint("jump"),
+        bind(
+            Form,
             &[plain(F(8))],
             Msg::MassClinic,
             "mass clinic: this dose's product, performer, place, funding and VIS go into every new visit, which asks only for the patient and the site; F8 again ends it",
@@ -405,6 +416,11 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
         described(Picker, "Enter  Tab", "take the chosen code").hint_described("Enter", "take"),
         described(Picker, "Esc", "undo: the field gets its earlier value back")
             .hint_described("Esc", "cancel"),
+        // The jump list: the everywhere keys, read this way.
+        described(Jump, "typing", "filter the field names").hint_described("type", "filter"),
+        described(Jump, "↑  ↓  Tab", "choose").hint_described("↑↓", "choose"),
+        described(Jump, "Enter", "go to the chosen field").hint_described("Enter", "go"),
+        described(Jump, "Esc  Ctrl+F", "close the list").hint_described("Esc", "close"),
         // The preview.
         described(Preview, "↑  ↓", "scroll a line").hint_described("↑↓", "scroll"),
         bind(

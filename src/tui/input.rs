@@ -112,7 +112,7 @@ mod tests {
     fn ctx_for(scope: Scope) -> KeyContext {
         let form = ctx();
         match scope {
-            Scope::Everywhere | Scope::Form | Scope::Picker => form,
+            Scope::Everywhere | Scope::Form | Scope::Picker | Scope::Jump => form,
             Scope::Review => KeyContext {
                 page: Page::Review,
                 ..form

@@ -200,6 +200,7 @@ fn status_hints(app: &App) -> Vec<(String, &'static str)> {
     let scope = match (app.mode, app.screen) {
         (Mode::Confirm(_), _) => Scope::Confirm,
         (Mode::Help { .. }, _) => Scope::Help,
+        (Mode::Normal, Screen::Form) if app.form.jump.is_some() => Scope::Jump,
         (Mode::Normal, Screen::Form) if app.form.picker.is_some() => Scope::Picker,
         (Mode::Normal, Screen::Form) => {
             let mut hints = bindings::hints(Scope::Form);

@@ -120,16 +120,25 @@ pub fn draw_list<'a>(
 /// Key hints, as many whole ones as fit in `width`.
 pub fn key_line(keys: &[(String, &str)], width: u16, theme: Theme) -> Line<'static> {
     let mut spans = vec![Span::raw(" ")];
-    let mut used = 1;
-    for (key, what) in keys {
-        let hint = format!(" {what}  ");
-        let needed = key.width() + hint.width();
-        if used + needed > width as usize {
+    let needed = |(key, what): &(String, &str)| key.width() + what.width() + 3;
+    // The last hint (F1 help, Esc back) stays when the others do not all fit.
+    let (last, rest) = match keys.split_last() {
+        Some((last, rest)) => (Some(last), rest),
+        None => (None, keys),
+    };
+    let mut room = (width as usize).saturating_sub(1 + last.map_or(0, needed));
+    let mut shown: Vec<&(String, &str)> = Vec::new();
+    for hint in rest {
+        if needed(hint) > room {
             break;
         }
-        used += needed;
+        room -= needed(hint);
+        shown.push(hint);
+    }
+    shown.extend(last.filter(|l| needed(l) < width as usize));
+    for (key, what) in shown {
         spans.push(Span::styled(key.clone(), theme.key()));
-        spans.push(Span::raw(hint));
+        spans.push(Span::raw(format!(" {what}  ")));
     }
     Line::from(spans)
 }

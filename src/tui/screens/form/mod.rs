@@ -3,6 +3,7 @@
 //! that work on the form. Its drawing is in `view`.
 
 pub mod endpoint;
+pub mod jump;
 pub mod view;
 
 use crate::clock::ClinicTime;
@@ -117,6 +118,8 @@ pub struct Form {
     pub input: Input,
     /// The open code picker's highlighted choice.
     pub picker: Option<usize>,
+    /// The jump-to-field list, while it is open (Ctrl+F).
+    pub jump: Option<jump::Jump>,
     /// The focused field's value before the picker opened, for Esc.
     pub before_picker: String,
     pub findings: Vec<Finding>,
@@ -215,6 +218,7 @@ impl Form {
             page: Page::Patient,
             field: FieldId::Mrn,
             picker: None,
+            jump: None,
             before_picker: String::new(),
             findings: Vec::new(),
             review: Cursor::default(),
@@ -554,6 +558,7 @@ impl Form {
         self.page = page;
         self.field = field;
         self.picker = None;
+        self.jump = None;
         self.input = Input::new(self.value(page, field).to_string());
         self.entered_with = self.input.value().to_string();
         self.fresh = !self.input.value().is_empty();
@@ -1139,6 +1144,22 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         app.notice = Some(form.apply_scan(i, scanned, now));
         return Vec::new();
     }
+    if form.jump.is_some() {
+        match msg {
+            Msg::Edit(request) => form.jump_typed(request),
+            Msg::Paste(text) => {
+                for c in one_line(&text).chars() {
+                    form.jump_typed(InputRequest::InsertChar(c));
+                }
+            }
+            Msg::Down | Msg::NextField => form.jump_step(true),
+            Msg::Up | Msg::PrevField => form.jump_step(false),
+            Msg::Enter => form.jump_go(now),
+            Msg::Escape | Msg::JumpToField => form.jump = None,
+            _ => return Vec::new(),
+        }
+        return Vec::new();
+    }
     if let Some(selected) = form.picker {
         match msg {
             Msg::Down => {
@@ -1213,6 +1234,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::CopyAsNew => app.notice = Some(text::COPY_AS_NEW_IN_HISTORY.into()),
         Msg::UseStoredPatient => app.notice = Some(form.use_stored_patient(now).into()),
         Msg::MassClinic => app.notice = Some(form.toggle_mass_clinic(now)),
+        Msg::JumpToField => form.toggle_jump(),
         Msg::Clicked(Target::Page(page)) => form.focus_page(page, false, now),
         Msg::Clicked(Target::Field(field)) => form.focus(form.page, field, now),
         Msg::Clicked(Target::Finding(i)) => {

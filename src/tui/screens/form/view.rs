@@ -67,7 +67,10 @@ pub fn draw(frame: &mut Frame, app: &App, body: Rect, hits: &mut Hits, theme: Th
         _ => draw_fields(frame, app, r.fields, hits, theme),
     }
     draw_detail(frame, app, r.detail, theme);
-    if let Some(selected) = app.form.picker {
+    if let Some(jump) = &app.form.jump {
+        draw_jump(frame, app, r.fields, jump, theme);
+        hits.clear();
+    } else if let Some(selected) = app.form.picker {
         draw_picker(frame, app, r.fields, selected, theme);
         // The picker covers the fields: a click means nothing until it closes.
         hits.clear();
@@ -383,6 +386,54 @@ fn picker_area(app: &App, fields: Rect, rows: usize) -> Rect {
         width,
         height,
     }
+}
+
+/// The jump-to-field list: what is typed, then the fields it matches.
+fn draw_jump(
+    frame: &mut Frame,
+    app: &App,
+    fields: Rect,
+    jump: &crate::tui::screens::form::jump::Jump,
+    theme: Theme,
+) {
+    let matches = app.form.jump_matches();
+    let rows = matches.len().clamp(1, PICKER_ROWS);
+    let area = picker_area(app, fields, rows + 1);
+    let block = Block::new().borders(Borders::ALL).title(Span::styled(
+        format!(" Jump to: {} field(s) ", matches.len()),
+        theme.title(),
+    ));
+    let inner = block.inner(area);
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+    let typed = jump.query.value();
+    let mut lines = vec![Line::from(vec![
+        Span::styled("› ", theme.key()),
+        Span::raw(typed.to_string()),
+    ])];
+    frame.set_cursor_position((inner.x + 2 + jump.query.visual_cursor() as u16, inner.y));
+    if matches.is_empty() {
+        lines.push(Line::from(format!(
+            "No field is called '{typed}'; keep typing, or Esc"
+        )));
+    }
+    let offset = scroll_offset(jump.selected, matches.len(), rows);
+    lines.extend(
+        matches
+            .iter()
+            .enumerate()
+            .skip(offset)
+            .take(rows)
+            .map(|(i, target)| {
+                let style = if i == jump.selected {
+                    theme.focus()
+                } else {
+                    Style::new()
+                };
+                Line::from(Span::styled(format!(" {}", target.label), style))
+            }),
+    );
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 fn draw_picker(frame: &mut Frame, app: &App, fields: Rect, selected: usize, theme: Theme) {
