@@ -161,7 +161,7 @@ fn screens(name: &str, script: &str) {
 }
 
 const PATIENT: &str = "MRN-4471<Tab>Lindqvist<Tab>Astrid Maria<Tab>03/14/1987<Tab>f<Enter>413 555 0142<Tab>12 Harbour Road<Tab>Springfield<Tab>ma<Enter>01101";
-const FLU: &str = "flu<Down><Enter><Tab><Tab>UT8291AA<Tab>pmc<Enter>06/30/2027<Tab><Tab>0.5<Tab>la<Enter>im<Enter>Jordan Okafor";
+const FLU: &str = "flu<Down><Enter><Tab><Tab><Tab>UT8291AA<Tab>pmc<Enter>06/30/2027<Tab><Tab>0.5<Tab>la<Enter>im<Enter>Jordan Okafor";
 
 #[test]
 fn empty_form() {
@@ -435,6 +435,46 @@ fn a_dose_switched_to_historical_loses_what_was_carried_and_says_so() {
         "Jordan Okafor",
         "the first dose keeps its own"
     );
+}
+
+/// Alt+H switches the dose in front between given here and historical from any of
+/// its fields, as typing into "Given here" does, and says which.
+#[test]
+fn alt_h_switches_a_dose_between_given_here_and_historical() {
+    let mut a = app((80, 24));
+    drive(&mut a, keys("<A-h>"));
+    assert!(
+        a.notice
+            .as_deref()
+            .unwrap()
+            .contains("go to the dose first"),
+        "{:?}",
+        a.notice
+    );
+    drive(
+        &mut a,
+        keys(&format!(
+            "{PATIENT}<PgDn>{FLU}<Tab>1234567893<C-d>03<Enter>"
+        )),
+    );
+    assert_eq!(
+        a.form.visit.doses[1].get(FieldId::Performer),
+        "Jordan Okafor"
+    );
+    drive(&mut a, keys("<A-h>"));
+    let dose = &a.form.visit.doses[1];
+    assert_eq!(dose.get(FieldId::PrimarySource), "no");
+    assert_eq!(dose.get(FieldId::Performer), "", "carried, so cleared");
+    assert_eq!(dose.get(FieldId::Vaccine), "03", "typed, so kept");
+    let notice = a.notice.clone().unwrap();
+    assert!(
+        notice.starts_with("Dose 2 is historical (given elsewhere); A dose given elsewhere"),
+        "{notice}"
+    );
+    insta::assert_snapshot!("alt-h-historical-80x24", render(&a).backend());
+    drive(&mut a, keys("<A-h>"));
+    assert_eq!(a.form.visit.doses[1].get(FieldId::PrimarySource), "yes");
+    assert_eq!(a.notice.as_deref(), Some("Dose 2 is given here"));
 }
 
 #[test]
@@ -718,7 +758,7 @@ fn history_with_records_and_a_filter() {
             drive(
                 &mut a,
                 keys(&format!(
-                    "{mrn}<Tab>{family}<Tab>{given}<Tab>01/02/1980<Tab>m<Enter><PgDn>{vaccine}<Enter><Tab><Tab>L1<C-s>"
+                    "{mrn}<Tab>{family}<Tab>{given}<Tab>01/02/1980<Tab>m<Enter><PgDn>{vaccine}<Enter><Tab><Tab><Tab>L1<C-s>"
                 )),
             );
             assert!(
@@ -1348,7 +1388,7 @@ fn a_saved_visit_is_sent_with_ctrl_g_from_history_or_its_view() {
     let mut a = app((80, 24));
     a.sync.protocol = Some(vaxentry::submit::endpoint::Protocol::RedoxWrite);
     // The second visit gets the lot the first used, and goes past it.
-    for (mrn, lot) in [("MRN-1", "<Tab><Tab>L1"), ("MRN-2", "")] {
+    for (mrn, lot) in [("MRN-1", "<Tab><Tab><Tab>L1"), ("MRN-2", "")] {
         drive(
             &mut a,
             keys(&format!(
@@ -1405,7 +1445,7 @@ fn a_sent_visit_is_corrected_in_the_form_and_goes_again_as_an_amendment() {
         drive(&mut a, keys("<Enter>e"));
         assert_eq!(a.screen, vaxentry::tui::app::Screen::Form);
         assert_eq!(a.form.visit_id, id);
-        drive(&mut a, keys("<PgDn><Tab><Tab><Tab>"));
+        drive(&mut a, keys("<PgDn><Tab><Tab><Tab><Tab>"));
         assert_eq!(a.form.field, FieldId::Lot);
         drive(&mut a, keys("CORR42"));
         insta::assert_snapshot!(

@@ -105,6 +105,8 @@ pub enum Msg {
     MassClinic,
     /// Ctrl+F: the list of fields to jump to, or close it.
     JumpToField,
+    /// Alt+H: the dose switches between given here and historical.
+    ToggleGivenHere,
     // Results of effects, fed back by the event loop.
     Saved {
         result: Result<PathBuf, String>,

@@ -367,6 +367,12 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
         .hint("jump"),
         bind(
             Form,
+            &[alt('h')],
+            Msg::ToggleGivenHere,
+            "the dose switches between given here and historical (given elsewhere); what no longer applies is cleared, and it says so",
+        ),
+        bind(
+            Form,
             &[plain(F(8))],
             Msg::MassClinic,
             "mass clinic: this dose's product, performer, place, funding and VIS go into every new visit, which asks only for the patient and the site; F8 again ends it",

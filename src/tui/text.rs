@@ -178,6 +178,21 @@ pub fn lot_from_inventory(lot: &str, expires: &str, others: usize) -> String {
     format!("Lot {lot} exp {expires} on hand{others}; check the vial")
 }
 
+pub const NOT_ON_A_DOSE: &str =
+    "Alt+H switches a dose between given here and historical: go to the dose first";
+
+/// Alt+H switched dose `i` (0-based).
+pub fn given_here_switched(i: usize, given_here: bool, cleared: Option<&str>) -> String {
+    let what = match given_here {
+        true => "given here",
+        false => "historical (given elsewhere)",
+    };
+    match cleared {
+        Some(cleared) => format!("Dose {} is {what}; {cleared}", i + 1),
+        None => format!("Dose {} is {what}", i + 1),
+    }
+}
+
 pub fn as_last_time(values: &str) -> String {
     format!("{values} as last time")
 }

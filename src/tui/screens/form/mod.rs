@@ -589,6 +589,27 @@ impl Form {
         }
     }
 
+    /// Alt+H: the dose in front switches between given here and historical (given
+    /// elsewhere), as if "no" or "yes" were typed into Given here and left; says which.
+    fn toggle_given_here(&mut self, now: ClinicTime) -> String {
+        let Page::Dose(i) = self.page else {
+            return text::NOT_ON_A_DOSE.to_string();
+        };
+        let given_here = parse_yes_no(self.value(self.page, FieldId::PrimarySource)) != Ok(false);
+        let value = if given_here { "no" } else { "yes" };
+        self.set_value(self.page, FieldId::PrimarySource, value.to_string());
+        self.changed(FieldId::PrimarySource, now);
+        let cleared = match given_here {
+            true => self.clear_carried(i),
+            false => None,
+        };
+        if self.field == FieldId::PrimarySource {
+            self.input = Input::new(value.to_string());
+        }
+        self.revalidate(now);
+        text::given_here_switched(i, !given_here, cleared.as_deref())
+    }
+
     pub fn focus_page(&mut self, page: Page, last: bool, now: ClinicTime) {
         // In a mass clinic, the dose asks only for the site.
         if self.mass.is_some() && matches!(page, Page::Dose(0)) && !last {
@@ -1235,6 +1256,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::UseStoredPatient => app.notice = Some(form.use_stored_patient(now).into()),
         Msg::MassClinic => app.notice = Some(form.toggle_mass_clinic(now)),
         Msg::JumpToField => form.toggle_jump(),
+        Msg::ToggleGivenHere => app.notice = Some(form.toggle_given_here(now)),
         Msg::Clicked(Target::Page(page)) => form.focus_page(page, false, now),
         Msg::Clicked(Target::Field(field)) => form.focus(form.page, field, now),
         Msg::Clicked(Target::Finding(i)) => {
