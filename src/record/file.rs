@@ -220,11 +220,59 @@ fn read_fields(
     Ok(fields)
 }
 
-/// Writes a visit as a record file (non-empty fields only, in form order).
+/// The order a record file lists fields in, fixed by the format: the same record is
+/// always the same text, and so keeps its record key (`identity::record_key`), in
+/// whatever order the form shows the fields.
+const FILE_ORDER: [FieldId; 36] = {
+    use FieldId::*;
+    [
+        Mrn,
+        Family,
+        Given,
+        BirthDate,
+        Gender,
+        Phone,
+        AddressLine,
+        City,
+        State,
+        PostalCode,
+        Country,
+        Race,
+        Ethnicity,
+        Vaccine,
+        Status,
+        StatusReason,
+        Administered,
+        Lot,
+        Manufacturer,
+        Expiration,
+        Ndc,
+        Amount,
+        Site,
+        Route,
+        Performer,
+        PerformerNpi,
+        Orderer,
+        Location,
+        Funding,
+        Eligibility,
+        VisEdition,
+        VisPresented,
+        PrimarySource,
+        ReportOrigin,
+        DoseNumber,
+        Note,
+    ]
+};
+
+/// Writes a visit as a record file (non-empty fields only, in the file's order).
 pub fn to_json(visit: &Visit) -> String {
     let section = |fields: &Fields, s: Section| -> Value {
         Value::Object(
-            FieldId::of(s)
+            FILE_ORDER
+                .iter()
+                .copied()
+                .filter(|id| id.spec().section == s)
                 .filter(|id| !fields.get(*id).is_empty())
                 .map(|id| {
                     (
@@ -299,6 +347,22 @@ mod tests {
             matches!(err, RecordFileError::Syntax { line: 2, .. }),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_file_order_names_every_field_once_and_keeps_record_keys() {
+        let mut named: Vec<FieldId> = FILE_ORDER.to_vec();
+        named.sort();
+        named.dedup();
+        assert_eq!(
+            named.len(),
+            crate::record::FIELDS.len(),
+            "every field, once"
+        );
+        // A record file written before the form's order changed reads back to the
+        // same text, so it is recognised when imported again.
+        let text = "{\n  \"format\": \"vaxentry-record/1\",\n  \"patient\": {\n    \"mrn\": \"M-1\"\n  },\n  \"doses\": [\n    {\n      \"vaccine\": \"140\",\n      \"lot\": \"L1\",\n      \"primary_source\": \"yes\",\n      \"note\": \"n\"\n    }\n  ]\n}\n";
+        assert_eq!(to_json(&from_json(text).unwrap()), text);
     }
 
     #[test]
