@@ -15,8 +15,33 @@ struct Session {
     _master: Box<dyn portable_pty::MasterPty + Send>,
 }
 
+/// A new, empty home for one session.
+fn new_home() -> std::path::PathBuf {
+    let home = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("vaxentry-e2e-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&home).unwrap();
+    home
+}
+
+/// What the binary runs with: `home` as its home, the same moment and zone whatever
+/// this machine's clock says.
+fn environment(home: &std::path::Path) -> Vec<(&'static str, std::ffi::OsString)> {
+    vec![
+        ("TERM", "xterm-256color".into()),
+        ("HOME", home.into()),
+        ("XDG_CONFIG_HOME", home.into()),
+        ("XDG_DATA_HOME", home.into()),
+        (vaxentry::clock::NOW_ENV, "2026-11-25T15:30:00-05:00".into()),
+        ("TZ", "America/New_York".into()),
+    ]
+}
+
 impl Session {
     fn start() -> Session {
+        Session::start_in(&new_home())
+    }
+
+    fn start_in(home: &std::path::Path) -> Session {
         let pty = native_pty_system();
         let pair = pty
             .openpty(PtySize {
@@ -26,17 +51,10 @@ impl Session {
                 pixel_height: 0,
             })
             .expect("pty");
-        let home = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("vaxentry-e2e-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&home).unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_vaxentry"));
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("HOME", &home);
-        cmd.env("XDG_CONFIG_HOME", &home);
-        cmd.env("XDG_DATA_HOME", &home);
-        // The same moment and zone whatever this machine's clock says.
-        cmd.env(vaxentry::clock::NOW_ENV, "2026-11-25T15:30:00-05:00");
-        cmd.env("TZ", "America/New_York");
+        for (key, value) in environment(home) {
+            cmd.env(key, value);
+        }
         cmd.env_remove(vaxentry::store::DATA_DIR_ENV);
         let child = pair.slave.spawn_command(cmd).expect("spawn vaxentry");
         drop(pair.slave);
@@ -155,4 +173,53 @@ fn a_full_visit_typed_in_a_terminal_has_no_findings_and_the_terminal_is_restored
         !s.parser.screen().hide_cursor(),
         "the cursor must be visible again"
     );
+}
+
+/// A keyboard-wedge scanner types a pack's GS1 DataMatrix into the Vaccine field all
+/// at once (FNC1 as the GS byte, then Enter): the dose gets the lot, the expiry, and
+/// the vaccine, maker and NDC of the lot on hand with that NDC.
+#[test]
+fn a_scan_typed_at_scanner_speed_fills_the_dose() {
+    let home = new_home();
+    let added = std::process::Command::new(env!("CARGO_BIN_EXE_vaxentry"))
+        .envs(environment(&home))
+        .env_remove(vaxentry::store::DATA_DIR_ENV)
+        .args([
+            "lots",
+            "add",
+            "140",
+            "OLDER1",
+            "--mvx",
+            "PMC",
+            "--expires",
+            "01/2027",
+        ])
+        .args(["--ndc", "49281-0424-50"])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    let mut s = Session::start_in(&home);
+    s.wait_for("MRN");
+    s.type_keys("E2E-0002\tScan\tSam\t01/02/1950\tm\r");
+    s.type_keys(PAGE_DOWN);
+    s.wait_for("Dose 1 of 1");
+    // One write, as fast as the scanner sends it.
+    s.writer
+        .write_all(b"]d201003492814245021727063010UT8291AA\x1d21SN42\r")
+        .unwrap();
+    s.writer.flush().unwrap();
+    s.wait_for("Scanned lot UT8291AA");
+    let screen = s.screen();
+    for shown in [
+        "140  → Influenza",
+        "UT8291AA",
+        "PMC",
+        "2027-06-30",
+        "49281042450",
+    ] {
+        assert!(screen.contains(shown), "{shown}:\n{screen}");
+    }
+    s.type_keys(CTRL_Q);
+    s.wait_for("Quit vaxentry?");
+    s.type_keys("y");
 }
