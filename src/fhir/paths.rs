@@ -486,7 +486,10 @@ pub fn field_of(expression: &str, bundle: Option<&Json>) -> Option<FieldRef> {
             let index: usize = index.parse().ok()?;
             let path = rest.strip_prefix(".resource")?.trim_start_matches('.');
             let (resource, dose) = match bundle.and_then(|b| b["entry"].as_array()) {
-                Some(entries) => entry_kind(entries, index)?,
+                Some(entries) => match entry_kind(entries, index) {
+                    Some(kind) => kind,
+                    None => return referenced_field(entries, index, path),
+                },
                 None if index == 1 => (Pat, 0),
                 None => (Imm, index.saturating_sub(2)),
             };
@@ -552,6 +555,37 @@ fn entry_kind(entries: &[Json], index: usize) -> Option<(Resource, usize)> {
         )),
         _ => None,
     }
+}
+
+/// An entry the doses point at: for a Practitioner, the vaccinator (its NPI, for an
+/// identifier) or the orderer of the first dose that names it; for a Location, that
+/// dose's place. `None` for the rest (the clinic's Organization is configuration).
+fn referenced_field(entries: &[Json], index: usize, path: &str) -> Option<FieldRef> {
+    let entry = entries.get(index)?;
+    let url = entry["fullUrl"].as_str()?;
+    let kind = entry["resource"]["resourceType"].as_str()?;
+    let doses = entries
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["resourceType"] == "Immunization");
+    for (dose, immunization) in doses.enumerate() {
+        if kind == "Location" && immunization["location"]["reference"] == url {
+            return Some(FieldRef::dose(dose, F::Location));
+        }
+        let performers = immunization["performer"].as_array().into_iter().flatten();
+        for performer in
+            performers.filter(|p| kind == "Practitioner" && p["actor"]["reference"] == url)
+        {
+            let ordering = performer["function"]["coding"][0]["code"] == "OP";
+            let field = match (ordering, path.starts_with("identifier")) {
+                (true, _) => F::Orderer,
+                (false, true) => F::PerformerNpi,
+                (false, false) => F::Performer,
+            };
+            return Some(FieldRef::dose(dose, field));
+        }
+    }
+    None
 }
 
 /// The dot-separated parts of an expression; dots inside quotes or brackets (a URL
@@ -781,6 +815,58 @@ mod tests {
                 "{expression}"
             );
         }
+    }
+
+    /// The resources the doses point at are named by the dose field they came from.
+    #[test]
+    fn expressions_into_a_practitioner_or_a_location_find_the_doses_field() {
+        let mut visit = every_field();
+        let second = visit.doses[0].clone();
+        visit.doses.push(second);
+        visit.doses[1].set(F::Performer, "Kim Osei");
+        visit.doses[1].set(F::PerformerNpi, "");
+        let bundle = build_bundle(&visit, &settings(), now(), &mut SequentialIds(0))
+            .unwrap_or_else(|e| panic!("{:#?}", e.0));
+        let entries = bundle.json["entry"].as_array().unwrap();
+        let index_of = |kind: &str, name: &str| {
+            entries
+                .iter()
+                .position(|e| {
+                    e["resource"]["resourceType"] == kind
+                        && e["resource"].to_string().contains(name)
+                })
+                .unwrap_or_else(|| panic!("{kind} {name}"))
+        };
+        let at = |index: usize, path: &str| {
+            field_of(
+                &format!("Bundle.entry[{index}].resource.{path}"),
+                Some(&bundle.json),
+            )
+        };
+        let performer = visit.doses[0].get(F::Performer).to_string();
+        let vaccinator = index_of("Practitioner", &performer);
+        assert_eq!(
+            at(vaccinator, "identifier[0].value"),
+            Some(FieldRef::dose(0, F::PerformerNpi))
+        );
+        assert_eq!(
+            at(vaccinator, "name[0].family"),
+            Some(FieldRef::dose(0, F::Performer))
+        );
+        assert_eq!(
+            at(index_of("Practitioner", "Kim Osei"), "name[0]"),
+            Some(FieldRef::dose(1, F::Performer))
+        );
+        let orderer = visit.doses[0].get(F::Orderer).to_string();
+        assert_eq!(
+            at(index_of("Practitioner", &orderer), "name[0].text"),
+            Some(FieldRef::dose(0, F::Orderer))
+        );
+        let place = visit.doses[0].get(F::Location).to_string();
+        assert_eq!(
+            at(index_of("Location", &place), "name"),
+            Some(FieldRef::dose(0, F::Location))
+        );
     }
 
     #[test]
