@@ -572,10 +572,12 @@ fn referenced_field(entries: &[Json], index: usize, path: &str) -> Option<FieldR
         if kind == "Location" && immunization["location"]["reference"] == url {
             return Some(FieldRef::dose(dose, F::Location));
         }
-        let performers = immunization["performer"].as_array().into_iter().flatten();
-        for performer in
-            performers.filter(|p| kind == "Practitioner" && p["actor"]["reference"] == url)
-        {
+        let performer = immunization["performer"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| kind == "Practitioner" && p["actor"]["reference"] == url);
+        if let Some(performer) = performer {
             let ordering = performer["function"]["coding"][0]["code"] == "OP";
             let field = match (ordering, path.starts_with("identifier")) {
                 (true, _) => F::Orderer,
