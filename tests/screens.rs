@@ -1905,6 +1905,41 @@ fn a_patients_doses_at_the_endpoint_show_beside_the_form() {
         }),
     );
     assert!(a.form.endpoint_doses(a.now).unwrap().contains("(+1)"));
+    // The endpoint's copy of this very visit's dose (as after sending it) is not a
+    // duplicate of it.
+    for (field, value) in [
+        (FieldId::Family, "Lindqvist"),
+        (FieldId::Given, "Astrid"),
+        (FieldId::BirthDate, "1987-03-14"),
+        (FieldId::Gender, "female"),
+    ] {
+        a.form.visit.patient.set(field, value);
+    }
+    a.form.visit.doses[0].set(FieldId::Lot, "UT8291AA");
+    let message =
+        vaxentry::fhir::message_for(&a.form.visit, &a.settings, a.now, a.form.visit_id).unwrap();
+    let sent: serde_json::Value = serde_json::from_str(&message.json).unwrap();
+    let own = sent["entry"][2]["resource"].clone();
+    assert_eq!(own["resourceType"], "Immunization");
+    update(
+        &mut a,
+        Msg::EndpointAnswered(HistoryAnswer {
+            mrn: "MRN-004211".into(),
+            result: Ok(EndpointHistory {
+                fetched_at: common::now().to_utc(),
+                immunizations: vec![own],
+            }),
+            incomplete: None,
+        }),
+    );
+    assert!(
+        a.form
+            .findings
+            .iter()
+            .all(|f| f.rule != vaxentry::record::Rule::AlreadyGiven),
+        "{:#?}",
+        a.form.findings
+    );
 }
 
 /// A pack's GS1 barcode scanned into a dose field (the scanner types it, GS as Ctrl+],

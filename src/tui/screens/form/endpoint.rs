@@ -10,6 +10,8 @@ use crate::record::{FieldId, Finding};
 use crate::store::endpoint_history::EndpointHistory;
 use crate::tui::sync::HistoryAnswer;
 use chrono::{DateTime, Utc};
+use std::collections::HashSet;
+use uuid::Uuid;
 
 /// The endpoint's doses for one patient, and when it said so.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,20 +19,32 @@ pub struct EndpointView {
     pub mrn: String,
     pub as_of: DateTime<Utc>,
     pub doses: Vec<EndpointDose>,
+    /// The identifiers among them that the visit in the form sent (an amendment reads
+    /// its own doses back), found once rather than at each keystroke's check.
+    pub sent_here: HashSet<String>,
     /// The endpoint's answer of this session, not the copy kept from before.
     pub fresh: bool,
 }
 
 impl EndpointView {
-    fn of(mrn: &str, history: &EndpointHistory, fresh: bool) -> EndpointView {
+    /// What the endpoint said, read for the visit `visit` in the form.
+    fn of(mrn: &str, history: &EndpointHistory, fresh: bool, visit: Uuid) -> EndpointView {
+        let doses: Vec<EndpointDose> = history
+            .immunizations
+            .iter()
+            .filter_map(EndpointDose::from_fhir)
+            .collect();
+        let sent_here = doses
+            .iter()
+            .flat_map(|d| &d.identifiers)
+            .filter(|id| is_record_id(visit, id))
+            .cloned()
+            .collect();
         EndpointView {
             mrn: mrn.to_string(),
             as_of: history.fetched_at,
-            doses: history
-                .immunizations
-                .iter()
-                .filter_map(EndpointDose::from_fhir)
-                .collect(),
+            doses,
+            sent_here,
             fresh,
         }
     }
@@ -43,7 +57,7 @@ impl Form {
         if self.looked_up.as_deref() != Some(mrn) {
             return;
         }
-        self.endpoint = kept.map(|history| EndpointView::of(mrn, &history, false));
+        self.endpoint = kept.map(|history| EndpointView::of(mrn, &history, false, self.visit_id));
         self.endpoint_problem = None;
         self.revalidate(now);
     }
@@ -55,7 +69,7 @@ impl Form {
         }
         match answer.result {
             Ok(history) => {
-                self.endpoint = Some(EndpointView::of(&answer.mrn, &history, true));
+                self.endpoint = Some(EndpointView::of(&answer.mrn, &history, true, self.visit_id));
                 self.endpoint_problem = answer.incomplete;
             }
             // What was kept stays shown, with its age, marked as not this answer.
@@ -82,8 +96,8 @@ impl Form {
         let Some(view) = self.endpoint.as_ref().filter(|v| v.mrn == mrn) else {
             return Vec::new();
         };
-        let own = self.visit_id;
-        check_endpoint_doses(&self.visit, &view.doses, &|id| is_record_id(own, id), now)
+        let sent_here = |id: &str| view.sent_here.contains(id);
+        check_endpoint_doses(&self.visit, &view.doses, &sent_here, now)
             .into_iter()
             .filter(|f| !flagged.iter().any(|g| g.at == f.at && g.rule == f.rule))
             .collect()
