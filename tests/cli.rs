@@ -39,6 +39,45 @@ fn imported_id(out: &str) -> String {
     out.trim().rsplit(' ').next().unwrap().to_string()
 }
 
+/// A data folder and a config whose `[endpoint]` is a FHIR server at the local test
+/// server's `/fhir`, with `keys` more of that section's keys; commands run with both.
+struct Clinic {
+    server: common::server::TestServer,
+    data: PathBuf,
+    args: Vec<String>,
+}
+
+impl Clinic {
+    fn sending_to_fhir(keys: &str) -> Clinic {
+        let server = common::server::TestServer::start();
+        let config = write(
+            "config.toml",
+            &format!(
+                "[endpoint]\nkind = \"fhir\"\nbase_url = \"{}/fhir\"\n{keys}",
+                server.base_url()
+            ),
+        );
+        let data = tempdir();
+        let args = vec![
+            "--config".into(),
+            config.to_string_lossy().into_owned(),
+            "--data-dir".into(),
+            data.to_string_lossy().into_owned(),
+        ];
+        Clinic { server, data, args }
+    }
+
+    fn run(&self, extra: &[&str]) -> Output {
+        let args: Vec<&str> = self
+            .args
+            .iter()
+            .map(String::as_str)
+            .chain(extra.iter().copied())
+            .collect();
+        vaxentry(&args)
+    }
+}
+
 fn write(name: &str, text: &str) -> PathBuf {
     let path = tempdir().join(name);
     std::fs::write(&path, text).unwrap();
@@ -315,42 +354,29 @@ fn a_foreign_database_is_named_and_not_touched() {
 
 #[test]
 fn sync_sends_the_outbox_headless_and_reports() {
-    let server = common::server::TestServer::start();
-    let data = tempdir();
-    let config = write(
-        "config.toml",
-        &format!(
-            "[endpoint]\nkind = \"fhir\"\nbase_url = \"{}/fhir\"\n",
-            server.base_url()
-        ),
-    );
-    let base = [
-        "--config",
-        config.to_str().unwrap(),
-        "--data-dir",
-        data.to_str().unwrap(),
-    ];
-    let run = |extra: &[&str]| vaxentry(&[&base[..], extra].concat());
-    let o = run(&[
+    let clinic = Clinic::sending_to_fhir("");
+    let o = clinic.run(&[
         "import",
         "--submit",
         "assets/examples/adult-flu.json",
         "assets/examples/historical.json",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    let o = run(&["sync"]);
+    let o = clinic.run(&["sync"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert_eq!(
         stdout(&o).trim(),
         "sync: 2 sent, 0 failed, 0 will be retried, 0 waiting"
     );
-    assert_eq!(server.with(|s| s.accepted.len()), 2);
-    let o = run(&["list", "--state", "submitted"]);
+    assert_eq!(clinic.server.with(|s| s.accepted.len()), 2);
+    let o = clinic.run(&["list", "--state", "submitted"]);
     assert_eq!(stdout(&o).lines().count(), 2);
     // A rejection is a permanent failure: exit 1.
-    server.with(|s| s.script.push_back(common::server::Behaviour::BadRequest));
-    run(&["import", "--submit", "assets/examples/unicode-race.json"]);
-    let o = run(&["sync"]);
+    clinic
+        .server
+        .with(|s| s.script.push_back(common::server::Behaviour::BadRequest));
+    clinic.run(&["import", "--submit", "assets/examples/unicode-race.json"]);
+    let o = clinic.run(&["sync"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stdout(&o).contains("1 failed") && stdout(&o).contains("Lot number is not valid"),
@@ -358,7 +384,7 @@ fn sync_sends_the_outbox_headless_and_reports() {
         stdout(&o)
     );
     // Nothing configured: a clear message, exit 2.
-    let o = vaxentry(&["--data-dir", data.to_str().unwrap(), "sync"]);
+    let o = vaxentry(&["--data-dir", clinic.data.to_str().unwrap(), "sync"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("no endpoint is configured"),
@@ -982,26 +1008,11 @@ fn the_lot_inventory_lists_adds_and_retires_lots() {
 /// endpoint is down, what it said last and when, with exit status 1.
 #[test]
 fn history_shows_the_doses_here_and_at_the_endpoint_even_when_it_is_down() {
-    let server = common::server::TestServer::start();
-    let data = tempdir();
-    let config = write(
-        "config.toml",
-        &format!(
-            "[endpoint]\nkind = \"fhir\"\nmode = \"transaction\"\nbase_url = \"{}/fhir\"\nrequest_timeout_secs = 2\n",
-            server.base_url()
-        ),
-    );
-    let base = [
-        "--config",
-        config.to_str().unwrap(),
-        "--data-dir",
-        data.to_str().unwrap(),
-    ];
-    let run = |extra: &[&str]| vaxentry(&[&base[..], extra].concat());
-    run(&["import", "--submit", "assets/examples/adult-flu.json"]);
-    let o = run(&["sync"]);
+    let clinic = Clinic::sending_to_fhir("mode = \"transaction\"\nrequest_timeout_secs = 2\n");
+    clinic.run(&["import", "--submit", "assets/examples/adult-flu.json"]);
+    let o = clinic.run(&["sync"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    let o = run(&["history", "MRN-004211"]);
+    let o = clinic.run(&["history", "MRN-004211"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(
@@ -1016,7 +1027,7 @@ fn history_shows_the_doses_here_and_at_the_endpoint_even_when_it_is_down() {
         text.contains("2026-10-01  CVX 140  completed         lot UT8291AA"),
         "{text}"
     );
-    let o = run(&["history", "MRN-004211", "--json"]);
+    let o = clinic.run(&["history", "MRN-004211", "--json"]);
     let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(value["endpoint"]["fresh"], true);
     assert_eq!(
@@ -1025,8 +1036,8 @@ fn history_shows_the_doses_here_and_at_the_endpoint_even_when_it_is_down() {
     );
     assert_eq!(value["here"][0]["vaccine"], "140");
 
-    server.down();
-    let o = run(&["history", "MRN-004211"]);
+    clinic.server.down();
+    let o = clinic.run(&["history", "MRN-004211"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("lot UT8291AA"), "{}", stdout(&o));
     assert!(
@@ -1042,53 +1053,38 @@ fn history_shows_the_doses_here_and_at_the_endpoint_even_when_it_is_down() {
 /// another number of doses is refused, saying why.
 #[test]
 fn amend_sends_a_corrected_record_under_the_same_identifiers() {
-    let server = common::server::TestServer::start();
-    let data = tempdir();
-    let config = write(
-        "config.toml",
-        &format!(
-            "[endpoint]\nkind = \"fhir\"\nmode = \"transaction\"\nbase_url = \"{}/fhir\"\n",
-            server.base_url()
-        ),
-    );
-    let base = [
-        "--config",
-        config.to_str().unwrap(),
-        "--data-dir",
-        data.to_str().unwrap(),
-    ];
-    let run = |extra: &[&str]| vaxentry(&[&base[..], extra].concat());
-    let o = run(&["import", "assets/examples/adult-flu.json"]);
+    let clinic = Clinic::sending_to_fhir("mode = \"transaction\"\n");
+    let o = clinic.run(&["import", "assets/examples/adult-flu.json"]);
     let id = imported_id(&stdout(&o));
     let mut corrected = adult_flu();
     corrected["doses"][0]["lot"] = "FIXED123".into();
     let corrected = write("corrected.json", &corrected.to_string());
-    let o = run(&["amend", &id, corrected.to_str().unwrap()]);
+    let o = clinic.run(&["amend", &id, corrected.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("it was never sent"), "{}", stderr(&o));
 
-    run(&["send", &id]);
+    clinic.run(&["send", &id]);
     assert_eq!(
-        server.with(|s| s.records.changes),
+        clinic.server.with(|s| s.records.changes),
         3,
         "the patient, the dose and its vaccinator (by NPI)"
     );
     // Exactly what went: the transaction made from the message. The first one
     // creates the dose unless the server has it; an amendment replaces it.
     let as_sent = || {
-        let o = run(&["show", &id, "--as-sent"]);
+        let o = clinic.run(&["show", &id, "--as-sent"]);
         let sent: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
         assert_eq!(sent["type"], "transaction");
         sent["entry"][1]["request"]["method"].clone()
     };
     assert_eq!(as_sent(), "POST");
-    let o = run(&["amend", &id, corrected.to_str().unwrap()]);
+    let o = clinic.run(&["amend", &id, corrected.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("amended v2"), "{}", stdout(&o));
     assert_eq!(as_sent(), "PUT");
-    let o = run(&["sync"]);
+    let o = clinic.run(&["sync"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    server.with(|s| {
+    clinic.server.with(|s| {
         assert!(s.problems.is_empty(), "{:?}", s.problems);
         let doses: Vec<_> = s
             .records
@@ -1105,7 +1101,7 @@ fn amend_sends_a_corrected_record_under_the_same_identifiers() {
     let dose = two["doses"][0].clone();
     two["doses"].as_array_mut().unwrap().push(dose);
     let two = write("two-doses.json", &two.to_string());
-    let o = run(&["amend", &id, two.to_str().unwrap()]);
+    let o = clinic.run(&["amend", &id, two.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("keeps the visit's 1 dose(s)"),
@@ -1115,7 +1111,7 @@ fn amend_sends_a_corrected_record_under_the_same_identifiers() {
     let mut broken = adult_flu();
     broken["patient"]["birth_date"] = "2030-01-01".into();
     let broken = write("broken.json", &broken.to_string());
-    let o = run(&["amend", &id, broken.to_str().unwrap()]);
+    let o = clinic.run(&["amend", &id, broken.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("error"), "{}", stderr(&o));
 }
