@@ -21,12 +21,15 @@ pub struct Records {
     next_id: u64,
 }
 
-/// `system|value` of a token search value as sent: percent-decoded, split at the
-/// first `|` not escaped, FHIR's `\` escapes undone.
+/// `system|value` of a token search value as sent in a URL: percent-decoded, then
+/// read as [`token_of`].
 pub fn token(query_value: &str) -> (String, String) {
-    let decoded = percent_encoding::percent_decode_str(query_value)
-        .decode_utf8_lossy()
-        .into_owned();
+    token_of(&percent_encoding::percent_decode_str(query_value).decode_utf8_lossy())
+}
+
+/// `system|value` of a decoded token search value: split at the first `|` not
+/// escaped, FHIR's `\` escapes undone.
+pub fn token_of(decoded: &str) -> (String, String) {
     let (mut system, mut value, mut in_value, mut escaped) =
         (String::new(), String::new(), false, false);
     for c in decoded.chars() {

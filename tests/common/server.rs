@@ -235,6 +235,18 @@ fn serve_connection(stream: TcpStream, state: Arc<Mutex<State>>, addr: SocketAdd
     }
 }
 
+/// The fields of a form body or a URL query (`a=1&b=x+y`), decoded.
+fn form_fields(text: &str) -> HashMap<String, String> {
+    text.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| {
+            let v = v.replace('+', " ");
+            let v = percent_encoding::percent_decode_str(&v).decode_utf8_lossy();
+            (k.to_string(), v.into_owned())
+        })
+        .collect()
+}
+
 fn token(
     stream: &mut TcpStream,
     request: &Request,
@@ -243,16 +255,7 @@ fn token(
 ) -> bool {
     let mut s = state.lock().unwrap();
     s.token_requests += 1;
-    let form: HashMap<String, String> = request
-        .body
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| {
-            let v = v.replace('+', " ");
-            let v = percent_encoding::percent_decode_str(&v).decode_utf8_lossy();
-            (k.to_string(), v.into_owned())
-        })
-        .collect();
+    let form = form_fields(&request.body);
     s.scopes.push(form.get("scope").cloned());
     let mut problems = Vec::new();
     if request.method != "POST"
@@ -561,17 +564,14 @@ fn search(
             (request.path.as_str(), request.body.as_str())
         }
     };
-    let mut patient = None;
-    let mut page = 1usize;
-    for kv in query.split('&') {
-        match kv.split_once('=') {
-            Some(("patient.identifier", v)) => {
-                patient = Some(super::fhir_records::token(&v.replace('+', " ")))
-            }
-            Some(("_page", v)) => page = v.parse().unwrap_or(1),
-            _ => {}
-        }
-    }
+    let fields = form_fields(query);
+    let page: usize = fields
+        .get("_page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1);
+    let patient = fields
+        .get("patient.identifier")
+        .map(|v| super::fhir_records::token_of(v));
     let Some(patient) = patient else {
         s.problems.push(format!(
             "a search without patient.identifier: {path}?{query}"
