@@ -9,24 +9,19 @@ use common::server::{Behaviour, TestServer};
 use common::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
-use vaxentry::config::Config;
 use vaxentry::delivery::sync;
 use vaxentry::fhir::message_for;
 use vaxentry::record::{FieldId, FieldRef};
 use vaxentry::store::{Store, VisitState};
 use vaxentry::submit::endpoint::Sending;
-use vaxentry::submit::{Endpoint, Outcome, Submitter};
+use vaxentry::submit::{Outcome, Submitter};
 
 fn transaction_submitter(server: &TestServer) -> Submitter {
     let toml = format!(
         "[endpoint]\nkind = \"fhir\"\nmode = \"transaction\"\nbase_url = \"{}/fhir\"\nrequest_timeout_secs = 2\n",
         server.base_url()
     );
-    let config = Config::parse(&toml).expect("config");
-    Submitter::new(
-        Endpoint::from_config(config.endpoint.as_ref().unwrap()).expect("endpoint"),
-        clock(),
-    )
+    submitter_of(&toml)
 }
 
 fn new_store() -> Store {
@@ -275,11 +270,7 @@ fn a_smart_server_gets_an_es384_assertion_and_the_scopes() {
         base = server.base_url(),
         token = server.token_url(),
     );
-    let config = Config::parse(&toml).unwrap();
-    let sub = Submitter::new(
-        Endpoint::from_config(config.endpoint.as_ref().unwrap()).unwrap(),
-        clock(),
-    );
+    let sub = submitter_of(&toml);
     let (_, message) = one_visit(&server);
     assert!(matches!(
         sub.send(&message, Sending::First),
@@ -358,11 +349,7 @@ fn redox_is_searched_with_a_form_post() {
         "[endpoint]\nkind = \"redox\"\nbase_url = \"{}\"\ndestination_slug = \"test-destination\"\n",
         server.base_url()
     );
-    let config = Config::parse(&toml).unwrap();
-    let redox = Submitter::new(
-        Endpoint::from_config(config.endpoint.as_ref().unwrap()).unwrap(),
-        clock(),
-    );
+    let redox = submitter_of(&toml);
     let found = redox
         .immunizations_of("urn:vaxentry:mrn", "MRN-118832")
         .unwrap();
@@ -467,10 +454,9 @@ fn the_sender_asks_the_endpoint_for_a_patient_and_keeps_the_answer() {
         "[endpoint]\nkind = \"fhir\"\nmode = \"transaction\"\nbase_url = \"{}/fhir\"\n",
         server.base_url()
     );
-    let config = Config::parse(&toml).unwrap();
     let worker = Worker::spawn(
         dir.clone(),
-        Endpoint::from_config(config.endpoint.as_ref().unwrap()).unwrap(),
+        endpoint_of(&toml),
         clock(),
         "urn:vaxentry:mrn".into(),
     );

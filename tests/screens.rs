@@ -925,15 +925,10 @@ fn send_through_a_test_server(
 ) -> Vec<uuid::Uuid> {
     use common::server::TestServer;
     let server = TestServer::start();
-    let config = vaxentry::config::Config::parse(&format!(
+    let mut sub = common::submitter_of(&format!(
         "[endpoint]\nkind = \"fhir\"\nbase_url = \"{}/fhir\"\nrequest_timeout_secs = 0.5\n",
         server.base_url()
-    ))
-    .unwrap();
-    let mut sub = vaxentry::submit::Submitter::new(
-        vaxentry::submit::Endpoint::from_config(config.endpoint.as_ref().unwrap()).unwrap(),
-        common::clock(),
-    );
+    ));
     let mut ids = Vec::new();
     for (visit, behaviour) in visits {
         let id = uuid::Uuid::new_v4();

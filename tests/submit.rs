@@ -10,12 +10,11 @@ use common::*;
 use std::time::Duration;
 use uuid::Uuid;
 use vaxentry::clock::Clock;
-use vaxentry::config::Config;
 use vaxentry::delivery::sync;
 use vaxentry::fhir::message_for;
 use vaxentry::record::FieldId;
 use vaxentry::store::{AttemptOutcome, Store, VisitState};
-use vaxentry::submit::{Endpoint, Outcome, Submitter};
+use vaxentry::submit::{Outcome, Submitter};
 
 fn keys() -> String {
     format!("{}/tests/fixtures/keys", env!("CARGO_MANIFEST_DIR"))
@@ -32,11 +31,7 @@ fn submitter(server: &TestServer, auth: &str, extra: &str) -> Submitter {
         "[endpoint]\nkind = \"redox\"\nbase_url = \"{}\"\ndestination_slug = \"test-destination\"\n{timeouts}{extra}\n[endpoint.auth]\n{auth}\n",
         server.base_url()
     );
-    let config = Config::parse(&toml).expect("config");
-    Submitter::new(
-        Endpoint::from_config(config.endpoint.as_ref().unwrap()).expect("endpoint"),
-        clock(),
-    )
+    submitter_of(&toml)
 }
 
 fn jwt_rs384(server: &TestServer) -> String {
@@ -545,14 +540,13 @@ fn the_form_keeps_working_while_a_submission_hangs() {
         store.save(id, &visit, &message, now()).unwrap();
         store.queue(id, now()).unwrap();
     }
-    let config = Config::parse(&format!(
+    let toml = format!(
         "[endpoint]\nkind = \"fhir\"\nbase_url = \"{}\"\nrequest_timeout_secs = 10\n",
         server.base_url()
-    ))
-    .unwrap();
+    );
     let worker = vaxentry::tui::sync::Worker::spawn(
         dir.clone(),
-        Endpoint::from_config(config.endpoint.as_ref().unwrap()).unwrap(),
+        endpoint_of(&toml),
         clock(),
         "urn:vaxentry:mrn".into(),
     );

@@ -74,3 +74,16 @@ pub fn schema_errors(instance: &serde_json::Value) -> Vec<String> {
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect()
 }
+
+/// The endpoint a config's `[endpoint]` section describes (the tests' configs are
+/// valid).
+pub fn endpoint_of(toml: &str) -> vaxentry::submit::Endpoint {
+    let config = vaxentry::config::Config::parse(toml).expect("config");
+    vaxentry::submit::Endpoint::from_config(config.endpoint.as_ref().expect("[endpoint]"))
+        .expect("endpoint")
+}
+
+/// A sender to that endpoint, on the tests' clock.
+pub fn submitter_of(toml: &str) -> vaxentry::submit::Submitter {
+    vaxentry::submit::Submitter::new(endpoint_of(toml), clock())
+}
