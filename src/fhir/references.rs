@@ -31,31 +31,24 @@ pub fn link(
     // Same name and NPI: one Practitioner; same place name: one Location.
     let mut practitioners: Vec<(String, Option<String>, Uuid)> = Vec::new();
     let mut locations: Vec<(String, Uuid)> = Vec::new();
-    let organization = settings.clinic.clone().map(|name| (name, ids_next(ids)));
+    let organization = settings.clinic.clone().map(|name| (name, ids.next_id()));
     for (_, immunization) in immunizations.iter_mut() {
         if let Some(performers) = immunization
             .get_mut("performer")
             .and_then(Json::as_array_mut)
         {
             for actor in performers.iter_mut().filter_map(|p| p.get_mut("actor")) {
-                let Some(name) = actor
-                    .get("display")
-                    .and_then(Json::as_str)
-                    .map(str::to_string)
-                else {
+                let Some(name) = text_at(actor, "/display") else {
                     continue;
                 };
-                let npi = actor
-                    .pointer("/identifier/value")
-                    .and_then(Json::as_str)
-                    .map(str::to_string);
+                let npi = text_at(actor, "/identifier/value");
                 let id = match practitioners
                     .iter()
                     .find(|(n, i, _)| *n == name && *i == npi)
                 {
                     Some((_, _, id)) => *id,
                     None => {
-                        let id = ids_next(ids);
+                        let id = ids.next_id();
                         out.entries
                             .push((id, practitioner(id, &name, npi.as_deref())));
                         practitioners.push((name, npi, id));
@@ -66,17 +59,13 @@ pub fn link(
             }
         }
         if let Some(location) = immunization.get_mut("location") {
-            let Some(name) = location
-                .get("display")
-                .and_then(Json::as_str)
-                .map(str::to_string)
-            else {
+            let Some(name) = text_at(location, "/display") else {
                 continue;
             };
             let id = match locations.iter().find(|(n, _)| *n == name) {
                 Some((_, id)) => *id,
                 None => {
-                    let id = ids_next(ids);
+                    let id = ids.next_id();
                     let managing = organization.as_ref().map(|(_, org)| *org);
                     out.entries.push((id, place(id, &name, managing, settings)));
                     locations.push((name, id));
@@ -93,8 +82,12 @@ pub fn link(
     out
 }
 
-fn ids_next(ids: &mut dyn IdSource) -> Uuid {
-    ids.next_id()
+/// The text at `pointer` in `value`, if there is text there.
+fn text_at(value: &Json, pointer: &str) -> Option<String> {
+    value
+        .pointer(pointer)
+        .and_then(Json::as_str)
+        .map(str::to_string)
 }
 
 /// `{"reference": "urn:uuid:…", …the rest as it was}`, the reference first.
