@@ -542,7 +542,7 @@ pub fn field_of(expression: &str, bundle: Option<&Json>) -> Option<FieldRef> {
 
 /// What entry `index` of a sent bundle holds: the Patient, or the Immunization of
 /// dose n; `None` for anything else (the MessageHeader, a Practitioner, ...).
-fn entry_kind(entries: &[Json], index: usize) -> Option<(Resource, usize)> {
+pub fn entry_kind(entries: &[Json], index: usize) -> Option<(Resource, usize)> {
     let kind = |e: &Json| e["resource"]["resourceType"].as_str().map(str::to_string);
     match kind(entries.get(index)?)?.as_str() {
         "Patient" => Some((Pat, 0)),

@@ -3,7 +3,7 @@
 //! again later (with the server's Retry-After when it gives one).
 
 use crate::clock::ClinicTime;
-use crate::fhir::paths::field_of;
+use crate::fhir::paths::{Resource, entry_kind, field_of};
 use crate::record::FieldRef;
 use serde_json::Value as Json;
 use std::time::Duration;
@@ -244,25 +244,20 @@ fn entry_issues(response: &Json, sent: Option<&Json>) -> Vec<Issue> {
 /// Entry `index` of a bundle vaxentry sent, in words: "the patient", "dose 2
 /// (Influenza, injectable)", "the Practitioner".
 fn entry_name(entries: &[Json], index: usize) -> String {
-    let kind = |e: &Json| e["resource"]["resourceType"].as_str().map(str::to_string);
-    let Some(entry) = entries.get(index) else {
-        return format!("entry {}", index + 1);
-    };
-    match kind(entry).as_deref() {
-        Some("Patient") => "the patient".into(),
-        Some("Immunization") => {
-            let dose = entries[..index]
-                .iter()
-                .filter(|e| kind(e).as_deref() == Some("Immunization"))
-                .count()
-                + 1;
-            match entry["resource"]["vaccineCode"]["coding"][0]["display"].as_str() {
-                Some(vaccine) => format!("dose {dose} ({vaccine})"),
-                None => format!("dose {dose}"),
+    let resource = &entries.get(index).unwrap_or(&Json::Null)["resource"];
+    match (
+        entry_kind(entries, index),
+        resource["resourceType"].as_str(),
+    ) {
+        (Some((Resource::Patient, _)), _) => "the patient".into(),
+        (Some((Resource::Immunization, dose)), _) => {
+            match resource["vaccineCode"]["coding"][0]["display"].as_str() {
+                Some(vaccine) => format!("dose {} ({vaccine})", dose + 1),
+                None => format!("dose {}", dose + 1),
             }
         }
-        Some(other) => format!("the {other}"),
-        None => format!("entry {}", index + 1),
+        (None, Some(other)) => format!("the {other}"),
+        (None, None) => format!("entry {}", index + 1),
     }
 }
 
