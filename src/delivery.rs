@@ -1,7 +1,9 @@
 //! The outbox pass: claims what is due in the store, sends each bundle through
-//! `submit`, and records every attempt's outcome. The one module that uses both the
+//! `submit`, and records every attempt's outcome; and asking the endpoint for a
+//! patient's immunizations, keeping its answer. The one module that uses both the
 //! store and the network.
 
+use crate::store::endpoint_history::EndpointHistory;
 use crate::store::outbox::{After, Due, Recorded};
 use crate::store::{AttemptOutcome, Store};
 use crate::submit::endpoint::Sending;
@@ -217,4 +219,39 @@ fn record(
 /// Whether the item is its visit's first message or one sent again.
 fn sending(item: &Due) -> Sending {
     Sending::of(item.id, &item.bundle_id)
+}
+
+/// What the endpoint said about a patient's immunizations.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fetched {
+    pub history: EndpointHistory,
+    /// Why not every page was read, when not.
+    pub incomplete: Option<String>,
+    /// Why the answer could not be kept for offline use (it is still shown), when not.
+    pub not_kept: Option<String>,
+}
+
+/// Asks the endpoint for the immunizations of the patient with identifier
+/// `mrn_system|mrn`, and keeps the answer in the store; or says why it could not be
+/// asked.
+pub fn ask_history(
+    store: &mut Store,
+    submitter: &Submitter,
+    mrn_system: &str,
+    mrn: &str,
+) -> Result<Fetched, String> {
+    let found = submitter.immunizations_of(mrn_system, mrn)?;
+    let now = submitter.clock.now();
+    let not_kept = store
+        .save_endpoint_history(mrn, &found.immunizations, now)
+        .err()
+        .map(|e| format!("{e:#}"));
+    Ok(Fetched {
+        history: EndpointHistory {
+            fetched_at: now.to_utc(),
+            immunizations: found.immunizations,
+        },
+        incomplete: found.incomplete,
+        not_kept,
+    })
 }

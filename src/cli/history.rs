@@ -5,6 +5,7 @@
 use super::records::fail;
 use crate::clock::{Clock, as_of};
 use crate::config::Config;
+use crate::delivery::ask_history;
 use crate::record::history::EndpointDose;
 use crate::record::identity::short_id;
 use crate::store::Store;
@@ -114,7 +115,36 @@ pub fn history(
 
 /// Asks the endpoint, keeping its answer; when it cannot be asked, what it said last.
 fn ask_endpoint(store: &mut Store, config: &Config, mrn: &str, clock: Clock) -> Asked {
-    let kept = |problem: Option<String>| match store.endpoint_history(mrn) {
+    let endpoint = match crate::submit::configured_endpoint(config) {
+        None => return kept(store, mrn, None),
+        Some(Err(e)) => return kept(store, mrn, Some(e)),
+        Some(Ok(endpoint)) => endpoint,
+    };
+    let submitter = Submitter::new(endpoint, clock);
+    let system = config.bundle_settings().mrn_system;
+    match ask_history(store, &submitter, &system, mrn) {
+        Ok(fetched) => {
+            if let Some(why) = fetched.not_kept {
+                err!("vaxentry history: the answer could not be kept: {why}");
+            }
+            Asked {
+                history: Some(fetched.history),
+                fresh: true,
+                problem: None,
+                incomplete: fetched.incomplete,
+            }
+        }
+        Err(why) => kept(
+            store,
+            mrn,
+            Some(format!("the endpoint could not be asked: {why}")),
+        ),
+    }
+}
+
+/// What the endpoint said last time, with why it was not asked now.
+fn kept(store: &Store, mrn: &str, problem: Option<String>) -> Asked {
+    match store.endpoint_history(mrn) {
         Ok(history) => Asked {
             history,
             fresh: false,
@@ -127,29 +157,5 @@ fn ask_endpoint(store: &mut Store, config: &Config, mrn: &str, clock: Clock) -> 
             problem: Some(format!("{e:#}")),
             incomplete: None,
         },
-    };
-    let endpoint = match crate::submit::configured_endpoint(config) {
-        None => return kept(None),
-        Some(Err(e)) => return kept(Some(e)),
-        Some(Ok(endpoint)) => endpoint,
-    };
-    let submitter = Submitter::new(endpoint, clock);
-    let system = config.bundle_settings().mrn_system;
-    match submitter.immunizations_of(&system, mrn) {
-        Ok(found) => {
-            if let Err(e) = store.save_endpoint_history(mrn, &found.immunizations, clock.now()) {
-                err!("vaxentry history: the answer could not be kept: {e:#}");
-            }
-            Asked {
-                history: Some(EndpointHistory {
-                    fetched_at: clock.now().to_utc(),
-                    immunizations: found.immunizations,
-                }),
-                fresh: true,
-                problem: None,
-                incomplete: found.incomplete,
-            }
-        }
-        Err(why) => kept(Some(format!("the endpoint could not be asked: {why}"))),
     }
 }

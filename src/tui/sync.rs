@@ -6,7 +6,7 @@
 use super::text;
 use crate::clock::ClinicTime;
 use crate::clock::Clock;
-use crate::delivery::{SyncReport, sync};
+use crate::delivery::{SyncReport, ask_history, sync};
 use crate::store::Store;
 use crate::store::endpoint_history::EndpointHistory;
 use crate::submit::{Endpoint, Submitter};
@@ -149,26 +149,13 @@ fn run(
     }
 }
 
-/// Asks the endpoint for a patient's immunizations and keeps what it says.
+/// Asks the endpoint for a patient's immunizations and keeps what it says (a copy
+/// that could not be kept is only not there offline).
 fn ask(store: &mut Store, submitter: &Submitter, mrn_system: &str, mrn: String) -> HistoryAnswer {
-    let now = submitter.clock.now();
-    match submitter.immunizations_of(mrn_system, &mrn) {
-        Ok(found) => {
-            // Shown now either way; a copy that could not be kept is only not offline.
-            let _ = store.save_endpoint_history(&mrn, &found.immunizations, now);
-            HistoryAnswer {
-                mrn,
-                result: Ok(EndpointHistory {
-                    fetched_at: now.to_utc(),
-                    immunizations: found.immunizations,
-                }),
-                incomplete: found.incomplete,
-            }
-        }
-        Err(why) => HistoryAnswer {
-            mrn,
-            result: Err(why),
-            incomplete: None,
-        },
+    let asked = ask_history(store, submitter, mrn_system, &mrn);
+    HistoryAnswer {
+        incomplete: asked.as_ref().ok().and_then(|f| f.incomplete.clone()),
+        result: asked.map(|f| f.history),
+        mrn,
     }
 }
