@@ -1822,6 +1822,17 @@ fn a_patients_doses_at_the_endpoint_show_beside_the_form() {
             "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "140"}]},
             "occurrenceDateTime": format!("{day}T10:00:00-05:00")})
     };
+    // The endpoint's answer about `mrn`, given now.
+    let answered = |mrn: &str, immunizations: Vec<serde_json::Value>| {
+        Msg::EndpointAnswered(HistoryAnswer {
+            mrn: mrn.into(),
+            result: Ok(EndpointHistory {
+                fetched_at: common::now().to_utc(),
+                immunizations,
+            }),
+            incomplete: None,
+        })
+    };
     with_store(|s| *s = new_store());
     let yesterday = common::now() - chrono::Duration::hours(20);
     with_store(|s| {
@@ -1843,14 +1854,7 @@ fn a_patients_doses_at_the_endpoint_show_beside_the_form() {
     let today = a.now.date_naive().to_string();
     update(
         &mut a,
-        Msg::EndpointAnswered(HistoryAnswer {
-            mrn: "MRN-004211".into(),
-            result: Ok(EndpointHistory {
-                fetched_at: common::now().to_utc(),
-                immunizations: vec![flu("2025-10-02", "a"), flu(&today, "b")],
-            }),
-            incomplete: None,
-        }),
+        answered("MRN-004211", vec![flu("2025-10-02", "a"), flu(&today, "b")]),
     );
     assert_eq!(
         a.form.endpoint_doses(a.now).as_deref(),
@@ -1888,17 +1892,7 @@ fn a_patients_doses_at_the_endpoint_show_beside_the_form() {
             .contains("Endpoint 15:30 today, not reached now")
     );
     // Another patient's answer arriving late changes nothing.
-    update(
-        &mut a,
-        Msg::EndpointAnswered(HistoryAnswer {
-            mrn: "MRN-9".into(),
-            result: Ok(EndpointHistory {
-                fetched_at: common::now().to_utc(),
-                immunizations: vec![],
-            }),
-            incomplete: None,
-        }),
-    );
+    update(&mut a, answered("MRN-9", vec![]));
     assert!(a.form.endpoint_doses(a.now).unwrap().contains("(+1)"));
     // The endpoint's copy of this very visit's dose (as after sending it) is not a
     // duplicate of it.
@@ -1916,17 +1910,7 @@ fn a_patients_doses_at_the_endpoint_show_beside_the_form() {
     let sent: serde_json::Value = serde_json::from_str(&message.json).unwrap();
     let own = sent["entry"][2]["resource"].clone();
     assert_eq!(own["resourceType"], "Immunization");
-    update(
-        &mut a,
-        Msg::EndpointAnswered(HistoryAnswer {
-            mrn: "MRN-004211".into(),
-            result: Ok(EndpointHistory {
-                fetched_at: common::now().to_utc(),
-                immunizations: vec![own],
-            }),
-            incomplete: None,
-        }),
-    );
+    update(&mut a, answered("MRN-004211", vec![own]));
     assert!(
         a.form
             .findings
