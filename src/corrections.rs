@@ -20,19 +20,22 @@ pub fn send_again(
     now: ClinicTime,
     settings: &BundleSettings,
 ) -> Result<()> {
-    let visit = stored_visit(store, id)?;
-    let sending = store.message_seq(id)? + 1;
-    let message = message_sent_again(&visit, settings, now, id, sending)
+    let stored = store
+        .get(id)?
+        .ok_or_else(|| anyhow::anyhow!("that visit is not in the database"))?;
+    let sending = stored.message_seq + 1;
+    let message = message_sent_again(&stored.visit()?, settings, now, id, sending)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    store.resubmit(id, &message, now)
+    store.resubmit(id, &message, sending, now)
 }
 
 /// What a void will send: the visit with the doses marked entered-in-error, and those
-/// doses (index, vaccine as typed).
+/// doses (index, vaccine as typed), as its `sending`th new message.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Void {
     pub visit: Visit,
     pub doses: Vec<(usize, String)>,
+    pub sending: u32,
 }
 
 /// Plans voiding dose `dose` (0-based) of a submitted visit, or every dose when
@@ -74,7 +77,11 @@ pub fn plan_void(store: &Store, id: Uuid, dose: Option<usize>) -> Result<Void> {
     if doses.is_empty() {
         bail!("every dose of this visit was voided already");
     }
-    Ok(Void { visit, doses })
+    Ok(Void {
+        visit,
+        doses,
+        sending: stored.message_seq + 1,
+    })
 }
 
 /// Sends the planned void: a new message with the doses as entered-in-error, under
@@ -86,21 +93,28 @@ pub fn void(
     now: ClinicTime,
     settings: &BundleSettings,
 ) -> Result<()> {
-    let sending = store.message_seq(id)? + 1;
-    let message = message_sent_again(&plan.visit, settings, now, id, sending)
+    let message = message_sent_again(&plan.visit, settings, now, id, plan.sending)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    store.send_correction(id, &plan.visit, &message, now, versions::VOIDED)
+    store.send_correction(
+        id,
+        &plan.visit,
+        &message,
+        plan.sending,
+        now,
+        versions::VOIDED,
+    )
 }
 
 /// Sends a corrected record of a sent (submitted or failed) visit: `message` is its
 /// next message (built with `message_sent_again`, as the form previewed it), about the
-/// same Patient and Immunizations. Queued, and kept as a new version. Returns that
-/// version's number.
+/// same Patient and Immunizations, and its `sending`th. Queued, and kept as a new
+/// version. Returns that version's number.
 pub fn amend(
     store: &mut Store,
     id: Uuid,
     corrected: &Visit,
     message: &crate::fhir::Message,
+    sending: u32,
     now: ClinicTime,
 ) -> Result<u32> {
     let stored = store
@@ -125,7 +139,7 @@ pub fn amend(
             "a correction keeps the visit's {doses} dose(s); void a dose to take it back, or start a new visit to add one"
         );
     }
-    store.send_correction(id, corrected, message, now, versions::AMENDED)?;
+    store.send_correction(id, corrected, message, sending, now, versions::AMENDED)?;
     Ok(store.versions(id)?.last().map_or(0, |v| v.number))
 }
 
@@ -136,11 +150,4 @@ pub fn describe(doses: &[(usize, String)]) -> String {
         .map(|(i, vaccine)| format!("dose {} (CVX {vaccine})", i + 1))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn stored_visit(store: &Store, id: Uuid) -> Result<Visit> {
-    store
-        .get(id)?
-        .ok_or_else(|| anyhow::anyhow!("that visit is not in the database"))?
-        .visit()
 }

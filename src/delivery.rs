@@ -72,21 +72,16 @@ fn pass(
         if due.is_empty() {
             break;
         }
-        // `connections` messages at a time, each over its own connection; the store
-        // is written here, between them.
+        // `connections` messages at a time, each over its own connection. Each claim
+        // is renewed right before its POST, once the token is at hand, so a sender
+        // that waited too long (for a token, say) sends nothing another one took; the
+        // store is written here, between them.
         for (c, chunk) in due.chunks(submitter.endpoint.connections).enumerate() {
-            let mut ours = Vec::with_capacity(chunk.len());
-            for item in chunk {
-                progress(done, total.max(done));
-                done += 1;
-                // Still ours? Another sender may have taken it while this one waited.
-                if store.renew_claim(item.id, &claimer, submitter.clock.now(), lease)? {
-                    ours.push(item);
-                }
-            }
-            let outcomes = send_all(submitter, &ours);
+            progress(done, total.max(done));
+            done += chunk.len();
+            let outcomes = send_all(store, submitter, chunk, lease);
             let mut stop = false;
-            for (item, outcome) in ours.iter().zip(&outcomes) {
+            for (item, outcome) in chunk.iter().zip(&outcomes) {
                 let Some(after) = record(store, submitter, item, outcome, &mut report)? else {
                     continue;
                 };
@@ -116,14 +111,31 @@ fn pass(
 }
 
 /// Sends each bundle, all at once, one connection each; the outcomes in their order.
-fn send_all(submitter: &Submitter, items: &[&Due]) -> Vec<Outcome> {
+/// Right before each POST, the sender's claim on the visit is renewed for `lease`; a
+/// claim no longer its own sends nothing ([`Outcome::ClaimLost`]).
+fn send_all(
+    store: &mut Store,
+    submitter: &Submitter,
+    items: &[Due],
+    lease: std::time::Duration,
+) -> Vec<Outcome> {
+    let store = std::sync::Mutex::new(store);
+    let still_ours = |item: &Due| {
+        let mut store = store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        store
+            .renew_claim(item.id, &submitter.claimer, submitter.clock.now(), lease)
+            .unwrap_or(false)
+    };
+    let send = |item: &Due| submitter.send(&item.bundle_json, sending(item), &|| still_ours(item));
     if let [item] = items {
-        return vec![submitter.send(&item.bundle_json, sending(item))];
+        return vec![send(item)];
     }
     std::thread::scope(|scope| {
         let sending: Vec<_> = items
             .iter()
-            .map(|item| scope.spawn(|| submitter.send(&item.bundle_json, sending(item))))
+            .map(|item| scope.spawn(move || send(item)))
             .collect();
         sending
             .into_iter()
@@ -151,6 +163,8 @@ fn record(
     let now = submitter.clock.now();
     let tried = item.attempts + 1;
     let (after, http, kind, body) = match outcome {
+        // Another sender has it: it records its own outcome.
+        Outcome::ClaimLost => return Ok(None),
         Outcome::Submitted { status, body } => (
             After::Submitted,
             Some(*status),
@@ -240,6 +254,7 @@ pub fn ask_history(
     mrn_system: &str,
     mrn: &str,
 ) -> Result<Fetched, String> {
+    let mrn = crate::submit::search::check_mrn(mrn)?;
     let found = submitter.immunizations_of(mrn_system, mrn)?;
     let now = submitter.clock.now();
     let not_kept = store

@@ -16,3 +16,4 @@ pub mod record;
 pub mod store;
 pub mod submit;
 pub mod tui;
+pub mod untrusted;

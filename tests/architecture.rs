@@ -15,17 +15,22 @@ const BELOW_FRONT_ENDS: &[&str] = &[
     "record",
     "store",
     "submit",
+    "untrusted",
 ];
 
 /// Each top-level module and the modules it may use.
-const ALLOWED: [(&str, &[&str]); 12] = [
+const ALLOWED: [(&str, &[&str]); 13] = [
+    ("untrusted", &[]),
     ("clock", &[]),
     ("codes", &[]),
-    ("record", &["clock", "codes"]),
-    ("fhir", &["clock", "codes", "record"]),
+    ("record", &["clock", "codes", "untrusted"]),
+    ("fhir", &["clock", "codes", "record", "untrusted"]),
     ("config", &["clock", "codes", "fhir", "record"]),
     ("store", &["clock", "codes", "fhir", "record"]),
-    ("submit", &["clock", "codes", "config", "fhir", "record"]),
+    (
+        "submit",
+        &["clock", "codes", "config", "fhir", "record", "untrusted"],
+    ),
     ("delivery", &["clock", "store", "submit"]),
     ("corrections", &["clock", "fhir", "record", "store"]),
     ("cli", BELOW_FRONT_ENDS),

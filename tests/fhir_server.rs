@@ -91,7 +91,7 @@ fn a_visit_is_written_once_and_sending_it_again_changes_nothing() {
 
     // The same message again (a retry after a lost answer): nothing changes.
     assert!(matches!(
-        sub.send(&message.json, Sending::First),
+        sub.send(&message.json, Sending::First, &|| true),
         Outcome::Submitted { status: 200, .. }
     ));
     assert_eq!(server.with(|s| s.records.changes), changes);
@@ -114,7 +114,7 @@ fn amendments_and_voids_update_the_doses_the_server_has() {
     let sending = store.message_seq(id).unwrap() + 1;
     let amendment =
         vaxentry::fhir::message_sent_again(&visit, &settings(), now(), id, sending).unwrap();
-    corrections::amend(&mut store, id, &visit, &amendment, now()).unwrap();
+    corrections::amend(&mut store, id, &visit, &amendment, sending, now()).unwrap();
     sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
     let plan = corrections::plan_void(&store, id, Some(1)).unwrap();
     corrections::void(&mut store, id, &plan, now(), &settings()).unwrap();
@@ -193,7 +193,7 @@ fn an_entry_the_server_refused_fails_the_visit_and_names_the_dose() {
             ]}),
         ))
     });
-    match sub.send(&message, Sending::First) {
+    match sub.send(&message, Sending::First, &|| true) {
         Outcome::Rejected { status, issues, .. } => {
             assert_eq!(status, 200);
             assert_eq!(issues.len(), 2, "{issues:?}");
@@ -221,7 +221,7 @@ fn an_entry_the_server_refused_fails_the_visit_and_names_the_dose() {
                  "expression": ["Bundle.entry[1].resource.site"]}]}),
         ))
     });
-    match sub.send(&message, Sending::First) {
+    match sub.send(&message, Sending::First, &|| true) {
         Outcome::Rejected { issues, .. } => {
             let fields: Vec<_> = issues.iter().map(|i| i.field).collect();
             assert_eq!(
@@ -239,11 +239,13 @@ fn an_entry_the_server_refused_fails_the_visit_and_names_the_dose() {
         s.script.push_back(answer(
             200,
             json!({"resourceType": "Bundle", "type": "transaction-response", "entry": [
-                {"response": {"status": "201 Created"}}, {"response": {"status": "201"}}]}),
+                {"response": {"status": "201 Created"}}, {"response": {"status": "201"}},
+                {"response": {"status": "201"}}, {"response": {"status": "201"}},
+                {"response": {"status": "201"}}]}),
         ))
     });
     assert!(matches!(
-        sub.send(&message, Sending::First),
+        sub.send(&message, Sending::First, &|| true),
         Outcome::Submitted { .. }
     ));
 }
@@ -272,10 +274,8 @@ fn a_smart_server_gets_an_es384_assertion_and_the_scopes() {
     );
     let sub = submitter_of(&toml);
     let (_, message) = one_visit(&server);
-    assert!(matches!(
-        sub.send(&message, Sending::First),
-        Outcome::Submitted { .. }
-    ));
+    let sent = sub.send(&message, Sending::First, &|| true);
+    assert!(matches!(sent, Outcome::Submitted { .. }), "{sent:?}");
     server.with(|s| {
         assert!(s.problems.is_empty(), "{:?}", s.problems);
         assert_eq!(
@@ -306,7 +306,7 @@ fn server_with_four_doses() -> (TestServer, Submitter) {
     let server = TestServer::start();
     let (sub, message) = one_visit(&server);
     assert!(matches!(
-        sub.send(&message, Sending::First),
+        sub.send(&message, Sending::First, &|| true),
         Outcome::Submitted { .. }
     ));
     (server, sub)
@@ -360,25 +360,31 @@ fn redox_is_searched_with_a_form_post() {
         path,
         "/fhir/R4/test-destination/Development/Immunization/_search"
     );
-    assert_eq!(body, "patient.identifier=urn%3Avaxentry%3Amrn%7CMRN-118832");
+    assert_eq!(
+        body,
+        "patient.identifier=urn%3Avaxentry%3Amrn%7CMRN-118832&_include=Immunization%3Apatient"
+    );
     server.with(|s| assert!(s.problems.is_empty(), "{:?}", s.problems));
 }
 
 #[test]
 fn a_search_that_cannot_be_read_whole_says_why() {
     let (server, sub) = server_with_four_doses();
-    let page = |next: &str| {
+    let page = |next: &str, dose: &str| {
         json!({"resourceType": "Bundle", "type": "searchset",
                "link": [{"relation": "next", "url": next}],
-               "entry": [{"resource": {"resourceType": "Immunization", "status": "completed"}},
-                         {"resource": {"resourceType": "Patient"}, "search": {"mode": "include"}}]})
+               "entry": [{"resource": {"resourceType": "Immunization", "id": dose, "status": "completed",
+                                       "patient": {"reference": "Patient/p1"}}},
+                         {"resource": {"resourceType": "Patient", "id": "p1",
+                                       "identifier": [{"system": "urn:vaxentry:mrn", "value": "MRN-118832"}]},
+                          "search": {"mode": "include"}}]})
         .to_string()
     };
     // A next page on another server is never asked for (the token would go there).
     server.with(|s| {
         s.search_script.push_back((
             200,
-            page("https://elsewhere.example.net/Immunization?page=2"),
+            page("https://elsewhere.example.net/Immunization?page=2", "i1"),
         ))
     });
     let found = sub
@@ -395,13 +401,16 @@ fn a_search_that_cannot_be_read_whole_says_why() {
     );
     assert_eq!(server.with(|s| s.searches.len()), 1);
     // A server that pages without end is read up to the limit.
-    let here = format!(
-        "{}/fhir/Immunization?patient.identifier=x&_page=2",
-        server.base_url()
-    );
+    let here = |n: usize| {
+        format!(
+            "{}/fhir/Immunization?patient.identifier=x&_page={n}",
+            server.base_url()
+        )
+    };
     server.with(|s| {
-        for _ in 0..vaxentry::submit::search::MAX_PAGES {
-            s.search_script.push_back((200, page(&here)));
+        for n in 0..vaxentry::submit::search::MAX_PAGES {
+            s.search_script
+                .push_back((200, page(&here(n + 2), &format!("i{n}"))));
         }
     });
     let found = sub
@@ -417,6 +426,27 @@ fn a_search_that_cannot_be_read_whole_says_why() {
             .unwrap()
             .contains("only the first 20 pages")
     );
+    // A next link back to a page already read ends the reading; a dose on two pages
+    // is kept once.
+    server.with(|s| {
+        s.search_script.push_back((200, page(&here(2), "i1")));
+        s.search_script.push_back((200, page(&here(2), "i1")));
+        s.search_script.push_back((200, page(&here(2), "i2")));
+    });
+    let found = sub
+        .immunizations_of("urn:vaxentry:mrn", "MRN-118832")
+        .unwrap();
+    assert_eq!(found.immunizations.len(), 1, "{found:?}");
+    assert!(
+        found
+            .incomplete
+            .as_deref()
+            .unwrap()
+            .contains("already read"),
+        "{found:?}"
+    );
+    assert_eq!(server.with(|s| s.search_script.len()), 1, "two pages read");
+    server.with(|s| s.search_script.clear());
     // No search here, or an answer that is not a Bundle.
     server.with(|s| {
         s.search_script.push_back((501, String::new()));

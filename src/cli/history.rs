@@ -30,7 +30,13 @@ pub fn history(
     json: bool,
     clock: Clock,
 ) -> ExitCode {
-    let mrn = mrn.trim();
+    let mrn = match crate::submit::search::check_mrn(mrn) {
+        Ok(mrn) => mrn,
+        Err(why) => {
+            err!("vaxentry history: {why}; give the patient's MRN");
+            return ExitCode::from(2);
+        }
+    };
     let here = match store.doses_of(mrn) {
         Ok(doses) => doses,
         Err(e) => return fail(&e),

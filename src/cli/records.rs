@@ -363,12 +363,16 @@ pub fn amend(
         Ok(p) => p,
         Err(e) => return fail(&e),
     };
-    let message = store
-        .message_seq(id)
-        .map(|seq| crate::fhir::message_sent_again(&visit, settings, now, id, seq + 1));
-    let message = match message {
-        Ok(Ok(message)) => message,
-        Ok(Err(invalid)) => {
+    let sending = store.message_seq(id).map(|seq| seq + 1);
+    let message = sending.map(|n| {
+        (
+            n,
+            crate::fhir::message_sent_again(&visit, settings, now, id, n),
+        )
+    });
+    let (sending, message) = match message {
+        Ok((n, Ok(message))) => (n, message),
+        Ok((_, Err(invalid))) => {
             err!("{}: {invalid}", record.display());
             for f in &invalid.0 {
                 err!("error   {} · {}", f.at.section(), f.message);
@@ -377,7 +381,7 @@ pub fn amend(
         }
         Err(e) => return fail(&e),
     };
-    match corrections::amend(store, id, &visit, &message, now) {
+    match corrections::amend(store, id, &visit, &message, sending, now) {
         Ok(version) => {
             out!(
                 "{id}: amended v{version}, bundle {}; the message waits in the outbox (vaxentry sync sends it)",

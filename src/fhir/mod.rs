@@ -1,6 +1,7 @@
 //! Visit -> FHIR R4 message Bundle: the field-to-element table (`paths`), the builder
 //! (pure, given the time and an id source) and the message rules.
 
+pub mod answer;
 pub mod build;
 pub mod check;
 pub mod paths;

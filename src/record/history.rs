@@ -9,6 +9,7 @@ use super::validate::{FieldRef, Finding, Rule, Severity, finding};
 use super::visit::Visit;
 use crate::clock::ClinicTime;
 use crate::codes::{TableId, groups, table};
+use crate::untrusted::plain_within;
 use chrono::NaiveDate;
 use serde_json::Value as Json;
 
@@ -46,12 +47,12 @@ impl EndpointDose {
                     .get(code.trim())
                     .map_or(code.trim().to_string(), |c| c.code.clone())
             });
-        let vaccine = cvx.clone().unwrap_or_else(|| {
-            resource["vaccineCode"]["text"]
-                .as_str()
-                .unwrap_or("a vaccine")
-                .to_string()
-        });
+        // What the endpoint wrote is shown as plain text, never as terminal codes.
+        let text = |value: &Json| value.as_str().map(|t| plain_within(t, 60));
+        let vaccine = cvx
+            .clone()
+            .or_else(|| text(&resource["vaccineCode"]["text"]))
+            .unwrap_or_else(|| "a vaccine".to_string());
         // The date as the giver wrote it: the day at the clinic that gave it.
         let given_on = resource["occurrenceDateTime"]
             .as_str()
@@ -61,15 +62,15 @@ impl EndpointDose {
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|i| i["value"].as_str().map(str::to_string))
+            .filter_map(|i| i["value"].as_str().map(|v| plain_within(v, 80)))
             .collect();
         Some(EndpointDose {
             identifiers,
             cvx,
             vaccine,
             given_on,
-            status: resource["status"].as_str().unwrap_or("").to_string(),
-            lot: resource["lotNumber"].as_str().unwrap_or("").to_string(),
+            status: text(&resource["status"]).unwrap_or_default(),
+            lot: text(&resource["lotNumber"]).unwrap_or_default(),
         })
     }
 

@@ -40,9 +40,7 @@ impl EnteredDateTime {
 }
 
 /// Characters that reorder text on screen (U+202E and friends).
-pub fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
-}
+pub use crate::untrusted::is_bidi_control;
 
 /// How dates are shown back to staff: `Wed 2026-11-25`.
 pub fn display_date(date: NaiveDate) -> String {

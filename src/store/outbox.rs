@@ -74,7 +74,8 @@ impl Store {
     /// Puts a saved (or failed) visit in the outbox, to be sent as soon as possible.
     pub fn queue(&mut self, id: Uuid, now: ClinicTime) -> Result<()> {
         let changed = self.conn.execute(
-            "UPDATE visits SET state = 'queued', next_attempt_at = ?2, updated_at = ?3, claimed_until = NULL
+            "UPDATE visits SET state = 'queued', next_attempt_at = ?2, updated_at = ?3, claimed_until = NULL,
+                 claimed_by = NULL, attempt_count = 0
              WHERE id = ?1 AND state IN ('saved', 'failed')",
             params![id.to_string(), stamp(now), stamp(now)],
         )?;
@@ -186,8 +187,10 @@ impl Store {
     }
 
     /// Records one attempt and moves the visit on, in one transaction, only while
-    /// `attempt.claimer` still holds the visit's claim. False when it does not: another
-    /// sender has the visit, and records its own outcome.
+    /// `attempt.claimer` still holds the visit's claim and the visit still holds the
+    /// message the attempt sent. False when not: another sender has the visit, and
+    /// records its own outcome, or the visit was corrected meanwhile, and its new
+    /// message is still to be sent.
     pub fn record_attempt(&mut self, attempt: &Recorded, after: After) -> Result<bool> {
         let Recorded {
             id,
@@ -203,8 +206,8 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let held: bool = tx.query_row(
-            "SELECT count(*) > 0 FROM visits WHERE id = ?1 AND claimed_by = ?2 AND state = 'queued'",
-            params![id.to_string(), claimer],
+            "SELECT count(*) > 0 FROM visits WHERE id = ?1 AND claimed_by = ?2 AND state = 'queued' AND bundle_id = ?3",
+            params![id.to_string(), claimer, bundle_id],
             |r| r.get(0),
         )?;
         if !held {
@@ -316,66 +319,101 @@ impl Store {
             .context("that visit is not in the database")
     }
 
-    /// Sends a submitted (or failed) visit again as a new message, with new ids.
-    pub fn resubmit(&mut self, id: Uuid, message: &Message, now: ClinicTime) -> Result<()> {
-        self.correct(id, None, message, now, super::versions::SENT_AGAIN)
+    /// Sends a submitted (or failed) visit again as its `sending`th new message, with
+    /// new ids.
+    pub fn resubmit(
+        &mut self,
+        id: Uuid,
+        message: &Message,
+        sending: u32,
+        now: ClinicTime,
+    ) -> Result<()> {
+        self.correct(id, None, message, sending, now, super::versions::SENT_AGAIN)
     }
 
     /// Sends a correction of a submitted (or failed) visit: `corrected` is its record
-    /// now (e.g. doses marked entered-in-error) and `message` the message that says so.
+    /// now (e.g. doses marked entered-in-error) and `message` its `sending`th new
+    /// message, which says so.
     pub fn send_correction(
         &mut self,
         id: Uuid,
         corrected: &Visit,
         message: &Message,
+        sending: u32,
         now: ClinicTime,
         why: &str,
     ) -> Result<()> {
-        self.correct(id, Some(corrected), message, now, why)
+        self.correct(id, Some(corrected), message, sending, now, why)
     }
 
+    /// Puts the visit's `sending`th new message in the outbox. The visit is checked and
+    /// changed in one write transaction, on the condition that it is still sent
+    /// (submitted or failed) and its last message is the one before this: of two
+    /// corrections made at once from the same version, one is queued and the other
+    /// refused, never both under one Bundle.id. The bundle file is written inside
+    /// that transaction, so the refused one writes none.
     fn correct(
         &mut self,
         id: Uuid,
         corrected: Option<&Visit>,
         message: &Message,
+        sending: u32,
         now: ClinicTime,
         why: &str,
     ) -> Result<()> {
-        let state = state_of(&self.conn, id)?;
-        match state {
-            Some(VisitState::Submitted | VisitState::Failed) => {}
-            Some(other) => bail!(
-                "only a submitted or failed visit can be sent again; this one is {}",
-                other.as_str()
-            ),
-            None => bail!("that visit is not in the database"),
-        }
-        write_export(&self.dir, message, now)?;
         let record_json = corrected.map(crate::record::file::to_json);
-        // The message sent before stays among the versions; this one is the next.
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute(
-            "UPDATE visits SET state = 'queued', bundle_json = ?2, bundle_id = ?3, message_seq = message_seq + 1, attempt_count = 0,
-                 next_attempt_at = ?4, claimed_until = NULL, last_outcome = '', response_body = NULL, updated_at = ?5,
-                 record_json = coalesce(?6, record_json)
-             WHERE id = ?1",
+        let changed = tx.execute(
+            "UPDATE visits SET state = 'queued', bundle_json = ?2, bundle_id = ?3, message_seq = ?7, attempt_count = 0,
+                 next_attempt_at = ?4, claimed_until = NULL, claimed_by = NULL, last_outcome = '', response_body = NULL,
+                 updated_at = ?5, record_json = coalesce(?6, record_json)
+             WHERE id = ?1 AND state IN ('submitted', 'failed') AND message_seq = ?7 - 1",
             params![
                 id.to_string(),
                 super::packed::pack(&message.json),
                 message.bundle_id,
                 stamp(now),
                 stamp(now),
-                record_json.as_deref().map(super::packed::pack)
+                record_json.as_deref().map(super::packed::pack),
+                sending,
             ],
         )?;
+        if changed == 0 {
+            let found: Option<(VisitState, u32)> = tx
+                .query_row(
+                    "SELECT state, message_seq FROM visits WHERE id = ?1",
+                    [id.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            match found {
+                None => bail!("that visit is not in the database"),
+                Some((VisitState::Submitted | VisitState::Failed, seq)) if seq + 1 != sending => {
+                    bail!(
+                        "the visit was corrected or sent again meanwhile (another station or window); open it again to see it as it is now"
+                    )
+                }
+                Some((state, _)) => bail!(
+                    "only a submitted or failed visit can be sent again; this one is {}{}",
+                    state.as_str(),
+                    match state {
+                        VisitState::Queued =>
+                            " (it waits in the outbox: correct it once it is sent)",
+                        _ => "",
+                    }
+                ),
+            }
+        }
         if let (Some(visit), Some(json)) = (corrected, &record_json) {
             super::doses::write(&tx, id, visit, json, now)?;
         }
         super::versions::add(&tx, id, why, &self.author, now)?;
-        tx.commit()?;
+        let file = write_export(&self.dir, message, now)?;
+        tx.commit().inspect_err(|_| {
+            let _ = std::fs::remove_file(&file);
+        })?;
         Ok(())
     }
 }

@@ -24,6 +24,16 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    /// What its answers are read as.
+    pub fn sent_as(self) -> crate::fhir::answer::SentAs {
+        use crate::fhir::answer::SentAs;
+        match self {
+            Protocol::RedoxWrite => SentAs::RedoxWrite,
+            Protocol::ProcessMessage => SentAs::Message,
+            Protocol::Transaction => SentAs::Transaction,
+        }
+    }
+
     /// What is POSTed for a stored message: the message itself, or the transaction
     /// made from it (the same one every time).
     pub fn wire(self, message_json: &str, sending: Sending) -> Result<String, String> {
@@ -191,7 +201,9 @@ pub fn check_url(key: &str, url: &str, allow_http: bool) -> Result<(), String> {
             "{key}: '{path}' is followed by a query or #fragment; give the base URL alone"
         ));
     }
-    if path.split('/').any(|part| part == ".." || part == ".") {
+    // `%2e` is a dot to the server that reads the path.
+    let decoded = path.replace("%2e", ".").replace("%2E", ".");
+    if decoded.split('/').any(|part| part == ".." || part == ".") {
         return Err(format!(
             "{key}: the URL's path '{path}' has '.' or '..' in it; give the base URL itself"
         ));
@@ -199,6 +211,17 @@ pub fn check_url(key: &str, url: &str, allow_http: bool) -> Result<(), String> {
     let host = uri
         .host()
         .ok_or_else(|| format!("{key}: '{url}' has no host"))?;
+    if let Some(port) = uri
+        .authority()
+        .and_then(|a| a.as_str().rsplit_once(':'))
+        .map(|(_, p)| p)
+        && !port.contains(']')
+        && !port.parse::<u16>().is_ok_and(|p| p > 0)
+    {
+        return Err(format!(
+            "{key}: '{port}' is not a port; give a number from 1 to 65535, or none for the usual one"
+        ));
+    }
     match uri.scheme_str() {
         Some("https") => Ok(()),
         Some("http") if allow_http || is_loopback(host) => Ok(()),
@@ -345,6 +368,19 @@ mod tests {
                 .contains("..")
         );
         assert!(base("https://fhir.example.org/r4").is_ok());
+        for dotted in [
+            "https://fhir.example.org/r4/%2e%2e/admin",
+            "https://fhir.example.org/r4/%2E%2e",
+            "https://fhir.example.org/%2e/r4",
+        ] {
+            assert!(base(dotted).unwrap_err().contains(".."), "{dotted}");
+        }
+        for port in ["0", "65536", "99999", "x"] {
+            let err = base(&format!("https://fhir.example.org:{port}/r4")).unwrap_err();
+            assert!(err.contains("not a port"), "{port}: {err}");
+        }
+        assert!(base("https://fhir.example.org:8443/r4").is_ok());
+        assert!(base("http://[::1]:8080/r4").is_ok());
         for slug in ["../admin", "a/b", "x?y=1", "a#b"] {
             let err = endpoint(&format!(
                 "[endpoint]\nkind = \"redox\"\ndestination_slug = \"{slug}\"\n"

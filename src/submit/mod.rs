@@ -8,6 +8,7 @@ pub mod outcome;
 pub mod search;
 
 use crate::clock::Clock;
+use crate::untrusted::{plain, redact};
 use auth::{AuthSettings, TokenCache, client_assertion};
 pub use endpoint::Endpoint;
 pub use outcome::{Body, Issue, Outcome};
@@ -66,6 +67,8 @@ fn redox_source_id(source: &str, warnings: &mut Vec<String>) -> Result<(), Strin
 /// Answers larger than this are cut (they are only shown to the user).
 const MAX_BODY: u64 = 1024 * 1024;
 const FHIR_JSON: &str = "application/fhir+json";
+/// How long an idle connection is kept for the next request.
+const IDLE_CONNECTION: Duration = Duration::from_secs(4);
 
 /// Sends bundles to one endpoint, reusing connections and the access token.
 pub struct Submitter {
@@ -88,6 +91,9 @@ impl Submitter {
             .http_status_as_error(false)
             // A message is never sent on to another address: a redirect is an answer.
             .max_redirects(0)
+            // Servers close idle connections (Apache after 5 s): one kept longer is
+            // likely dead, and a pass's first send would fail on it.
+            .max_idle_age(IDLE_CONNECTION)
             .user_agent(concat!("vaxentry/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
@@ -101,14 +107,21 @@ impl Submitter {
     }
 
     /// POSTs one message (as the endpoint takes it: see `Protocol::wire`); on a
-    /// 401/403 with a token, gets a new token once and retries.
-    pub fn send(&self, message_json: &str, sending: endpoint::Sending) -> Outcome {
+    /// 401/403 with a token, gets a new token once and retries. `still_ours` is asked
+    /// right before each POST, once the token is at hand: false (another sender took
+    /// the visit while this one waited) sends nothing.
+    pub fn send(
+        &self,
+        message_json: &str,
+        sending: endpoint::Sending,
+        still_ours: &(dyn Fn() -> bool + Sync),
+    ) -> Outcome {
         let bundle_json = match self.endpoint.protocol.wire(message_json, sending) {
             Ok(wire) => wire,
             Err(why) => return Outcome::NotSent(why),
         };
         let bundle_json = bundle_json.as_str();
-        let response = self.authorized(&|authorization| {
+        let response = self.authorized(still_ours, &|authorization| {
             let request = self
                 .agent
                 .post(&self.endpoint.url)
@@ -117,25 +130,43 @@ impl Submitter {
             with_auth(request, authorization).send(bundle_json)
         });
         match response {
-            Ok(response) => self.classify(response, Some(bundle_json)),
+            Ok((response, authorization)) => {
+                self.classify(response, Some(bundle_json), authorization.as_deref())
+            }
             Err(outcome) => outcome,
         }
     }
 
-    /// Sends a request with the endpoint's authorization; on a 401/403 with a token,
-    /// gets a new token once and sends it again.
+    /// Sends a request with the endpoint's authorization, once `ready` says to; on a
+    /// 401/403 with a token, gets a new token once and sends it again. A connection
+    /// the server had closed while it sat idle is tried once more on a new one. Gives
+    /// the answer and the Authorization header it was sent with.
     fn authorized(
         &self,
+        ready: &dyn Fn() -> bool,
         send: &dyn Fn(Option<&str>) -> Result<Response, ureq::Error>,
-    ) -> Result<Response, Outcome> {
+    ) -> Result<(Response, Option<String>), Outcome> {
         let mut refreshed = false;
+        let mut reconnected = false;
         loop {
             let authorization = self.authorization()?;
-            let response = send(authorization.as_deref()).map_err(|e| Outcome::TryLater {
-                status: None,
-                reason: describe(&e, self.endpoint.request_timeout),
-                retry_after: None,
-            })?;
+            if !ready() {
+                return Err(Outcome::ClaimLost);
+            }
+            let response = match send(authorization.as_deref()) {
+                Ok(response) => response,
+                Err(e) if !reconnected && closed_while_idle(&e) => {
+                    reconnected = true;
+                    continue;
+                }
+                Err(e) => {
+                    return Err(Outcome::TryLater {
+                        status: None,
+                        reason: describe(&e, self.endpoint.request_timeout),
+                        retry_after: None,
+                    });
+                }
+            };
             let status = response.status().as_u16();
             if matches!(status, 401 | 403)
                 && matches!(self.endpoint.auth, AuthSettings::Jwt(_))
@@ -145,12 +176,18 @@ impl Submitter {
                 refreshed = true;
                 continue;
             }
-            return Ok(response);
+            return Ok((response, authorization));
         }
     }
 
-    /// What an answer means (`sent`: the bundle it answers).
-    fn classify(&self, mut response: Response, sent: Option<&str>) -> Outcome {
+    /// What an answer means (`sent`: the bundle it answers; `authorization`: the
+    /// header it was sent with, whose secret a careless server may echo back).
+    fn classify(
+        &self,
+        mut response: Response,
+        sent: Option<&str>,
+        authorization: Option<&str>,
+    ) -> Outcome {
         let status = response.status().as_u16();
         let header = |name: &str| {
             response
@@ -162,9 +199,17 @@ impl Submitter {
         let headers = outcome::Headers {
             retry_after: header("retry-after"),
             location: header("location"),
+            content_type: header("content-type"),
         };
-        let body = read_body(&mut response);
-        outcome::classify(status, &headers, body, sent, self.clock.now())
+        let body = without_secrets(read_body(&mut response), authorization);
+        outcome::classify(
+            status,
+            &headers,
+            body,
+            sent,
+            self.endpoint.protocol.sent_as(),
+            self.clock.now(),
+        )
     }
 
     /// The Authorization header value, getting a token first when needed.
@@ -206,32 +251,39 @@ impl Submitter {
         })?;
         let status = response.status().as_u16();
         let body = read_body(&mut response);
+        if let (200..=299, Body::Text(text)) = (status, &body) {
+            let token = auth::usable_token(text).map_err(|why| Outcome::TryLater {
+                status: Some(status),
+                reason: format!("the token endpoint's answer {why}"),
+                retry_after: None,
+            })?;
+            let now = self.clock.now();
+            let bearer = format!("Bearer {}", token.access_token);
+            // This request uses the token it fetched, however short its life; the
+            // cache keeps it while it has most of its life left.
+            tokens.store(token.access_token, now, token.lifetime);
+            return Ok(Some(bearer));
+        }
+        // Whatever else it says is kept and shown: without the assertion it may echo.
+        let body = without_secrets(body, Some(&assertion));
         let text = match &body {
             Body::Text(t) => t.clone(),
             Body::Unreadable(why) => why.clone(),
         };
         match status {
-            200..=299 => {
-                let token = auth::usable_token(&text).map_err(|why| Outcome::TryLater {
-                    status: Some(status),
-                    reason: format!("the token endpoint's answer {why}"),
-                    retry_after: None,
-                })?;
-                let now = self.clock.now();
-                let bearer = format!("Bearer {}", token.access_token);
-                // This request uses the token it fetched, however short its life; the
-                // cache keeps it only while it has more than the renewal margin left.
-                tokens.store(token.access_token, now, token.lifetime);
-                Ok(Some(bearer))
-            }
+            200..=299 => Err(Outcome::TryLater {
+                status: Some(status),
+                reason: format!("the token endpoint's answer could not be read: {text}"),
+                retry_after: None,
+            }),
             400 | 401 | 403 => Err(Outcome::CredentialsRefused {
                 status,
                 body: format!(
                     "the token endpoint refused the credentials: {}",
-                    outcome::plain(&text)
+                    plain(&text)
                 ),
             }),
-            _ => Err(outcome::classify(
+            _ => Err(outcome::classify_failure(
                 status,
                 &outcome::Headers::default(),
                 body,
@@ -280,11 +332,28 @@ fn read_body(response: &mut Response) -> Body {
         Err(ureq::Error::BodyExceedsLimit(_)) => {
             Body::Unreadable(format!("it is larger than {} MB", MAX_BODY / (1024 * 1024)))
         }
-        Err(e) => Body::Unreadable(format!(
-            "it was cut off ({})",
-            outcome::plain(&e.to_string())
-        )),
+        Err(e) => Body::Unreadable(format!("it was cut off ({})", plain(&e.to_string()))),
     }
+}
+
+/// An answer's text without the secrets a server may echo back: the credential sent
+/// (`authorization`: a header value, or a client assertion) and anything else that
+/// looks like a token.
+fn without_secrets(body: Body, authorization: Option<&str>) -> Body {
+    let sent = authorization.map(|a| a.trim_start_matches("Bearer ").trim());
+    let known: Vec<&str> = sent.into_iter().collect();
+    match body {
+        Body::Text(text) => Body::Text(redact(&text, &known)),
+        Body::Unreadable(why) => Body::Unreadable(redact(&why, &known)),
+    }
+}
+
+/// The server closed a kept-alive connection while it sat idle: the request never got
+/// an answer, and is sent again at once on a new connection (the same Bundle.id, so a
+/// receiver that did get it keeps it once).
+fn closed_while_idle(e: &ureq::Error) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+    matches!(e, ureq::Error::Io(io) if matches!(io.kind(), BrokenPipe | ConnectionAborted | ConnectionReset | UnexpectedEof))
 }
 
 /// A network error in a few plain words (never with headers or tokens).

@@ -1,20 +1,25 @@
-//! What an answer means: submitted, rejected (with the OperationOutcome's issues,
-//! mapped to form fields where the FHIRPath says which), credentials refused, or try
-//! again later (with the server's Retry-After when it gives one).
+//! What an answer means for the outbox: submitted, rejected (with the receiver's
+//! issues), credentials refused, or try again later (with the server's Retry-After
+//! when it gives one). The HTTP status decides first; the body of a 2xx is read by
+//! `fhir::answer`, the one reader of receivers' answers, which says whether it
+//! confirms the message was taken.
 
 use crate::clock::ClinicTime;
-use crate::fhir::paths::{Resource, entry_kind, field_of};
-use crate::record::FieldRef;
-use serde_json::Value as Json;
+pub use crate::fhir::answer::{Issue, SentAs, Severity};
+use crate::fhir::answer::{Verdict, issues, read_success};
+use crate::untrusted::plain;
 use std::time::Duration;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
-    /// 2xx: the endpoint has the message.
+    /// 2xx that confirms the endpoint has the message.
     Submitted { status: u16, body: String },
-    /// 400/422 and other client errors: sending it again will not help.
+    /// The endpoint did not take the message (a 4xx other than 401/403, a 501, or a
+    /// 2xx that refuses it): sending it again will not help.
     Rejected {
         status: u16,
+        /// Why, in a few words: the first error, or what was wrong with the answer.
+        why: String,
         issues: Vec<Issue>,
         body: String,
     },
@@ -28,7 +33,11 @@ pub enum Outcome {
     /// The stored message could not be made into what the endpoint takes (a damaged
     /// record): nothing was sent, and sending it again will not help.
     NotSent(String),
-    /// 408, 429, 5xx, timeouts, resets, DNS and connection errors.
+    /// Another sender holds the visit now (this one's claim lapsed while it waited):
+    /// nothing was sent, and nothing is recorded.
+    ClaimLost,
+    /// 408, 429, 5xx, timeouts, resets, DNS and connection errors, and a 2xx that does
+    /// not confirm the message was taken.
     TryLater {
         status: Option<u16>,
         reason: String,
@@ -41,12 +50,10 @@ impl Outcome {
     pub fn reason(&self) -> String {
         match self {
             Outcome::Submitted { status, .. } => format!("accepted (HTTP {status})"),
-            Outcome::Rejected { status, issues, .. } => {
-                match issues.iter().find(|i| i.is_error()).or(issues.first()) {
-                    Some(issue) => format!("rejected (HTTP {status}): {}", issue.text),
-                    None => format!("rejected (HTTP {status})"),
-                }
+            Outcome::Rejected { status, why, .. } if why.is_empty() => {
+                format!("rejected (HTTP {status})")
             }
+            Outcome::Rejected { status, why, .. } => format!("rejected (HTTP {status}): {why}"),
             Outcome::CredentialsRefused { status, .. } => {
                 format!("credentials refused (HTTP {status}): check the endpoint's credentials")
             }
@@ -55,29 +62,12 @@ impl Outcome {
                 location.as_deref().unwrap_or("an address it did not give")
             ),
             Outcome::NotSent(why) => format!("not sent: {why}"),
+            Outcome::ClaimLost => "not sent: another sender has the visit now".into(),
             Outcome::TryLater { reason, .. } => reason.clone(),
         }
     }
 }
 
-/// One issue of an OperationOutcome.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Issue {
-    pub severity: String,
-    pub text: String,
-    pub expression: Vec<String>,
-    /// The form field the expression points at, when it can be told.
-    pub field: Option<FieldRef>,
-}
-
-impl Issue {
-    /// An error or fatal issue: the message was not taken.
-    pub fn is_error(&self) -> bool {
-        matches!(self.severity.as_str(), "error" | "fatal")
-    }
-}
-
-/// Classifies an HTTP answer (after any token refresh).
 /// An answer's body as it was read.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Body {
@@ -89,11 +79,52 @@ pub enum Body {
 /// The longest wait a server can ask for; a retry is due within a day whatever it says.
 pub const LONGEST_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// Sorts an answer to `sent` (when a bundle was sent); `now` dates a `Retry-After`
-/// given as an HTTP date. An answer is "submitted" only when the endpoint took the
-/// message: a 2xx whose OperationOutcome reports an error is a rejection, and a 2xx
-/// whose body was cut off is tried again with the same ids.
+/// Sorts an answer to `sent` (the bundle sent, as `sent_as`); `now` dates a
+/// `Retry-After` given as an HTTP date. An answer is "submitted" only when it confirms
+/// the endpoint took the message (see `fhir::answer`); a 2xx whose body was cut off, or
+/// that confirms nothing, is tried again with the same ids.
 pub fn classify(
+    status: u16,
+    headers: &Headers,
+    body: Body,
+    sent: Option<&str>,
+    sent_as: SentAs,
+    now: ClinicTime,
+) -> Outcome {
+    let text = match (status, &body) {
+        (200..=299, Body::Text(t)) => t,
+        (200..=299, Body::Unreadable(why)) => {
+            return Outcome::TryLater {
+                status: Some(status),
+                reason: plain(&format!(
+                    "the answer (HTTP {status}) could not be read ({why}); it is sent again with the same ids"
+                )),
+                retry_after: None,
+            };
+        }
+        _ => return classify_failure(status, headers, body, sent, now),
+    };
+    match read_success(sent_as, headers.content_type.as_deref(), text, sent) {
+        Verdict::Confirmed => Outcome::Submitted {
+            status,
+            body: text.clone(),
+        },
+        Verdict::SendAgain(reason) => Outcome::TryLater {
+            status: Some(status),
+            reason: plain(&format!("HTTP {status}, but {reason}")),
+            retry_after: None,
+        },
+        Verdict::Refused { reason, issues } => Outcome::Rejected {
+            status,
+            why: plain(&reason),
+            issues,
+            body: text.clone(),
+        },
+    }
+}
+
+/// Sorts an answer that is not a 2xx.
+pub fn classify_failure(
     status: u16,
     headers: &Headers,
     body: Body,
@@ -104,32 +135,13 @@ pub fn classify(
         Body::Text(t) => t.clone(),
         Body::Unreadable(why) => format!("(the answer could not be read: {why})"),
     };
-    match (status, &body) {
-        (200..=299, Body::Unreadable(why)) => Outcome::TryLater {
-            status: Some(status),
-            reason: plain(&format!(
-                "the answer (HTTP {status}) could not be read ({why}); it is sent again with the same ids"
-            )),
-            retry_after: None,
-        },
-        (200..=299, Body::Text(t)) => {
-            let issues = operation_outcome_issues(t, sent);
-            if issues.iter().any(Issue::is_error) {
-                Outcome::Rejected {
-                    status,
-                    issues,
-                    body: text,
-                }
-            } else {
-                Outcome::Submitted { status, body: text }
-            }
-        }
-        (300..=399, _) => Outcome::Redirected {
+    match status {
+        300..=399 => Outcome::Redirected {
             status,
             location: headers.location.as_deref().map(plain),
         },
-        (401 | 403, _) => Outcome::CredentialsRefused { status, body: text },
-        (408 | 429 | 500 | 502..=599, _) => Outcome::TryLater {
+        401 | 403 => Outcome::CredentialsRefused { status, body: text },
+        408 | 429 | 500 | 502..=599 => Outcome::TryLater {
             status: Some(status),
             reason: match status {
                 408 => "the server timed out (HTTP 408)".to_string(),
@@ -141,11 +153,20 @@ pub fn classify(
                 .as_deref()
                 .and_then(|v| parse_retry_after(v, now)),
         },
-        _ => Outcome::Rejected {
-            status,
-            issues: operation_outcome_issues(&text, sent),
-            body: text,
-        },
+        _ => {
+            let issues = issues(&text, sent);
+            Outcome::Rejected {
+                status,
+                why: issues
+                    .iter()
+                    .find(|i| i.is_error())
+                    .or(issues.first())
+                    .map(|i| i.text.clone())
+                    .unwrap_or_default(),
+                issues,
+                body: text,
+            }
+        }
     }
 }
 
@@ -154,6 +175,7 @@ pub fn classify(
 pub struct Headers {
     pub retry_after: Option<String>,
     pub location: Option<String>,
+    pub content_type: Option<String>,
 }
 
 /// `Retry-After`: seconds, or an HTTP date; at most [`LONGEST_WAIT`].
@@ -169,155 +191,31 @@ pub fn parse_retry_after(value: &str, now: ClinicTime) -> Option<Duration> {
     Some(wait.to_std().unwrap_or(Duration::ZERO).min(LONGEST_WAIT))
 }
 
-/// Text from a server made safe to show and log: no control characters (terminal
-/// escapes) or bidi overrides, one line, at most 300 characters.
-pub fn plain(text: &str) -> String {
-    let cleaned: String = text
-        .chars()
-        .map(|c| if c.is_whitespace() { ' ' } else { c })
-        .filter(|c| !c.is_control() && !crate::record::parse::is_bidi_control(*c))
-        .collect();
-    let words: Vec<&str> = cleaned.split_whitespace().collect();
-    let one_line = words.join(" ");
-    match one_line.char_indices().nth(300) {
-        Some((cut, _)) => format!("{}…", &one_line[..cut]),
-        None => one_line,
-    }
-}
-
-/// The issues of an OperationOutcome body (any other body gives none), each named by
-/// form field when its expression points at one. `sent` is the bundle the answer is
-/// about, which tells list elements apart (`performer[1]`).
-///
-/// A transaction-response Bundle gives the issues of each entry the server did not
-/// take: its outcome's, or one naming the entry and its status.
-pub fn operation_outcome_issues(body: &str, sent: Option<&str>) -> Vec<Issue> {
-    let Ok(value) = serde_json::from_str::<Json>(body) else {
-        return Vec::new();
-    };
-    let sent: Option<Json> = sent.and_then(|s| serde_json::from_str(s).ok());
-    match value["resourceType"].as_str() {
-        Some("OperationOutcome") => outcome_issues(&value, sent.as_ref(), None),
-        Some("Bundle") if value["type"] == "transaction-response" => {
-            entry_issues(&value, sent.as_ref())
-        }
-        _ => Vec::new(),
-    }
-}
-
-/// The issues of the entries of a transaction-response whose status is not 2xx.
-fn entry_issues(response: &Json, sent: Option<&Json>) -> Vec<Issue> {
-    let entries = response["entry"].as_array().map_or(&[][..], Vec::as_slice);
-    let mut issues = Vec::new();
-    for (index, entry) in entries.iter().enumerate() {
-        let status = entry["response"]["status"].as_str().unwrap_or_default();
-        if status.trim_start().starts_with('2') {
-            continue;
-        }
-        let outcome = &entry["response"]["outcome"];
-        let found = outcome_issues(outcome, sent, Some(index));
-        if found.iter().any(Issue::is_error) {
-            issues.extend(found);
-            continue;
-        }
-        issues.extend(found);
-        let what = sent
-            .and_then(|s| s["entry"].as_array())
-            .map_or_else(|| format!("entry {}", index + 1), |e| entry_name(e, index));
-        issues.push(Issue {
-            severity: "error".into(),
-            text: plain(&format!(
-                "the server did not take {what} ({})",
-                if status.is_empty() {
-                    "no status given"
-                } else {
-                    status
-                }
-            )),
-            expression: vec![format!("Bundle.entry[{index}]")],
-            field: None,
-        });
-    }
-    issues
-}
-
-/// Entry `index` of a bundle vaxentry sent, in words: "the patient", "dose 2
-/// (Influenza, injectable)", "the Practitioner".
-fn entry_name(entries: &[Json], index: usize) -> String {
-    let resource = &entries.get(index).unwrap_or(&Json::Null)["resource"];
-    match (
-        entry_kind(entries, index),
-        resource["resourceType"].as_str(),
-    ) {
-        (Some((Resource::Patient, _)), _) => "the patient".into(),
-        (Some((Resource::Immunization, dose)), _) => {
-            match resource["vaccineCode"]["coding"][0]["display"].as_str() {
-                Some(vaccine) => format!("dose {} ({vaccine})", dose + 1),
-                None => format!("dose {}", dose + 1),
-            }
-        }
-        (None, Some(other)) => format!("the {other}"),
-        (None, None) => format!("entry {}", index + 1),
-    }
-}
-
-/// The issues of an OperationOutcome. Within a transaction-response entry
-/// (`entry`), an expression that starts at the resource is read as that entry's.
-fn outcome_issues(value: &Json, sent: Option<&Json>, entry: Option<usize>) -> Vec<Issue> {
-    if value["resourceType"] != "OperationOutcome" {
-        return Vec::new();
-    }
-    value["issue"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|i| {
-            let expression: Vec<String> = i["expression"]
-                .as_array()
-                .or_else(|| i["location"].as_array())
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e.as_str().map(str::to_string))
-                .map(|e| match entry {
-                    Some(index) if !e.starts_with("Bundle.") => match e.split_once('.') {
-                        Some((_, path)) => format!("Bundle.entry[{index}].resource.{path}"),
-                        None => format!("Bundle.entry[{index}].resource"),
-                    },
-                    _ => e,
-                })
-                .collect();
-            let text = i["diagnostics"]
-                .as_str()
-                .or_else(|| i["details"]["text"].as_str())
-                .or_else(|| i["code"].as_str())
-                .unwrap_or("no details given")
-                .to_string();
-            Issue {
-                severity: i["severity"].as_str().unwrap_or("error").to_string(),
-                field: expression.iter().find_map(|e| field_of(e, sent)),
-                text: plain(&text),
-                expression: expression.iter().map(|e| plain(e)).collect(),
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::FieldId;
+    use serde_json::json;
 
     use crate::clock::test_now as now;
 
-    /// Classifies an answer with no headers.
+    /// Classifies an answer to a Redox `$write` with no headers.
     fn answer(status: u16, body: &str) -> Outcome {
+        answer_to(SentAs::RedoxWrite, status, body, None)
+    }
+
+    fn answer_to(sent_as: SentAs, status: u16, body: &str, sent: Option<&str>) -> Outcome {
         classify(
             status,
             &Headers::default(),
             Body::Text(body.into()),
-            None,
+            sent,
+            sent_as,
             now(),
         )
+    }
+
+    fn submitted(outcome: &Outcome) -> bool {
+        matches!(outcome, Outcome::Submitted { .. })
     }
 
     #[test]
@@ -347,7 +245,7 @@ mod tests {
             retry_after: Some("7".into()),
             ..Headers::default()
         };
-        match classify(429, &headers, Body::Text(String::new()), None, now()) {
+        match classify_failure(429, &headers, Body::Text(String::new()), None, now()) {
             Outcome::TryLater { retry_after, .. } => {
                 assert_eq!(retry_after, Some(Duration::from_secs(7)))
             }
@@ -355,24 +253,170 @@ mod tests {
         }
     }
 
+    const ERROR: &str = r#"{"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "invalid", "diagnostics": "no"}]}"#;
+    const INFO: &str = r#"{"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational", "diagnostics": "stored"}]}"#;
+
     #[test]
     fn a_2xx_is_submitted_only_when_the_endpoint_took_the_message() {
-        let error = r#"{"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "invalid", "diagnostics": "no"}]}"#;
-        let info = r#"{"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational", "diagnostics": "stored"}]}"#;
         assert!(matches!(
-            answer(200, error),
+            answer(200, ERROR),
             Outcome::Rejected { status: 200, .. }
         ));
-        assert!(matches!(answer(200, info), Outcome::Submitted { .. }));
-        assert!(matches!(answer(204, ""), Outcome::Submitted { .. }));
+        assert!(submitted(&answer(200, INFO)));
+        assert!(submitted(&answer(204, "")));
         let cut = classify(
             200,
             &Headers::default(),
             Body::Unreadable("it was cut off".into()),
             None,
+            SentAs::RedoxWrite,
             now(),
         );
         assert!(matches!(cut, Outcome::TryLater { .. }), "{cut:?}");
+    }
+
+    #[test]
+    fn a_redox_rejection_is_read_however_it_is_written() {
+        // A BOM, a severity in capitals, one issue object instead of a list.
+        for body in [
+            format!("\u{feff}{ERROR}"),
+            ERROR.replace("\"error\"", "\"ERROR\""),
+            r#"{"resourceType": "OperationOutcome", "issue": {"severity": "Error", "diagnostics": "no"}}"#.to_string(),
+        ] {
+            let outcome = answer(200, &body);
+            assert!(
+                matches!(outcome, Outcome::Rejected { status: 200, .. }),
+                "{body}: {outcome:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_web_page_or_text_in_a_2xx_is_sent_again() {
+        let page = "<html><body>Please sign in</body></html>";
+        for sent_as in [SentAs::RedoxWrite, SentAs::Message, SentAs::Transaction] {
+            let outcome = answer_to(sent_as, 200, page, None);
+            assert!(
+                matches!(
+                    outcome,
+                    Outcome::TryLater {
+                        status: Some(200),
+                        ..
+                    }
+                ),
+                "{sent_as:?}: {outcome:?}"
+            );
+            let outcome = answer_to(sent_as, 200, "OK", None);
+            assert!(matches!(outcome, Outcome::TryLater { .. }), "{outcome:?}");
+        }
+        let headers = Headers {
+            content_type: Some("text/html; charset=utf-8".into()),
+            ..Headers::default()
+        };
+        let outcome = classify(
+            200,
+            &headers,
+            Body::Text("{}".into()),
+            None,
+            SentAs::RedoxWrite,
+            now(),
+        );
+        assert!(matches!(outcome, Outcome::TryLater { .. }), "{outcome:?}");
+    }
+
+    fn response_message(code: &str, details: bool) -> String {
+        let mut header = json!({"resourceType": "MessageHeader", "id": "r1",
+            "response": {"identifier": "h1", "code": code}});
+        let mut entry = vec![json!({"fullUrl": "urn:uuid:r1", "resource": header.clone()})];
+        if details {
+            header["response"]["details"] = json!({"reference": "urn:uuid:oo"});
+            entry[0]["resource"] = header;
+            entry.push(json!({"fullUrl": "urn:uuid:oo", "resource": serde_json::from_str::<serde_json::Value>(ERROR).unwrap()}));
+        }
+        json!({"resourceType": "Bundle", "type": "message", "entry": entry}).to_string()
+    }
+
+    const SENT_MESSAGE: &str = r#"{"resourceType": "Bundle", "type": "message", "entry": [{"resource": {"resourceType": "MessageHeader", "id": "h1"}}]}"#;
+
+    #[test]
+    fn a_response_message_is_read_by_its_code() {
+        let read = |body: &str| answer_to(SentAs::Message, 200, body, Some(SENT_MESSAGE));
+        assert!(submitted(&read(&response_message("ok", false))));
+        let fatal = read(&response_message("fatal-error", true));
+        match &fatal {
+            Outcome::Rejected { why, issues, .. } => {
+                assert_eq!(why, "no");
+                assert!(issues[0].is_error());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            read(&response_message("fatal-error", false)),
+            Outcome::Rejected { .. }
+        ));
+        assert!(matches!(
+            read(&response_message("transient-error", false)),
+            Outcome::TryLater { .. }
+        ));
+        let about_another = response_message("ok", false).replace("\"h1\"", "\"h9\"");
+        assert!(matches!(read(&about_another), Outcome::TryLater { .. }));
+        assert!(matches!(
+            read(r#"{"resourceType": "Bundle", "type": "searchset", "entry": []}"#),
+            Outcome::Rejected { .. }
+        ));
+        assert!(submitted(&answer_to(SentAs::Message, 202, "", None)));
+    }
+
+    const SENT_TRANSACTION: &str = r#"{"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": {"resourceType": "Patient"}}, {"resource": {"resourceType": "Immunization", "vaccineCode": {"coding": [{"display": "Influenza"}]}}}]}"#;
+
+    fn transaction_response(kind: &str, statuses: &[&str]) -> String {
+        let entry: Vec<_> = statuses
+            .iter()
+            .map(|s| json!({"response": {"status": s}}))
+            .collect();
+        json!({"resourceType": "Bundle", "type": kind, "entry": entry}).to_string()
+    }
+
+    #[test]
+    fn a_transaction_is_confirmed_only_entry_by_entry() {
+        let read = |body: &str| answer_to(SentAs::Transaction, 200, body, Some(SENT_TRANSACTION));
+        let whole = transaction_response("transaction-response", &["201 Created", "200 OK"]);
+        assert!(submitted(&read(&whole)));
+        assert!(submitted(&read(&format!("\u{feff}{whole}"))));
+        let refused =
+            transaction_response("transaction-response", &["201 Created", "409 Conflict"]);
+        for body in [refused.clone(), format!("\u{feff}{refused}")] {
+            match read(&body) {
+                Outcome::Rejected { why, .. } => {
+                    assert!(why.contains("dose 1 (Influenza)"), "{why}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        for not_confirming in [
+            transaction_response("batch-response", &["201 Created", "400 Bad Request"]),
+            transaction_response("batch-response", &["201 Created", "200 OK"]),
+            transaction_response("transaction-response", &["201 Created"]),
+            transaction_response("transaction-response", &[]),
+            r#"{"resourceType": "Bundle", "type": "transaction-response"}"#.into(),
+            r#"{"resourceType": "Bundle", "type": "transaction-response", "entry": {"response": {"status": "200"}}}"#.into(),
+            INFO.into(),
+            r#"{"resourceType": "Bundle", "type": "searchset", "total": 0}"#.into(),
+        ] {
+            let outcome = read(&not_confirming);
+            assert!(
+                matches!(outcome, Outcome::Rejected { status: 200, .. }),
+                "{not_confirming}: {outcome:?}"
+            );
+        }
+        for again in ["", "   ", "<html>proxy</html>"] {
+            let outcome = read(again);
+            assert!(
+                matches!(outcome, Outcome::TryLater { .. }),
+                "{again:?}: {outcome:?}"
+            );
+        }
     }
 
     #[test]
@@ -382,7 +426,7 @@ mod tests {
                 location: Some("http://elsewhere.example/\u{1b}[31mfhir".into()),
                 ..Headers::default()
             };
-            match classify(status, &headers, Body::Text(String::new()), None, now()) {
+            match classify_failure(status, &headers, Body::Text(String::new()), None, now()) {
                 Outcome::Redirected { location, .. } => {
                     assert_eq!(
                         location.as_deref(),
@@ -402,7 +446,7 @@ mod tests {
             "it is not UTF-8 text",
             "it was cut off",
         ] {
-            let outcome = classify(
+            let outcome = classify_failure(
                 400,
                 &Headers::default(),
                 Body::Unreadable(why.into()),
@@ -442,25 +486,54 @@ mod tests {
         assert_eq!(parse_retry_after("soon", now()), None);
     }
 
-    #[test]
-    fn operation_outcome_issues_map_to_fields() {
-        let body = r#"{"resourceType": "OperationOutcome", "issue": [
-            {"severity": "error", "code": "required", "diagnostics": "Lot number is required", "expression": ["Bundle.entry[3].resource.lotNumber"]},
-            {"severity": "error", "code": "value", "details": {"text": "Bad birth date"}, "expression": ["Patient.birthDate"]},
-            {"severity": "warning", "code": "informational", "location": ["Bundle.entry[1].resource.name[0].given[1]"]},
-            {"severity": "error", "code": "processing"}
-        ]}"#;
-        let issues = operation_outcome_issues(body, None);
-        assert_eq!(issues.len(), 4);
-        assert_eq!(issues[0].field, Some(FieldRef::dose(1, FieldId::Lot)));
-        assert_eq!(issues[0].text, "Lot number is required");
-        assert_eq!(issues[1].field, Some(FieldRef::patient(FieldId::BirthDate)));
-        assert_eq!(issues[1].text, "Bad birth date");
-        assert_eq!(issues[2].field, Some(FieldRef::patient(FieldId::Given)));
-        assert_eq!(issues[3].field, None);
-        assert_eq!(issues[3].text, "processing");
-        assert!(operation_outcome_issues("not json", None).is_empty());
-        assert!(operation_outcome_issues("{\"resourceType\": \"Bundle\"}", None).is_empty());
+    /// A body a hostile or careless server might send: one of the shapes receivers use,
+    /// with an error somewhere or not, a BOM or not, severities in any case.
+    fn hostile_body() -> impl proptest::strategy::Strategy<Value = (String, bool)> {
+        use proptest::prelude::*;
+        let severity = prop_oneof![
+            Just("error"),
+            Just("ERROR"),
+            Just("Fatal"),
+            Just("warning"),
+            Just("information"),
+            Just("")
+        ];
+        let status = prop_oneof![
+            Just("200 OK"),
+            Just("201"),
+            Just("400 Bad Request"),
+            Just("409"),
+            Just("")
+        ];
+        (
+            0..7u8,
+            severity,
+            proptest::collection::vec(status, 0..4),
+            any::<bool>(),
+            ".{0,40}",
+        )
+            .prop_map(|(shape, severity, statuses, bom, noise)| {
+                let error = matches!(severity.to_ascii_lowercase().as_str(), "error" | "fatal" | "");
+                let outcome = json!({"resourceType": "OperationOutcome",
+                    "issue": [{"severity": severity, "diagnostics": noise}]});
+                let entries: Vec<_> = statuses
+                    .iter()
+                    .map(|s| json!({"response": {"status": s, "outcome": outcome}}))
+                    .collect();
+                let body = match shape {
+                    0 => outcome.to_string(),
+                    1 => json!({"resourceType": "Bundle", "type": "transaction-response", "entry": entries}).to_string(),
+                    2 => json!({"resourceType": "Bundle", "type": "batch-response", "entry": entries}).to_string(),
+                    3 => json!({"resourceType": "Bundle", "type": "message", "entry": [
+                        {"fullUrl": "urn:uuid:oo", "resource": outcome},
+                        {"resource": {"resourceType": "MessageHeader", "response": {"code": noise, "details": {"reference": "urn:uuid:oo"}}}}]}).to_string(),
+                    4 => format!("<html>{noise}</html>"),
+                    5 => noise.clone(),
+                    _ => json!({"resourceType": "Bundle", "type": "searchset", "entry": []}).to_string(),
+                };
+                let body = if bom { format!("\u{feff}{body}") } else { body };
+                (body, error && shape == 0)
+            })
     }
 
     proptest::proptest! {
@@ -474,23 +547,57 @@ mod tests {
             body in ".{0,200}",
             readable in proptest::bool::ANY,
             error_issue in proptest::bool::ANY,
+            bom in proptest::bool::ANY,
         ) {
             let body = if error_issue {
                 format!(r#"{{"resourceType": "OperationOutcome", "issue": [{{"severity": "fatal", "diagnostics": {}}}]}}"#, serde_json::json!(body))
             } else {
                 body
             };
-            let headers = Headers { retry_after, location };
+            let body = if bom { format!("\u{feff}{body}") } else { body };
+            let headers = Headers { retry_after, location, content_type: None };
             let answer = if readable { Body::Text(body) } else { Body::Unreadable(body) };
-            let outcome = classify(status, &headers, answer, None, now());
-            let submitted = matches!(outcome, Outcome::Submitted { .. });
-            proptest::prop_assert!(!(submitted && (300..400).contains(&status)));
-            proptest::prop_assert!(!(submitted && error_issue));
-            proptest::prop_assert!(!submitted || readable);
-            if let Outcome::TryLater { retry_after: Some(wait), .. } = outcome {
-                proptest::prop_assert!(wait <= LONGEST_WAIT);
+            for sent_as in [SentAs::RedoxWrite, SentAs::Message, SentAs::Transaction] {
+                let outcome = classify(status, &headers, answer.clone(), None, sent_as, now());
+                let submitted = submitted(&outcome);
+                proptest::prop_assert!(!(submitted && (300..400).contains(&status)));
+                proptest::prop_assert!(!(submitted && error_issue));
+                proptest::prop_assert!(!submitted || readable);
+                if let Outcome::TryLater { retry_after: Some(wait), .. } = outcome {
+                    proptest::prop_assert!(wait <= LONGEST_WAIT);
+                }
+                let _ = outcome.reason();
             }
-            let _ = outcome.reason();
+        }
+
+        /// The reader's rules hold for every shape: a transaction is confirmed only by a
+        /// transaction-response with a 2xx for each entry sent; an OperationOutcome
+        /// with an error is never a confirmation; a web page or plain text never is.
+        #[test]
+        fn the_reader_confirms_only_what_confirms((body, has_error) in hostile_body()) {
+            for sent_as in [SentAs::RedoxWrite, SentAs::Message, SentAs::Transaction] {
+                let outcome = answer_to(sent_as, 200, &body, Some(SENT_TRANSACTION));
+                let text = body.trim_start_matches('\u{feff}').trim();
+                if submitted(&outcome) {
+                    proptest::prop_assert!(!has_error);
+                    proptest::prop_assert!(!text.starts_with('<'));
+                    // An empty answer confirms a message (an asynchronous 202), never
+                    // a transaction; anything else must be JSON.
+                    proptest::prop_assert!(
+                        (text.is_empty() && sent_as != SentAs::Transaction)
+                            || serde_json::from_str::<serde_json::Value>(text).is_ok()
+                    );
+                    if sent_as == SentAs::Transaction {
+                        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+                        proptest::prop_assert_eq!(&value["type"], "transaction-response");
+                        let entries = value["entry"].as_array().unwrap();
+                        proptest::prop_assert_eq!(entries.len(), 2);
+                        for e in entries {
+                            proptest::prop_assert!(e["response"]["status"].as_str().unwrap().starts_with('2'));
+                        }
+                    }
+                }
+            }
         }
     }
 }

@@ -217,6 +217,8 @@ pub enum Effect {
         id: Uuid,
         visit: Box<Visit>,
         message: crate::fhir::Message,
+        /// Which new message of the visit it is (the correction of what was sent).
+        sending: u32,
     },
     /// Look up the patient stored under this MRN.
     LookupPatient(String),

@@ -95,8 +95,14 @@ pub fn run(
                 })
                 .map_err(|e| format!("{e:#}")),
         )),
-        Effect::Amend { id, visit, message } => Some(Msg::Amended(
-            corrections::amend(store, id, &visit, &message, now).map_err(|e| format!("{e:#}")),
+        Effect::Amend {
+            id,
+            visit,
+            message,
+            sending,
+        } => Some(Msg::Amended(
+            corrections::amend(store, id, &visit, &message, sending, now)
+                .map_err(|e| format!("{e:#}")),
         )),
         Effect::Resubmit(id) => Some(Msg::Resubmitted(
             corrections::send_again(store, id, now, settings).map_err(|e| format!("{e:#}")),

@@ -153,6 +153,15 @@ impl Records {
         json!({"resourceType": "Bundle", "type": "transaction-response", "entry": responses})
     }
 
+    /// The resource stored as `Kind/id`.
+    pub fn resource(&self, reference: &str) -> Option<&Value> {
+        let (kind, id) = reference.split_once('/')?;
+        self.resources
+            .iter()
+            .find(|r| r.kind == kind && r.id == id)
+            .map(|r| &r.resource)
+    }
+
     /// The Immunizations of the patients with this identifier.
     pub fn immunizations_of(&self, patient: &(String, String)) -> Vec<Value> {
         let patients: Vec<String> = self

@@ -441,17 +441,31 @@ fn answer_write(stream: &mut TcpStream, request: &Request, state: &Arc<Mutex<Sta
             s.received.push(bundle.clone());
         }
     };
+    // What a receiver that took the message answers.
+    let taken = |s: &mut State| {
+        if transaction {
+            let mut problems = Vec::new();
+            let answer = s.records.transaction(&bundle, &mut problems);
+            s.problems.extend(problems);
+            answer.to_string()
+        } else if request.path.ends_with("$process-message") {
+            // FHIR messaging: a response message about the one received.
+            let header = bundle["entry"][0]["resource"]["id"].clone();
+            serde_json::json!({"resourceType": "Bundle", "type": "message", "entry": [
+                    {"fullUrl": "urn:uuid:7c1e8a52-5b1a-4d5e-9a3f-0e2b4c6d8f10", "resource": {
+                        "resourceType": "MessageHeader",
+                        "eventCoding": bundle["entry"][0]["resource"]["eventCoding"].clone(),
+                        "source": {"endpoint": "http://receiver.example"},
+                        "response": {"identifier": header, "code": "ok"}}}]})
+            .to_string()
+        } else {
+            "{\"resourceType\": \"Bundle\", \"type\": \"message\"}".to_string()
+        }
+    };
     match behaviour {
         Behaviour::Ok | Behaviour::Late(_) => {
             accept(&mut s);
-            let answer = if transaction {
-                let mut problems = Vec::new();
-                let answer = s.records.transaction(&bundle, &mut problems);
-                s.problems.extend(problems);
-                answer.to_string()
-            } else {
-                "{\"resourceType\": \"Bundle\", \"type\": \"message\"}".to_string()
-            };
+            let answer = taken(&mut s);
             drop(s);
             if let Behaviour::Late(wait) = behaviour {
                 std::thread::sleep(wait);
@@ -483,9 +497,10 @@ fn answer_write(stream: &mut TcpStream, request: &Request, state: &Arc<Mutex<Sta
             // Processed, then answered too late: the client retries the same bundle
             // and the receiver sees the Bundle.id again.
             accept(&mut s);
+            let answer = taken(&mut s);
             drop(s);
             std::thread::sleep(wait);
-            let _ = respond(stream, 200, "", "{}");
+            let _ = respond(stream, 200, "", &answer);
             false
         }
         Behaviour::Drop => false,
@@ -601,16 +616,36 @@ fn search(
         );
         links.push(serde_json::json!({"relation": "next", "url": next}));
     }
+    let mut entry: Vec<_> = found
+        .iter()
+        .map(|r| serde_json::json!({
+            "fullUrl": format!("http://{addr}/Immunization/{}", r["id"].as_str().unwrap_or_default()),
+            "resource": r,
+            "search": {"mode": "match"},
+        }))
+        .collect();
+    // `_include=Immunization:patient`: each Patient the page's doses name, once.
+    if fields.get("_include").map(String::as_str) == Some("Immunization:patient") {
+        let mut included = std::collections::BTreeSet::new();
+        for r in &found {
+            if let Some(reference) = r["patient"]["reference"].as_str()
+                && included.insert(reference.to_string())
+                && let Some(patient) = s.records.resource(reference)
+            {
+                entry.push(serde_json::json!({
+                    "fullUrl": format!("http://{addr}/{reference}"),
+                    "resource": patient,
+                    "search": {"mode": "include"},
+                }));
+            }
+        }
+    }
     let answer = serde_json::json!({
         "resourceType": "Bundle",
         "type": "searchset",
         "total": all.len(),
         "link": links,
-        "entry": found.iter().map(|r| serde_json::json!({
-            "fullUrl": format!("http://{addr}/Immunization/{}", r["id"].as_str().unwrap_or_default()),
-            "resource": r,
-            "search": {"mode": "match"},
-        })).collect::<Vec<_>>(),
+        "entry": entry,
     });
     drop(s);
     respond(stream, 200, "", &answer.to_string()).is_ok()

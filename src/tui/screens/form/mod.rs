@@ -1135,6 +1135,7 @@ pub fn save(app: &mut App, submit: bool, confirmed: bool) -> Vec<Effect> {
             id: form.visit_id,
             visit: Box::new(form.visit.clone()),
             message,
+            sending: form.amending.map_or(1, |a| a.sending),
         }],
         Ok(message) => vec![Effect::Save {
             id: form.visit_id,

@@ -168,7 +168,7 @@ impl Preview {
             lines.push(format!("  {at} · {status} · {}", a.detail));
         }
         let issues = body
-            .map(|b| crate::submit::outcome::operation_outcome_issues(b, sent))
+            .map(|b| crate::fhir::answer::issues(b, sent))
             .unwrap_or_default();
         if !issues.is_empty() {
             lines.push(String::new());
