@@ -23,6 +23,12 @@ pub enum Clock {
     Wall(Tz),
     /// Always this moment.
     Fixed(ClinicTime),
+    /// `from` at `started`, then running as the monotonic clock runs: for a test in
+    /// which time must pass (claims that lapse), without the wall clock or its zone.
+    Running {
+        from: ClinicTime,
+        started: std::time::Instant,
+    },
 }
 
 impl Clock {
@@ -30,6 +36,18 @@ impl Clock {
         match self {
             Clock::Wall(zone) => Utc::now().with_timezone(zone),
             Clock::Fixed(at) => *at,
+            Clock::Running { from, started } => chrono::Duration::from_std(started.elapsed())
+                .ok()
+                .and_then(|passed| from.checked_add_signed(passed))
+                .unwrap_or(*from),
+        }
+    }
+
+    /// This clock, running from now on.
+    pub fn running(self) -> Clock {
+        Clock::Running {
+            from: self.now(),
+            started: std::time::Instant::now(),
         }
     }
 
@@ -37,7 +55,7 @@ impl Clock {
     pub fn zone(&self) -> Tz {
         match self {
             Clock::Wall(zone) => *zone,
-            Clock::Fixed(at) => at.timezone(),
+            Clock::Fixed(at) | Clock::Running { from: at, .. } => at.timezone(),
         }
     }
 
@@ -115,6 +133,17 @@ mod tests {
         assert_eq!(clock.zone(), New_York);
         let epoch = Clock::fixed("1795638600", Tz::UTC).unwrap();
         assert_eq!(epoch.now(), clock.now());
+    }
+
+    #[test]
+    fn a_running_clock_starts_at_its_moment_and_never_goes_back() {
+        let fixed = Clock::fixed("2026-11-25T20:30:00Z", New_York).unwrap();
+        let running = fixed.running();
+        let first = running.now();
+        assert!(first >= fixed.now());
+        assert!(first - fixed.now() < chrono::Duration::seconds(5));
+        assert!(running.now() >= first);
+        assert_eq!(running.zone(), New_York);
     }
 
     #[test]

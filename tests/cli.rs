@@ -800,9 +800,19 @@ fn an_import_killed_mid_batch_keeps_every_record_it_reported() {
         reported.len(),
         stored.len()
     );
-    // Run again: the rest is imported, nothing twice.
+    // Run again: the rest is imported, nothing twice, and the temporary files a
+    // killed import left are gone (one is planted, as a kill mid-batch leaves them:
+    // no process has a pid above the kernel's limit of 2^22).
+    let planted =
+        data.join("bundles/.staging/.b.json.4194999.0123456789abcdef0123456789abcdef.tmp");
+    std::fs::write(&planted, "{\"resourceType\": \"Bun").unwrap();
     let o = vaxentry(&args);
     assert_eq!(o.status.code(), Some(0));
+    let left: Vec<_> = std::fs::read_dir(data.join("bundles/.staging"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
     assert_eq!(
         stdout(&o).matches("nothing new imported").count(),
         stored.len(),
@@ -951,8 +961,12 @@ fn the_lot_inventory_lists_adds_and_retires_lots() {
     assert_eq!(on_hand.len(), 1, "{on_hand:?}");
     assert_eq!(on_hand[0]["lot"], "UT8291AA");
     assert_eq!(on_hand[0]["ndc"], "49281042450");
-    // A shipment arrives; an expired lot is marked; soonest expiry first.
-    for (lot, expires) in [("NEW1", "06/2027"), ("OLD1", "2026-01-31")] {
+    // A shipment arrives; soonest expiry first. One lot is one row however typed.
+    for (lot, expires) in [
+        ("NEW1", "06/2027"),
+        ("OLD1", "2026-12-15"),
+        ("new 1", "06/2027"),
+    ] {
         let o = vaxentry(&[
             "--data-dir",
             dir,
@@ -970,9 +984,18 @@ fn the_lot_inventory_lists_adds_and_retires_lots() {
     let on_hand = lots(&["--vaccine", "140"]);
     let names: Vec<_> = on_hand.iter().map(|l| l["lot"].as_str().unwrap()).collect();
     assert_eq!(names, ["OLD1", "NEW1", "UT8291AA"]);
-    assert_eq!(on_hand[0]["expired"], true);
+    assert_eq!(on_hand[0]["expired"], false);
     assert_eq!(on_hand[1]["expiration"], "2027-06-30");
     assert_eq!(on_hand[1]["manufacturer"], "PMC");
+    // Once its day has passed, a lot on hand is marked expired.
+    let o = common::binary(&tempdir())
+        .env(vaxentry::clock::NOW_ENV, "2027-01-10T09:00:00-05:00")
+        .args(["--data-dir", dir, "lots", "--json", "--vaccine", "140"])
+        .output()
+        .unwrap();
+    let later: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(later[0]["lot"], "OLD1");
+    assert_eq!(later[0]["expired"], true);
     // Retired: off hand, still known.
     let o = vaxentry(&["--data-dir", dir, "lots", "retire", "140", "OLD1"]);
     assert_eq!(o.status.code(), Some(0));
@@ -994,6 +1017,22 @@ fn the_lot_inventory_lists_adds_and_retires_lots() {
         (
             ["add", "140", "L", "--mvx", "PMC", "--expires", "13/2027"],
             "--expires",
+        ),
+        (
+            ["add", "140", "L", "--mvx", "PMC", "--expires", "10/2026"],
+            "expired on 2026-10-31",
+        ),
+        (
+            [
+                "add",
+                "140",
+                "L\u{202e}1",
+                "--mvx",
+                "PMC",
+                "--expires",
+                "06/2027",
+            ],
+            "control characters",
         ),
     ] {
         let mut all = vec!["--data-dir", dir, "lots"];
@@ -1114,4 +1153,140 @@ fn amend_sends_a_corrected_record_under_the_same_identifiers() {
     let o = clinic.run(&["amend", &id, broken.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("error"), "{}", stderr(&o));
+}
+
+impl Clinic {
+    /// The command, started and not waited for.
+    fn start(&self, extra: &[&str]) -> std::process::Child {
+        common::binary(&tempdir())
+            .args(
+                self.args
+                    .iter()
+                    .map(String::as_str)
+                    .chain(extra.iter().copied()),
+            )
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("starts")
+    }
+}
+
+/// Two `amend` runs on one sent visit, started together, round after round: one is
+/// queued and the other refused, never both (the same Bundle.id with different lots).
+/// An `amend` and a `send` of one failed visit likewise leave it consistent: the
+/// message the visit holds is the one that goes.
+#[test]
+fn corrections_started_together_by_two_processes_never_both_go() {
+    let clinic = Clinic::sending_to_fhir("mode = \"transaction\"\n");
+    let lots: Vec<PathBuf> = ["AAA111", "BBB222"]
+        .iter()
+        .map(|lot| {
+            let mut corrected = adult_flu();
+            corrected["doses"][0]["lot"] = (*lot).into();
+            write(&format!("{lot}.json"), &corrected.to_string())
+        })
+        .collect();
+    for round in 0..6 {
+        let mut record = adult_flu();
+        record["patient"]["mrn"] = format!("MRN-RACE-{round}").into();
+        let record = write("race.json", &record.to_string());
+        let o = clinic.run(&["import", record.to_str().unwrap()]);
+        let id = imported_id(&stdout(&o));
+        assert_eq!(clinic.run(&["send", &id]).status.code(), Some(0));
+        let racing: Vec<_> = lots
+            .iter()
+            .map(|lot| clinic.start(&["amend", &id, lot.to_str().unwrap()]))
+            .collect();
+        let outputs: Vec<Output> = racing
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect();
+        let won = outputs.iter().filter(|o| o.status.success()).count();
+        assert_eq!(
+            won,
+            1,
+            "round {round}: {:?}",
+            outputs.iter().map(stderr).collect::<Vec<_>>()
+        );
+        let o = clinic.run(&["show", &id, "--versions"]);
+        assert_eq!(stdout(&o).matches("amended").count(), 1, "{}", stdout(&o));
+    }
+    // A failed visit, amended and sent at once: whichever comes first, what is
+    // recorded as sent is what was sent.
+    clinic
+        .server
+        .with(|s| s.default = Some(common::server::Behaviour::BadRequest));
+    let o = clinic.run(&["import", "assets/examples/historical.json"]);
+    let id = imported_id(&stdout(&o));
+    clinic.run(&["send", &id]);
+    clinic.server.with(|s| s.default = None);
+    let mut corrected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("assets/examples/historical.json").unwrap())
+            .unwrap();
+    corrected["patient"]["phone"] = "(413) 555-0199".into();
+    let corrected = write("historical-fixed.json", &corrected.to_string());
+    let amend = clinic.start(&["amend", &id, corrected.to_str().unwrap()]);
+    let send = clinic.start(&["send", &id]);
+    amend.wait_with_output().unwrap();
+    send.wait_with_output().unwrap();
+    clinic.run(&["sync", "--now"]);
+    let o = clinic.run(&["show", &id]);
+    let shown = stdout(&o);
+    let sent = clinic.server.with(|s| s.accepted.clone());
+    let bundle_id = shown
+        .split("\"id\": \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    assert!(shown.contains("submitted"), "{shown}");
+    assert!(
+        sent.contains_key(&bundle_id),
+        "the visit's message {bundle_id} is the one the server took: {sent:?}"
+    );
+}
+
+/// `history` shows only the asked patient's doses, as plain text, and never asks for
+/// every patient's: an endpoint that answers with another patient's dose, or with
+/// terminal codes in its text, changes nothing on the screen; an empty MRN is refused.
+#[test]
+fn history_shows_only_the_patients_doses_in_plain_text() {
+    let clinic = Clinic::sending_to_fhir("mode = \"transaction\"\nrequest_timeout_secs = 2\n");
+    for mrn in ["", "   "] {
+        let o = clinic.run(&["history", mrn]);
+        assert_eq!(o.status.code(), Some(2), "{mrn:?}");
+        assert!(stderr(&o).contains("every patient"), "{}", stderr(&o));
+    }
+    assert_eq!(clinic.server.with(|s| s.searches.len()), 0);
+    let dose = |id: &str, patient: &str, lot: &str| {
+        serde_json::json!({"fullUrl": format!("http://x/Immunization/{id}"), "resource": {
+            "resourceType": "Immunization", "id": id, "status": "completed\u{1b}[2J",
+            "vaccineCode": {"text": "flu\r\nFAKE LINE"},
+            "occurrenceDateTime": "2026-10-01", "lotNumber": lot,
+            "patient": {"reference": patient}}})
+    };
+    let page = serde_json::json!({"resourceType": "Bundle", "type": "searchset", "entry": [
+        dose("i1", "Patient/p1", "LOT1\u{1b}]0;pwned\u{7}"),
+        dose("i2", "Patient/p2", "OTHERS"),
+        {"fullUrl": "http://x/Patient/p1", "search": {"mode": "include"}, "resource": {
+            "resourceType": "Patient", "id": "p1",
+            "identifier": [{"system": "urn:vaxentry:mrn", "value": "MRN-004211"}]}},
+        {"fullUrl": "http://x/Patient/p2", "search": {"mode": "include"}, "resource": {
+            "resourceType": "Patient", "id": "p2",
+            "identifier": [{"system": "urn:vaxentry:mrn", "value": "MRN-999999"}]}}]});
+    clinic
+        .server
+        .with(|s| s.search_script.push_back((200, page.to_string())));
+    let o = clinic.run(&["history", "MRN-004211"]);
+    let text = stdout(&o);
+    assert!(text.contains("(1 dose(s)):"), "{text}");
+    assert!(text.contains("lot LOT1]0;pwned"), "{text}");
+    assert!(!text.contains("OTHERS"), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(!text.contains("\nFAKE LINE"), "{text}");
+    assert!(stderr(&o).contains("not this patient's"), "{}", stderr(&o));
 }

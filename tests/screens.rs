@@ -1976,6 +1976,21 @@ fn a_scanned_pack_fills_the_dose() {
         "{:?}",
         a.notice
     );
+    // A scan longer than a coded field's 64 characters (a 20-character lot and
+    // serial) is read whole.
+    let lot = "L2345678901234567890";
+    drive(
+        &mut a,
+        keys(&format!(
+            "<BackTab><BackTab><BackTab>]d2010034928142450217270600<C-]>10{lot}<C-]>21S2345678901234567890<Enter>"
+        )),
+    );
+    assert_eq!(
+        a.form.visit.doses[0].get(FieldId::Lot),
+        lot,
+        "{:?}",
+        a.notice
+    );
 }
 
 /// F8 makes the dose a mass-clinic template: each next visit asks for the patient and

@@ -845,3 +845,249 @@ fn the_endpoints_history_is_kept_by_mrn_until_it_says_more() {
     assert_eq!(kept.fetched_at, later.to_utc());
     assert_eq!(store.endpoint_history("MRN-2").unwrap(), None);
 }
+
+// Corrections that race: checked and queued in one write transaction on the
+// condition of the visit's last message, so two started from one version never both
+// go, and the loser changes nothing.
+
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+use vaxentry::corrections;
+use vaxentry::fhir::message_sent_again;
+use vaxentry::store::AttemptOutcome;
+use vaxentry::store::outbox::{After, Recorded};
+
+/// Puts a saved visit in the outbox (unless it waits there) and records that the
+/// endpoint took it.
+fn submit(store: &mut Store, id: Uuid) {
+    if store.get(id).unwrap().unwrap().row.state != VisitState::Queued {
+        store.queue(id, now()).unwrap();
+    }
+    let due = store
+        .claim_due(now(), Duration::from_secs(60), 50, true, "tests")
+        .unwrap();
+    let item = due.iter().find(|d| d.id == id).expect("claimed");
+    let attempt = Recorded {
+        id,
+        claimer: "tests",
+        bundle_id: &item.bundle_id,
+        now: now(),
+        http_status: Some(200),
+        outcome: AttemptOutcome::Submitted,
+        detail: "accepted",
+        response_body: None,
+    };
+    assert!(store.record_attempt(&attempt, After::Submitted).unwrap());
+}
+
+/// The example visit with another lot, and its next message as read from `store`.
+fn amendment(
+    store: &Store,
+    id: Uuid,
+    lot: &str,
+) -> (vaxentry::record::Visit, vaxentry::fhir::Message, u32) {
+    let mut visit = example("adult-flu");
+    visit.doses[0].set(FieldId::Lot, lot);
+    let sending = store.get(id).unwrap().unwrap().message_seq + 1;
+    let message = message_sent_again(&visit, &settings(), now(), id, sending).unwrap();
+    (visit, message, sending)
+}
+
+fn bundle_file(dir: &std::path::Path, bundle_id: &str) -> String {
+    std::fs::read_to_string(
+        dir.join("bundles/2026-11-25")
+            .join(format!("{bundle_id}.json")),
+    )
+    .unwrap()
+}
+
+#[test]
+fn two_corrections_built_from_one_version_queue_one_and_refuse_the_other() {
+    let dir = tempdir();
+    let mut a = Store::open(&dir).unwrap();
+    let mut b = Store::open(&dir).unwrap();
+    let (id, _) = save_example(&mut a, "adult-flu");
+    submit(&mut a, id);
+    // Both read the visit and build their message before either writes: the same
+    // Bundle.id, different lots.
+    let (visit_a, message_a, sending_a) = amendment(&a, id, "AAA111");
+    let (visit_b, message_b, sending_b) = amendment(&b, id, "BBB222");
+    assert_eq!(message_a.bundle_id, message_b.bundle_id);
+    corrections::amend(&mut a, id, &visit_a, &message_a, sending_a, now()).unwrap();
+    // The first is still waiting: the second is refused.
+    assert!(corrections::amend(&mut b, id, &visit_b, &message_b, sending_b, now()).is_err());
+    // Once the first was sent, the second is still refused: it corrects what was
+    // there before the first.
+    submit(&mut a, id);
+    let err = corrections::amend(&mut b, id, &visit_b, &message_b, sending_b, now())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("meanwhile"), "{err}");
+    let stored = b.get(id).unwrap().unwrap();
+    assert_eq!(stored.bundle_json.as_deref(), Some(message_a.json.as_str()));
+    assert_eq!(stored.visit().unwrap().doses[0].get(FieldId::Lot), "AAA111");
+    assert_eq!(bundle_file(&dir, &message_a.bundle_id), message_a.json);
+    assert_eq!(b.versions(id).unwrap().len(), 2, "saved, amended once");
+}
+
+#[test]
+fn corrections_started_at_the_same_moment_never_both_go() {
+    for round in 0..24 {
+        let dir = tempdir();
+        let mut store = Store::open(&dir).unwrap();
+        let (id, _) = save_example(&mut store, "adult-flu");
+        submit(&mut store, id);
+        drop(store);
+        let barrier = Arc::new(Barrier::new(2));
+        let racers: Vec<_> = ["AAA111", "BBB222"]
+            .into_iter()
+            .enumerate()
+            .map(|(n, lot)| {
+                let (dir, barrier) = (dir.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    let mut store = Store::open(&dir).unwrap();
+                    // Round by round, an amendment races a void or another amendment.
+                    if n == 1 && round % 2 == 1 {
+                        let plan = corrections::plan_void(&store, id, None).unwrap();
+                        barrier.wait();
+                        return corrections::void(&mut store, id, &plan, now(), &settings())
+                            .map(|()| None);
+                    }
+                    let (visit, message, sending) = amendment(&store, id, lot);
+                    barrier.wait();
+                    corrections::amend(&mut store, id, &visit, &message, sending, now())
+                        .map(|_| Some(message))
+                })
+            })
+            .collect();
+        let results: Vec<_> = racers.into_iter().map(|r| r.join().unwrap()).collect();
+        let won: Vec<_> = results.iter().filter(|r| r.is_ok()).collect();
+        assert_eq!(won.len(), 1, "round {round}: {results:?}");
+        let store = Store::open(&dir).unwrap();
+        let stored = store.get(id).unwrap().unwrap();
+        assert_eq!(stored.row.state, VisitState::Queued);
+        assert_eq!(stored.message_seq, 1);
+        assert_eq!(store.versions(id).unwrap().len(), 2, "round {round}");
+        let json = stored.bundle_json.unwrap();
+        if let Ok(Some(message)) = won[0] {
+            assert_eq!(json, message.json, "round {round}");
+        }
+        assert_eq!(
+            bundle_file(&dir, &stored.bundle_id.unwrap()),
+            json,
+            "round {round}"
+        );
+    }
+}
+
+#[test]
+fn an_outcome_is_recorded_only_against_the_message_it_answered() {
+    let dir = tempdir();
+    let mut store = Store::open(&dir).unwrap();
+    let (id, _) = save_example(&mut store, "adult-flu");
+    store.queue(id, now()).unwrap();
+    let due = store
+        .claim_due(now(), Duration::from_secs(60), 50, true, "sender")
+        .unwrap();
+    fn answered(id: Uuid, bundle_id: &str) -> Recorded<'_> {
+        Recorded {
+            id,
+            claimer: "sender",
+            bundle_id,
+            now: now(),
+            http_status: Some(200),
+            outcome: AttemptOutcome::Submitted,
+            detail: "accepted",
+            response_body: None,
+        }
+    }
+    assert!(
+        !store
+            .record_attempt(&answered(id, "another-message"), After::Submitted)
+            .unwrap(),
+        "an answer to another message"
+    );
+    assert_eq!(
+        store.get(id).unwrap().unwrap().row.state,
+        VisitState::Queued
+    );
+    assert!(
+        store
+            .record_attempt(&answered(id, &due[0].bundle_id), After::Submitted)
+            .unwrap()
+    );
+}
+
+#[test]
+fn a_failed_visit_queued_again_starts_its_attempts_afresh() {
+    let dir = tempdir();
+    let mut store = Store::open(&dir).unwrap();
+    let (id, _) = save_example(&mut store, "adult-flu");
+    store.queue(id, now()).unwrap();
+    let due = store
+        .claim_due(now(), Duration::from_secs(60), 50, true, "sender")
+        .unwrap();
+    let failed = Recorded {
+        id,
+        claimer: "sender",
+        bundle_id: &due[0].bundle_id,
+        now: now(),
+        http_status: Some(503),
+        outcome: AttemptOutcome::Retry,
+        detail: "gave up",
+        response_body: None,
+    };
+    assert!(store.record_attempt(&failed, After::Failed).unwrap());
+    store.queue(id, now()).unwrap();
+    let due = store
+        .claim_due(now(), Duration::from_secs(60), 50, true, "sender")
+        .unwrap();
+    assert_eq!(due[0].attempts, 0);
+}
+
+/// A data folder that cannot be written is read from without writing anything: the
+/// history lists, nothing new appears in the folder, and a save is refused.
+#[test]
+fn a_read_only_data_folder_is_read_and_never_written() {
+    let dir = tempdir();
+    let mut store = Store::open(&dir).unwrap();
+    let (id, _) = save_example(&mut store, "adult-flu");
+    drop(store);
+    for leftover in [
+        "vaxentry.lock",
+        "vaxentry.sqlite3-wal",
+        "vaxentry.sqlite3-shm",
+    ] {
+        let _ = std::fs::remove_file(dir.join(leftover));
+    }
+    let before = files_under(&dir);
+    let bytes = file_bytes(&dir);
+    let mut store = Store::open_read_only(&dir).unwrap();
+    assert!(
+        store.warnings[0].contains("cannot be written"),
+        "{:?}",
+        store.warnings
+    );
+    let rows = store
+        .list(&ListQuery {
+            limit: 10,
+            ..ListQuery::default()
+        })
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(store.get(id).unwrap().is_some());
+    let visit = example("historical");
+    let other = Uuid::new_v4();
+    let message = message_for(&visit, &settings(), now(), other).unwrap();
+    assert!(store.save(other, &visit, &message, now()).is_err());
+    drop(store);
+    // (SQLite's shared-memory files appear here only because this folder can be
+    // written: tests run as root, whom permissions do not stop. In a folder that
+    // cannot be written, SQLite keeps them in memory.)
+    let after: Vec<_> = files_under(&dir)
+        .into_iter()
+        .filter(|f| !f.ends_with("-wal") && !f.ends_with("-shm"))
+        .collect();
+    assert_eq!(after, before, "no lock, no bundle file, nothing else made");
+    assert_eq!(file_bytes(&dir), bytes, "the database is as it was");
+}

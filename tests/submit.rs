@@ -948,3 +948,233 @@ fn new_then_amended_then_voided_arrive_with_one_identifier_per_dose() {
         ]
     );
 }
+
+/// Slow, single-use tokens and eight connections: the first sender's claims lapse
+/// while it waits its turn for a token, and a second sender takes those visits. Each
+/// claim is renewed right before its POST, so the first sends nothing the second
+/// took: every visit goes once, none is marked failed, and each report counts what
+/// its sender sent.
+#[test]
+fn a_sender_that_waited_for_a_token_sends_nothing_another_took() {
+    let server = TestServer::start();
+    let auth = jwt_rs384(&server);
+    server.with(|s| {
+        s.token_delay = Some(Duration::from_millis(950));
+        s.single_use_tokens = true;
+        s.token_answer = Some("{\"access_token\": \"{token}\", \"expires_in\": 0}".into());
+    });
+    // A claim lasts two request timeouts and 5 s: 7 s, while eight tokens take 7.6 s.
+    let extra = "connections = 8\nrequest_timeout_secs = 1\nconnect_timeout_secs = 1\n";
+    let mut first = submitter(&server, &auth, extra);
+    let mut second = submitter(&server, &auth, extra);
+    // Time passes for this test: both senders read one running clock.
+    let clock = common::clock().running();
+    (first.clock, second.clock) = (clock, clock);
+    let (mut store, ids) = store_with(8);
+    let dir = store.path().parent().unwrap().to_path_buf();
+    let later = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(7200));
+        let mut store = Store::open(&dir).unwrap();
+        sync(&mut store, &mut second, false, &mut |_, _| {}).unwrap()
+    });
+    let report = sync(&mut store, &mut first, false, &mut |_, _| {}).unwrap();
+    let other = later.join().unwrap();
+    assert_eq!(report.failed + other.failed, 0, "{report:?} {other:?}");
+    assert_eq!(report.sent + other.sent, 8, "{report:?} {other:?}");
+    assert!(
+        other.sent > 0,
+        "the second sender took the lapsed claims: {other:?}"
+    );
+    server.with(|s| {
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert_eq!(s.accepted.len(), 8);
+        assert!(s.accepted.values().all(|n| *n == 1), "{:?}", s.accepted);
+    });
+    for id in ids {
+        assert_eq!(state(&store, id), VisitState::Submitted);
+    }
+}
+
+/// Everything kept about a visit's attempts, as the database holds it.
+fn kept_text(store: &Store, id: Uuid) -> String {
+    let attempts = store.attempts(id).unwrap();
+    let rows = store.outbox(10).unwrap();
+    format!(
+        "{:?} {:?} {:?}",
+        attempts,
+        rows.iter().map(|r| &r.last_outcome).collect::<Vec<_>>(),
+        store.response_body(id).unwrap()
+    )
+}
+
+/// A server that echoes the Authorization header into its answer, or a token
+/// endpoint that echoes the request (the signed client assertion): neither secret is
+/// kept, shown or reported.
+#[test]
+fn secrets_a_server_echoes_are_never_kept_or_shown() {
+    let server = TestServer::start();
+    server.with(|s| {
+        s.bearer = Some("static-token-123456".into());
+        s.script.push_back(Behaviour::EchoHeaders);
+    });
+    let token_file =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("token-{}", Uuid::new_v4()));
+    std::fs::write(&token_file, "static-token-123456").unwrap();
+    let auth = format!(
+        "kind = \"bearer\"\ntoken_file = \"{}\"",
+        token_file.display()
+    );
+    let mut sub = submitter(&server, &auth, "");
+    let (mut store, ids) = store_with(1);
+    let report = sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
+    assert_eq!(state(&store, ids[0]), VisitState::Failed);
+    let kept = kept_text(&store, ids[0]);
+    assert!(kept.contains("bad request"), "{kept}");
+    assert!(!kept.contains("static-token-123456"), "{kept}");
+    assert!(!format!("{report:?}").contains("static-token-123456"));
+
+    let server = TestServer::start();
+    let auth = jwt_rs384(&server);
+    server.with(|s| s.token_echo = true);
+    let mut sub = submitter(&server, &auth, "");
+    let (mut store, ids) = store_with(1);
+    let report = sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
+    assert_eq!(state(&store, ids[0]), VisitState::Failed);
+    let kept = format!("{} {report:?}", kept_text(&store, ids[0]));
+    assert!(kept.contains("invalid_request"), "{kept}");
+    assert!(!kept.contains("eyJ"), "no JWT part is kept: {kept}");
+}
+
+/// How one pass ends for a visit whose message got `answer`.
+fn one_pass(kind: &str, answer: Behaviour) -> (VisitState, String) {
+    let server = TestServer::start();
+    server.with(|s| s.script.push_back(answer));
+    let toml = format!(
+        "[endpoint]\n{kind}\nbase_url = \"{}/fhir\"\nrequest_timeout_secs = 2\n",
+        server.base_url()
+    );
+    let mut sub = submitter_of(&toml);
+    let (mut store, ids) = store_with(1);
+    sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
+    let attempts = store.attempts(ids[0]).unwrap();
+    (state(&store, ids[0]), attempts[0].detail.clone())
+}
+
+/// Answers that do not confirm delivery are never taken for it, whichever protocol
+/// sent the message: the receiver's refusal fails the visit, with its reason; an
+/// answer that may not come from the receiver at all sends it again.
+#[test]
+fn answers_that_do_not_confirm_delivery_never_count_as_sent() {
+    let redox = "kind = \"redox\"\ndestination_slug = \"d\"";
+    let message = "kind = \"fhir\"";
+    let transaction = "kind = \"fhir\"\nmode = \"transaction\"";
+    let json = |value: serde_json::Value| value.to_string().into_bytes();
+    let bom = |value: serde_json::Value| format!("\u{feff}{value}").into_bytes();
+    let error = serde_json::json!({"resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "diagnostics": "Lot number unknown"}]});
+    let conflict = serde_json::json!({"resourceType": "Bundle", "type": "transaction-response",
+        "entry": [{"response": {"status": "201"}}, {"response": {"status": "409 Conflict"}}]});
+    let batch = serde_json::json!({"resourceType": "Bundle", "type": "batch-response",
+        "entry": [{"response": {"status": "201"}}, {"response": {"status": "400", "outcome": error}}]});
+    let short = serde_json::json!({"resourceType": "Bundle", "type": "transaction-response",
+        "entry": [{"response": {"status": "201"}}]});
+    let response = |code: &str| {
+        serde_json::json!({"resourceType": "Bundle", "type": "message", "entry": [
+            {"fullUrl": "urn:uuid:r", "resource": {"resourceType": "MessageHeader",
+                "response": {"code": code, "details": {"reference": "urn:uuid:oo"}}}},
+            {"fullUrl": "urn:uuid:oo", "resource": error}]})
+    };
+    let html = || Behaviour::Raw {
+        status: 200,
+        headers: "Content-Type: text/html\r\n".into(),
+        body: b"<html><body>Sign in</body></html>".to_vec(),
+        accepts: false,
+    };
+    let cases: Vec<(&str, Behaviour, VisitState, &str)> = vec![
+        (
+            redox,
+            raw(200, "", &bom(error.clone())),
+            VisitState::Failed,
+            "Lot number unknown",
+        ),
+        (
+            redox,
+            raw(
+                200,
+                "",
+                error
+                    .to_string()
+                    .replace("\"error\"", "\"ERROR\"")
+                    .as_bytes(),
+            ),
+            VisitState::Failed,
+            "Lot number unknown",
+        ),
+        (
+            redox,
+            raw(
+                200,
+                "",
+                &json(serde_json::json!({"resourceType": "OperationOutcome",
+                "issue": {"severity": "error", "diagnostics": "Lot number unknown"}})),
+            ),
+            VisitState::Failed,
+            "Lot number unknown",
+        ),
+        (redox, html(), VisitState::Queued, "web page"),
+        (
+            message,
+            raw(200, "", &json(response("fatal-error"))),
+            VisitState::Failed,
+            "Lot number unknown",
+        ),
+        (
+            message,
+            raw(200, "", &json(response("transient-error"))),
+            VisitState::Queued,
+            "transient-error",
+        ),
+        (message, html(), VisitState::Queued, "web page"),
+        (
+            transaction,
+            raw(200, "", &bom(conflict)),
+            VisitState::Failed,
+            "409 Conflict",
+        ),
+        (
+            transaction,
+            raw(200, "", &json(batch)),
+            VisitState::Failed,
+            "Lot number unknown",
+        ),
+        (
+            transaction,
+            raw(200, "", &json(short)),
+            VisitState::Failed,
+            "answers 1 of the",
+        ),
+        (
+            transaction,
+            raw(200, "", b""),
+            VisitState::Queued,
+            "no body",
+        ),
+        (transaction, html(), VisitState::Queued, "web page"),
+        (
+            transaction,
+            raw(
+                200,
+                "",
+                &json(serde_json::json!({"resourceType": "Bundle", "type": "searchset"})),
+            ),
+            VisitState::Failed,
+            "searchset",
+        ),
+    ];
+    for (kind, answer, expected, why) in cases {
+        let shown = format!("{kind} / {answer:?}");
+        let (state, detail) = one_pass(kind, answer);
+        assert_eq!(state, expected, "{shown}: {detail}");
+        assert!(detail.contains(why), "{shown}: {detail}");
+    }
+}

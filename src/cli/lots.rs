@@ -4,6 +4,7 @@
 use super::UNREADABLE;
 use crate::clock::ClinicTime;
 use crate::codes::{TableId, table};
+use crate::record::identity::lot_key;
 use crate::record::parse::{parse_expiry, parse_ndc};
 use crate::store::Store;
 use crate::store::lots::Lot;
@@ -86,8 +87,13 @@ pub struct NewLot<'a> {
 /// Adds a lot (a shipment arrived), after checking each value.
 pub fn add(store: &mut Store, new: &NewLot, now: ClinicTime) -> ExitCode {
     let lot = (|| -> Result<Lot> {
-        let lot = new.lot.trim();
-        if lot.is_empty() || lot.chars().any(char::is_control) {
+        // One lot is one row, however it is typed: upper case, without spaces.
+        let lot = lot_key(new.lot);
+        if lot.is_empty()
+            || lot
+                .chars()
+                .any(|c| c.is_control() || crate::record::parse::is_bidi_control(c))
+        {
             bail!(
                 "the lot number is empty or has control characters; give it as printed on the box"
             );
@@ -101,13 +107,18 @@ pub fn add(store: &mut Store, new: &NewLot, now: ClinicTime) -> ExitCode {
         }
         let expiration = parse_expiry(new.expires, now.date_naive())
             .map_err(|e| anyhow::anyhow!("--expires: {e}"))?;
+        if expiration < now.date_naive() {
+            bail!(
+                "--expires: lot {lot} expired on {expiration}; only a lot that can still be given goes on hand"
+            );
+        }
         let ndc = match new.ndc {
             Some(ndc) => parse_ndc(ndc).map_err(|e| anyhow::anyhow!("--ndc: {e}"))?,
             None => String::new(),
         };
         Ok(Lot {
             vaccine: known_vaccine(new.vaccine)?,
-            lot: lot.to_string(),
+            lot,
             manufacturer,
             expiration: expiration.to_string(),
             ndc,

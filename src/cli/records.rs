@@ -240,6 +240,7 @@ pub fn export(store: &Store, since: Option<&str>, out: &Path, now: ClinicTime) -
         if let Some(warning) = crate::store::export_dir_create(out)? {
             bar.suspend(|| err!("vaxentry: warning: {warning}"));
         }
+        crate::store::remove_abandoned(out);
         let mut staged = StagedFiles::default();
         let mut written = 0;
         store.each_bundle(

@@ -18,6 +18,10 @@ pub struct Scan {
     pub expiry: Option<NaiveDate>,
     pub lot: Option<String>,
     pub serial: Option<String>,
+    /// The scan had no GS at all, and its lot holds `21` followed by more: a scanner
+    /// that drops GS runs the serial into the lot, and the two cannot be told apart.
+    /// The lot is read as written, and the user is asked to check it.
+    pub lot_may_hold_serial: bool,
 }
 
 impl Scan {
@@ -29,6 +33,20 @@ impl Scan {
             .filter(|prefix| *prefix == "03")
             .and_then(|_| self.gtin.get(3..13))
     }
+}
+
+/// The longest scan read: the four elements at their longest, with prefix and GSs.
+pub const LONGEST: usize = 80;
+
+/// Whether `text` is how a scan starts, so a field should take more than it holds
+/// until Enter reads it.
+pub fn could_be_scan(text: &str) -> bool {
+    let body = ["]d2", "]C1", "]Q3", "]e0"]
+        .iter()
+        .find_map(|prefix| text.strip_prefix(prefix))
+        .unwrap_or(text);
+    body.starts_with("(01)")
+        || (body.starts_with("01") && body.bytes().take(16).all(|b| b.is_ascii_digit()))
 }
 
 /// `None` when `text` does not look like a scan; otherwise what it says, or what is
@@ -51,7 +69,17 @@ pub fn parse(text: &str) -> Option<Result<Scan, String>> {
     } else {
         return None;
     };
-    Some(elements.and_then(scan))
+    let without_gs = !body.contains(GS) && !body.starts_with('(');
+    Some(elements.and_then(scan).map(|mut scan| {
+        scan.lot_may_hold_serial = without_gs
+            && scan.serial.is_none()
+            && scan
+                .lot
+                .as_deref()
+                .and_then(|lot| lot.find("21"))
+                .is_some_and(|at| at > 0);
+        scan
+    }))
 }
 
 /// `(01)00349281042450(17)270630(10)UT8291AA`
@@ -109,8 +137,15 @@ fn scan(elements: Vec<(String, String)>) -> Result<Scan, String> {
         expiry: None,
         lot: None,
         serial: None,
+        lot_may_hold_serial: false,
     };
+    let mut seen = std::collections::HashSet::new();
     for (ai, value) in elements {
+        if !seen.insert(ai.clone()) {
+            return Err(format!(
+                "AI {ai} is in the scan twice; a pack's barcode has each once"
+            ));
+        }
         match ai.as_str() {
             "01" => (scan.gtin, scan.check_digit_ok) = gtin(&value)?,
             "17" => scan.expiry = Some(expiry(&value)?),
@@ -203,6 +238,7 @@ mod tests {
             expiry: Some(day(2027, 6, 30)),
             lot: Some("UT8291AA".into()),
             serial: None,
+            lot_may_hold_serial: false,
         };
         for text in [
             "01003492810424501727063010UT8291AA",
@@ -228,10 +264,35 @@ mod tests {
             ("01003492810424501713453010UT8291AA", "expiry"),
             ("0100349281042450991234", "AI 99"),
             ("(01)00349281042450(10", "')'"),
+            ("(01)00349281042450(10)AAA(10)BBB", "twice"),
+            ("]d201003492810424501727063010AAA\u{1d}10BBB", "twice"),
         ] {
             let err = parse(bad).unwrap().unwrap_err();
             assert!(err.contains(says), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn a_serial_that_may_have_run_into_the_lot_is_flagged() {
+        // Without GS, "21SN123" after the lot cannot be told from the lot's own end.
+        let run_on = parse("01003492810424501727063010UT82921SN123")
+            .unwrap()
+            .unwrap();
+        assert_eq!(run_on.lot.as_deref(), Some("UT82921SN123"));
+        assert!(run_on.lot_may_hold_serial);
+        let separated = parse("010034928104245017270630\u{1d}10UT829\u{1d}21SN123")
+            .unwrap()
+            .unwrap();
+        assert!(!separated.lot_may_hold_serial);
+        assert!(
+            !parse("01003492810424501727063010UT8291AA")
+                .unwrap()
+                .unwrap()
+                .lot_may_hold_serial
+        );
+        assert!(could_be_scan("]d20100349281042450"));
+        assert!(could_be_scan("(01)0034"));
+        assert!(!could_be_scan("flu"));
     }
 
     #[test]

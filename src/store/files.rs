@@ -1,6 +1,11 @@
 //! Private files on disk: folders vaxentry makes are 0700 and files 0600; atomic
 //! writes (temp file, fsync, rename, fsync of the folder) so a crash never leaves a
 //! partial file; and no symbolic link is followed where patient data is written.
+//!
+//! A temporary file is always a new one: its name is unpredictable
+//! (`.NAME.PID.RANDOM.tmp`) and it is created with `O_CREAT|O_EXCL|O_NOFOLLOW`, so
+//! nothing planted in a shared folder (a link, a FIFO) is ever opened. Those left by a
+//! process that was killed are removed by the next one ([`remove_abandoned`]).
 
 use anyhow::{Context, Result};
 use std::fs::{self, File, OpenOptions};
@@ -71,34 +76,99 @@ pub fn private_options_keep() -> OpenOptions {
     options
 }
 
-fn private_options() -> OpenOptions {
+/// Creates a new private file at `path`: never one that is there already (a file, a
+/// link, a FIFO), and never through a link.
+fn create_new_private(path: &Path) -> std::io::Result<File> {
     let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     options.mode(0o600);
-    options
+    #[cfg(target_os = "linux")]
+    options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    options.open(path)
 }
 
-/// The folder of `path`, and a temporary name beside it (`.NAME.PID.N.tmp`).
-fn temp_path(path: &Path, n: usize) -> Result<(&Path, PathBuf)> {
-    let dir = path.parent().context("a file to write has no folder")?;
+/// A new temporary name for `path`, in `folder` (its own folder when `None`):
+/// `.NAME.PID.RANDOM.tmp`, with 128 random bits.
+fn temp_path(folder: Option<&Path>, path: &Path) -> Result<PathBuf> {
+    let dir = match folder {
+        Some(folder) => folder,
+        None => path.parent().context("a file to write has no folder")?,
+    };
     let name = path
         .file_name()
         .context("a file to write has no name")?
         .to_string_lossy();
-    Ok((
-        dir,
-        dir.join(format!(".{name}.{}.{n}.tmp", std::process::id())),
-    ))
+    Ok(dir.join(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    )))
+}
+
+/// Whether the process `pid` is alive (on Linux; elsewhere it is taken to be, and its
+/// files are removed once a day old).
+fn alive(pid: u32) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        Path::new("/proc").join(pid.to_string()).exists()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
+/// Removes the temporary files in `folder` that a process no longer running left
+/// (killed while it wrote them); how many went. Only names vaxentry makes are
+/// touched.
+pub fn remove_abandoned(folder: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(folder) else {
+        return 0;
+    };
+    let day = std::time::Duration::from_secs(24 * 60 * 60);
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let Some(pid) = abandoned_pid(&name) else {
+            continue;
+        };
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > day));
+        let file = entry.file_type().is_ok_and(|t| t.is_file());
+        if file
+            && pid != std::process::id()
+            && (!alive(pid) || old)
+            && fs::remove_file(entry.path()).is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// The process id in a temporary name vaxentry makes (`.NAME.PID.RANDOM.tmp`).
+fn abandoned_pid(name: &str) -> Option<u32> {
+    let inner = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let (rest, random) = inner.rsplit_once('.')?;
+    let (_, pid) = rest.rsplit_once('.')?;
+    (random.len() == 32 && random.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| pid.parse().ok())
+        .flatten()
 }
 
 /// Writes `bytes` to `path` so that readers see either the old file or the whole new
-/// one, never a part, even across a crash or power cut.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let (dir, temp) = temp_path(path, 0)?;
+/// one, never a part, even across a crash or power cut. The temporary file is made in
+/// `staging` (on the same disk), or beside `path` when `None`.
+pub fn write_atomically(staging: Option<&Path>, path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().context("a file to write has no folder")?;
+    let temp = temp_path(staging, path)?;
     refuse_link(path)?;
     let write = || -> std::io::Result<()> {
-        let mut file = private_options().open(&temp)?;
+        let mut file = create_new_private(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         fs::rename(&temp, path)?;
@@ -111,24 +181,36 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Many files written as one: each goes to a temporary name first, and
-/// [`StagedFiles::commit`] makes them all durable with one sync of the disk, renames
-/// them into place and syncs again, instead of syncing every file on its own. Until
+/// Many files written as one: each goes to a temporary name first;
+/// [`StagedFiles::make_durable`] makes them all durable with one sync of the disk and
+/// [`StagedFiles::put_in_place`] renames them into place and syncs again, instead of
+/// syncing every file on its own. Until
 /// then none of them is in place; a crash leaves only temporary files, never a part
 /// of a file under its real name.
 #[derive(Debug, Default)]
 pub struct StagedFiles {
     /// (temporary, final) paths.
     files: Vec<(PathBuf, PathBuf)>,
+    /// Where the temporary files go (on the same disk as their final places); beside
+    /// each file when `None`.
+    staging: Option<PathBuf>,
 }
 
 impl StagedFiles {
-    /// Writes `bytes` for `path`, under a temporary name in the same folder.
+    /// Files staged in `folder`, which must be on the disk they go to.
+    pub fn staged_in(folder: PathBuf) -> StagedFiles {
+        StagedFiles {
+            files: Vec::new(),
+            staging: Some(folder),
+        }
+    }
+
+    /// Writes `bytes` for `path`, under a new temporary name.
     pub fn stage(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
-        let (_, temp) = temp_path(path, self.files.len())?;
+        let temp = temp_path(self.staging.as_deref(), path)?;
         refuse_link(path)?;
         let write = || -> std::io::Result<()> {
-            let mut file = private_options().open(&temp)?;
+            let mut file = create_new_private(&temp)?;
             file.write_all(bytes)
         };
         write()
@@ -244,8 +326,8 @@ mod tests {
             .join(format!("vaxentry-files-{}", uuid::Uuid::new_v4()));
         private_dir(&dir).unwrap();
         let path = dir.join("a.json");
-        write_atomically(&path, b"first").unwrap();
-        write_atomically(&path, b"second").unwrap();
+        write_atomically(None, &path, b"first").unwrap();
+        write_atomically(None, &path, b"second").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"second");
         #[cfg(unix)]
         {
@@ -264,6 +346,64 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn test_dir(name: &str) -> PathBuf {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target/tmp")
+            .join(format!("vaxentry-{name}-{}", uuid::Uuid::new_v4()));
+        private_dir(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn temporary_files_are_new_unpredictable_and_never_followed() {
+        let dir = test_dir("temp");
+        let path = dir.join("b.json");
+        let a = temp_path(None, &path).unwrap();
+        let b = temp_path(None, &path).unwrap();
+        assert_ne!(a, b, "each name is new");
+        assert_eq!(
+            abandoned_pid(&a.file_name().unwrap().to_string_lossy()),
+            Some(std::process::id())
+        );
+        // Whatever is planted at a name is never opened: a link, a FIFO, a file.
+        #[cfg(unix)]
+        {
+            let victim = dir.join("victim");
+            fs::write(&victim, b"keep").unwrap();
+            std::os::unix::fs::symlink(&victim, &a).unwrap();
+            assert!(create_new_private(&a).is_err());
+            assert_eq!(fs::read(&victim).unwrap(), b"keep");
+            let fifo = dir.join("fifo");
+            assert!(
+                std::process::Command::new("mkfifo")
+                    .arg(&fifo)
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+            assert!(create_new_private(&fifo).is_err(), "no hang on a FIFO");
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn files_a_killed_process_left_are_removed_and_no_others() {
+        let dir = test_dir("abandoned");
+        let hex = "0123456789abcdef0123456789abcdef";
+        // No process has a pid above the kernel's limit (2^22).
+        let dead = dir.join(format!(".x.json.4194999.{hex}.tmp"));
+        let ours = dir.join(format!(".x.json.{}.{hex}.tmp", std::process::id()));
+        let other = dir.join(".x.json.4194999.0.tmp");
+        let bundle = dir.join("x.json");
+        for f in [&dead, &ours, &other, &bundle] {
+            fs::write(f, b"x").unwrap();
+        }
+        assert_eq!(remove_abandoned(&dir), 1);
+        assert!(!dead.exists());
+        assert!(ours.exists() && other.exists() && bundle.exists());
         fs::remove_dir_all(&dir).unwrap();
     }
 }

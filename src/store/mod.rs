@@ -73,9 +73,13 @@ pub enum OpenError {
     )]
     Damaged { path: PathBuf, detail: String },
     #[error(
-        "the disk holding {path} is full; free some space and try again. The database is not damaged, and nothing was lost that was reported saved."
+        "{step}the disk holding {path} is full; free some space and try again. The database is not damaged, and nothing was lost that was reported saved."
     )]
-    DiskFull { path: PathBuf },
+    DiskFull {
+        path: PathBuf,
+        /// What was being done ("cannot write …/bundles/….json: "), when known.
+        step: String,
+    },
     #[error(
         "{path} cannot be used ({detail}); check that the folder is there and yours. Nothing was changed."
     )]
@@ -207,9 +211,16 @@ fn export_path(dir: &Path, message: &Message, now: ClinicTime) -> PathBuf {
         .join(format!("{}.json", message.bundle_id))
 }
 
-/// Makes the folders a bundle file goes in, private.
+/// Where bundle files are written before they are put in place: one folder, so what a
+/// killed process left there is found at once.
+fn staging_dir(dir: &Path) -> PathBuf {
+    dir.join("bundles").join(".staging")
+}
+
+/// Makes the folders a bundle file goes in (and is staged in), private.
 fn make_export_dirs(dir: &Path, export_path: &Path) -> Result<()> {
     files::private_dir(&dir.join("bundles"))?;
+    files::private_dir(&staging_dir(dir))?;
     if let Some(day) = export_path.parent() {
         files::private_dir(day)?;
     }
@@ -221,8 +232,18 @@ pub(crate) fn write_export(dir: &Path, message: &Message, now: ClinicTime) -> Re
     let export_path = export_path(dir, message, now);
     make_export_dirs(dir, &export_path)?;
     files::refuse_link(&export_path)?;
-    files::write_atomically(&export_path, message.json.as_bytes())?;
+    files::write_atomically(
+        Some(&staging_dir(dir)),
+        &export_path,
+        message.json.as_bytes(),
+    )?;
     Ok(export_path)
+}
+
+/// Removes the temporary files a killed process left in `folder` (an export folder);
+/// how many went.
+pub fn remove_abandoned(folder: &Path) -> usize {
+    files::remove_abandoned(folder)
 }
 
 /// Makes the folder for exported bundle files (private when vaxentry creates it);
@@ -231,7 +252,6 @@ pub fn export_dir_create(dir: &Path) -> Result<Option<String>> {
     files::private_dir(dir)
 }
 
-/// `now` as the database stores times.
 /// The state of a visit, if it is in the database.
 pub(crate) fn state_of(conn: &Connection, id: Uuid) -> Result<Option<VisitState>> {
     Ok(conn
@@ -243,6 +263,7 @@ pub(crate) fn state_of(conn: &Connection, id: Uuid) -> Result<Option<VisitState>
         .optional()?)
 }
 
+/// `now` as the database stores times.
 pub(crate) fn stamp(now: ClinicTime) -> StoredTime {
     StoredTime(now.to_utc())
 }
@@ -253,16 +274,22 @@ impl Store {
         Store::open_reporting(dir, &mut |_, _, _| {})
     }
 
-    /// Opens as [`Store::open`] does, telling `progress` how far a long upgrade is.
+    /// Opens as [`Store::open`] does, telling `progress` how far a long upgrade is. A
+    /// data folder that cannot be written (a read-only disk or a folder that is not
+    /// the user's to write) is opened read-only: what it holds can be read, nothing can
+    /// be saved, and a warning says so.
     pub fn open_reporting(dir: &Path, progress: schema::Progress) -> Result<Store, OpenError> {
         let warnings: Vec<String> = files::private_dir(dir)?.into_iter().collect();
         // Opening is one process at a time (a cron job and the form may start together
         // on a folder that is not there yet): creating the file, checking whose it is
         // and upgrading it happen under a lock; using it afterwards does not.
         let lock_path = dir.join(LOCK_FILE);
-        let lock = files::private_options_keep()
-            .open(&lock_path)
-            .with_context(|| format!("cannot create {}", lock_path.display()))?;
+        let lock = match files::private_options_keep().open(&lock_path) {
+            Err(e) if cannot_write(&e) && dir.join(DATABASE_FILE).is_file() => {
+                return Store::open_read_only(dir);
+            }
+            other => other.with_context(|| format!("cannot create {}", lock_path.display()))?,
+        };
         lock.lock()
             .with_context(|| format!("cannot lock {}", lock_path.display()))?;
         let path = dir.join(DATABASE_FILE);
@@ -275,6 +302,7 @@ impl Store {
                 .with_context(|| format!("cannot create {}", path.display()))?;
         }
         files::make_private(&path)?;
+        files::remove_abandoned(&staging_dir(dir));
         let damaged = |e: rusqlite::Error| sqlite_problem(&path, e);
         let conn = Connection::open_with_flags(
             &path,
@@ -325,6 +353,64 @@ impl Store {
         };
         store.migrate_reporting(CURRENT_VERSION, progress)?;
         Ok(store)
+    }
+
+    /// Opens the database in `dir` to read only: nothing is created, written or
+    /// upgraded there. Refused when the file needs an upgrade, which writes.
+    pub fn open_read_only(dir: &Path) -> Result<Store, OpenError> {
+        let path = dir.join(DATABASE_FILE);
+        files::refuse_link(&path)?;
+        let damaged = |e: rusqlite::Error| sqlite_problem(&path, e);
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(damaged)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(damaged)?;
+        rusqlite::vtab::array::load_module(&conn).map_err(damaged)?;
+        let (app_id, version): (i32, i32) = conn
+            .query_row(
+                "SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM pragma_user_version)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::NotADatabase =>
+                {
+                    OpenError::Foreign { path: path.clone() }
+                }
+                other => damaged(other),
+            })?;
+        if app_id != APPLICATION_ID {
+            return Err(OpenError::Foreign { path });
+        }
+        if version > CURRENT_VERSION {
+            return Err(OpenError::TooNew {
+                path,
+                found: version,
+                supported: CURRENT_VERSION,
+            });
+        }
+        if version < CURRENT_VERSION {
+            return Err(OpenError::Unusable {
+                path,
+                detail: format!(
+                    "it is at schema {version} and needs an upgrade to {CURRENT_VERSION}, which writes to it, but the folder is read-only; open it once where it can be written"
+                ),
+            });
+        }
+        Ok(Store {
+            conn,
+            dir: dir.to_path_buf(),
+            warnings: vec![format!(
+                "the data folder {} cannot be written: what it holds is shown, and nothing can be saved or sent from here",
+                dir.display()
+            )],
+            author: versions::Author::of_this_process(),
+            batch: None,
+        })
     }
 
     /// Runs the migrations up to `target`. Public so tests can build older files.
@@ -386,7 +472,7 @@ impl Store {
         }
         let result = (|| -> Result<T> {
             self.conn.execute_batch("BEGIN IMMEDIATE")?;
-            self.batch = Some(files::StagedFiles::default());
+            self.batch = Some(files::StagedFiles::staged_in(staging_dir(&self.dir)));
             let value = work(self)?;
             // The files' contents first, then the rows that say they are saved, then
             // the files under their names: a crash leaves no file for a visit that
@@ -820,6 +906,14 @@ impl Store {
     }
 }
 
+/// The folder refuses writing: a read-only disk, or permissions.
+fn cannot_write(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+    )
+}
+
 /// `text` for a LIKE pattern with `ESCAPE '\'`: its `%`, `_` and `\` taken literally.
 pub(crate) fn like_literal(text: &str) -> String {
     text.replace('\\', "\\\\")
@@ -844,6 +938,7 @@ fn sqlite_problem(path: &Path, e: rusqlite::Error) -> OpenError {
         }
         Some(rusqlite::ErrorCode::DiskFull) => OpenError::DiskFull {
             path: path.to_path_buf(),
+            step: String::new(),
         },
         _ => OpenError::Unusable {
             path: path.to_path_buf(),
@@ -874,6 +969,11 @@ fn explain(path: &Path, e: anyhow::Error) -> anyhow::Error {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull)
     });
+    // What was being done: the context the error was given, above its cause.
+    let step = match e.chain().nth(1) {
+        Some(_) => format!("{e}: "),
+        None => String::new(),
+    };
     match failure {
         Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
             OpenError::Damaged {
@@ -889,10 +989,12 @@ fn explain(path: &Path, e: anyhow::Error) -> anyhow::Error {
         .into(),
         Some(rusqlite::ErrorCode::DiskFull) => OpenError::DiskFull {
             path: path.to_path_buf(),
+            step,
         }
         .into(),
         _ if disk_full => OpenError::DiskFull {
             path: path.to_path_buf(),
+            step,
         }
         .into(),
         _ => e,
@@ -993,5 +1095,20 @@ mod tests {
             anyhow::Error::from(std::io::Error::from(std::io::ErrorKind::StorageFull)),
         );
         assert!(format!("{io_full:#}").contains("full"), "{io_full:#}");
+        // The step that failed is named: writing a bundle file, saving the draft.
+        for step in [
+            "cannot write /data/bundles/2026-11-25/b.json",
+            "cannot save the draft",
+        ] {
+            let full = explain(
+                path,
+                anyhow::Error::from(std::io::Error::from(std::io::ErrorKind::StorageFull))
+                    .context(step),
+            );
+            assert!(
+                format!("{full:#}").starts_with(&format!("{step}: the disk holding")),
+                "{full:#}"
+            );
+        }
     }
 }

@@ -167,7 +167,12 @@ pub fn scanned(scan: &crate::record::gs1::Scan, vaccine: Option<&str>) -> String
     } else {
         "; check digit wrong, compare the pack"
     };
-    format!("Scanned {}{product}{check}", said.join(" "))
+    let lot = if scan.lot_may_hold_serial {
+        "; check the lot: no GS in the scan, a serial may have run into it"
+    } else {
+        ""
+    };
+    format!("Scanned {}{product}{check}{lot}", said.join(" "))
 }
 
 pub fn lot_from_inventory(lot: &str, expires: &str, others: usize) -> String {

@@ -42,6 +42,9 @@ pub enum Behaviour {
     },
     /// A 200 that promises a longer body than it sends, then hangs up.
     Cut,
+    /// 400 with an OperationOutcome that echoes the request's headers, the
+    /// Authorization header among them.
+    EchoHeaders,
 }
 
 /// What the JWT client assertions must look like.
@@ -63,6 +66,12 @@ pub struct State {
     /// The token endpoint's answer, with `{token}` where the token goes (default: a
     /// token that lives 300 s).
     pub token_answer: Option<String>,
+    /// How long the token endpoint takes to answer.
+    pub token_delay: Option<Duration>,
+    /// Each token works for one request only.
+    pub single_use_tokens: bool,
+    /// The token endpoint refuses every request, echoing it (the client assertion).
+    pub token_echo: bool,
     pub bearer: Option<String>,
     pub issued: HashSet<String>,
     /// The `scope` of each token request.
@@ -305,7 +314,9 @@ fn token(
                     if c.exp - now > 300 {
                         problems.push("exp is more than 5 minutes ahead".into());
                     }
-                    if c.iat > now {
+                    // A minute of skew is allowed, as real token services allow it (and
+                    // a test's running clock is seconds ahead of the fixed one).
+                    if c.iat > now + 60 {
                         problems.push("iat is in the future".into());
                     }
                     if !s.jtis.insert(c.jti.clone()) {
@@ -322,6 +333,11 @@ fn token(
         drop(s);
         return respond(stream, 401, "", "{\"error\": \"invalid_client\"}").is_ok();
     }
+    if s.token_echo {
+        drop(s);
+        let echo = serde_json::json!({"error": "invalid_request", "request": request.body});
+        return respond(stream, 400, "", &echo.to_string()).is_ok();
+    }
     let token = uuid::Uuid::new_v4().to_string();
     s.issued.insert(token.clone());
     let answer = match &s.token_answer {
@@ -330,7 +346,11 @@ fn token(
             "{{\"access_token\": \"{token}\", \"token_type\": \"bearer\", \"expires_in\": 300}}"
         ),
     };
+    let delay = s.token_delay;
     drop(s);
+    if let Some(delay) = delay {
+        std::thread::sleep(delay);
+    }
     respond(stream, 200, "", &answer).is_ok()
 }
 
@@ -396,6 +416,11 @@ fn answer_write(stream: &mut TcpStream, request: &Request, state: &Arc<Mutex<Sta
         drop(s);
         return respond(stream, 401, "", "").is_ok();
     }
+    if s.single_use_tokens
+        && let Some(token) = &auth
+    {
+        s.issued.remove(token);
+    }
     let bundle: serde_json::Value = match serde_json::from_str(&request.body) {
         Ok(v) => v,
         Err(_) => {
@@ -418,6 +443,12 @@ fn answer_write(stream: &mut TcpStream, request: &Request, state: &Arc<Mutex<Sta
                 let roll = rng.next();
                 s.faults = Some((rng.0, chance));
                 if roll % 100 < chance {
+                    let page = |content_type: &str, body: &str| Behaviour::Raw {
+                        status: 200,
+                        headers: format!("Content-Type: {content_type}\r\n"),
+                        body: body.as_bytes().to_vec(),
+                        accepts: false,
+                    };
                     [
                         Behaviour::ServerError,
                         Behaviour::TooMany(0),
@@ -425,7 +456,10 @@ fn answer_write(stream: &mut TcpStream, request: &Request, state: &Arc<Mutex<Sta
                         Behaviour::Garbage,
                         Behaviour::Slow(Duration::from_millis(1500)),
                         Behaviour::Unauthorized,
-                    ][(roll / 100 % 6) as usize]
+                        // A proxy or sign-in page answers in the server's place.
+                        page("text/html", "<html><body>Sign in to continue</body></html>"),
+                        page("text/plain", "\u{feff}OK"),
+                    ][(roll / 100 % 8) as usize]
                         .clone()
                 } else {
                     Behaviour::Ok
@@ -519,13 +553,30 @@ fn answer_write(stream: &mut TcpStream, request: &Request, state: &Arc<Mutex<Sta
                 accept(&mut s);
             }
             drop(s);
+            let content_type = if headers.to_ascii_lowercase().contains("content-type:") {
+                ""
+            } else {
+                "Content-Type: application/fhir+json\r\n"
+            };
             let head = format!(
-                "HTTP/1.1 {status} Answer\r\nContent-Type: application/fhir+json\r\nContent-Length: {}\r\n{headers}\r\n",
+                "HTTP/1.1 {status} Answer\r\n{content_type}Content-Length: {}\r\n{headers}\r\n",
                 body.len()
             );
             let mut bytes = head.into_bytes();
             bytes.extend_from_slice(&body);
             stream.write_all(&bytes).is_ok() && stream.flush().is_ok()
+        }
+        Behaviour::EchoHeaders => {
+            drop(s);
+            let headers: Vec<String> = request
+                .headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            let outcome = serde_json::json!({"resourceType": "OperationOutcome", "issue": [
+                {"severity": "error", "code": "invalid",
+                 "diagnostics": format!("bad request; headers were {}", headers.join("; "))}]});
+            respond(stream, 400, "", &outcome.to_string()).is_ok()
         }
         Behaviour::Cut => {
             // The server took it; the answer never arrives whole.

@@ -690,7 +690,14 @@ impl Form {
         }
         self.fresh = false;
         let value = self.input.value().to_string();
-        let most = self.field.max_len();
+        // A barcode scan typed into a dose field is read at its Enter: until then the
+        // field holds all of it, however short the field's own values are.
+        let scanning = matches!(self.page, Page::Dose(_))
+            && crate::record::gs1::could_be_scan(&format!("{value}{text}"));
+        let most = match scanning {
+            true => self.field.max_len().max(crate::record::gs1::LONGEST),
+            false => self.field.max_len(),
+        };
         let room = most.saturating_sub(value.chars().count());
         let added: String = text.chars().take(room).collect();
         if added.chars().count() < text.chars().count() {
