@@ -867,17 +867,27 @@ fn submit(store: &mut Store, id: Uuid) {
         .claim_due(now(), Duration::from_secs(60), 50, true, "tests")
         .unwrap();
     let item = due.iter().find(|d| d.id == id).expect("claimed");
-    let attempt = Recorded {
+    let attempt = recorded(id, "tests", &item.bundle_id, AttemptOutcome::Submitted);
+    assert!(store.record_attempt(&attempt, After::Submitted).unwrap());
+}
+
+/// An attempt by `claimer` at the tests' time, as the sender records it.
+fn recorded<'a>(
+    id: Uuid,
+    claimer: &'a str,
+    bundle_id: &'a str,
+    outcome: AttemptOutcome,
+) -> Recorded<'a> {
+    Recorded {
         id,
-        claimer: "tests",
-        bundle_id: &item.bundle_id,
+        claimer,
+        bundle_id,
         now: now(),
         http_status: Some(200),
-        outcome: AttemptOutcome::Submitted,
-        detail: "accepted",
+        outcome,
+        detail: "an answer",
         response_body: None,
-    };
-    assert!(store.record_attempt(&attempt, After::Submitted).unwrap());
+    }
 }
 
 /// The example visit with another lot, and its next message as read from `store`.
@@ -989,21 +999,12 @@ fn an_outcome_is_recorded_only_against_the_message_it_answered() {
     let due = store
         .claim_due(now(), Duration::from_secs(60), 50, true, "sender")
         .unwrap();
-    fn answered(id: Uuid, bundle_id: &str) -> Recorded<'_> {
-        Recorded {
-            id,
-            claimer: "sender",
-            bundle_id,
-            now: now(),
-            http_status: Some(200),
-            outcome: AttemptOutcome::Submitted,
-            detail: "accepted",
-            response_body: None,
-        }
-    }
     assert!(
         !store
-            .record_attempt(&answered(id, "another-message"), After::Submitted)
+            .record_attempt(
+                &recorded(id, "sender", "another-message", AttemptOutcome::Submitted),
+                After::Submitted
+            )
             .unwrap(),
         "an answer to another message"
     );
@@ -1013,7 +1014,10 @@ fn an_outcome_is_recorded_only_against_the_message_it_answered() {
     );
     assert!(
         store
-            .record_attempt(&answered(id, &due[0].bundle_id), After::Submitted)
+            .record_attempt(
+                &recorded(id, "sender", &due[0].bundle_id, AttemptOutcome::Submitted),
+                After::Submitted
+            )
             .unwrap()
     );
 }
@@ -1027,16 +1031,7 @@ fn a_failed_visit_queued_again_starts_its_attempts_afresh() {
     let due = store
         .claim_due(now(), Duration::from_secs(60), 50, true, "sender")
         .unwrap();
-    let failed = Recorded {
-        id,
-        claimer: "sender",
-        bundle_id: &due[0].bundle_id,
-        now: now(),
-        http_status: Some(503),
-        outcome: AttemptOutcome::Retry,
-        detail: "gave up",
-        response_body: None,
-    };
+    let failed = recorded(id, "sender", &due[0].bundle_id, AttemptOutcome::Retry);
     assert!(store.record_attempt(&failed, After::Failed).unwrap());
     store.queue(id, now()).unwrap();
     let due = store

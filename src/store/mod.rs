@@ -304,40 +304,7 @@ impl Store {
         files::make_private(&path)?;
         files::remove_abandoned(&staging_dir(dir));
         let damaged = |e: rusqlite::Error| sqlite_problem(&path, e);
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(damaged)?;
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(damaged)?;
-        rusqlite::vtab::array::load_module(&conn).map_err(damaged)?;
-        let app_id: i32 = conn
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _)
-                    if f.code == rusqlite::ErrorCode::NotADatabase =>
-                {
-                    OpenError::Foreign { path: path.clone() }
-                }
-                other => damaged(other),
-            })?;
-        let version: i32 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(damaged)?;
-        let has_tables: bool = conn
-            .query_row("SELECT count(*) > 0 FROM sqlite_master", [], |r| r.get(0))
-            .map_err(damaged)?;
-        if app_id != APPLICATION_ID && (has_tables || app_id != 0) {
-            return Err(OpenError::Foreign { path });
-        }
-        if version > CURRENT_VERSION {
-            return Err(OpenError::TooNew {
-                path,
-                found: version,
-                supported: CURRENT_VERSION,
-            });
-        }
+        let (conn, _) = connect(&path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         // Damage deeper in the file is found when it is read, and reported then: a
         // full check at every start would read the whole file.
         conn.execute_batch(
@@ -360,39 +327,7 @@ impl Store {
     pub fn open_read_only(dir: &Path) -> Result<Store, OpenError> {
         let path = dir.join(DATABASE_FILE);
         files::refuse_link(&path)?;
-        let damaged = |e: rusqlite::Error| sqlite_problem(&path, e);
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(damaged)?;
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(damaged)?;
-        rusqlite::vtab::array::load_module(&conn).map_err(damaged)?;
-        let (app_id, version): (i32, i32) = conn
-            .query_row(
-                "SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM pragma_user_version)",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _)
-                    if f.code == rusqlite::ErrorCode::NotADatabase =>
-                {
-                    OpenError::Foreign { path: path.clone() }
-                }
-                other => damaged(other),
-            })?;
-        if app_id != APPLICATION_ID {
-            return Err(OpenError::Foreign { path });
-        }
-        if version > CURRENT_VERSION {
-            return Err(OpenError::TooNew {
-                path,
-                found: version,
-                supported: CURRENT_VERSION,
-            });
-        }
+        let (conn, version) = connect(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         if version < CURRENT_VERSION {
             return Err(OpenError::Unusable {
                 path,
@@ -904,6 +839,46 @@ impl Store {
             .conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
+}
+
+/// Opens the database file at `path` with `flags`, and checks it is vaxentry's (or new)
+/// and not from a newer vaxentry; the connection and the file's schema version.
+fn connect(path: &Path, flags: OpenFlags) -> Result<(Connection, i32), OpenError> {
+    let damaged = |e: rusqlite::Error| sqlite_problem(path, e);
+    let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(damaged)?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(damaged)?;
+    rusqlite::vtab::array::load_module(&conn).map_err(damaged)?;
+    let app_id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
+                OpenError::Foreign {
+                    path: path.to_path_buf(),
+                }
+            }
+            other => damaged(other),
+        })?;
+    let version: i32 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(damaged)?;
+    let has_tables: bool = conn
+        .query_row("SELECT count(*) > 0 FROM sqlite_master", [], |r| r.get(0))
+        .map_err(damaged)?;
+    if app_id != APPLICATION_ID && (has_tables || app_id != 0) {
+        return Err(OpenError::Foreign {
+            path: path.to_path_buf(),
+        });
+    }
+    if version > CURRENT_VERSION {
+        return Err(OpenError::TooNew {
+            path: path.to_path_buf(),
+            found: version,
+            supported: CURRENT_VERSION,
+        });
+    }
+    Ok((conn, version))
 }
 
 /// The folder refuses writing: a read-only disk, or permissions.
