@@ -10,7 +10,7 @@ use std::hint::black_box;
 use vaxentry::record::{FieldId, file};
 use vaxentry::tui::app::{App, update};
 use vaxentry::tui::input::{KeyContext, to_msg};
-use vaxentry::tui::screens::form::Page;
+use vaxentry::tui::msg::{Action, Page};
 use vaxentry::tui::view;
 
 fn filled_app() -> App {
@@ -31,10 +31,11 @@ fn filled_app() -> App {
     second.set(FieldId::Lot, "TD7781");
     visit.doses.push(second);
     app.form.visit = visit;
-    app.form.page = Page::Dose(1);
-    app.form.field = FieldId::Lot;
-    app.form.input = tui_input::Input::new("TD7781".into());
-    app.form.revalidate(app.now);
+    app.form.focus.page = Page::Dose(1);
+    app.form.focus.field = FieldId::Lot;
+    app.form.focus.input = tui_input::Input::new("TD7781".into());
+    app.form.touch();
+    app.form.refresh(app.now);
     app
 }
 
@@ -65,10 +66,17 @@ fn keystroke(c: &mut Criterion) {
         "keystroke: decode + update + validate + render 120x40, two doses",
         filled_app(),
     );
+    // The vaccine picker open on "flu", as typing it opens it.
     let mut picker = filled_app();
-    picker.form.field = FieldId::Vaccine;
-    picker.form.input = tui_input::Input::new("flu".into());
-    picker.form.picker = Some(0);
+    let now = picker.now;
+    picker.form.focus(Page::Dose(1), FieldId::Vaccine, now);
+    for c in "flu".chars() {
+        update(
+            &mut picker,
+            Action::Edit(tui_input::InputRequest::InsertChar(c)).into(),
+        );
+    }
+    assert!(picker.form.picker().is_some(), "the picker is open");
     bench_typing(
         c,
         "keystroke: vaccine picker filtering 'flu' + render 120x40",

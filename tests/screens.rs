@@ -8,9 +8,9 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use vaxentry::record::FieldId;
 use vaxentry::store::Store;
-use vaxentry::tui::app::{App, Effect, Mode, Msg, update};
+use vaxentry::tui::app::{App, update};
 use vaxentry::tui::input::{KeyContext, to_msg};
-use vaxentry::tui::screens::form::Page;
+use vaxentry::tui::msg::{Done, Effect, Mode, Msg, Page};
 use vaxentry::tui::view;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
@@ -99,6 +99,7 @@ fn drive(app: &mut App, events: Vec<Event>) -> Vec<Effect> {
                 effects.push(effect.clone());
                 msgs.extend(STORE.with(|s| {
                     vaxentry::tui::effects::run(effect, &mut s.borrow_mut(), app.now, &app.settings)
+                        .map(Msg::Done)
                 }));
             }
         }
@@ -201,7 +202,7 @@ fn not_done_dose_shows_reason_and_skips_lot() {
     assert!(fields.contains(&FieldId::StatusReason));
     assert!(!fields.contains(&FieldId::Lot));
     assert_eq!(
-        a.form.field,
+        a.form.focus.field,
         FieldId::StatusReason,
         "Enter moves straight to the reason"
     );
@@ -269,11 +270,11 @@ fn error_marks_are_symbols_not_only_colour() {
 fn backtab_goes_back_with_or_without_shift() {
     let mut a = app((80, 24));
     drive(&mut a, keys("<Tab><Tab>"));
-    assert_eq!(a.form.field, FieldId::Given);
+    assert_eq!(a.form.focus.field, FieldId::Given);
     drive(&mut a, vec![key(KeyCode::BackTab, KeyModifiers::NONE)]);
-    assert_eq!(a.form.field, FieldId::Family);
+    assert_eq!(a.form.focus.field, FieldId::Family);
     drive(&mut a, vec![key(KeyCode::BackTab, KeyModifiers::SHIFT)]);
-    assert_eq!(a.form.field, FieldId::Mrn);
+    assert_eq!(a.form.focus.field, FieldId::Mrn);
 }
 
 #[test]
@@ -367,8 +368,8 @@ fn a_new_dose_copies_the_visit_level_fields() {
             "<PgDn>{FLU}<Tab><Tab><Tab>Riverside<Tab>public<C-d>"
         )),
     );
-    assert_eq!(a.form.page, Page::Dose(1));
-    assert_eq!(a.form.field, FieldId::Vaccine);
+    assert_eq!(a.form.focus.page, Page::Dose(1));
+    assert_eq!(a.form.focus.field, FieldId::Vaccine);
     let second = &a.form.visit.doses[1];
     assert_eq!(second.get(FieldId::Performer), "Jordan Okafor");
     assert_eq!(second.get(FieldId::Location), "Riverside");
@@ -392,7 +393,7 @@ fn a_dose_switched_to_historical_loses_what_was_carried_and_says_so() {
             "{PATIENT}<PgDn>{FLU}<Tab>1234567893<Tab><Tab>Riverside<Tab>public<Tab>v02<Enter><C-d>03<Enter>"
         )),
     );
-    let page = a.form.page;
+    let page = a.form.focus.page;
     assert_eq!(page, Page::Dose(1));
     let second = a.form.visit.doses[1].clone();
     assert_eq!(
@@ -401,7 +402,7 @@ fn a_dose_switched_to_historical_loses_what_was_carried_and_says_so() {
         "carried while given here"
     );
     // Go to "Given here" and say no.
-    while a.form.field != FieldId::PrimarySource {
+    while a.form.focus.field != FieldId::PrimarySource {
         drive(&mut a, keys("<Tab>"));
     }
     // Leaving the field (or saving from it) makes it take effect.
@@ -516,10 +517,10 @@ fn funding_and_eligibility_never_follow_the_user_to_the_next_patient() {
 fn typing_into_a_prefilled_value_replaces_it_and_moving_first_keeps_it() {
     let mut a = app((80, 24));
     // Country is prefilled "US".
-    while a.form.field != FieldId::Country {
+    while a.form.focus.field != FieldId::Country {
         drive(&mut a, keys("<Tab>"));
     }
-    assert!(a.form.fresh);
+    assert!(a.form.focus.fresh);
     drive(&mut a, keys("CA"));
     assert_eq!(a.form.visit.patient.get(FieldId::Country), "CA");
     drive(&mut a, keys("<BackTab><Tab>"));
@@ -531,7 +532,7 @@ fn typing_into_a_prefilled_value_replaces_it_and_moving_first_keeps_it() {
     );
     // Administered and Given here are prefilled on a dose.
     drive(&mut a, keys("<PgDn>"));
-    while a.form.field != FieldId::Administered {
+    while a.form.focus.field != FieldId::Administered {
         drive(&mut a, keys("<Tab>"));
     }
     drive(&mut a, keys("05/10/2019"));
@@ -550,19 +551,19 @@ fn administered_is_when_the_dose_is_first_typed_and_a_typed_time_is_kept() {
     );
     // The form sits idle for 40 minutes; then the dose is typed.
     let later = common::now() + chrono::Duration::minutes(40);
-    vaxentry::tui::app::update(&mut a, vaxentry::tui::app::Msg::Tick(later));
+    vaxentry::tui::app::update(&mut a, vaxentry::tui::msg::Msg::Tick(later));
     drive(&mut a, keys("<PgDn>flu"));
     assert_eq!(
         a.form.visit.doses[0].get(FieldId::Administered),
         "2026-11-25 16:10"
     );
     // A typed time is never changed.
-    while a.form.field != FieldId::Administered {
+    while a.form.focus.field != FieldId::Administered {
         drive(&mut a, keys("<Tab>"));
     }
     drive(&mut a, keys("t 9:05a<Tab>"));
     let even_later = later + chrono::Duration::minutes(30);
-    vaxentry::tui::app::update(&mut a, vaxentry::tui::app::Msg::Tick(even_later));
+    vaxentry::tui::app::update(&mut a, vaxentry::tui::msg::Msg::Tick(even_later));
     drive(&mut a, keys("LOT1"));
     assert_eq!(
         a.form.visit.doses[0].get(FieldId::Administered),
@@ -589,11 +590,12 @@ fn not_done_clears_what_does_not_apply_instead_of_warning() {
     }
     assert!(
         a.form
+            .checks
             .findings
             .iter()
             .all(|f| f.rule != vaxentry::record::Rule::NotExpected),
         "{:?}",
-        a.form.findings
+        a.form.checks.findings
     );
     assert!(
         a.notice.as_deref().unwrap_or("").contains("do not apply"),
@@ -629,7 +631,7 @@ fn new_visit_keeps_sticky_fields_and_remembers_lots() {
         )),
     );
     assert_eq!(a.form.visit.patient.get(FieldId::Mrn), "");
-    assert_eq!(a.form.page, Page::Patient);
+    assert_eq!(a.form.focus.page, Page::Patient);
     let dose = &a.form.visit.doses[0];
     assert_eq!(dose.get(FieldId::Performer), "Jordan Okafor");
     assert_eq!(dose.get(FieldId::Location), "Riverside");
@@ -643,11 +645,11 @@ fn new_visit_keeps_sticky_fields_and_remembers_lots() {
 fn enter_on_a_review_finding_jumps_to_its_field() {
     let mut a = app((80, 24));
     drive(&mut a, keys("<PgUp>"));
-    assert_eq!(a.form.page, Page::Review);
+    assert_eq!(a.form.focus.page, Page::Review);
     drive(&mut a, keys("<Down><Enter>"));
-    let expected = a.form.findings[1].at;
+    let expected = a.form.checks.findings[1].at;
     assert_eq!(
-        vaxentry::tui::screens::form::Form::field_ref(a.form.page, a.form.field),
+        vaxentry::tui::screens::form::Form::field_ref(a.form.focus.page, a.form.focus.field),
         expected
     );
 }
@@ -657,9 +659,9 @@ fn clicking_a_field_or_section_focuses_it() {
     let mut a = app((80, 24));
     // Row 5 of the screen is the fourth field row: Birth date.
     drive(&mut a, vec![click(30, 5)]);
-    assert_eq!(a.form.field, FieldId::BirthDate);
+    assert_eq!(a.form.focus.field, FieldId::BirthDate);
     drive(&mut a, vec![click(3, 2)]);
-    assert_eq!(a.form.page, Page::Dose(0));
+    assert_eq!(a.form.focus.page, Page::Dose(0));
 }
 
 #[test]
@@ -681,7 +683,7 @@ fn preview_of_a_valid_visit_is_exactly_what_is_saved() {
         with_store(|s| *s = new_store());
         let mut a = app(size);
         drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}<C-p>")));
-        assert_eq!(a.screen, vaxentry::tui::app::Screen::Preview);
+        assert_eq!(a.screen, vaxentry::tui::msg::Screen::Preview);
         // Visit ids are random, so the message ids in the bundle are too.
         insta::with_settings!({filters => vec![(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[uuid]")]}, {
             insta::assert_snapshot!(format!("preview-valid-{}x{}", size.0, size.1), render(&a).backend());
@@ -711,7 +713,7 @@ fn preview_of_a_valid_visit_is_exactly_what_is_saved() {
         assert_eq!(file, shown.json);
         assert_eq!(
             a.screen,
-            vaxentry::tui::app::Screen::Form,
+            vaxentry::tui::msg::Screen::Form,
             "after saving, a new visit starts"
         );
         assert_ne!(a.form.visit_id, id);
@@ -733,7 +735,7 @@ fn preview_search_jumps_to_the_match() {
     let p = a.preview.as_ref().unwrap();
     assert!(p.text_lines()[p.scroll].contains("\"lotNumber\": \"UT8291AA\""));
     drive(&mut a, keys("<Esc>"));
-    assert_eq!(a.screen, vaxentry::tui::app::Screen::Form);
+    assert_eq!(a.screen, vaxentry::tui::msg::Screen::Form);
 }
 
 #[test]
@@ -741,7 +743,7 @@ fn saving_with_errors_is_refused_and_shows_review() {
     let mut a = app((80, 24));
     let effects = writes(drive(&mut a, keys("MRN-1<C-s>")));
     assert!(effects.is_empty(), "{effects:?}");
-    assert_eq!(a.form.page, Page::Review);
+    assert_eq!(a.form.focus.page, Page::Review);
     assert!(a.notice.as_deref().unwrap().starts_with("Not saved:"));
 }
 
@@ -780,12 +782,12 @@ fn history_with_records_and_a_filter() {
         assert_eq!(a.history.cursor.selected, 0);
         // Enter opens the stored visit read-only, with its stored bundle.
         drive(&mut a, keys("<Enter>"));
-        assert_eq!(a.screen, vaxentry::tui::app::Screen::Preview);
+        assert_eq!(a.screen, vaxentry::tui::msg::Screen::Preview);
         // Ctrl+R: a new visit for the same patient.
         drive(&mut a, keys("<C-r>"));
-        assert_eq!(a.screen, vaxentry::tui::app::Screen::Form);
+        assert_eq!(a.screen, vaxentry::tui::msg::Screen::Form);
         assert_eq!(a.form.visit.patient.get(FieldId::Family), "Lindgren");
-        assert_eq!(a.form.page, Page::Dose(0));
+        assert_eq!(a.form.focus.page, Page::Dose(0));
         with_store(|s| {
             for row in s.list(&Default::default()).unwrap() {
                 s.delete_draft(row.id).unwrap();
@@ -858,13 +860,13 @@ fn drafts_are_kept_every_tick_and_can_be_deleted_from_history() {
     let mut a = app((80, 24));
     drive(&mut a, keys("MRN-77<Tab>Draftly"));
     let id = a.form.visit_id;
-    let effects = vaxentry::tui::app::update(&mut a, vaxentry::tui::app::Msg::Tick(common::now()));
+    let effects = vaxentry::tui::app::update(&mut a, vaxentry::tui::msg::Msg::Tick(common::now()));
     assert!(matches!(effects.as_slice(), [Effect::SaveDraft { .. }]));
     for e in effects {
         with_store(|s| vaxentry::tui::effects::run(e, s, common::now(), &common::settings()));
     }
     assert!(
-        vaxentry::tui::app::update(&mut a, vaxentry::tui::app::Msg::Tick(common::now())).is_empty(),
+        vaxentry::tui::app::update(&mut a, vaxentry::tui::msg::Msg::Tick(common::now())).is_empty(),
         "nothing new, nothing written"
     );
     let draft = with_store(|s| s.latest_draft().unwrap()).expect("draft stored");
@@ -977,7 +979,7 @@ fn outbox_screen_and_an_operation_outcome_shown_to_the_user() {
     drive(&mut a, keys("<Esc><Down>"));
     assert_eq!(
         a.screen,
-        vaxentry::tui::app::Screen::Outbox,
+        vaxentry::tui::msg::Screen::Outbox,
         "Esc goes back to the outbox"
     );
     assert_eq!(a.outbox.cursor.selected, 1);
@@ -1024,7 +1026,7 @@ fn a_date_shortcut_becomes_the_date_when_the_field_is_left() {
         "t-3",
         "kept as typed while typing"
     );
-    let effects = vaxentry::tui::app::update(&mut a, vaxentry::tui::app::Msg::Tick(common::now()));
+    let effects = vaxentry::tui::app::update(&mut a, vaxentry::tui::msg::Msg::Tick(common::now()));
     match effects.as_slice() {
         [Effect::SaveDraft { visit, .. }] => assert_eq!(
             visit.patient.get(FieldId::BirthDate),
@@ -1089,11 +1091,11 @@ fn golden_historical_dose_after_ctrl_d() {
             "{PATIENT}<PgDn>{FLU}<Tab>1234567893<Tab><Tab>Riverside<Tab>public<Tab>v02<Enter><C-d>03<Enter>"
         )),
     );
-    while a.form.field != FieldId::PrimarySource {
+    while a.form.focus.field != FieldId::PrimarySource {
         drive(&mut a, keys("<Tab>"));
     }
     drive(&mut a, keys("n<Tab>record<Enter>"));
-    while a.form.field != FieldId::Administered {
+    while a.form.focus.field != FieldId::Administered {
         drive(&mut a, keys("<BackTab>"));
     }
     drive(&mut a, keys("05/10/2019"));
@@ -1125,11 +1127,12 @@ fn pickers_rank_what_fits_the_patient_and_the_vaccine_first() {
     for typed in ["covid", "comirnaty", "pfizer"] {
         let mut a = app((80, 24));
         drive(&mut a, keys(&format!("{PATIENT}<PgDn>{typed}")));
-        let first = a.form.picker_choices(a.now)[0].code.clone();
+        let first = a.form.picker_choices()[0].code.clone();
         assert_ne!(first, "308", "{typed}: 308 is for 6 months to 4 years");
         drive(&mut a, keys("<Enter>"));
         let findings: Vec<_> = a
             .form
+            .checks
             .findings
             .iter()
             .filter(|f| f.rule == vaxentry::record::Rule::AgeOutOfRange)
@@ -1138,12 +1141,12 @@ fn pickers_rank_what_fits_the_patient_and_the_vaccine_first() {
     }
     let mut a = app((80, 24));
     drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}")));
-    while a.form.field != FieldId::Manufacturer {
+    while a.form.focus.field != FieldId::Manufacturer {
         drive(&mut a, keys("<BackTab>"));
     }
     drive(&mut a, keys("sanofi"));
     assert_eq!(
-        a.form.picker_choices(a.now)[0].code,
+        a.form.picker_choices()[0].code,
         "PMC",
         "Sanofi Pasteur makes 140"
     );
@@ -1168,6 +1171,7 @@ fn an_mrn_stored_for_someone_else_warns_and_f7_uses_the_stored_patient() {
     );
     assert!(
         a.form
+            .checks
             .findings
             .iter()
             .all(|f| f.rule != vaxentry::record::Rule::MrnConflict)
@@ -1175,10 +1179,11 @@ fn an_mrn_stored_for_someone_else_warns_and_f7_uses_the_stored_patient() {
     drive(&mut a, keys("Smith<Tab>Bob<Tab>01/01/1960<Tab>m<Enter>"));
     let conflict = a
         .form
+        .checks
         .findings
         .iter()
         .find(|f| f.rule == vaxentry::record::Rule::MrnConflict)
-        .unwrap_or_else(|| panic!("{:#?}", a.form.findings));
+        .unwrap_or_else(|| panic!("{:#?}", a.form.checks.findings));
     assert!(
         conflict
             .message
@@ -1193,6 +1198,7 @@ fn an_mrn_stored_for_someone_else_warns_and_f7_uses_the_stored_patient() {
     assert_eq!(a.form.visit.patient.get(FieldId::Family), "Lindqvist");
     assert!(
         a.form
+            .checks
             .findings
             .iter()
             .all(|f| f.rule != vaxentry::record::Rule::MrnConflict)
@@ -1202,6 +1208,7 @@ fn an_mrn_stored_for_someone_else_warns_and_f7_uses_the_stored_patient() {
     drive(&mut b, keys(&format!("{PATIENT}<PgDn>")));
     assert!(
         b.form
+            .checks
             .findings
             .iter()
             .all(|f| f.rule != vaxentry::record::Rule::MrnConflict)
@@ -1247,7 +1254,7 @@ fn keys_typed_into_a_window_too_small_do_nothing_but_quit_keeps_the_draft() {
     drive(&mut a, keys("MRN-1"));
     vaxentry::tui::app::update(
         &mut a,
-        vaxentry::tui::app::Msg::Resize {
+        vaxentry::tui::msg::Msg::Resize {
             width: 50,
             height: 10,
         },
@@ -1263,7 +1270,7 @@ fn keys_typed_into_a_window_too_small_do_nothing_but_quit_keeps_the_draft() {
 fn a_huge_paste_goes_in_at_once_up_to_what_the_field_holds() {
     let mut a = app((80, 24));
     drive(&mut a, keys("<PgDn>"));
-    while a.form.field != FieldId::Note {
+    while a.form.focus.field != FieldId::Note {
         drive(&mut a, keys("<Tab>"));
     }
     let megabyte = "word ".repeat(200_000);
@@ -1330,7 +1337,7 @@ fn quit_does_not_go_when_the_draft_cannot_be_written() {
 #[test]
 fn a_vaccine_the_patient_already_has_that_day_warns_and_saving_asks_first() {
     use vaxentry::record::Rule;
-    use vaxentry::tui::screens::overlays::confirm::Confirm;
+    use vaxentry::tui::msg::Confirm;
     let mut a = app((80, 24));
     drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}<C-s>")));
     assert!(
@@ -1342,10 +1349,11 @@ fn a_vaccine_the_patient_already_has_that_day_warns_and_saving_asks_first() {
     drive(&mut a, keys(&format!("{PATIENT}<PgDn>flu<Down><Enter>")));
     let given = a
         .form
+        .checks
         .findings
         .iter()
         .find(|f| f.rule == Rule::AlreadyGiven)
-        .unwrap_or_else(|| panic!("{:#?}", a.form.findings));
+        .unwrap_or_else(|| panic!("{:#?}", a.form.checks.findings));
     assert!(
         given
             .message
@@ -1372,7 +1380,13 @@ fn a_vaccine_the_patient_already_has_that_day_warns_and_saving_asks_first() {
     // Another vaccine that day is no second entry.
     drive(&mut a, keys(&format!("{PATIENT}<PgDn>tdap<Enter>")));
     assert_eq!(a.form.visit.doses[0].get(FieldId::Vaccine), "115");
-    assert!(a.form.findings.iter().all(|f| f.rule != Rule::AlreadyGiven));
+    assert!(
+        a.form
+            .checks
+            .findings
+            .iter()
+            .all(|f| f.rule != Rule::AlreadyGiven)
+    );
 }
 
 /// A visit saved with Ctrl+S can be sent later: Ctrl+G in History or in its view puts
@@ -1411,7 +1425,7 @@ fn a_saved_visit_is_sent_with_ctrl_g_from_history_or_its_view() {
     );
     // From its read-only view: the other one.
     drive(&mut a, keys("<Down><Enter>"));
-    assert_eq!(a.screen, vaxentry::tui::app::Screen::Preview);
+    assert_eq!(a.screen, vaxentry::tui::msg::Screen::Preview);
     let other = a.history.rows[1].id;
     drive(&mut a, keys("<C-g>"));
     assert_eq!(state(other), VisitState::Queued);
@@ -1438,10 +1452,10 @@ fn a_sent_visit_is_corrected_in_the_form_and_goes_again_as_an_amendment() {
         let before = with_store(|s| s.get(id).unwrap().unwrap());
         assert_eq!(before.row.state, VisitState::Submitted);
         drive(&mut a, keys("<Enter>e"));
-        assert_eq!(a.screen, vaxentry::tui::app::Screen::Form);
+        assert_eq!(a.screen, vaxentry::tui::msg::Screen::Form);
         assert_eq!(a.form.visit_id, id);
         drive(&mut a, keys("<PgDn><Tab><Tab><Tab><Tab>"));
-        assert_eq!(a.form.field, FieldId::Lot);
+        assert_eq!(a.form.focus.field, FieldId::Lot);
         drive(&mut a, keys("CORR42"));
         insta::assert_snapshot!(
             format!("correcting-sent-{}x{}", size.0, size.1),
@@ -1498,7 +1512,7 @@ fn a_sent_visit_is_corrected_in_the_form_and_goes_again_as_an_amendment() {
         assert_eq!(a.history.rows[0].state_label(), "amended v2");
         // A visit waiting in the outbox is corrected once it is sent.
         drive(&mut a, keys("<A-e>"));
-        assert_eq!(a.screen, vaxentry::tui::app::Screen::History);
+        assert_eq!(a.screen, vaxentry::tui::msg::Screen::History);
         assert!(
             a.notice
                 .as_deref()
@@ -1512,7 +1526,7 @@ fn a_sent_visit_is_corrected_in_the_form_and_goes_again_as_an_amendment() {
 #[test]
 fn a_sent_dose_is_voided_from_its_correction_after_asking() {
     use vaxentry::store::VisitState;
-    use vaxentry::tui::screens::overlays::confirm::Confirm;
+    use vaxentry::tui::msg::Confirm;
     let ids = send_through_a_test_server(vec![(
         common::example("child-four-doses"),
         common::server::Behaviour::Ok,
@@ -1520,7 +1534,7 @@ fn a_sent_dose_is_voided_from_its_correction_after_asking() {
     let id = ids[0];
     let mut a = app((80, 24));
     drive(&mut a, keys("<F4><A-e><PgDn><PgDn>"));
-    assert_eq!(a.form.page, Page::Dose(1));
+    assert_eq!(a.form.focus.page, Page::Dose(1));
     // With a change typed, the void waits: it sends the dose as it was sent.
     drive(&mut a, keys("<Tab><Tab><Tab>X<C-x>"));
     assert_eq!(a.mode, Mode::Normal);
@@ -1571,7 +1585,7 @@ fn a_sent_dose_is_voided_from_its_correction_after_asking() {
 #[test]
 fn x_in_the_outbox_voids_a_submitted_visit_after_asking() {
     use vaxentry::store::VisitState;
-    use vaxentry::tui::screens::overlays::confirm::Confirm;
+    use vaxentry::tui::msg::Confirm;
     outbox_with_each_state();
     let mut a = app((100, 30));
     drive(&mut a, keys("<F6>"));
@@ -1627,6 +1641,7 @@ fn a_required_npi_is_asked_for_in_the_form() {
     drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}")));
     let missing = |a: &App| {
         a.form
+            .checks
             .findings
             .iter()
             .any(|f| f.rule == vaxentry::record::Rule::NpiRequired)
@@ -1634,10 +1649,11 @@ fn a_required_npi_is_asked_for_in_the_form() {
     assert!(missing(&a));
     let effects = writes(drive(&mut a, keys("<C-s>")));
     assert!(effects.is_empty(), "{effects:?}");
-    assert_eq!(a.form.page, Page::Review);
+    assert_eq!(a.form.focus.page, Page::Review);
     assert!(a.notice.as_deref().unwrap().starts_with("Not saved:"));
     a.form.visit.doses[0].set(FieldId::PerformerNpi, "1234567893");
-    a.form.revalidate(common::now());
+    a.form.touch();
+    a.form.refresh(common::now());
     assert!(!missing(&a));
 }
 
@@ -1651,11 +1667,12 @@ fn an_expiration_month_becomes_its_last_day() {
     assert_eq!(a.form.visit.doses[0].get(FieldId::Expiration), "2027-06-30");
     assert!(
         !a.form
+            .checks
             .findings
             .iter()
             .any(|f| f.at.field == FieldId::Expiration),
         "{:?}",
-        a.form.findings
+        a.form.checks.findings
     );
 }
 
@@ -1677,7 +1694,7 @@ fn app_with_flu_lots(lots: &[(&str, &str, &str)]) -> App {
         }
     });
     let mut a = app((80, 24));
-    a.form.inventory = with_store(|s| s.lots(None, false).unwrap());
+    a.form.session.inventory = with_store(|s| s.lots(None, false).unwrap());
     a
 }
 
@@ -1707,7 +1724,11 @@ fn choosing_a_vaccine_fills_the_lot_on_hand_that_expires_first() {
         a.notice.as_deref(),
         Some("Lot SOON3 exp 2027-06-30 on hand, 1 more; check the vial")
     );
-    assert_eq!(a.form.field, FieldId::Amount, "past what was filled in");
+    assert_eq!(
+        a.form.focus.field,
+        FieldId::Amount,
+        "past what was filled in"
+    );
     let effects = writes(drive(
         &mut a,
         keys("0.5<Tab>la<Enter>im<Enter>Jordan Okafor<C-s>"),
@@ -1802,7 +1823,7 @@ fn a_returning_patient_is_offered_while_typing_and_filled_with_f7() {
             "a new visit has no patient yet"
         );
         drive(&mut a, keys("<Tab>lindq"));
-        assert_eq!(a.form.field, FieldId::Family);
+        assert_eq!(a.form.focus.field, FieldId::Family);
         assert!(a.form.suggestion().is_some());
         drive(&mut a, keys("zz"));
         assert!(a.form.suggestion().is_none());
@@ -1824,14 +1845,14 @@ fn a_patients_doses_at_the_endpoint_show_beside_the_form() {
     };
     // The endpoint's answer about `mrn`, given now.
     let answered = |mrn: &str, immunizations: Vec<serde_json::Value>| {
-        Msg::EndpointAnswered(HistoryAnswer {
+        Msg::Done(Done::EndpointAnswered(HistoryAnswer {
             mrn: mrn.into(),
             result: Ok(EndpointHistory {
                 fetched_at: common::now().to_utc(),
                 immunizations,
             }),
             incomplete: None,
-        })
+        }))
     };
     with_store(|s| *s = new_store());
     let yesterday = common::now() - chrono::Duration::hours(20);
@@ -1862,9 +1883,11 @@ fn a_patients_doses_at_the_endpoint_show_beside_the_form() {
     );
     drive(&mut a, keys("<PgDn>"));
     a.form.visit.doses[0].set(FieldId::Vaccine, "140");
-    a.form.revalidate(a.now);
+    a.form.touch();
+    a.form.refresh(a.now);
     let warned = a
         .form
+        .checks
         .findings
         .iter()
         .find(|f| f.rule == vaxentry::record::Rule::AlreadyGiven)
@@ -1879,11 +1902,11 @@ fn a_patients_doses_at_the_endpoint_show_beside_the_form() {
     // Not reached now: what it said stays, marked.
     update(
         &mut a,
-        Msg::EndpointAnswered(HistoryAnswer {
+        Msg::Done(Done::EndpointAnswered(HistoryAnswer {
             mrn: "MRN-004211".into(),
             result: Err("cannot connect to the server".into()),
             incomplete: None,
-        }),
+        })),
     );
     assert!(
         a.form
@@ -1913,11 +1936,12 @@ fn a_patients_doses_at_the_endpoint_show_beside_the_form() {
     update(&mut a, answered("MRN-004211", vec![own]));
     assert!(
         a.form
+            .checks
             .findings
             .iter()
             .all(|f| f.rule != vaxentry::record::Rule::AlreadyGiven),
         "{:#?}",
-        a.form.findings
+        a.form.checks.findings
     );
 }
 
@@ -1933,7 +1957,7 @@ fn a_scanned_pack_fills_the_dose() {
         keys(&format!("{PATIENT}<PgDn>]d20100349281424502172706001")),
     );
     assert_eq!(
-        a.form.field,
+        a.form.focus.field,
         FieldId::Vaccine,
         "typed into the vaccine's picker"
     );
@@ -2020,7 +2044,11 @@ fn a_mass_clinic_asks_each_patient_only_for_the_site() {
         &mut a,
         keys("MRN-5150<Tab>Okafor<Tab>Ada<Tab>02/03/1990<Tab>f<Enter><PgDn>"),
     );
-    assert_eq!(a.form.field, FieldId::Site, "the dose asks for the site");
+    assert_eq!(
+        a.form.focus.field,
+        FieldId::Site,
+        "the dose asks for the site"
+    );
     insta::assert_snapshot!("mass-clinic-80x24", render(&a).backend());
     let id = a.form.visit_id;
     drive(&mut a, keys("la<Enter><C-s>"));
@@ -2041,7 +2069,7 @@ fn a_mass_clinic_asks_each_patient_only_for_the_site() {
         .map(|f| dose.get(f).to_string()),
         ["140", "UT8291AA", "LA", "Jordan Okafor", "2026-11-25"]
     );
-    assert_eq!(a.form.mass.as_ref().unwrap().saved, 2);
+    assert_eq!(a.form.session.mass.as_ref().unwrap().saved, 2);
     assert!(
         render(&a)
             .backend()
@@ -2053,7 +2081,7 @@ fn a_mass_clinic_asks_each_patient_only_for_the_site() {
         a.notice.as_deref(),
         Some("Mass clinic ended after 2 visit(s)")
     );
-    assert_eq!(a.form.mass, None);
+    assert_eq!(a.form.session.mass, None);
 }
 
 /// The message for a visit the form made, with ids 1, 2, ... (a golden bundle); it
@@ -2133,8 +2161,8 @@ fn station_that_gave(examples: &[&str]) -> App {
         }
     });
     let mut a = clinic_station();
-    a.form.inventory = with_store(|s| s.lots(None, false).unwrap());
-    a.form.habits = with_store(|s| s.habits().unwrap());
+    a.form.session.inventory = with_store(|s| s.lots(None, false).unwrap());
+    a.form.session.habits = with_store(|s| s.habits().unwrap());
     a
 }
 
@@ -2145,7 +2173,7 @@ fn keys_to_save(a: &mut App, script: &str, most: usize) -> usize {
     let id = a.form.visit_id;
     drive(a, events);
     let saved = with_store(|s| s.get(id).unwrap())
-        .unwrap_or_else(|| panic!("not saved: {:?} {:#?}", a.notice, a.form.findings));
+        .unwrap_or_else(|| panic!("not saved: {:?} {:#?}", a.notice, a.form.checks.findings));
     assert_eq!(saved.row.state, vaxentry::store::VisitState::Saved);
     assert!(count <= most, "{count} keys, more than {most}: {script}");
     count
@@ -2212,7 +2240,7 @@ fn ctrl_f_jumps_to_a_field_by_its_name() {
         keys(&format!("{PATIENT}<PgDn>{FLU}<C-d>tdap<Enter>")),
     );
     drive(&mut a, keys("<C-f>"));
-    assert!(a.form.jump.is_some());
+    assert!(a.form.jump().is_some());
     assert_eq!(
         a.form.jump_matches().first().map(|t| t.label.as_str()),
         Some("Dose 2 · Vaccine"),
@@ -2222,16 +2250,16 @@ fn ctrl_f_jumps_to_a_field_by_its_name() {
     insta::assert_snapshot!("jump-to-field-80x24", render(&a).backend());
     drive(&mut a, keys("<Enter>"));
     assert_eq!(
-        (a.form.page, a.form.field),
+        (a.form.focus.page, a.form.focus.field),
         (Page::Dose(0), FieldId::PerformerNpi)
     );
-    assert!(a.form.jump.is_none());
+    assert!(a.form.jump().is_none());
     drive(&mut a, keys("<C-f>birth<Enter>"));
     assert_eq!(
-        (a.form.page, a.form.field),
+        (a.form.focus.page, a.form.focus.field),
         (Page::Patient, FieldId::BirthDate)
     );
     drive(&mut a, keys("<C-f>zzz<Esc>"));
-    assert!(a.form.jump.is_none());
-    assert_eq!(a.form.field, FieldId::BirthDate, "Esc stays");
+    assert!(a.form.jump().is_none());
+    assert_eq!(a.form.focus.field, FieldId::BirthDate, "Esc stays");
 }

@@ -533,7 +533,8 @@ fn resubmitting_sends_a_new_message_and_says_so() {
 fn the_form_keeps_working_while_a_submission_hangs() {
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
-    use vaxentry::tui::app::{App, Msg, update};
+    use vaxentry::tui::app::{App, update};
+    use vaxentry::tui::msg::Action;
     let server = TestServer::start();
     server.with(|s| s.script.push_back(Behaviour::Slow(Duration::from_secs(3))));
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -565,7 +566,7 @@ fn the_form_keeps_working_while_a_submission_hangs() {
     for _ in 0..200 {
         update(
             &mut app,
-            Msg::Edit(tui_input::InputRequest::InsertChar('a')),
+            Action::Edit(tui_input::InputRequest::InsertChar('a')).into(),
         );
         terminal
             .draw(|f| {

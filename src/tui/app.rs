@@ -1,250 +1,23 @@
 //! The app's state and its state machine: `update(&mut App, Msg) -> Vec<Effect>`.
 //! No I/O happens here: the event loop runs the effects and feeds their results back
-//! as messages. This file holds what the whole app shares and routes each message:
-//! every screen keeps its own state, update and drawing under `screens/`.
+//! as messages. Each screen keeps its own state and update under `screens/` and
+//! answers with a [`Reply`]; what involves several screens (answering a question,
+//! opening a stored visit, what a save or a send means for the header) is here.
 
-use super::layout::Target;
-use super::screens::form::{self, Form, Page};
+use super::msg::{Action, Confirm, Done, Effect, Mode, Msg, Purpose, Screen, SyncStatus};
+use super::reply::{Ctx, Reply};
+use super::screens::form::{self, Amending, Form};
 use super::screens::history::{self, History};
 use super::screens::outbox::{self, OutboxView};
-use super::screens::overlays::confirm::{self, Confirm};
 use super::screens::overlays::help;
 use super::screens::preview::{self, Preview};
 use super::text;
 use crate::clock::ClinicTime;
-use crate::fhir::{self, BundleSettings};
-use crate::record::identity::StoredDose;
-use crate::record::{Fields, Visit};
-use crate::store::{ListQuery, StoredVisit, VisitRow, VisitState};
+use crate::fhir::BundleSettings;
+use crate::record::{FieldId, Visit};
+use crate::store::{ListQuery, StoredVisit, Summary, VisitState};
 use std::path::PathBuf;
-use tui_input::InputRequest;
 use uuid::Uuid;
-
-/// The screen in front of the user.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Screen {
-    Form,
-    Preview,
-    History,
-    Outbox,
-}
-
-/// A box over the screen that takes the keys while it is open.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    Normal,
-    Help { scroll: u16 },
-    Confirm(Confirm),
-}
-
-/// Everything the user can ask for, already decoded from keys and mouse.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Msg {
-    NextField,
-    PrevField,
-    NextPage,
-    PrevPage,
-    Up,
-    Down,
-    Enter,
-    Escape,
-    Edit(InputRequest),
-    Paste(String),
-    Help,
-    AddDose,
-    RemoveDose,
-    NewVisit,
-    Quit,
-    Answer(bool),
-    /// Esc on a question: not now, nothing is done.
-    Dismiss,
-    /// A click on something the last draw laid out.
-    Clicked(Target),
-    Resize {
-        width: u16,
-        height: u16,
-    },
-    Tick(ClinicTime),
-    /// Ctrl+P: show the exact bundle.
-    Preview,
-    /// Ctrl+S: save the visit and its bundle.
-    Save,
-    /// F4: the saved visits.
-    History,
-    /// `/` in the preview: search.
-    Search,
-    /// `n` in the preview: next match.
-    NextMatch,
-    /// Ctrl+R: a new visit for the same patient.
-    CopyAsNew,
-    Home,
-    End,
-    PageUp,
-    PageDown,
-    /// Delete on a history row.
-    Delete,
-    /// Ctrl+G: save, then send.
-    SaveAndSubmit,
-    /// F6: the outbox.
-    Outbox,
-    /// `r` in the outbox.
-    Retry,
-    /// `a` in the outbox.
-    RetryAll,
-    /// `s` in the outbox.
-    Resubmit,
-    /// `x` in the outbox: void the chosen sent visit (asks first).
-    Void,
-    /// F7: fill the patient stored under the MRN typed.
-    UseStoredPatient,
-    /// `v` in a stored visit's view (Alt+V in the history): its versions.
-    Versions,
-    /// `e` in a stored visit's view (Alt+E in the history): correct it in the form.
-    Amend,
-    /// F8: begin a mass clinic from this dose, or end it.
-    MassClinic,
-    /// Ctrl+F: the list of fields to jump to, or close it.
-    JumpToField,
-    /// Alt+H: the dose switches between given here and historical.
-    ToggleGivenHere,
-    // Results of effects, fed back by the event loop.
-    Saved {
-        result: Result<PathBuf, String>,
-        submitted: bool,
-    },
-    DraftSaved(Result<(), String>),
-    HistoryLoaded {
-        text: String,
-        rows: Vec<VisitRow>,
-        append: bool,
-    },
-    Opened {
-        visit: Box<StoredVisit>,
-        purpose: Purpose,
-    },
-    StoreFailed(String),
-    Synced(super::sync::Report),
-    OutboxLoaded(Vec<crate::store::outbox::OutboxRow>),
-    /// A preview an effect built (the endpoint's answers, a visit's versions).
-    PreviewOpened(Box<Preview>),
-    /// The lots on hand.
-    LotsLoaded {
-        lots: Vec<crate::store::lots::Lot>,
-        habits: Vec<crate::store::habits::Habit>,
-    },
-    /// The stored patients matching what was typed.
-    PatientSuggestions {
-        typed: String,
-        matches: Vec<crate::store::patients::PatientMatch>,
-    },
-    Resubmitted(Result<(), String>),
-    /// A visit's doses were voided (which, in words), or why not.
-    Voided(Result<String, String>),
-    /// A correction of a sent visit was queued as this version, or why not.
-    Amended(Result<u32, String>),
-    /// A stored visit was put in the outbox, or why not.
-    Queued {
-        id: Uuid,
-        result: Result<(), String>,
-    },
-    /// The patient stored under an MRN (none if there is none), its doses, and what
-    /// the endpoint last said they are.
-    PatientLooked {
-        mrn: String,
-        patient: Option<Box<Fields>>,
-        doses: Vec<StoredDose>,
-        endpoint: Option<crate::store::endpoint_history::EndpointHistory>,
-    },
-    /// The endpoint answered about a patient's immunizations.
-    EndpointAnswered(super::sync::HistoryAnswer),
-}
-
-/// Why a stored visit is opened from the history.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Purpose {
-    /// Read-only preview (a draft is resumed in the form instead).
-    View,
-    /// A new visit for the same patient.
-    CopyAsNew,
-    /// Correcting it in the form.
-    Amend,
-}
-
-/// Work for the event loop.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Effect {
-    Quit,
-    SaveDraft {
-        id: Uuid,
-        visit: Box<Visit>,
-    },
-    /// Save the visit with exactly this message (and put it in the outbox).
-    Save {
-        id: Uuid,
-        visit: Box<Visit>,
-        message: fhir::Message,
-        submit: bool,
-    },
-    DeleteDraft(Uuid),
-    LoadHistory {
-        query: ListQuery,
-        append: bool,
-    },
-    Open {
-        id: Uuid,
-        purpose: Purpose,
-    },
-    /// Ask the sender to go now.
-    SyncNow,
-    LoadOutbox,
-    RetryNow(Option<Uuid>),
-    Resubmit(Uuid),
-    /// The endpoint's answers about a visit; `protocol` says what was sent, so the
-    /// answer's entry numbers are read against it.
-    OpenAnswer {
-        id: Uuid,
-        protocol: Option<crate::submit::endpoint::Protocol>,
-    },
-    /// Show every version of a stored visit.
-    OpenVersions(Uuid),
-    /// Read the lots on hand again (a save may have added one).
-    LoadLots,
-    /// Look up the stored patients matching an MRN or family name being typed.
-    SuggestPatients(String),
-    /// Queue a corrected record of a sent visit as its next message (Ctrl+S and
-    /// Ctrl+G alike: a correction is meant to go).
-    Amend {
-        id: Uuid,
-        visit: Box<Visit>,
-        message: crate::fhir::Message,
-        /// Which new message of the visit it is (the correction of what was sent).
-        sending: u32,
-    },
-    /// Look up the patient stored under this MRN.
-    LookupPatient(String),
-    /// Ask the endpoint for the immunizations of the patient with this MRN (the
-    /// event loop's own: the sender asks).
-    AskEndpoint(String),
-    /// Put a saved (or failed) visit in the outbox.
-    Send(Uuid),
-    /// Void one dose of a sent visit, or every dose (sent again as entered-in-error).
-    Void {
-        id: Uuid,
-        dose: Option<usize>,
-    },
-}
-
-/// Where sending stands, for the header.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct SyncStatus {
-    /// How the configured endpoint takes messages; `None` when none is configured
-    /// (no sender runs).
-    pub protocol: Option<crate::submit::endpoint::Protocol>,
-    pub waiting: u32,
-    pub failed: u32,
-    /// When the last pass ended, and its problem if it had one.
-    pub last: Option<(ClinicTime, Option<String>)>,
-}
 
 pub struct App {
     pub form: Form,
@@ -267,7 +40,8 @@ impl App {
     pub fn new(now: ClinicTime, settings: BundleSettings, size: (u16, u16), color: bool) -> App {
         let mut form = Form::new(now);
         form.rules = settings.rules;
-        form.revalidate(now);
+        form.touch();
+        form.refresh(now);
         App {
             form,
             now,
@@ -329,104 +103,63 @@ impl App {
             vec![Effect::Quit]
         }
     }
+
+    /// Carries out a screen's reply: its notice, its question, where it goes; gives
+    /// back its work for the event loop.
+    fn apply(&mut self, reply: Reply) -> Vec<Effect> {
+        if reply.notice.is_some() {
+            self.notice = reply.notice;
+        }
+        if let Some(question) = reply.ask {
+            self.ask(question);
+        }
+        if let Some(screen) = reply.go {
+            self.go(screen);
+        }
+        reply.effects
+    }
+
+    /// Shows `screen`. The preview asked for from the form shows the visit in it; a
+    /// preview left is closed.
+    fn go(&mut self, screen: Screen) {
+        match (self.screen, screen) {
+            (Screen::Form, Screen::Preview) => {
+                self.preview = Some(Preview::of_current(
+                    &mut self.form,
+                    self.now,
+                    &self.settings,
+                ));
+            }
+            (Screen::Preview, to) if to != Screen::Preview => self.preview = None,
+            _ => {}
+        }
+        self.screen = screen;
+    }
 }
 
 /// Applies one message to the state and says what the loop must do.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
-    if is_user_action(&msg) {
-        app.notice = None;
-    }
     match msg {
         Msg::Resize { width, height } => {
             app.size = (width, height);
-            return Vec::new();
+            Vec::new()
         }
-        Msg::Tick(now) => return tick(app, now),
-        Msg::Saved { result, submitted } => return saved(app, result, submitted),
-        Msg::DraftSaved(result) => {
-            if let Err(e) = result {
-                app.form.draft_dirty = true;
-                app.notice = Some(text::draft_not_kept(&e));
-            }
-            return Vec::new();
+        Msg::Tick(now) => tick(app, now),
+        Msg::Done(done) => finished(app, done),
+        Msg::User(action) => {
+            // Anything the user does clears the last notice.
+            app.notice = None;
+            user(app, action)
         }
-        Msg::HistoryLoaded { text, rows, append } => {
-            history::loaded(app, text, rows, append);
-            return Vec::new();
-        }
-        Msg::Opened { visit, purpose } => return opened(app, *visit, purpose),
-        Msg::StoreFailed(e) => {
-            app.notice = Some(e);
-            return Vec::new();
-        }
-        Msg::Synced(report) => return synced(app, report),
-        Msg::OutboxLoaded(rows) => {
-            outbox::loaded(app, rows);
-            return Vec::new();
-        }
-        Msg::PatientSuggestions { typed, matches } => {
-            app.form.suggested(typed, matches);
-            return Vec::new();
-        }
-        Msg::LotsLoaded { lots, habits } => {
-            app.form.inventory = lots;
-            app.form.habits = habits;
-            return Vec::new();
-        }
-        Msg::PreviewOpened(preview) => {
-            app.preview = Some(*preview);
-            app.screen = Screen::Preview;
-            return Vec::new();
-        }
-        Msg::PatientLooked {
-            mrn,
-            patient,
-            doses,
-            endpoint,
-        } => {
-            app.form
-                .known(mrn.clone(), patient.map(|p| *p), doses, app.now);
-            app.form.endpoint_kept(&mrn, endpoint, app.now);
-            if let Some(notice) = app.form.notice.take() {
-                app.notice = Some(notice);
-            }
-            // With an endpoint, it is asked too; its answer comes when it comes.
-            return match app.sync.protocol {
-                Some(_) if app.form.looked_up.as_deref() == Some(mrn.as_str()) => {
-                    vec![Effect::AskEndpoint(mrn)]
-                }
-                _ => Vec::new(),
-            };
-        }
-        Msg::EndpointAnswered(answer) => {
-            app.form.endpoint_answered(answer, app.now);
-            return Vec::new();
-        }
-        Msg::Queued { id, result } => return queued(app, id, result),
-        Msg::Amended(result) => return amended(app, result),
-        Msg::Voided(result) => {
-            app.notice = Some(match result {
-                Ok(what) => {
-                    app.sync.waiting += 1;
-                    text::voided(&what)
-                }
-                Err(e) => text::not_voided(&e),
-            });
-            return vec![Effect::SyncNow, Effect::LoadOutbox];
-        }
-        Msg::Resubmitted(result) => {
-            app.notice = Some(match result {
-                Ok(()) => text::RESUBMITTED.into(),
-                Err(e) => text::not_resubmitted(&e),
-            });
-            return vec![Effect::SyncNow, Effect::LoadOutbox];
-        }
-        _ => {}
     }
+}
+
+/// What the user asked for.
+fn user(app: &mut App, action: Action) -> Vec<Effect> {
     // A window too small to show the form: keys must not act on what cannot be
     // seen. The quit keys still quit, keeping the visit as a draft.
-    if app.too_small() && is_user_action(&msg) {
-        if msg != Msg::Quit {
+    if app.too_small() {
+        if action != Action::Quit {
             return Vec::new();
         }
         app.form.draft_dirty = true;
@@ -435,20 +168,34 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         return effects;
     }
     match app.mode {
-        Mode::Confirm(question) => return confirm::answer(app, question, msg),
-        Mode::Help { scroll } => return help::update(app, scroll, msg),
+        Mode::Confirm(question) => return answer(app, question, action),
+        Mode::Help { scroll } => {
+            if action == Action::Quit {
+                return app.quit();
+            }
+            app.mode = match help::update(scroll, &action) {
+                Some(scroll) => Mode::Help { scroll },
+                None => Mode::Normal,
+            };
+            return Vec::new();
+        }
         Mode::Normal => {}
     }
     // Keys that work on every screen.
-    match msg {
-        Msg::Quit => return app.quit(),
-        Msg::Help => {
+    match action {
+        Action::Quit => return app.quit(),
+        Action::Help => {
             app.mode = Mode::Help { scroll: 0 };
             return Vec::new();
         }
-        Msg::History if app.screen != Screen::History => return history::open(app),
-        Msg::Outbox if app.screen != Screen::Outbox => return outbox::open(app),
-        Msg::NewVisit => {
+        Action::History if app.screen != Screen::History => {
+            let reply = history::open(&mut app.history);
+            return app.apply(reply);
+        }
+        Action::Outbox if app.screen != Screen::Outbox => {
+            return app.apply(outbox::open());
+        }
+        Action::NewVisit => {
             if app.form.dirty {
                 app.ask(Confirm::NewVisit);
             } else {
@@ -458,47 +205,257 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         _ => {}
     }
-    match app.screen {
-        Screen::Form => form::update(app, msg),
-        Screen::Preview => preview::update(app, msg),
-        Screen::History => history::update(app, msg),
-        Screen::Outbox => outbox::update(app, msg),
-    }
-}
-
-/// Messages that come from the user (and so clear the last notice).
-fn is_user_action(msg: &Msg) -> bool {
-    !matches!(
-        msg,
-        Msg::Tick(_)
-            | Msg::Resize { .. }
-            | Msg::Saved { .. }
-            | Msg::DraftSaved(_)
-            | Msg::HistoryLoaded { .. }
-            | Msg::Opened { .. }
-            | Msg::StoreFailed(_)
-            | Msg::Synced(_)
-            | Msg::OutboxLoaded(_)
-            | Msg::PreviewOpened(_)
-            | Msg::LotsLoaded { .. }
-            | Msg::PatientSuggestions { .. }
-            | Msg::Resubmitted(_)
-            | Msg::Queued { .. }
-            | Msg::Voided(_)
-            | Msg::Amended(_)
-            | Msg::PatientLooked { .. }
-            | Msg::EndpointAnswered(_)
-    )
+    let ctx = Ctx {
+        now: app.now,
+        settings: &app.settings,
+        sync: &app.sync,
+    };
+    let reply = match app.screen {
+        Screen::Form => form::update(&mut app.form, &ctx, action),
+        Screen::Preview => match app.preview.as_mut() {
+            // Ctrl+S on the preview of the visit in the form saves exactly what is shown.
+            Some(shown) if matches!(action, Action::Save | Action::SaveAndSubmit) => {
+                match (&shown.source, &shown.message) {
+                    (preview::Source::Current, Some(message)) => Reply::effect(Effect::Save {
+                        id: app.form.visit_id,
+                        visit: Box::new(app.form.visit.clone()),
+                        message: message.clone(),
+                        submit: action == Action::SaveAndSubmit,
+                    }),
+                    _ => preview::update(shown, &ctx, action),
+                }
+            }
+            Some(shown) => preview::update(shown, &ctx, action),
+            None => Reply::go(Screen::Form),
+        },
+        Screen::History => history::update(&mut app.history, &ctx, action),
+        Screen::Outbox => outbox::update(&mut app.outbox, &ctx, action),
+    };
+    app.apply(reply)
 }
 
 /// Once a second: keep the clock current and write the draft if it changed.
 fn tick(app: &mut App, now: ClinicTime) -> Vec<Effect> {
     let minute_changed = now.format("%H%M").to_string() != app.now.format("%H%M").to_string();
     app.now = now;
-    if minute_changed {
-        app.form.revalidate(now);
-    }
+    app.form.ticked(minute_changed, now);
     app.form.draft_effect(now).into_iter().collect()
+}
+
+/// Finished work, reported by the event loop.
+fn finished(app: &mut App, done: Done) -> Vec<Effect> {
+    let now = app.now;
+    match done {
+        Done::Saved { result, submitted } => saved(app, result, submitted),
+        Done::DraftSaved(result) => {
+            if let Err(e) = result {
+                app.form.draft_dirty = true;
+                app.notice = Some(text::draft_not_kept(&e));
+            }
+            Vec::new()
+        }
+        Done::HistoryLoaded { text, rows, append } => {
+            app.history.loaded(text, rows, append);
+            Vec::new()
+        }
+        Done::Opened { visit, purpose } => opened(app, *visit, purpose),
+        Done::StoreFailed(e) => {
+            app.notice = Some(e);
+            Vec::new()
+        }
+        Done::Synced(report) => synced(app, report),
+        Done::OutboxLoaded(rows) => {
+            app.outbox.loaded(rows);
+            Vec::new()
+        }
+        Done::AnswerLoaded(read) => {
+            app.preview = Some(Preview::of_answer(
+                &read.row,
+                &read.attempts,
+                read.body.as_deref(),
+                read.sent.as_deref(),
+                now.timezone(),
+            ));
+            app.screen = Screen::Preview;
+            Vec::new()
+        }
+        Done::VersionsLoaded { id, versions } => {
+            app.preview = Some(Preview::of_versions(id, &versions, now.timezone()));
+            app.screen = Screen::Preview;
+            Vec::new()
+        }
+        Done::PatientSuggestions { typed, matches } => {
+            app.form.suggested(typed, matches);
+            Vec::new()
+        }
+        Done::LotsLoaded { lots, habits } => {
+            app.form.stock(lots, habits);
+            Vec::new()
+        }
+        Done::PatientLooked {
+            mrn,
+            patient,
+            doses,
+            endpoint,
+        } => {
+            let notice = app.form.known(mrn.clone(), patient.map(|p| *p), doses, now);
+            app.form.endpoint_kept(&mrn, endpoint, now);
+            if notice.is_some() {
+                app.notice = notice;
+            }
+            // With an endpoint, it is asked too; its answer comes when it comes.
+            match app.sync.protocol {
+                Some(_) if app.form.returning.looked_up.as_deref() == Some(mrn.as_str()) => {
+                    vec![Effect::AskEndpoint(mrn)]
+                }
+                _ => Vec::new(),
+            }
+        }
+        Done::EndpointAnswered(answer) => {
+            app.form.endpoint_answered(answer, now);
+            Vec::new()
+        }
+        Done::Queued { id, result } => queued(app, id, result),
+        Done::Amended(result) => amended(app, result),
+        Done::Voided(result) => {
+            app.notice = Some(match result {
+                Ok(what) => {
+                    app.sync.waiting += 1;
+                    text::voided(&what)
+                }
+                Err(e) => text::not_voided(&e),
+            });
+            vec![Effect::SyncNow, Effect::LoadOutbox]
+        }
+        Done::Resubmitted(result) => {
+            app.notice = Some(match result {
+                Ok(()) => text::RESUBMITTED.into(),
+                Err(e) => text::not_resubmitted(&e),
+            });
+            vec![Effect::SyncNow, Effect::LoadOutbox]
+        }
+    }
+}
+
+/// Carries out the answer to `question`.
+fn answer(app: &mut App, question: Confirm, action: Action) -> Vec<Effect> {
+    let yes = match action {
+        Action::Answer(yes) => yes,
+        Action::Dismiss => {
+            app.mode = Mode::Normal;
+            // A draft found at start is kept for later: it is in History.
+            if question == Confirm::ResumeDraft && app.pending_draft.take().is_some() {
+                app.notice = Some(text::DRAFT_KEPT_FOR_LATER.into());
+            }
+            return Vec::new();
+        }
+        _ => return Vec::new(),
+    };
+    app.mode = Mode::Normal;
+    let now = app.now;
+    let mut effects = Vec::new();
+    match (question, yes) {
+        (Confirm::Quit, true) => {
+            app.form.draft_dirty = true;
+            effects.extend(app.form.draft_effect(now));
+            effects.push(Effect::Quit);
+        }
+        (Confirm::RemoveDose(i), true) => {
+            if let Some(notice) = app.form.remove_dose(i, now) {
+                app.notice = Some(notice);
+            }
+        }
+        // A correction has no draft: dropping it leaves the stored visit as it was.
+        (Confirm::NewVisit, true) if app.form.amending.is_some() => {
+            app.new_visit();
+            app.notice = Some(text::CORRECTION_DROPPED.into());
+        }
+        (Confirm::NewVisit, true) => {
+            app.form.draft_dirty = true;
+            effects.extend(app.form.draft_effect(now));
+            app.new_visit();
+            app.notice = Some(text::NEW_VISIT_DRAFT_KEPT.into());
+        }
+        (Confirm::ResumeDraft, true) => {
+            if let Some((id, visit)) = app.pending_draft.take() {
+                app.load_visit(id, visit);
+                app.notice = Some(text::DRAFT_RESUMED.into());
+            }
+        }
+        // Discarding loses what was typed: asked once more.
+        (Confirm::ResumeDraft, false) => app.ask(Confirm::DiscardDraft),
+        (Confirm::DiscardDraft, true) => {
+            if let Some((id, _)) = app.pending_draft.take() {
+                effects.push(Effect::DeleteDraft(id));
+                app.notice = Some(text::DRAFT_DISCARDED.into());
+            }
+        }
+        (Confirm::DiscardDraft, false) => app.ask(Confirm::ResumeDraft),
+        (Confirm::Resubmit(id), true) => effects.push(Effect::Resubmit(id)),
+        (Confirm::Void(id), true) => effects.push(Effect::Void { id, dose: None }),
+        (Confirm::VoidDose { id, dose }, true) => {
+            effects.push(Effect::Void {
+                id,
+                dose: Some(dose),
+            });
+            // The correction in the form is over: the dose goes as it was sent.
+            app.new_visit();
+        }
+        (Confirm::SaveGivenBefore { submit }, true) => {
+            let ctx = Ctx {
+                now: app.now,
+                settings: &app.settings,
+                sync: &app.sync,
+            };
+            let reply = form::save(&mut app.form, &ctx, submit, true);
+            effects.extend(app.apply(reply));
+        }
+        (Confirm::DeleteDraft(id), true) => {
+            effects.push(Effect::DeleteDraft(id));
+            effects.push(Effect::LoadHistory {
+                query: ListQuery {
+                    limit: history::PAGE_ROWS,
+                    ..app.history.query(0)
+                },
+                append: false,
+            });
+            app.notice = Some(text::DRAFT_DELETED.into());
+        }
+        (_, false) => {}
+    }
+    effects
+}
+
+/// The question being asked, in words.
+pub fn question_text(app: &App, question: Confirm) -> String {
+    let dose_vaccine = |i: usize| {
+        app.form
+            .visit
+            .doses
+            .get(i)
+            .map(|d| d.get(FieldId::Vaccine))
+            .unwrap_or_default()
+    };
+    match question {
+        Confirm::Quit => text::ASK_QUIT.into(),
+        Confirm::RemoveDose(i) => text::ask_remove_dose(i, dose_vaccine(i)),
+        Confirm::ResumeDraft => {
+            let name = app
+                .pending_draft
+                .as_ref()
+                .map(|(_, v)| Summary::of(v, app.now).patient_name)
+                .unwrap_or_default();
+            text::ask_resume_draft(&name)
+        }
+        Confirm::DeleteDraft(_) => text::ASK_DELETE_DRAFT.into(),
+        Confirm::DiscardDraft => text::ASK_DISCARD_DRAFT.into(),
+        Confirm::Resubmit(_) => text::ASK_RESUBMIT.into(),
+        Confirm::Void(_) => text::ASK_VOID.into(),
+        Confirm::VoidDose { dose, .. } => text::ask_void_dose(dose, dose_vaccine(dose)),
+        Confirm::NewVisit if app.form.amending.is_some() => text::ASK_DROP_CORRECTION.into(),
+        Confirm::NewVisit => text::ASK_NEW_VISIT.into(),
+        Confirm::SaveGivenBefore { .. } => text::ask_save_given_before(app.form.given_before()),
+    }
 }
 
 fn saved(app: &mut App, result: Result<PathBuf, String>, submitted: bool) -> Vec<Effect> {
@@ -541,33 +498,16 @@ fn amended(app: &mut App, result: Result<u32, String>) -> Vec<Effect> {
     )
 }
 
-/// Ctrl+G on a stored visit (its view, or History): a saved or failed visit goes in
-/// the outbox; other states say where they stand.
-pub fn send_stored(app: &mut App, id: Uuid, state: VisitState) -> Vec<Effect> {
-    let notice = match state {
-        VisitState::Saved | VisitState::Failed => return vec![Effect::Send(id)],
-        VisitState::Queued => text::ALREADY_WAITING,
-        VisitState::Submitted => text::ALREADY_SENT,
-        VisitState::Draft => text::DRAFT_NOT_SENT,
-    };
-    app.notice = Some(notice.into());
-    Vec::new()
-}
-
 fn queued(app: &mut App, id: Uuid, result: Result<(), String>) -> Vec<Effect> {
     if let Err(e) = result {
         app.notice = Some(text::not_queued(&e));
         return Vec::new();
     }
     // What is on screen now says "queued".
-    if let Some(preview) = app.preview.as_mut()
-        && let preview::Source::Stored { state, .. } = &mut preview.source
-    {
-        *state = VisitState::Queued;
+    if let Some(preview) = app.preview.as_mut() {
+        preview.queued(id);
     }
-    if let Some(row) = app.history.rows.iter_mut().find(|r| r.id == id) {
-        row.state = VisitState::Queued;
-    }
+    app.history.queued(id);
     one_more_waiting(
         app,
         text::STORED_QUEUED.into(),
@@ -635,7 +575,7 @@ fn opened(app: &mut App, stored: StoredVisit, purpose: Purpose) -> Vec<Effect> {
         (Purpose::Amend, state) if state != VisitState::Draft => {
             effects.extend(app.form.draft_effect(now));
             app.load_visit(stored.row.id, visit);
-            let amending = form::Amending {
+            let amending = Amending {
                 state,
                 sending: stored.message_seq + 1,
             };
@@ -657,8 +597,9 @@ fn opened(app: &mut App, stored: StoredVisit, purpose: Purpose) -> Vec<Effect> {
             app.new_visit();
             app.form.visit.patient = visit.patient;
             app.form.mark_changed();
-            app.form.focus_page(Page::Dose(0), false, now);
-            app.form.revalidate(now);
+            app.form
+                .focus_page(crate::tui::msg::Page::Dose(0), false, now);
+            app.form.refresh(now);
             app.notice = Some(text::NEW_VISIT_SAME_PATIENT.into());
         }
     }

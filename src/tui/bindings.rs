@@ -2,7 +2,7 @@
 //! the status-line hints all read it, so what a key does and what the screen says it
 //! does cannot drift apart.
 
-use super::app::Msg;
+use super::msg::Action;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::sync::LazyLock;
 use tui_input::InputRequest;
@@ -172,7 +172,7 @@ pub struct Binding {
     pub keys: Vec<Key>,
     /// What the keys do; `None` for keys handled by the text field itself (editing),
     /// listed for Help only.
-    pub msg: Option<Msg>,
+    pub action: Option<Action>,
     /// How Help lists the keys when they are not single keys (`typing`).
     pub keys_text: Option<&'static str>,
     pub help: &'static str,
@@ -182,11 +182,11 @@ pub struct Binding {
     pub hint_keys: Option<&'static str>,
 }
 
-fn bind(scope: Scope, keys: &[Key], msg: Msg, help: &'static str) -> Binding {
+fn bind(scope: Scope, keys: &[Key], action: Action, help: &'static str) -> Binding {
     Binding {
         scope,
         keys: keys.to_vec(),
-        msg: Some(msg),
+        action: Some(action),
         keys_text: None,
         help,
         hint: None,
@@ -199,7 +199,7 @@ fn described(scope: Scope, keys_text: &'static str, help: &'static str) -> Bindi
     Binding {
         scope,
         keys: Vec::new(),
-        msg: None,
+        action: None,
         keys_text: Some(keys_text),
         help,
         hint: None,
@@ -241,69 +241,79 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
         bind(
             Everywhere,
             &[ctrl('s')],
-            Msg::Save,
+            Action::Save,
             "save the visit and its bundle",
         )
         .hint("save"),
         bind(
             Everywhere,
             &[ctrl('g'), plain(F(5))],
-            Msg::SaveAndSubmit,
+            Action::SaveAndSubmit,
             "save and send (queued if offline); in History or a visit's view, send that visit",
         ),
         bind(
             Everywhere,
             &[ctrl('p')],
-            Msg::Preview,
+            Action::Preview,
             "preview the exact bundle that is saved and sent",
         )
         .hint("preview"),
         bind(
             Everywhere,
             &[plain(F(4)), ctrl('o')],
-            Msg::History,
+            Action::History,
             "history of saved visits and drafts",
         )
         .hint("history"),
         bind(
             Everywhere,
             &[plain(F(6)), ctrl('l')],
-            Msg::Outbox,
+            Action::Outbox,
             "outbox: what waits to be sent, what failed, what was sent",
         ),
         bind(
             Everywhere,
             &[ctrl('r')],
-            Msg::CopyAsNew,
+            Action::CopyAsNew,
             "a new visit for the same patient (in History and a stored visit's view)",
         ),
         bind(
             Everywhere,
             &[ctrl('n'), plain(F(9))],
-            Msg::NewVisit,
+            Action::NewVisit,
             "start a new visit (asks first if anything was typed)",
         ),
-        bind(Everywhere, &[plain(F(1))], Msg::Help, "this help").hint("help"),
+        bind(Everywhere, &[plain(F(1))], Action::Help, "this help").hint("help"),
         bind(
             Everywhere,
             &[ctrl('q'), ctrl('c')],
-            Msg::Quit,
+            Action::Quit,
             "quit (asks first if anything was typed)",
         ),
         bind(
             Everywhere,
             &[plain(Esc)],
-            Msg::Escape,
+            Action::Escape,
             "back, cancel or close",
         ),
         bind(
             Everywhere,
             &[plain(Enter)],
-            Msg::Enter,
+            Action::Enter,
             "next field; open or take the chosen row",
         ),
-        bind(Everywhere, &[plain(Up)], Msg::Up, "previous field or row"),
-        bind(Everywhere, &[plain(Down)], Msg::Down, "next field or row"),
+        bind(
+            Everywhere,
+            &[plain(Up)],
+            Action::Up,
+            "previous field or row",
+        ),
+        bind(
+            Everywhere,
+            &[plain(Down)],
+            Action::Down,
+            "next field or row",
+        ),
         // The form.
         bind(
             Form,
@@ -317,64 +327,64 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
                     mods: Mods::Shift,
                 },
             ],
-            Msg::PrevField,
+            Action::PrevField,
             "previous field",
         ),
         bind(
             Form,
             &[plain(Tab)],
-            Msg::NextField,
+            Action::NextField,
             "next field; fields that do not apply to the dose are skipped",
         )
         .hint("next"),
         bind(
             Form,
             &[plain(PageDown), ctrl_code(Right)],
-            Msg::NextPage,
+            Action::NextPage,
             "next section (Patient, Dose 1.., Review)",
         ),
         bind(
             Form,
             &[plain(PageUp), ctrl_code(Left)],
-            Msg::PrevPage,
+            Action::PrevPage,
             "previous section",
         ),
         bind(
             Form,
             &[ctrl('d'), plain(F(2))],
-            Msg::AddDose,
+            Action::AddDose,
             "add a dose; copies date, performer, place, funding",
         )
         .hint("+dose"),
         bind(
             Form,
             &[ctrl('x'), plain(F(3))],
-            Msg::RemoveDose,
+            Action::RemoveDose,
             "remove this dose (asks first)",
         ),
         bind(
             Form,
             &[plain(F(7))],
-            Msg::UseStoredPatient,
+            Action::UseStoredPatient,
             "fill in the stored patient: the one under the MRN typed, or the one suggested while the MRN or family name is typed",
         ),
         bind(
             Form,
             &[ctrl('f')],
-            Msg::JumpToField,
+            Action::JumpToField,
             "jump to a field: type part of its name (site, npi, d2 lot), Enter goes there",
         )
         .hint("jump"),
         bind(
             Form,
             &[alt('h')],
-            Msg::ToggleGivenHere,
+            Action::ToggleGivenHere,
             "the dose switches between given here and historical (given elsewhere); what no longer applies is cleared, and it says so",
         ),
         bind(
             Form,
             &[plain(F(8))],
-            Msg::MassClinic,
+            Action::MassClinic,
             "mass clinic: this dose's product, performer, place, funding and VIS go into every new visit, which asks only for the patient and the site; F8 again ends it",
         ),
         described(
@@ -390,13 +400,13 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
         bind(
             Form,
             &[alt('b')],
-            Msg::Edit(InputRequest::GoToPrevWord),
+            Action::Edit(InputRequest::GoToPrevWord),
             "move a word left",
         ),
         bind(
             Form,
             &[alt('f')],
-            Msg::Edit(InputRequest::GoToNextWord),
+            Action::Edit(InputRequest::GoToNextWord),
             "move a word right",
         ),
         described(Form, "Backspace  Delete", "delete a character"),
@@ -411,7 +421,7 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
             "(automatic)",
             "the visit is kept as a draft every second, and offered again if vaxentry stops before it is saved",
         ),
-        bind(Review, &[ch('?')], Msg::Help, "this help"),
+        bind(Review, &[ch('?')], Action::Help, "this help"),
         described(
             Review,
             "↑  ↓  Enter",
@@ -432,49 +442,59 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
         bind(
             Preview,
             &[plain(PageDown), ch(' ')],
-            Msg::PageDown,
+            Action::PageDown,
             "scroll a page down",
         ),
-        bind(Preview, &[plain(PageUp)], Msg::PageUp, "scroll a page up"),
-        bind(Preview, &[plain(Home), ch('g')], Msg::Home, "to the top"),
-        bind(Preview, &[plain(End), ch('G')], Msg::End, "to the bottom"),
+        bind(
+            Preview,
+            &[plain(PageUp)],
+            Action::PageUp,
+            "scroll a page up",
+        ),
+        bind(Preview, &[plain(Home), ch('g')], Action::Home, "to the top"),
+        bind(
+            Preview,
+            &[plain(End), ch('G')],
+            Action::End,
+            "to the bottom",
+        ),
         bind(
             Preview,
             &[ch('/')],
-            Msg::Search,
+            Action::Search,
             "search; Enter jumps to the first match",
         )
         .hint("search"),
-        bind(Preview, &[ch('n')], Msg::NextMatch, "next match"),
+        bind(Preview, &[ch('n')], Action::NextMatch, "next match"),
         bind(
             Preview,
             &[ch('v')],
-            Msg::Versions,
+            Action::Versions,
             "a stored visit's versions: who, when, why, and each bundle as it was",
         ),
         bind(
             Preview,
             &[ch('e')],
-            Msg::Amend,
+            Action::Amend,
             "correct a stored visit in the form (a sent one goes again as a new message about the same doses)",
         ),
         bind(
             Preview,
             &[ch('c')],
-            Msg::CopyAsNew,
+            Action::CopyAsNew,
             "a new visit for the same patient (a stored visit)",
         ),
         bind(
             Preview,
             &[plain(Esc), ch('q')],
-            Msg::Escape,
+            Action::Escape,
             "back to where the preview was opened from",
         )
         .hint("back"),
         bind(
             Preview,
             &[ctrl('s')],
-            Msg::Save,
+            Action::Save,
             "save the visit in the form, exactly as shown",
         )
         .hint("save"),
@@ -487,55 +507,61 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
             "open: a draft goes back into the form, others open read-only",
         )
         .hint_described("Enter", "open"),
-        bind(History, &[plain(PageDown)], Msg::PageDown, "a page down"),
+        bind(History, &[plain(PageDown)], Action::PageDown, "a page down"),
         bind(
             History,
             &[alt('v')],
-            Msg::Versions,
+            Action::Versions,
             "the chosen visit's versions: who, when, why, and each bundle",
         ),
         bind(
             History,
             &[alt('e')],
-            Msg::Amend,
+            Action::Amend,
             "correct the chosen visit in the form",
         ),
-        bind(History, &[plain(PageUp)], Msg::PageUp, "a page up"),
+        bind(History, &[plain(PageUp)], Action::PageUp, "a page up"),
         bind(
             History,
             &[ctrl('r')],
-            Msg::CopyAsNew,
+            Action::CopyAsNew,
             "a new visit for the chosen visit's patient",
         )
         .hint("new for patient"),
         bind(
             History,
             &[plain(Delete), ctrl('x')],
-            Msg::Delete,
+            Action::Delete,
             "delete a draft (asks first)",
         )
         .hint("delete draft"),
-        bind(History, &[plain(Esc)], Msg::Escape, "back to the form").hint("back"),
+        bind(History, &[plain(Esc)], Action::Escape, "back to the form").hint("back"),
         // The outbox.
-        bind(Outbox, &[ch('r')], Msg::Retry, "retry the chosen visit now").hint("retry"),
+        bind(
+            Outbox,
+            &[ch('r')],
+            Action::Retry,
+            "retry the chosen visit now",
+        )
+        .hint("retry"),
         bind(
             Outbox,
             &[ch('a')],
-            Msg::RetryAll,
+            Action::RetryAll,
             "retry everything that waits or failed",
         )
         .hint("retry all"),
         bind(
             Outbox,
             &[ch('s')],
-            Msg::Resubmit,
+            Action::Resubmit,
             "send a submitted visit again as a new message (asks first)",
         )
         .hint("send again"),
         bind(
             Outbox,
             &[ch('x')],
-            Msg::Void,
+            Action::Void,
             "void a submitted visit: its doses sent as entered-in-error (asks first)",
         )
         .hint("void"),
@@ -545,11 +571,11 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
             "the endpoint's answer, its problems named by form field",
         )
         .hint_described("Enter", "answer"),
-        bind(Outbox, &[plain(PageDown)], Msg::PageDown, "a page down"),
-        bind(Outbox, &[plain(PageUp)], Msg::PageUp, "a page up"),
-        bind(Outbox, &[plain(Home)], Msg::Home, "to the top"),
-        bind(Outbox, &[plain(End)], Msg::End, "to the bottom"),
-        bind(Outbox, &[plain(Esc)], Msg::Escape, "back to the form").hint("back"),
+        bind(Outbox, &[plain(PageDown)], Action::PageDown, "a page down"),
+        bind(Outbox, &[plain(PageUp)], Action::PageUp, "a page up"),
+        bind(Outbox, &[plain(Home)], Action::Home, "to the top"),
+        bind(Outbox, &[plain(End)], Action::End, "to the bottom"),
+        bind(Outbox, &[plain(Esc)], Action::Escape, "back to the form").hint("back"),
         // Help.
         described(Help, "↑  ↓  PgUp  PgDn", "scroll").hint_described("↑↓", "scroll"),
         described(Help, "Esc  F1  Enter", "close").hint_described("Esc", "close"),
@@ -557,15 +583,15 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
         bind(
             Confirm,
             &[ch('y'), ch('Y'), plain(Enter)],
-            Msg::Answer(true),
+            Action::Answer(true),
             "yes",
         )
         .hint("yes"),
-        bind(Confirm, &[ch('n'), ch('N')], Msg::Answer(false), "no").hint("no"),
+        bind(Confirm, &[ch('n'), ch('N')], Action::Answer(false), "no").hint("no"),
         bind(
             Confirm,
             &[plain(Esc), ctrl('c'), ctrl('q')],
-            Msg::Dismiss,
+            Action::Dismiss,
             "not now: nothing is done (Ctrl+C and Ctrl+Q never answer yes)",
         )
         .hint("not now"),
@@ -582,12 +608,12 @@ impl Binding {
 }
 
 /// The first binding of `scope` whose keys match the event.
-pub fn lookup(scope: Scope, key: &KeyEvent) -> Option<Msg> {
+pub fn lookup(scope: Scope, key: &KeyEvent) -> Option<Action> {
     BINDINGS
         .iter()
         .filter(|b| b.scope == scope)
         .find(|b| b.keys.iter().any(|k| k.matches(key)))
-        .and_then(|b| b.msg.clone())
+        .and_then(|b| b.action.clone())
 }
 
 /// The status-line hints of a scope: (keys, word), in table order.

@@ -2,9 +2,8 @@
 //! The only place the form touches the database. (Quit and SyncNow are the event
 //! loop's own.)
 
-use super::app::{Effect, Msg};
+use super::msg::{AnswerRead, Done, Effect};
 use super::screens::outbox;
-use super::screens::preview::Preview;
 use super::text;
 use crate::clock::ClinicTime;
 use crate::corrections;
@@ -12,18 +11,18 @@ use crate::fhir::BundleSettings;
 use crate::store::Store;
 use crate::submit::endpoint::Sending;
 
-/// Runs one effect; returns the message that reports its outcome.
+/// Runs one effect; returns what reports its outcome.
 pub fn run(
     effect: Effect,
     store: &mut Store,
     now: ClinicTime,
     settings: &BundleSettings,
-) -> Option<Msg> {
+) -> Option<Done> {
     let failed =
-        |what: &str, e: anyhow::Error| Some(Msg::StoreFailed(text::store_failed(what, &e)));
+        |what: &str, e: anyhow::Error| Some(Done::StoreFailed(text::store_failed(what, &e)));
     match effect {
         Effect::Quit | Effect::SyncNow | Effect::AskEndpoint(_) => None,
-        Effect::SaveDraft { id, visit } => Some(Msg::DraftSaved(
+        Effect::SaveDraft { id, visit } => Some(Done::DraftSaved(
             store
                 .save_draft(id, &visit, now)
                 .map_err(|e| format!("{e:#}")),
@@ -38,7 +37,7 @@ pub fn run(
             if submit && let Ok(path) = result {
                 result = store.queue(id, now).map(|_| path);
             }
-            Some(Msg::Saved {
+            Some(Done::Saved {
                 result: result.map_err(|e| format!("{e:#}")),
                 submitted: submit,
             })
@@ -48,7 +47,7 @@ pub fn run(
             Err(e) => failed(text::DRAFT_NOT_DELETED, e),
         },
         Effect::LoadHistory { query, append } => match store.list(&query) {
-            Ok(rows) => Some(Msg::HistoryLoaded {
+            Ok(rows) => Some(Done::HistoryLoaded {
                 text: query.text,
                 rows,
                 append,
@@ -56,18 +55,18 @@ pub fn run(
             Err(e) => failed(text::HISTORY_NOT_READ, e),
         },
         Effect::Open { id, purpose } => match store.get(id) {
-            Ok(Some(visit)) => Some(Msg::Opened {
+            Ok(Some(visit)) => Some(Done::Opened {
                 visit: Box::new(visit),
                 purpose,
             }),
-            Ok(None) => Some(Msg::StoreFailed(text::VISIT_GONE.into())),
+            Ok(None) => Some(Done::StoreFailed(text::VISIT_GONE.into())),
             Err(e) => failed(text::VISIT_NOT_READ, e),
         },
         Effect::LoadOutbox => match store.outbox(outbox::ROWS) {
-            Ok(rows) => Some(Msg::OutboxLoaded(rows)),
+            Ok(rows) => Some(Done::OutboxLoaded(rows)),
             Err(e) => failed(text::OUTBOX_NOT_READ, e),
         },
-        Effect::Send(id) => Some(Msg::Queued {
+        Effect::Send(id) => Some(Done::Queued {
             id,
             result: store.queue(id, now).map_err(|e| format!("{e:#}")),
         }),
@@ -79,7 +78,7 @@ pub fn run(
             let doses = store.doses_of(&mrn)?;
             Ok((p, doses, store.endpoint_history(&mrn)?))
         }) {
-            Ok((patient, doses, endpoint)) => Some(Msg::PatientLooked {
+            Ok((patient, doses, endpoint)) => Some(Done::PatientLooked {
                 mrn,
                 patient: patient.map(Box::new),
                 doses,
@@ -87,7 +86,7 @@ pub fn run(
             }),
             Err(e) => failed(text::PATIENT_NOT_READ, e),
         },
-        Effect::Void { id, dose } => Some(Msg::Voided(
+        Effect::Void { id, dose } => Some(Done::Voided(
             corrections::plan_void(store, id, dose)
                 .and_then(|plan| {
                     corrections::void(store, id, &plan, now, settings)?;
@@ -100,15 +99,15 @@ pub fn run(
             visit,
             message,
             sending,
-        } => Some(Msg::Amended(
+        } => Some(Done::Amended(
             corrections::amend(store, id, &visit, &message, sending, now)
                 .map_err(|e| format!("{e:#}")),
         )),
-        Effect::Resubmit(id) => Some(Msg::Resubmitted(
+        Effect::Resubmit(id) => Some(Done::Resubmitted(
             corrections::send_again(store, id, now, settings).map_err(|e| format!("{e:#}")),
         )),
         Effect::OpenAnswer { id, protocol } => {
-            let answer = (|| -> anyhow::Result<Option<Preview>> {
+            let answer = (|| -> anyhow::Result<Option<AnswerRead>> {
                 let Some(row) = store
                     .outbox(outbox::ROWS)?
                     .into_iter()
@@ -130,38 +129,35 @@ pub fn run(
                     (None, message) => message,
                     (Some(_), None) => None,
                 };
-                Ok(Some(Preview::of_answer(
-                    &row,
-                    &store.attempts(id)?,
-                    store.response_body(id)?.as_deref(),
-                    sent.as_deref(),
-                    now.timezone(),
-                )))
+                Ok(Some(AnswerRead {
+                    attempts: store.attempts(id)?,
+                    body: store.response_body(id)?,
+                    row,
+                    sent,
+                }))
             })();
             match answer {
-                Ok(Some(preview)) => Some(Msg::PreviewOpened(Box::new(preview))),
-                Ok(None) => Some(Msg::StoreFailed(text::NOT_IN_OUTBOX.into())),
+                Ok(Some(read)) => Some(Done::AnswerLoaded(Box::new(read))),
+                Ok(None) => Some(Done::StoreFailed(text::NOT_IN_OUTBOX.into())),
                 Err(e) => failed(text::ANSWER_NOT_READ, e),
             }
         }
         Effect::SuggestPatients(typed) => match store.patients_matching(&typed, 3) {
-            Ok(matches) => Some(Msg::PatientSuggestions { typed, matches }),
+            Ok(matches) => Some(Done::PatientSuggestions { typed, matches }),
             Err(e) => failed(text::PATIENT_NOT_READ, e),
         },
         Effect::LoadLots => match store
             .lots(None, false)
             .and_then(|lots| Ok((lots, store.habits()?)))
         {
-            Ok((lots, habits)) => Some(Msg::LotsLoaded { lots, habits }),
+            Ok((lots, habits)) => Some(Done::LotsLoaded { lots, habits }),
             Err(e) => failed(text::LOTS_NOT_READ, e),
         },
         Effect::OpenVersions(id) => match store.versions(id) {
-            Ok(versions) if versions.is_empty() => Some(Msg::StoreFailed(text::NO_VERSIONS.into())),
-            Ok(versions) => Some(Msg::PreviewOpened(Box::new(Preview::of_versions(
-                id,
-                &versions,
-                now.timezone(),
-            )))),
+            Ok(versions) if versions.is_empty() => {
+                Some(Done::StoreFailed(text::NO_VERSIONS.into()))
+            }
+            Ok(versions) => Some(Done::VersionsLoaded { id, versions }),
             Err(e) => failed(text::VERSIONS_NOT_READ, e),
         },
     }

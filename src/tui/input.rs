@@ -1,10 +1,10 @@
 //! The input layer: terminal events -> `Msg`. Keys by the binding table in
 //! `bindings`, clicks by the layout the last draw returned.
 
-use super::app::{App, Mode, Msg, Screen};
+use super::app::App;
 use super::bindings::{Scope, lookup};
 use super::layout::Layout;
-use super::screens::form::Page;
+use super::msg::{Action, Mode, Msg, Page, Screen};
 use ratatui::crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEventKind};
 use tui_input::backend::crossterm::to_input_request;
 
@@ -23,7 +23,7 @@ impl KeyContext {
         KeyContext {
             mode: app.mode,
             screen: app.screen,
-            page: app.form.page,
+            page: app.form.focus.page,
             searching: app.preview.as_ref().is_some_and(|p| p.searching),
         }
     }
@@ -32,23 +32,26 @@ impl KeyContext {
 /// Decodes one terminal event; `None` for events that mean nothing here. A click
 /// means what the last draw put under the pointer (`layout`).
 pub fn to_msg(event: &Event, ctx: KeyContext, layout: &Layout) -> Option<Msg> {
-    match event {
-        Event::Key(key) if key.kind == KeyEventKind::Press => key_to_msg(key, event, ctx),
-        Event::Paste(text) => Some(Msg::Paste(text.clone())),
+    let action = match event {
+        Event::Key(key) if key.kind == KeyEventKind::Press => key_to_action(key, event, ctx),
+        Event::Paste(text) => Some(Action::Paste(text.clone())),
         Event::Mouse(m) if m.kind == MouseEventKind::Down(MouseButton::Left) => {
-            layout.target_at(m.column, m.row).map(Msg::Clicked)
+            layout.target_at(m.column, m.row).map(Action::Clicked)
         }
-        Event::Mouse(m) if m.kind == MouseEventKind::ScrollDown => Some(Msg::Down),
-        Event::Mouse(m) if m.kind == MouseEventKind::ScrollUp => Some(Msg::Up),
-        Event::Resize(width, height) => Some(Msg::Resize {
-            width: *width,
-            height: *height,
-        }),
+        Event::Mouse(m) if m.kind == MouseEventKind::ScrollDown => Some(Action::Down),
+        Event::Mouse(m) if m.kind == MouseEventKind::ScrollUp => Some(Action::Up),
+        Event::Resize(width, height) => {
+            return Some(Msg::Resize {
+                width: *width,
+                height: *height,
+            });
+        }
         _ => None,
-    }
+    };
+    action.map(Msg::User)
 }
 
-fn key_to_msg(key: &KeyEvent, event: &Event, ctx: KeyContext) -> Option<Msg> {
+fn key_to_action(key: &KeyEvent, event: &Event, ctx: KeyContext) -> Option<Action> {
     if let Mode::Confirm(_) = ctx.mode {
         return lookup(Scope::Confirm, key);
     }
@@ -64,7 +67,7 @@ fn key_to_msg(key: &KeyEvent, event: &Event, ctx: KeyContext) -> Option<Msg> {
             ratatui::crossterm::event::KeyCode::Char(']' | '5')
         )
     {
-        return Some(Msg::Edit(tui_input::InputRequest::InsertChar('\u{1d}')));
+        return Some(Action::Edit(tui_input::InputRequest::InsertChar('\u{1d}')));
     }
     if let Some(msg) = lookup(Scope::Everywhere, key) {
         return Some(msg);
@@ -81,7 +84,7 @@ fn key_to_msg(key: &KeyEvent, event: &Event, ctx: KeyContext) -> Option<Msg> {
     scopes
         .iter()
         .find_map(|scope| lookup(*scope, key))
-        .or_else(|| to_input_request(event).map(Msg::Edit))
+        .or_else(|| to_input_request(event).map(Action::Edit))
 }
 
 #[cfg(test)]
@@ -91,8 +94,11 @@ mod tests {
     use tui_input::InputRequest;
 
     /// Decodes a key (no click areas needed).
-    fn decode(event: &Event, ctx: KeyContext) -> Option<Msg> {
-        to_msg(event, ctx, &Layout::default())
+    fn decode(event: &Event, ctx: KeyContext) -> Option<Action> {
+        match to_msg(event, ctx, &Layout::default()) {
+            Some(Msg::User(action)) => Some(action),
+            _ => None,
+        }
     }
 
     fn ctx() -> KeyContext {
@@ -134,7 +140,7 @@ mod tests {
                 ..form
             },
             Scope::Confirm => KeyContext {
-                mode: Mode::Confirm(crate::tui::screens::overlays::confirm::Confirm::Quit),
+                mode: Mode::Confirm(crate::tui::msg::Confirm::Quit),
                 ..form
             },
         }
@@ -156,7 +162,7 @@ mod tests {
     fn every_bound_key_does_what_the_table_says_where_the_table_says() {
         use super::super::bindings::BINDINGS;
         for b in BINDINGS.iter() {
-            let Some(msg) = &b.msg else { continue };
+            let Some(msg) = &b.action else { continue };
             let contexts: Vec<KeyContext> = if b.scope == Scope::Everywhere {
                 [
                     Scope::Form,
@@ -198,7 +204,7 @@ mod tests {
             (KeyCode::Char('u'), KeyModifiers::CONTROL),
         ] {
             assert!(
-                matches!(decode(&key(code, mods), ctx()), Some(Msg::Edit(_))),
+                matches!(decode(&key(code, mods), ctx()), Some(Action::Edit(_))),
                 "{code:?} {mods:?}"
             );
         }
@@ -234,15 +240,15 @@ mod tests {
     fn backtab_with_and_without_shift_goes_back() {
         assert_eq!(
             decode(&key(KeyCode::BackTab, KeyModifiers::NONE), ctx()),
-            Some(Msg::PrevField)
+            Some(Action::PrevField)
         );
         assert_eq!(
             decode(&key(KeyCode::BackTab, KeyModifiers::SHIFT), ctx()),
-            Some(Msg::PrevField)
+            Some(Action::PrevField)
         );
         assert_eq!(
             decode(&key(KeyCode::Tab, KeyModifiers::NONE), ctx()),
-            Some(Msg::NextField)
+            Some(Action::NextField)
         );
     }
 
@@ -261,23 +267,23 @@ mod tests {
     fn ctrl_c_quits_and_typing_edits() {
         assert_eq!(
             decode(&key(KeyCode::Char('c'), KeyModifiers::CONTROL), ctx()),
-            Some(Msg::Quit)
+            Some(Action::Quit)
         );
         assert_eq!(
             decode(&key(KeyCode::Char('a'), KeyModifiers::NONE), ctx()),
-            Some(Msg::Edit(InputRequest::InsertChar('a')))
+            Some(Action::Edit(InputRequest::InsertChar('a')))
         );
         assert_eq!(
             decode(&key(KeyCode::Char('w'), KeyModifiers::CONTROL), ctx()),
-            Some(Msg::Edit(InputRequest::DeletePrevWord))
+            Some(Action::Edit(InputRequest::DeletePrevWord))
         );
         assert_eq!(
             decode(&key(KeyCode::Backspace, KeyModifiers::ALT), ctx()),
-            Some(Msg::Edit(InputRequest::DeletePrevWord))
+            Some(Action::Edit(InputRequest::DeletePrevWord))
         );
         assert_eq!(
             decode(&key(KeyCode::Char('u'), KeyModifiers::CONTROL), ctx()),
-            Some(Msg::Edit(InputRequest::DeleteLine))
+            Some(Action::Edit(InputRequest::DeleteLine))
         );
     }
 
@@ -286,7 +292,7 @@ mod tests {
         let q = key(KeyCode::Char('?'), KeyModifiers::NONE);
         assert_eq!(
             decode(&q, ctx()),
-            Some(Msg::Edit(InputRequest::InsertChar('?')))
+            Some(Action::Edit(InputRequest::InsertChar('?')))
         );
         assert_eq!(
             decode(
@@ -296,31 +302,31 @@ mod tests {
                     ..ctx()
                 }
             ),
-            Some(Msg::Help)
+            Some(Action::Help)
         );
         assert_eq!(
             decode(&key(KeyCode::F(1), KeyModifiers::NONE), ctx()),
-            Some(Msg::Help)
+            Some(Action::Help)
         );
     }
 
     #[test]
     fn confirm_takes_y_and_n() {
         let c = KeyContext {
-            mode: Mode::Confirm(crate::tui::screens::overlays::confirm::Confirm::Quit),
+            mode: Mode::Confirm(crate::tui::msg::Confirm::Quit),
             ..ctx()
         };
         assert_eq!(
             decode(&key(KeyCode::Char('y'), KeyModifiers::NONE), c),
-            Some(Msg::Answer(true))
+            Some(Action::Answer(true))
         );
         assert_eq!(
             decode(&key(KeyCode::Char('n'), KeyModifiers::NONE), c),
-            Some(Msg::Answer(false))
+            Some(Action::Answer(false))
         );
         assert_eq!(
             decode(&key(KeyCode::Esc, KeyModifiers::NONE), c),
-            Some(Msg::Dismiss),
+            Some(Action::Dismiss),
             "Esc is not now, not no"
         );
         assert_eq!(

@@ -2,22 +2,8 @@
 //! [`Layout`]; the input layer turns a click into a message from it, so a click always
 //! means what the user saw under the pointer.
 
-use super::screens::form::Page;
-use crate::record::FieldId;
+use super::msg::Target;
 use ratatui::layout::Rect;
-
-/// What a click can land on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Target {
-    /// A section of the form (Patient, a dose, Review).
-    Page(Page),
-    /// A field of the section shown.
-    Field(FieldId),
-    /// A problem on the Review section.
-    Finding(usize),
-    /// A row of the history or the outbox.
-    Row(usize),
-}
 
 /// The clickable areas of one drawn frame.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -8,6 +8,8 @@ pub mod bindings;
 pub mod effects;
 pub mod input;
 pub mod layout;
+pub mod msg;
+pub mod reply;
 pub mod screens;
 pub mod sync;
 pub mod text;
@@ -19,8 +21,9 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::Store;
 use anyhow::{Context, Result};
-use app::{App, Effect, update};
+use app::{App, update};
 use input::{KeyContext, to_msg};
+use msg::{Done, Effect, Msg};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use ratatui::crossterm::event::{
@@ -70,8 +73,10 @@ pub fn run(config: &Config, clock: Clock, store: &mut Store, data_dir: &Path) ->
             );
             app.sync.protocol = protocol;
             // The lots on hand fill in a chosen vaccine's lot; without them, it is typed.
-            app.form.inventory = store.lots(None, false).unwrap_or_default();
-            app.form.habits = store.habits().unwrap_or_default();
+            app.form.stock(
+                store.lots(None, false).unwrap_or_default(),
+                store.habits().unwrap_or_default(),
+            );
             // Checked when the config was read.
             let station = config.station.defaults().unwrap_or_default();
             app.form.use_station_defaults(station, clock.now());
@@ -171,11 +176,16 @@ where
         // Ticks come on time even while keys arrive without a pause.
         if last_tick.elapsed() >= TICK {
             last_tick = Instant::now();
-            msgs.push_back(app::Msg::Tick(clock.now()));
+            msgs.push_back(Msg::Tick(clock.now()));
         }
         if let Some(worker) = worker {
-            msgs.extend(worker.reports.try_iter().map(app::Msg::Synced));
-            msgs.extend(worker.answers.try_iter().map(app::Msg::EndpointAnswered));
+            msgs.extend(worker.reports.try_iter().map(|r| Done::Synced(r).into()));
+            msgs.extend(
+                worker
+                    .answers
+                    .try_iter()
+                    .map(|a| Done::EndpointAnswered(a).into()),
+            );
         }
         while let Some(msg) = msgs.pop_front() {
             for effect in update(app, msg) {
@@ -184,13 +194,13 @@ where
                         // Quit only with the visit safe: a draft that could not be
                         // written keeps vaxentry open, and says why.
                         let failed = msgs.iter().find_map(|m| match m {
-                            app::Msg::DraftSaved(Err(e)) => Some(e.clone()),
+                            Msg::Done(Done::DraftSaved(Err(e))) => Some(e.clone()),
                             _ => None,
                         });
                         let Some(why) = failed else {
                             return Ok(());
                         };
-                        msgs.retain(|m| !matches!(m, app::Msg::DraftSaved(_)));
+                        msgs.retain(|m| !matches!(m, Msg::Done(Done::DraftSaved(_))));
                         app.form.draft_dirty = true;
                         app.notice = Some(text::not_quit_draft_failed(&why));
                     }
@@ -204,7 +214,8 @@ where
                             let _ = worker.commands.send(sync::Command::History(mrn));
                         }
                     }
-                    other => msgs.extend(effects::run(other, store, app.now, &app.settings)),
+                    other => msgs
+                        .extend(effects::run(other, store, app.now, &app.settings).map(Msg::Done)),
                 }
             }
         }

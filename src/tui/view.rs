@@ -2,9 +2,10 @@
 //! are drawn here; each screen and overlay draws its own part (`screens/`). `draw`
 //! returns the layout of what can be clicked, for the input layer.
 
-use super::app::{App, Mode, Screen};
+use super::app::{App, question_text};
 use super::bindings::{self, Scope};
 use super::layout::Layout as Hits;
+use super::msg::{Mode, Screen};
 use super::screens::overlays::{confirm, help};
 use super::screens::{form, history, outbox, preview};
 use super::theme::{OK_MARK, TO_FILL_MARK, Theme};
@@ -36,11 +37,26 @@ pub fn draw(frame: &mut Frame, app: &App) -> Hits {
     ])
     .areas(area);
     draw_header(frame, app, header, theme);
-    match app.screen {
-        Screen::Form => form::view::draw(frame, app, body, &mut hits, theme),
-        Screen::Preview => preview::view::draw(frame, app, body, theme),
-        Screen::History => history::view::draw(frame, app, body, &mut hits, theme),
-        Screen::Outbox => outbox::view::draw(frame, app, body, &mut hits, theme),
+    match (app.screen, &app.preview) {
+        (Screen::Form, _) => {
+            let look = form::view::Look {
+                now: app.now,
+                keys_here: app.mode == Mode::Normal,
+                theme,
+            };
+            form::view::draw(frame, &app.form, body, &mut hits, look)
+        }
+        (Screen::Preview, Some(shown)) => preview::view::draw(frame, shown, body, theme),
+        (Screen::Preview, None) => {}
+        (Screen::History, _) => history::view::draw(frame, &app.history, body, &mut hits, theme),
+        (Screen::Outbox, _) => outbox::view::draw(
+            frame,
+            &app.outbox,
+            (&app.sync, app.now),
+            body,
+            &mut hits,
+            theme,
+        ),
     }
     draw_status(frame, app, status, theme);
     match app.mode {
@@ -50,7 +66,7 @@ pub fn draw(frame: &mut Frame, app: &App) -> Hits {
             hits.clear();
         }
         Mode::Confirm(question) => {
-            confirm::draw(frame, app, area, question, theme);
+            confirm::draw(frame, area, &question_text(app, question), theme);
             hits.clear();
         }
     }
@@ -80,29 +96,21 @@ fn draw_too_small(frame: &mut Frame, area: Rect) {
 
 fn draw_header(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
     // A stored visit being corrected (the notice said whether it was sent).
-    let state = match (&app.form.mass, app.form.amending, app.form.dirty) {
+    let state = match (&app.form.session.mass, app.form.amending, app.form.dirty) {
         (_, Some(_), _) => "correcting".to_string(),
-        (Some(mass), None, _) => {
-            let get = |f| {
-                mass.template
-                    .iter()
-                    .find(|(field, _)| *field == f)
-                    .map_or("", |(_, v)| v.as_str())
-            };
-            format!(
-                "mass clinic: {} lot {} · {} saved",
-                get(crate::record::FieldId::Vaccine),
-                get(crate::record::FieldId::Lot),
-                mass.saved
-            )
-        }
+        (Some(mass), None, _) => format!(
+            "mass clinic: {} lot {} · {} saved",
+            mass.value(crate::record::FieldId::Vaccine),
+            mass.value(crate::record::FieldId::Lot),
+            mass.saved
+        ),
         (None, None, true) => "not saved".to_string(),
         (None, None, false) => "new visit".to_string(),
     };
     let left = Line::from(vec![
         Span::styled(" vaxentry ", theme.title().add_modifier(Modifier::REVERSED)),
         // A mass clinic's product and count matter more than the clinic's name.
-        Span::raw(match &app.form.mass {
+        Span::raw(match &app.form.session.mass {
             Some(_) => format!(" {state}"),
             None => format!(" {} · {state}", app.source_name()),
         }),
@@ -200,8 +208,8 @@ fn status_hints(app: &App) -> Vec<(String, &'static str)> {
     let scope = match (app.mode, app.screen) {
         (Mode::Confirm(_), _) => Scope::Confirm,
         (Mode::Help { .. }, _) => Scope::Help,
-        (Mode::Normal, Screen::Form) if app.form.jump.is_some() => Scope::Jump,
-        (Mode::Normal, Screen::Form) if app.form.picker.is_some() => Scope::Picker,
+        (Mode::Normal, Screen::Form) if app.form.jump().is_some() => Scope::Jump,
+        (Mode::Normal, Screen::Form) if app.form.picker().is_some() => Scope::Picker,
         (Mode::Normal, Screen::Form) => {
             let mut hints = bindings::hints(Scope::Form);
             hints.extend(bindings::hints(Scope::Everywhere));

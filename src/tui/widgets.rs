@@ -1,7 +1,8 @@
 //! Drawing pieces every screen uses: boxes, scrolled lists with a cursor, key hints,
 //! state marks, and the cursor that moves through a list.
 
-use super::layout::{Layout, Target};
+use super::layout::Layout;
+use super::msg::Target;
 use super::theme::{FOCUS_MARK, OK_MARK, Theme};
 use crate::record::Severity;
 use crate::store::VisitState;

@@ -13,6 +13,14 @@ use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 use uuid::Uuid;
 
+/// What the endpoint said about the patient looked up, and why it could not be asked
+/// (or read whole) when it could not.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EndpointState {
+    pub view: Option<EndpointView>,
+    pub problem: Option<String>,
+}
+
 /// The endpoint's doses for one patient, and when it said so.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EndpointView {
@@ -54,46 +62,51 @@ impl Form {
     /// The copy of the endpoint's answer kept in the store for `mrn`, while the
     /// endpoint is asked again.
     pub fn endpoint_kept(&mut self, mrn: &str, kept: Option<EndpointHistory>, now: ClinicTime) {
-        if self.looked_up.as_deref() != Some(mrn) {
+        if self.returning.looked_up.as_deref() != Some(mrn) {
             return;
         }
-        self.endpoint = kept.map(|history| EndpointView::of(mrn, &history, false, self.visit_id));
-        self.endpoint_problem = None;
-        self.revalidate(now);
+        self.endpoint = EndpointState {
+            view: kept.map(|history| EndpointView::of(mrn, &history, false, self.visit_id)),
+            problem: None,
+        };
+        self.touch();
+        self.refresh(now);
     }
 
     /// The endpoint answered (dropped when another patient is in the form by now).
     pub fn endpoint_answered(&mut self, answer: HistoryAnswer, now: ClinicTime) {
-        if self.looked_up.as_deref() != Some(answer.mrn.as_str()) {
+        if self.returning.looked_up.as_deref() != Some(answer.mrn.as_str()) {
             return;
         }
         match answer.result {
             Ok(history) => {
-                self.endpoint = Some(EndpointView::of(&answer.mrn, &history, true, self.visit_id));
-                self.endpoint_problem = answer.incomplete;
+                self.endpoint = EndpointState {
+                    view: Some(EndpointView::of(&answer.mrn, &history, true, self.visit_id)),
+                    problem: answer.incomplete,
+                };
             }
             // What was kept stays shown, with its age, marked as not this answer.
             Err(why) => {
-                if let Some(view) = self.endpoint.as_mut() {
+                if let Some(view) = self.endpoint.view.as_mut() {
                     view.fresh = false;
                 }
-                self.endpoint_problem = Some(why);
+                self.endpoint.problem = Some(why);
             }
         }
-        self.revalidate(now);
+        self.touch();
+        self.refresh(now);
     }
 
     /// Forgets the endpoint's doses (another patient, or a new visit).
     pub(super) fn forget_endpoint(&mut self) {
-        self.endpoint = None;
-        self.endpoint_problem = None;
+        self.endpoint = EndpointState::default();
     }
 
     /// Doses being entered that the endpoint most likely has already, for doses the
     /// store has not flagged already.
     pub(super) fn endpoint_findings(&self, flagged: &[Finding], now: ClinicTime) -> Vec<Finding> {
         let mrn = self.visit.patient.get(FieldId::Mrn).trim();
-        let Some(view) = self.endpoint.as_ref().filter(|v| v.mrn == mrn) else {
+        let Some(view) = self.endpoint.view.as_ref().filter(|v| v.mrn == mrn) else {
             return Vec::new();
         };
         let sent_here = |id: &str| view.sent_here.contains(id);
@@ -107,8 +120,8 @@ impl Form {
     /// the doses stored here: "Endpoint 15:30 today: 140 on 2026-10-01 (+2)",
     /// "Endpoint 15:30 today: no doses", or that it was not reached.
     pub fn endpoint_doses(&self, now: ClinicTime) -> Option<String> {
-        let view = self.endpoint.as_ref();
-        let problem = self.endpoint_problem.as_ref();
+        let view = self.endpoint.view.as_ref();
+        let problem = self.endpoint.problem.as_ref();
         let Some(view) = view else {
             return problem.map(|_| "Endpoint not reached".to_string());
         };

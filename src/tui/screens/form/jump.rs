@@ -1,7 +1,7 @@
 //! Jump to a field (Ctrl+F): a type-to-filter list of the visit's field labels, like
 //! the code pickers, for fields far down a section ("site", "d2 lot", "npi").
 
-use super::{Form, Page};
+use super::{Form, Overlay, Page};
 use crate::clock::ClinicTime;
 use crate::record::FieldId;
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
@@ -30,7 +30,7 @@ impl Form {
         let mut pages = self.pages();
         pages.retain(|p| *p != Page::Review);
         // The section in front first: a bare "lot" means this dose's.
-        pages.sort_by_key(|p| *p != self.page);
+        pages.sort_by_key(|p| *p != self.focus.page);
         let many_doses = self.visit.doses.len() > 1;
         pages
             .into_iter()
@@ -52,7 +52,7 @@ impl Form {
     /// order, before anything is typed).
     pub fn jump_matches(&self) -> Vec<Target> {
         let targets = self.jump_targets();
-        let typed = self.jump.as_ref().map_or("", |j| j.query.value()).trim();
+        let typed = self.jump().map_or("", |j| j.query.value()).trim();
         if typed.is_empty() {
             return targets;
         }
@@ -73,16 +73,15 @@ impl Form {
 
     /// Ctrl+F: opens the list (or closes it).
     pub fn toggle_jump(&mut self) {
-        self.picker = None;
-        self.jump = match self.jump {
-            Some(_) => None,
-            None => Some(Jump::default()),
+        self.overlay = match self.overlay {
+            Some(Overlay::Jump(_)) => None,
+            _ => Some(Overlay::Jump(Jump::default())),
         };
     }
 
     /// Typing into the list's filter.
     pub fn jump_typed(&mut self, request: InputRequest) {
-        if let Some(jump) = self.jump.as_mut() {
+        if let Some(Overlay::Jump(jump)) = self.overlay.as_mut() {
             jump.query.handle(request);
             jump.selected = 0;
         }
@@ -91,7 +90,7 @@ impl Form {
     /// ↓ / ↑ in the list.
     pub fn jump_step(&mut self, down: bool) {
         let count = self.jump_matches().len();
-        if let Some(jump) = self.jump.as_mut() {
+        if let Some(Overlay::Jump(jump)) = self.overlay.as_mut() {
             jump.selected = match down {
                 true => (jump.selected + 1).min(count.saturating_sub(1)),
                 false => jump.selected.saturating_sub(1),
@@ -101,9 +100,9 @@ impl Form {
 
     /// Enter: to the chosen field; the list closes.
     pub fn jump_go(&mut self, now: ClinicTime) {
-        let selected = self.jump.as_ref().map_or(0, |j| j.selected);
+        let selected = self.jump().map_or(0, |j| j.selected);
         let chosen = self.jump_matches().into_iter().nth(selected);
-        self.jump = None;
+        self.overlay = None;
         if let Some(target) = chosen {
             self.focus(target.page, target.field, now);
         }

@@ -2,12 +2,13 @@
 //! problems) in the middle, the focused field's help and problems below, and the code
 //! picker over the fields. Each clickable row is added to the layout.
 
-use super::Page;
+use super::Form;
+use crate::clock::ClinicTime;
 use crate::codes::{products, table};
 use crate::record::parse::{display_date, parse_date, parse_datetime};
 use crate::record::{FieldId, Finding, Kind, Rule, Severity};
-use crate::tui::app::{App, Mode};
-use crate::tui::layout::{Layout as Hits, Target};
+use crate::tui::layout::Layout as Hits;
+use crate::tui::msg::{Page, Target};
 use crate::tui::theme::{FOCUS_MARK, OK_MARK, Theme};
 use crate::tui::widgets::{draw_list, scroll_offset, skip_width, titled};
 use ratatui::Frame;
@@ -43,11 +44,11 @@ fn regions(body: Rect) -> Regions {
 
 /// The fields of the section shown, the focused one's index, and the first one
 /// shown in `inner` (the focused field stays in view).
-fn shown_fields(app: &App, inner: Rect) -> (Vec<FieldId>, usize, usize) {
-    let fields = app.form.visible_fields(app.form.page);
+fn shown_fields(form: &Form, inner: Rect) -> (Vec<FieldId>, usize, usize) {
+    let fields = form.visible_fields(form.focus.page);
     let focused = fields
         .iter()
-        .position(|f| *f == app.form.field)
+        .position(|f| *f == form.focus.field)
         .unwrap_or(0);
     let offset = scroll_offset(focused, fields.len(), inner.height as usize);
     (fields, focused, offset)
@@ -58,30 +59,41 @@ fn fields_inner(fields: Rect) -> Rect {
     Block::new().borders(Borders::ALL).inner(fields)
 }
 
+/// What drawing the form needs besides the form: the time (dates are shown with the
+/// day they stand for), whether the keys come to the form (no help or question over
+/// it), and the theme.
+#[derive(Clone, Copy)]
+pub struct Look {
+    pub now: ClinicTime,
+    pub keys_here: bool,
+    pub theme: Theme,
+}
+
 /// Draws the form into `body` (the space between header and status line).
-pub fn draw(frame: &mut Frame, app: &App, body: Rect, hits: &mut Hits, theme: Theme) {
+pub fn draw(frame: &mut Frame, form: &Form, body: Rect, hits: &mut Hits, look: Look) {
     let r = regions(body);
-    draw_pages(frame, app, r.pages, hits, theme);
-    match app.form.page {
-        Page::Review => draw_review(frame, app, r.fields, hits, theme),
-        _ => draw_fields(frame, app, r.fields, hits, theme),
+    let theme = look.theme;
+    draw_pages(frame, form, r.pages, hits, theme);
+    match form.focus.page {
+        Page::Review => draw_review(frame, form, r.fields, hits, theme),
+        _ => draw_fields(frame, form, r.fields, hits, look),
     }
-    draw_detail(frame, app, r.detail, theme);
-    if let Some(jump) = &app.form.jump {
-        draw_jump(frame, app, r.fields, jump, theme);
+    draw_detail(frame, form, r.detail, theme);
+    if let Some(jump) = form.jump() {
+        draw_jump(frame, form, r.fields, jump, theme);
         hits.clear();
-    } else if let Some(selected) = app.form.picker {
-        draw_picker(frame, app, r.fields, selected, theme);
+    } else if let Some(picker) = form.picker() {
+        draw_picker(frame, form, r.fields, picker, theme);
         // The picker covers the fields: a click means nothing until it closes.
         hits.clear();
     }
 }
 
-fn page_label(app: &App, page: Page) -> String {
+fn page_label(form: &Form, page: Page) -> String {
     match page {
         Page::Patient => "Patient".into(),
         Page::Dose(i) => {
-            let vaccine = app.form.visit.doses[i].get(FieldId::Vaccine);
+            let vaccine = form.visit.doses[i].get(FieldId::Vaccine);
             let short = table(crate::codes::TableId::Cvx)
                 .get(vaccine)
                 .map(|c| c.code.clone())
@@ -94,14 +106,14 @@ fn page_label(app: &App, page: Page) -> String {
 
 /// The finding that decides a page's mark: a real error first, then a field to
 /// fill, then a warning.
-fn page_finding(app: &App, page: Page) -> Option<&Finding> {
+fn page_finding(form: &Form, page: Page) -> Option<&Finding> {
     let rank = |f: &&Finding| match (f.severity, f.rule) {
         (Severity::Error, Rule::Required) => 1,
         (Severity::Error, _) => 0,
         (Severity::Warning, Rule::Recommended) => 3,
         (Severity::Warning, _) => 2,
     };
-    app.form
+    form.checks
         .findings
         .iter()
         .filter(|f| match page {
@@ -112,42 +124,50 @@ fn page_finding(app: &App, page: Page) -> Option<&Finding> {
         .min_by_key(rank)
 }
 
-fn draw_pages(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme: Theme) {
+fn draw_pages(frame: &mut Frame, form: &Form, area: Rect, hits: &mut Hits, theme: Theme) {
     let block = Block::new()
         .borders(Borders::RIGHT)
         .border_style(theme.dim());
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let pages = app.form.pages();
-    let focused = pages.iter().position(|p| *p == app.form.page).unwrap_or(0);
+    let pages = form.pages();
+    let focused = pages
+        .iter()
+        .position(|p| *p == form.focus.page)
+        .unwrap_or(0);
     draw_list(frame, hits, inner, (pages.len(), focused), theme, |i| {
         let page = pages[i];
-        let mark = match page_finding(app, page) {
+        let mark = match page_finding(form, page) {
             Some(f) => theme.finding_mark(f),
             None => (OK_MARK, theme.ok()),
         };
         (
             Target::Page(page),
             mark,
-            format!("{:<11}", page_label(app, page)),
+            format!("{:<11}", page_label(form, page)),
         )
     });
 }
 
 /// The value as shown when the field is not being edited: codes with their display,
 /// dates with the date they stand for.
-fn shown_value(app: &App, page: Page, field: FieldId) -> (String, Option<String>) {
-    let raw = app.form.value(page, field);
+fn shown_value(
+    form: &Form,
+    page: Page,
+    field: FieldId,
+    now: ClinicTime,
+) -> (String, Option<String>) {
+    let raw = form.value(page, field);
     let hint = match field.spec().kind {
         Kind::Coded(t) => table(t)
             .get(raw)
             .filter(|c| c.code != c.display)
             .map(|c| c.display.clone()),
-        Kind::Date => parse_date(raw, app.now.date_naive()).ok().map(display_date),
-        Kind::ExpiryDate => crate::record::parse::parse_expiry(raw, app.now.date_naive())
+        Kind::Date => parse_date(raw, now.date_naive()).ok().map(display_date),
+        Kind::ExpiryDate => crate::record::parse::parse_expiry(raw, now.date_naive())
             .ok()
             .map(display_date),
-        Kind::DateTime => parse_datetime(raw, app.now).ok().map(|d| d.to_display()),
+        Kind::DateTime => parse_datetime(raw, now).ok().map(|d| d.to_display()),
         _ => None,
     };
     let hint = hint.filter(|h| !raw.is_empty() && h != raw);
@@ -155,20 +175,21 @@ fn shown_value(app: &App, page: Page, field: FieldId) -> (String, Option<String>
 }
 
 /// The most serious finding about a field (findings are sorted errors first).
-fn worst(app: &App, page: Page, field: FieldId) -> Option<&Finding> {
-    app.form.findings_at(page, field).next()
+fn worst(form: &Form, page: Page, field: FieldId) -> Option<&Finding> {
+    form.findings_at(page, field).next()
 }
 
-fn draw_fields(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme: Theme) {
-    let title = match app.form.page {
+fn draw_fields(frame: &mut Frame, form: &Form, area: Rect, hits: &mut Hits, look: Look) {
+    let (theme, now) = (look.theme, look.now);
+    let title = match form.focus.page {
         Page::Patient => " Patient ".to_string(),
-        Page::Dose(i) => format!(" Dose {} of {} ", i + 1, app.form.visit.doses.len()),
+        Page::Dose(i) => format!(" Dose {} of {} ", i + 1, form.visit.doses.len()),
         Page::Review => String::new(),
     };
     let block = titled(title.clone(), theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let (fields, _, offset) = shown_fields(app, inner);
+    let (fields, _, offset) = shown_fields(form, inner);
     let value_x = inner.x + MARKS_WIDTH + LABEL_WIDTH as u16 + 1;
     let value_width = inner.right().saturating_sub(value_x) as usize;
     for (row, field) in fields
@@ -185,8 +206,8 @@ fn draw_fields(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme:
             height: 1,
         };
         hits.add(line, Target::Field(*field));
-        let focused = *field == app.form.field;
-        let (mark, mark_style) = match worst(app, app.form.page, *field) {
+        let focused = *field == form.focus.field;
+        let (mark, mark_style) = match worst(form, form.focus.page, *field) {
             Some(f) => theme.finding_mark(f),
             None => (" ", Style::new()),
         };
@@ -205,13 +226,13 @@ fn draw_fields(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme:
             ),
             Span::raw(" "),
         ];
-        let (raw, hint) = shown_value(app, app.form.page, *field);
+        let (raw, hint) = shown_value(form, form.focus.page, *field, now);
         // Under a help or question overlay the field shows its value, with no cursor.
-        if focused && app.mode == Mode::Normal {
-            let input = &app.form.input;
+        if focused && look.keys_here {
+            let input = &form.focus.input;
             let scroll = input.visual_scroll(value_width.saturating_sub(1));
             // A value that typing will replace is shown selected.
-            let style = if app.form.fresh {
+            let style = if form.focus.fresh {
                 theme.focus()
             } else {
                 Style::new()
@@ -228,7 +249,7 @@ fn draw_fields(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme:
         frame.render_widget(Paragraph::new(Line::from(spans)), line);
     }
     // A returning patient's doses from other visits, on the box's lower edge.
-    if let Some(earlier) = app.form.earlier_doses() {
+    if let Some(earlier) = form.earlier_doses() {
         let text = format!(" Earlier: {earlier} ");
         let width = area.width.saturating_sub(18).min(text.width() as u16);
         frame.render_widget(
@@ -243,7 +264,7 @@ fn draw_fields(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme:
     }
     // What the endpoint holds for the patient, apart: on the box's upper edge, right
     // of the title.
-    if let Some(theirs) = app.form.endpoint_doses(app.now) {
+    if let Some(theirs) = form.endpoint_doses(now) {
         let text = format!(" {theirs} ");
         let left = area.x + title.width() as u16 + 3;
         let room = area.right().saturating_sub(left + 1);
@@ -273,17 +294,17 @@ fn draw_fields(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme:
     }
 }
 
-fn draw_review(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme: Theme) {
+fn draw_review(frame: &mut Frame, form: &Form, area: Rect, hits: &mut Hits, theme: Theme) {
     let title = format!(
         " Review: {} to fill, {} error(s), {} warning(s) ",
-        app.form.to_fill(),
-        app.form.errors(),
-        app.form.warnings()
+        form.to_fill(),
+        form.errors(),
+        form.warnings()
     );
     let block = titled(title, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if app.form.findings.is_empty() {
+    if form.checks.findings.is_empty() {
         let line = Line::from(vec![
             Span::styled(OK_MARK, theme.ok()),
             Span::raw(" No problems found. This visit is ready."),
@@ -291,12 +312,12 @@ fn draw_review(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme:
         frame.render_widget(Paragraph::new(line), inner);
         return;
     }
-    let findings = &app.form.findings;
+    let findings = &form.checks.findings;
     draw_list(
         frame,
         hits,
         inner,
-        (findings.len(), app.form.review.selected),
+        (findings.len(), form.checks.review.selected),
         theme,
         |i| {
             let f = &findings[i];
@@ -309,8 +330,8 @@ fn draw_review(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme:
     );
 }
 
-fn draw_detail(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
-    let (title, mut lines) = if app.form.page == Page::Review {
+fn draw_detail(frame: &mut Frame, form: &Form, area: Rect, theme: Theme) {
+    let (title, mut lines) = if form.focus.page == Page::Review {
         (
             " Review ".to_string(),
             vec![Line::from(
@@ -318,20 +339,19 @@ fn draw_detail(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
             )],
         )
     } else {
-        let spec = app.form.field.spec();
+        let spec = form.focus.field.spec();
         (
             format!(" {} ", spec.label),
             vec![Line::from(Span::styled(spec.help, theme.dim()))],
         )
     };
-    if app.form.picker.is_some() {
+    if form.picker().is_some() {
         lines.push(Line::from(
             "Pick from the list: ↑ ↓ to choose, Enter or Tab to take it, Esc to undo.",
         ));
-    } else if app.form.page != Page::Review {
-        let findings: Vec<_> = app
-            .form
-            .findings_at(app.form.page, app.form.field)
+    } else if form.focus.page != Page::Review {
+        let findings: Vec<_> = form
+            .findings_at(form.focus.page, form.focus.field)
             .collect();
         for f in findings.iter().take(2) {
             let (mark, style) = theme.finding_mark(f);
@@ -341,8 +361,8 @@ fn draw_detail(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
                 Span::raw(f.message.clone()),
             ]));
         }
-        if let Some(suggested) = app.form.suggestion() {
-            let more = match app.form.suggestions.len() {
+        if let Some(suggested) = form.suggestion() {
+            let more = match form.returning.suggestions.len() {
                 1 => String::new(),
                 n => format!(" (+{} more: type on)", n - 1),
             };
@@ -350,7 +370,7 @@ fn draw_detail(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
                 Span::styled("F7 fills ", theme.title()),
                 Span::raw(format!("{}{more}", suggested.describe())),
             ]));
-        } else if findings.is_empty() && !app.form.value(app.form.page, app.form.field).is_empty() {
+        } else if findings.is_empty() && !form.value(form.focus.page, form.focus.field).is_empty() {
             lines.push(Line::from(vec![
                 Span::styled(OK_MARK, theme.ok()),
                 Span::raw(" looks right"),
@@ -368,9 +388,9 @@ fn draw_detail(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
 }
 
 /// Where the picker box goes: under the focused row if it fits, else above it.
-fn picker_area(app: &App, fields: Rect, rows: usize) -> Rect {
+fn picker_area(form: &Form, fields: Rect, rows: usize) -> Rect {
     let inner = fields_inner(fields);
-    let (_, index, offset) = shown_fields(app, inner);
+    let (_, index, offset) = shown_fields(form, inner);
     let row_y = inner.y + (index - offset) as u16;
     let height = rows as u16 + 2;
     let x = inner.x + MARKS_WIDTH + 2;
@@ -391,14 +411,14 @@ fn picker_area(app: &App, fields: Rect, rows: usize) -> Rect {
 /// The jump-to-field list: what is typed, then the fields it matches.
 fn draw_jump(
     frame: &mut Frame,
-    app: &App,
+    form: &Form,
     fields: Rect,
     jump: &crate::tui::screens::form::jump::Jump,
     theme: Theme,
 ) {
-    let matches = app.form.jump_matches();
+    let matches = form.jump_matches();
     let rows = matches.len().clamp(1, PICKER_ROWS);
-    let area = picker_area(app, fields, rows + 1);
+    let area = picker_area(form, fields, rows + 1);
     let block = Block::new().borders(Borders::ALL).title(Span::styled(
         format!(" Jump to: {} field(s) ", matches.len()),
         theme.title(),
@@ -436,11 +456,18 @@ fn draw_jump(
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn draw_picker(frame: &mut Frame, app: &App, fields: Rect, selected: usize, theme: Theme) {
-    let Kind::Coded(t) = app.form.field.spec().kind else {
+fn draw_picker(
+    frame: &mut Frame,
+    form: &Form,
+    fields: Rect,
+    picker: &crate::tui::screens::form::picker::Picker,
+    theme: Theme,
+) {
+    let selected = picker.selected;
+    let Kind::Coded(t) = form.focus.field.spec().kind else {
         return;
     };
-    let choices = app.form.picker_choices(app.now);
+    let choices = form.picker_choices();
     let ages = |c: &crate::codes::Code| {
         let product = (t == crate::codes::TableId::Cvx).then(|| products::product(&c.code));
         product
@@ -449,7 +476,7 @@ fn draw_picker(frame: &mut Frame, app: &App, fields: Rect, selected: usize, them
             .map(|a| a.short_label())
     };
     let rows = choices.len().clamp(1, PICKER_ROWS);
-    let area = picker_area(app, fields, rows);
+    let area = picker_area(form, fields, rows);
     let title = format!(" {}: {} match(es) ", table(t).name, choices.len());
     let block = Block::new()
         .borders(Borders::ALL)
@@ -460,7 +487,7 @@ fn draw_picker(frame: &mut Frame, app: &App, fields: Rect, selected: usize, them
     if choices.is_empty() {
         let text = format!(
             "No code matches '{}'. Keep typing, or Esc to undo.",
-            app.form.input.value()
+            form.focus.input.value()
         );
         frame.render_widget(Paragraph::new(text), inner);
         return;

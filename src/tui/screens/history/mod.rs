@@ -5,12 +5,12 @@
 pub mod view;
 
 use crate::store::{ListQuery, VisitRow, VisitState};
-use crate::tui::app::{self, App, Effect, Msg, Purpose, Screen};
-use crate::tui::layout::Target;
-use crate::tui::screens::overlays::confirm::Confirm;
+use crate::tui::msg::{Action, Confirm, Effect, Purpose, Screen, Target};
+use crate::tui::reply::{Ctx, Reply};
 use crate::tui::text;
 use crate::tui::widgets::{Cursor, PAGE_STEP, one_line};
 use tui_input::Input;
+use uuid::Uuid;
 
 /// Rows asked for at a time.
 pub const PAGE_ROWS: usize = 100;
@@ -37,116 +37,111 @@ impl History {
             ..ListQuery::default()
         }
     }
+
+    /// A page of rows arrived; stale pages (for an older filter) are dropped.
+    pub fn loaded(&mut self, text: String, rows: Vec<VisitRow>, append: bool) {
+        if text != self.filter.value() {
+            return;
+        }
+        self.complete = rows.len() < PAGE_ROWS;
+        if append {
+            self.rows.extend(rows);
+        } else {
+            self.rows = rows;
+            self.cursor.home();
+        }
+        self.cursor.clamp(self.rows.len());
+    }
+
+    /// A visit shown was put in the outbox.
+    pub fn queued(&mut self, id: Uuid) {
+        if let Some(row) = self.rows.iter_mut().find(|r| r.id == id) {
+            row.state = VisitState::Queued;
+        }
+    }
+
+    /// The chosen row's visit, opened for `purpose`.
+    fn open_selected(&self, purpose: Purpose) -> Reply {
+        match self.selected_row() {
+            Some(row) => Reply::effect(Effect::Open {
+                id: row.id,
+                purpose,
+            }),
+            None => Reply::none(),
+        }
+    }
+
+    /// The rows for the filter as it is now, from the first.
+    fn reload(&self) -> Reply {
+        Reply::effect(Effect::LoadHistory {
+            query: self.query(0),
+            append: false,
+        })
+    }
 }
 
 /// Opens the history with the current filter.
-pub fn open(app: &mut App) -> Vec<Effect> {
-    app.screen = Screen::History;
-    app.history.cursor.home();
-    vec![Effect::LoadHistory {
-        query: app.history.query(0),
-        append: false,
-    }]
-}
-
-/// A page of rows arrived; stale pages (for an older filter) are dropped.
-pub fn loaded(app: &mut App, text: String, rows: Vec<VisitRow>, append: bool) {
-    let h = &mut app.history;
-    if text != h.filter.value() {
-        return;
+pub fn open(h: &mut History) -> Reply {
+    h.cursor.home();
+    Reply {
+        go: Some(Screen::History),
+        ..h.reload()
     }
-    h.complete = rows.len() < PAGE_ROWS;
-    if append {
-        h.rows.extend(rows);
-    } else {
-        h.rows = rows;
-        h.cursor.home();
-    }
-    h.cursor.clamp(h.rows.len());
 }
 
 /// Keys on the history screen.
-pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
-    let h = &mut app.history;
-    match msg {
-        Msg::Edit(request) => {
+pub fn update(h: &mut History, _ctx: &Ctx, action: Action) -> Reply {
+    match action {
+        Action::Edit(request) => {
             let before = h.filter.value().to_string();
             h.filter.handle(request);
             if h.filter.value() != before {
-                return vec![Effect::LoadHistory {
-                    query: h.query(0),
-                    append: false,
-                }];
+                return h.reload();
             }
         }
-        Msg::Paste(pasted) => {
+        Action::Paste(pasted) => {
             h.filter = Input::new(format!("{}{}", h.filter.value(), one_line(&pasted)));
-            return vec![Effect::LoadHistory {
-                query: h.query(0),
-                append: false,
-            }];
+            return h.reload();
         }
-        Msg::Up => h.cursor.up(1),
-        Msg::PageUp => h.cursor.up(PAGE_STEP),
-        Msg::Down | Msg::PageDown => {
-            let step = if msg == Msg::Down { 1 } else { PAGE_STEP };
+        Action::Up => h.cursor.up(1),
+        Action::PageUp => h.cursor.up(PAGE_STEP),
+        Action::Down | Action::PageDown => {
+            let step = if action == Action::Down { 1 } else { PAGE_STEP };
             h.cursor.down(step, h.rows.len());
             // Near the end of what is loaded: ask for the next page.
             if !h.complete && h.cursor.selected + 2 * PAGE_STEP >= h.rows.len() {
                 h.complete = true;
-                return vec![Effect::LoadHistory {
+                return Reply::effect(Effect::LoadHistory {
                     query: h.query(h.rows.len()),
                     append: true,
-                }];
+                });
             }
         }
-        Msg::Clicked(Target::Row(i)) => h.cursor.selected = i,
-        Msg::Home => h.cursor.home(),
-        Msg::End => h.cursor.end(h.rows.len()),
-        Msg::Enter => {
+        Action::Clicked(Target::Row(i)) => h.cursor.selected = i,
+        Action::Home => h.cursor.home(),
+        Action::End => h.cursor.end(h.rows.len()),
+        Action::Enter => return h.open_selected(Purpose::View),
+        Action::CopyAsNew => return h.open_selected(Purpose::CopyAsNew),
+        Action::Amend => return h.open_selected(Purpose::Amend),
+        Action::Versions => {
             if let Some(row) = h.selected_row() {
-                return vec![Effect::Open {
-                    id: row.id,
-                    purpose: Purpose::View,
-                }];
+                return Reply::effect(Effect::OpenVersions(row.id));
             }
         }
-        Msg::CopyAsNew => {
-            if let Some(row) = h.selected_row() {
-                return vec![Effect::Open {
-                    id: row.id,
-                    purpose: Purpose::CopyAsNew,
-                }];
-            }
-        }
-        Msg::Amend => {
-            if let Some(row) = h.selected_row() {
-                return vec![Effect::Open {
-                    id: row.id,
-                    purpose: Purpose::Amend,
-                }];
-            }
-        }
-        Msg::Versions => {
-            if let Some(row) = h.selected_row() {
-                return vec![Effect::OpenVersions(row.id)];
-            }
-        }
-        Msg::Delete => match h.selected_row() {
+        Action::Delete => match h.selected_row() {
             Some(row) if row.state == VisitState::Draft => {
-                let id = row.id;
-                app.ask(Confirm::DeleteDraft(id))
+                return Reply::ask(Confirm::DeleteDraft(row.id));
             }
-            Some(row) => app.notice = Some(text::only_drafts_deleted(row.state)),
+            Some(row) => return Reply::notice(text::only_drafts_deleted(row.state)),
             None => {}
         },
-        Msg::SaveAndSubmit => {
-            if let Some((id, state)) = h.selected_row().map(|r| (r.id, r.state)) {
-                return app::send_stored(app, id, state);
+        Action::SaveAndSubmit => {
+            if let Some(row) = h.selected_row() {
+                return Reply::send_stored(row.id, row.state);
             }
         }
-        Msg::Escape | Msg::History => app.screen = Screen::Form,
+        Action::Escape | Action::History => return Reply::go(Screen::Form),
         _ => {}
     }
-    Vec::new()
+    Reply::none()
 }

@@ -1,7 +1,8 @@
 //! Drawing the history: the filter line, the column header and the visits.
 
-use crate::tui::app::App;
-use crate::tui::layout::{Layout as Hits, Target};
+use super::History;
+use crate::tui::layout::Layout as Hits;
+use crate::tui::msg::Target;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{draw_column_header, draw_list, state_mark, titled};
 use ratatui::Frame;
@@ -19,8 +20,7 @@ fn areas(body: Rect) -> [Rect; 3] {
     .areas(Block::new().borders(Borders::ALL).inner(body))
 }
 
-pub fn draw(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme: Theme) {
-    let h = &app.history;
+pub fn draw(frame: &mut Frame, h: &History, area: Rect, hits: &mut Hits, theme: Theme) {
     let title = format!(
         " History: {} shown{} ",
         h.rows.len(),

@@ -6,9 +6,8 @@ pub mod view;
 
 use crate::store::VisitState;
 use crate::store::outbox::OutboxRow;
-use crate::tui::app::{App, Effect, Msg, Screen};
-use crate::tui::layout::Target;
-use crate::tui::screens::overlays::confirm::Confirm;
+use crate::tui::msg::{Action, Confirm, Effect, Screen, Target};
+use crate::tui::reply::{Ctx, Reply};
 use crate::tui::text;
 use crate::tui::widgets::{Cursor, PAGE_STEP};
 
@@ -27,77 +26,84 @@ impl OutboxView {
     }
 }
 
-pub fn open(app: &mut App) -> Vec<Effect> {
-    app.screen = Screen::Outbox;
-    vec![Effect::LoadOutbox]
+pub fn open() -> Reply {
+    Reply {
+        go: Some(Screen::Outbox),
+        ..Reply::effect(Effect::LoadOutbox)
+    }
 }
 
-/// New rows arrived: the cursor stays on the visit it was on.
-pub fn loaded(app: &mut App, rows: Vec<OutboxRow>) {
-    let view = &mut app.outbox;
-    let keep = view.selected_row().map(|r| r.row.id);
-    view.rows = rows;
-    view.cursor.selected = keep
-        .and_then(|id| view.rows.iter().position(|r| r.row.id == id))
-        .unwrap_or(0);
-    view.cursor.clamp(view.rows.len());
+impl OutboxView {
+    /// New rows arrived: the cursor stays on the visit it was on.
+    pub fn loaded(&mut self, rows: Vec<OutboxRow>) {
+        let keep = self.selected_row().map(|r| r.row.id);
+        self.rows = rows;
+        self.cursor.selected = keep
+            .and_then(|id| self.rows.iter().position(|r| r.row.id == id))
+            .unwrap_or(0);
+        self.cursor.clamp(self.rows.len());
+    }
 }
 
 /// Keys on the outbox screen.
-pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
-    let view = &mut app.outbox;
+pub fn update(view: &mut OutboxView, ctx: &Ctx, action: Action) -> Reply {
     let count = view.rows.len();
-    match msg {
-        Msg::Up => view.cursor.up(1),
-        Msg::Down => view.cursor.down(1, count),
-        Msg::PageUp => view.cursor.up(PAGE_STEP),
-        Msg::PageDown => view.cursor.down(PAGE_STEP, count),
-        Msg::Home => view.cursor.home(),
-        Msg::End => view.cursor.end(count),
-        Msg::Clicked(Target::Row(i)) => view.cursor.selected = i,
-        Msg::Enter => {
+    match action {
+        Action::Up => view.cursor.up(1),
+        Action::Down => view.cursor.down(1, count),
+        Action::PageUp => view.cursor.up(PAGE_STEP),
+        Action::PageDown => view.cursor.down(PAGE_STEP, count),
+        Action::Home => view.cursor.home(),
+        Action::End => view.cursor.end(count),
+        Action::Clicked(Target::Row(i)) => view.cursor.selected = i,
+        Action::Enter => {
             if let Some(row) = view.selected_row() {
-                return vec![Effect::OpenAnswer {
+                return Reply::effect(Effect::OpenAnswer {
                     id: row.row.id,
-                    protocol: app.sync.protocol,
-                }];
+                    protocol: ctx.sync.protocol,
+                });
             }
         }
-        Msg::Retry => match view.selected_row() {
+        Action::Retry => match view.selected_row() {
             Some(row) if matches!(row.row.state, VisitState::Queued | VisitState::Failed) => {
-                let id = row.row.id;
-                app.notice = Some(text::SENDING_NOW.into());
-                return vec![
-                    Effect::RetryNow(Some(id)),
+                return Reply {
+                    notice: Some(text::SENDING_NOW.into()),
+                    ..Reply::effects(vec![
+                        Effect::RetryNow(Some(row.row.id)),
+                        Effect::SyncNow,
+                        Effect::LoadOutbox,
+                    ])
+                };
+            }
+            Some(_) => return Reply::notice(text::ALREADY_SUBMITTED_SEND_AGAIN),
+            None => {}
+        },
+        Action::RetryAll => {
+            return Reply {
+                notice: Some(text::SENDING_ALL.into()),
+                ..Reply::effects(vec![
+                    Effect::RetryNow(None),
                     Effect::SyncNow,
                     Effect::LoadOutbox,
-                ];
-            }
-            Some(_) => app.notice = Some(text::ALREADY_SUBMITTED_SEND_AGAIN.into()),
-            None => {}
-        },
-        Msg::RetryAll => {
-            app.notice = Some(text::SENDING_ALL.into());
-            return vec![Effect::RetryNow(None), Effect::SyncNow, Effect::LoadOutbox];
+                ])
+            };
         }
-        Msg::Resubmit => match view.selected_row() {
+        Action::Resubmit => match view.selected_row() {
             Some(row) if matches!(row.row.state, VisitState::Submitted | VisitState::Failed) => {
-                let id = row.row.id;
-                app.ask(Confirm::Resubmit(id));
+                return Reply::ask(Confirm::Resubmit(row.row.id));
             }
-            Some(_) => app.notice = Some(text::STILL_WAITING_RETRY.into()),
+            Some(_) => return Reply::notice(text::STILL_WAITING_RETRY),
             None => {}
         },
-        Msg::Void => match view.selected_row() {
+        Action::Void => match view.selected_row() {
             Some(row) if row.row.state == VisitState::Submitted => {
-                let id = row.row.id;
-                app.ask(Confirm::Void(id));
+                return Reply::ask(Confirm::Void(row.row.id));
             }
-            Some(_) => app.notice = Some(text::VOID_ONLY_SUBMITTED.into()),
+            Some(_) => return Reply::notice(text::VOID_ONLY_SUBMITTED),
             None => {}
         },
-        Msg::Escape | Msg::Outbox => app.screen = Screen::Form,
+        Action::Escape | Action::Outbox => return Reply::go(Screen::Form),
         _ => {}
     }
-    Vec::new()
+    Reply::none()
 }

@@ -1,8 +1,10 @@
 //! Drawing the outbox: the column header, the visits with their state and tries,
 //! and the chosen visit's last outcome and next try.
 
-use crate::tui::app::App;
-use crate::tui::layout::{Layout as Hits, Target};
+use super::OutboxView;
+use crate::clock::ClinicTime;
+use crate::tui::layout::Layout as Hits;
+use crate::tui::msg::{SyncStatus, Target};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{draw_column_header, draw_list, state_mark, titled};
 use ratatui::Frame;
@@ -19,9 +21,16 @@ fn areas(body: Rect) -> [Rect; 3] {
     .areas(Block::new().borders(Borders::ALL).inner(body))
 }
 
-pub fn draw(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme: Theme) {
-    let view = &app.outbox;
-    let (waiting, failed) = (app.sync.waiting, app.sync.failed);
+/// Draws the outbox; `sync` says where sending stands, and times show at `now`'s zone.
+pub fn draw(
+    frame: &mut Frame,
+    view: &OutboxView,
+    (sync, now): (&SyncStatus, ClinicTime),
+    area: Rect,
+    hits: &mut Hits,
+    theme: Theme,
+) {
+    let (waiting, failed) = (sync.waiting, sync.failed);
     let title = format!(" Outbox: {waiting} waiting, {failed} failed ");
     frame.render_widget(titled(title, theme), area);
     let [header, list, detail] = areas(area);
@@ -35,7 +44,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme: Th
         theme,
     );
     if view.rows.is_empty() {
-        let text = if app.sync.protocol.is_some() {
+        let text = if sync.protocol.is_some() {
             "Nothing waiting. Ctrl+G saves a visit and sends it."
         } else {
             "Nothing waiting. No endpoint is configured: visits are saved here only (see README, [endpoint])."
@@ -73,8 +82,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, hits: &mut Hits, theme: Th
             .map(|t| {
                 format!(
                     " · next try {}",
-                    t.with_timezone(&app.now.timezone())
-                        .format("%Y-%m-%d %H:%M:%S")
+                    t.with_timezone(&now.timezone()).format("%Y-%m-%d %H:%M:%S")
                 )
             })
             .unwrap_or_default();

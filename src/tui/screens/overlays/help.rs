@@ -2,8 +2,8 @@
 //! what each field means (from the field catalogue).
 
 use crate::record::FIELDS;
-use crate::tui::app::{App, Effect, Mode, Msg};
 use crate::tui::bindings::{BINDINGS, Scope};
+use crate::tui::msg::Action;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{PAGE_STEP, centered};
 use ratatui::Frame;
@@ -37,27 +37,17 @@ pub fn lines(theme: Theme) -> Vec<Line<'static>> {
     lines
 }
 
-/// Keys while the help is open: scroll, or close.
-pub fn update(app: &mut App, scroll: u16, msg: Msg) -> Vec<Effect> {
+/// Keys while the help is open: where it is scrolled to next, or `None` to close it.
+pub fn update(scroll: u16, action: &Action) -> Option<u16> {
     let step = PAGE_STEP as u16;
-    app.mode = match msg {
-        Msg::Down => Mode::Help {
-            scroll: scroll.saturating_add(1),
-        },
-        Msg::PageDown => Mode::Help {
-            scroll: scroll.saturating_add(step),
-        },
-        Msg::Up => Mode::Help {
-            scroll: scroll.saturating_sub(1),
-        },
-        Msg::PageUp => Mode::Help {
-            scroll: scroll.saturating_sub(step),
-        },
-        Msg::Quit => return app.quit(),
-        Msg::Escape | Msg::Help | Msg::Enter => Mode::Normal,
-        _ => Mode::Help { scroll },
-    };
-    Vec::new()
+    match action {
+        Action::Down => Some(scroll.saturating_add(1)),
+        Action::PageDown => Some(scroll.saturating_add(step)),
+        Action::Up => Some(scroll.saturating_sub(1)),
+        Action::PageUp => Some(scroll.saturating_sub(step)),
+        Action::Escape | Action::Help | Action::Enter => None,
+        _ => Some(scroll),
+    }
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, scroll: u16, theme: Theme) {

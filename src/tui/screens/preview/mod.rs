@@ -6,12 +6,15 @@ pub mod view;
 
 use crate::clock::ClinicTime;
 use crate::codes::{TableId, table};
+use crate::fhir::BundleSettings;
 use crate::record::parse::{parse_date, parse_datetime};
 use crate::record::{FieldId, Finding, Visit};
 use crate::store::outbox::{Attempt, OutboxRow};
 use crate::store::versions::Version;
 use crate::store::{StoredVisit, VisitState};
-use crate::tui::app::{self, App, Effect, Msg, Purpose, Screen};
+use crate::tui::msg::{Action, Effect, Purpose, Screen};
+use crate::tui::reply::{Ctx, Reply};
+use crate::tui::screens::form::Form;
 use crate::tui::text;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{PAGE_STEP, one_line};
@@ -98,18 +101,27 @@ impl PartialEq for Preview {
 }
 
 impl Preview {
-    pub fn of_current(app: &mut App) -> Preview {
-        let (message, errors) = match app.form.message(app.now, &app.settings) {
+    pub fn of_current(form: &mut Form, now: ClinicTime, settings: &BundleSettings) -> Preview {
+        let (message, errors) = match form.message(now, settings) {
             Ok(m) => (Some(m), Vec::new()),
             Err(invalid) => (None, invalid.0),
         };
         Preview::new(
             Source::Current,
-            summary(&app.form.visit, app.now),
+            summary(&form.visit, now),
             message,
             errors,
             Screen::Form,
         )
+    }
+
+    /// The stored visit shown was put in the outbox.
+    pub fn queued(&mut self, id: Uuid) {
+        if let Source::Stored { id: shown, state } = &mut self.source
+            && *shown == id
+        {
+            *state = VisitState::Queued;
+        }
     }
 
     pub fn of_stored(stored: &StoredVisit, visit: &Visit, now: ClinicTime) -> Preview {
@@ -438,91 +450,80 @@ fn string_end(body: &str) -> usize {
     body.len().saturating_sub(1)
 }
 
-/// Keys on the preview screen.
-pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
-    let Some(preview) = app.preview.as_mut() else {
-        app.screen = Screen::Form;
-        return Vec::new();
-    };
+/// Keys on the preview screen. (Ctrl+S on the preview of the visit in the form is the
+/// app's: it saves what the form holds.)
+pub fn update(preview: &mut Preview, _ctx: &Ctx, action: Action) -> Reply {
     let last = preview.text_lines().len().saturating_sub(1);
     if preview.searching {
-        match msg {
-            Msg::Edit(request) => {
+        match action {
+            Action::Edit(request) => {
                 preview.search.handle(request);
             }
-            Msg::Paste(pasted) => {
+            Action::Paste(pasted) => {
                 preview.search =
                     Input::new(format!("{}{}", preview.search.value(), one_line(&pasted)));
             }
-            Msg::Enter => {
+            Action::Enter => {
                 preview.searching = false;
                 if !preview.jump_to_match(None) {
-                    app.notice = Some(text::not_in_preview(preview.search.value()));
+                    return Reply::notice(text::not_in_preview(preview.search.value()));
                 }
             }
-            Msg::Escape => preview.searching = false,
+            Action::Escape => preview.searching = false,
             _ => {}
         }
-        return Vec::new();
+        return Reply::none();
     }
-    match msg {
-        Msg::Up => preview.scroll = preview.scroll.saturating_sub(1),
-        Msg::Down => preview.scroll = (preview.scroll + 1).min(last),
-        Msg::PageUp => preview.scroll = preview.scroll.saturating_sub(PAGE_STEP),
-        Msg::PageDown => preview.scroll = (preview.scroll + PAGE_STEP).min(last),
-        Msg::Home => preview.scroll = 0,
-        Msg::End => preview.scroll = last,
-        Msg::Search => {
+    match action {
+        Action::Up => preview.scroll = preview.scroll.saturating_sub(1),
+        Action::Down => preview.scroll = (preview.scroll + 1).min(last),
+        Action::PageUp => preview.scroll = preview.scroll.saturating_sub(PAGE_STEP),
+        Action::PageDown => preview.scroll = (preview.scroll + PAGE_STEP).min(last),
+        Action::Home => preview.scroll = 0,
+        Action::End => preview.scroll = last,
+        Action::Search => {
             preview.searching = true;
             preview.search = Input::default();
         }
-        Msg::NextMatch => {
+        Action::NextMatch => {
             let from = preview.scroll;
             if !preview.jump_to_match(Some(from)) {
-                app.notice = Some(text::NO_MATCH.into());
+                return Reply::notice(text::NO_MATCH);
             }
         }
-        Msg::Escape | Msg::Preview => {
-            app.screen = preview.back;
-            app.preview = None;
+        Action::Escape | Action::Preview => return Reply::go(preview.back),
+        Action::Save | Action::SaveAndSubmit => {
+            return match &preview.source {
+                Source::Current => Reply::notice(text::NOT_SAVED_FIX_LISTED),
+                Source::Stored { id, state } if action == Action::SaveAndSubmit => {
+                    Reply::send_stored(*id, *state)
+                }
+                Source::Stored { .. } | Source::Answer { .. } | Source::Versions { .. } => {
+                    Reply::notice(text::ALREADY_STORED)
+                }
+            };
         }
-        Msg::Save | Msg::SaveAndSubmit => match (&preview.source, &preview.message) {
-            (Source::Current, Some(message)) => {
-                return vec![Effect::Save {
-                    id: app.form.visit_id,
-                    visit: Box::new(app.form.visit.clone()),
-                    message: message.clone(),
-                    submit: msg == Msg::SaveAndSubmit,
-                }];
-            }
-            (Source::Current, None) => app.notice = Some(text::NOT_SAVED_FIX_LISTED.into()),
-            (Source::Stored { id, state }, _) if msg == Msg::SaveAndSubmit => {
-                let (id, state) = (*id, *state);
-                return app::send_stored(app, id, state);
-            }
-            (Source::Stored { .. } | Source::Answer { .. } | Source::Versions { .. }, _) => {
-                app.notice = Some(text::ALREADY_STORED.into())
-            }
-        },
-        Msg::Amend | Msg::CopyAsNew => {
-            let (purpose, not_stored) = if msg == Msg::Amend {
+        Action::Amend | Action::CopyAsNew => {
+            let (purpose, not_stored) = if action == Action::Amend {
                 (Purpose::Amend, text::CORRECT_STORED_ONLY)
             } else {
                 (Purpose::CopyAsNew, text::CTRL_N_NEW_VISIT)
             };
-            match preview.source.stored_id() {
-                Some(id) => return vec![Effect::Open { id, purpose }],
-                None => app.notice = Some(not_stored.into()),
-            }
+            return match preview.source.stored_id() {
+                Some(id) => Reply::effect(Effect::Open { id, purpose }),
+                None => Reply::notice(not_stored),
+            };
         }
-        Msg::Versions => match preview.source {
+        Action::Versions => match preview.source {
             Source::Versions { .. } => {}
-            _ => match preview.source.stored_id() {
-                Some(id) => return vec![Effect::OpenVersions(id)],
-                None => app.notice = Some(text::VERSIONS_OF_STORED.into()),
-            },
+            _ => {
+                return match preview.source.stored_id() {
+                    Some(id) => Reply::effect(Effect::OpenVersions(id)),
+                    None => Reply::notice(text::VERSIONS_OF_STORED),
+                };
+            }
         },
         _ => {}
     }
-    Vec::new()
+    Reply::none()
 }

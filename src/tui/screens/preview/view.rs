@@ -1,9 +1,9 @@
 //! Drawing the preview: the summary, then the bundle JSON highlighted (or the
 //! errors that stop it), with search matches underlined and the search prompt.
 
+use super::Preview;
 use super::{LineKind, Source, highlight};
 use crate::record::Severity;
-use crate::tui::app::App;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::titled;
 use ratatui::Frame;
@@ -12,8 +12,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
-    let Some(preview) = &app.preview else { return };
+pub fn draw(frame: &mut Frame, preview: &Preview, area: Rect, theme: Theme) {
     let title = match &preview.source {
         Source::Current => " Preview: what Ctrl+S saves and what is sent ".to_string(),
         Source::Stored { state, .. } => {

@@ -1,0 +1,176 @@
+//! The code picker of a coded field: it opens when something is typed, filters and
+//! ranks the field's codes once per query (vaccines licensed for the patient's age
+//! first; the makers of the dose's vaccine first), and takes the chosen code.
+
+use super::{Form, Overlay, Page};
+use crate::clock::ClinicTime;
+use crate::codes::{Code, products, search, table};
+use crate::record::parse::{parse_date, parse_datetime};
+use crate::record::values::DoseContext;
+use crate::record::{FieldId, Kind};
+use crate::tui::reply::Reply;
+use chrono::NaiveDate;
+use tui_input::Input;
+
+/// The open picker: the codes that match what is typed, best first, the one chosen,
+/// and the field's value before the picker opened (Esc gives it back).
+#[derive(Clone, Debug)]
+pub struct Picker {
+    pub choices: Vec<&'static Code>,
+    pub selected: usize,
+    pub before: String,
+}
+
+impl Form {
+    /// The codes the open picker offers, best first (none when it is closed).
+    pub fn picker_choices(&self) -> &[&'static Code] {
+        self.picker().map_or(&[], |p| p.choices.as_slice())
+    }
+
+    /// The focused field's text changed from `before`: a coded field's picker opens,
+    /// or follows what is typed; an empty one closes.
+    pub(super) fn typed_in_picker(&mut self, before: String, now: ClinicTime) {
+        let Kind::Coded(_) = self.focus.field.spec().kind else {
+            self.overlay = None;
+            return;
+        };
+        let before = match self.overlay.take() {
+            Some(Overlay::Picker(open)) => open.before,
+            _ => before,
+        };
+        if self.focus.input.value().is_empty() {
+            return;
+        }
+        self.overlay = Some(Overlay::Picker(Picker {
+            choices: self.rank_choices(now),
+            selected: 0,
+            before,
+        }));
+    }
+
+    /// The codes matching what is typed into the focused field, best first: for a
+    /// vaccine, the products licensed for the patient's age come first (non-US ones
+    /// last for a dose given here); for a manufacturer, the makers of the dose's
+    /// vaccine.
+    fn rank_choices(&self, now: ClinicTime) -> Vec<&'static Code> {
+        let Kind::Coded(t) = self.focus.field.spec().kind else {
+            return Vec::new();
+        };
+        let mut choices = search(table(t), self.focus.input.value());
+        let Page::Dose(i) = self.focus.page else {
+            return choices;
+        };
+        match self.focus.field {
+            FieldId::Vaccine => {
+                let dates = self.age_dates(i, now);
+                let given_here = self
+                    .visit
+                    .doses
+                    .get(i)
+                    .is_some_and(|d| DoseContext::of(d).given_here);
+                // A stable sort: within each group the search's order stays.
+                choices.sort_by_key(|c| {
+                    let fits = dates.is_none_or(|(birth, on)| {
+                        products::product(&c.code)
+                            .and_then(|p| p.ages)
+                            .is_none_or(|a| a.fits(birth, on))
+                    });
+                    (!fits, given_here && c.non_us)
+                });
+            }
+            FieldId::Manufacturer => {
+                let vaccine = self.value(self.focus.page, FieldId::Vaccine);
+                if let Some(product) = products::product(vaccine) {
+                    choices.sort_by_key(|c| !product.makers.contains(&c.code));
+                }
+            }
+            _ => {}
+        }
+        choices
+    }
+
+    /// The patient's birth date and the day of dose `i` (today when not typed yet).
+    pub fn age_dates(&self, i: usize, now: ClinicTime) -> Option<(NaiveDate, NaiveDate)> {
+        let today = now.date_naive();
+        let birth = parse_date(self.visit.patient.get(FieldId::BirthDate), today).ok()?;
+        let on = self
+            .visit
+            .doses
+            .get(i)
+            .and_then(|d| parse_datetime(d.get(FieldId::Administered), now).ok())
+            .map_or(today, |d| d.date());
+        Some((birth, on))
+    }
+
+    /// ↓ / ↑ in the picker.
+    pub(super) fn picker_step(&mut self, down: bool) -> Reply {
+        if let Some(Overlay::Picker(picker)) = self.overlay.as_mut() {
+            picker.selected = match down {
+                true => (picker.selected + 1).min(picker.choices.len().saturating_sub(1)),
+                false => picker.selected.saturating_sub(1),
+            };
+        }
+        Reply::none()
+    }
+
+    /// Takes the chosen code (if any) and moves on; says what was filled in besides.
+    /// A vaccine whose lot (or how it is given) was filled in moves on to the next of
+    /// the dose's fields still empty, past what was filled.
+    pub(super) fn accept_choice(&mut self, now: ClinicTime) {
+        let chosen = self
+            .picker()
+            .and_then(|p| p.choices.get(p.selected))
+            .map(|c| c.code.clone());
+        let mut filled_in = false;
+        if let Some(code) = chosen {
+            let (page, field) = (self.focus.page, self.focus.field);
+            self.set_value(page, field, code.clone());
+            self.changed(field, now);
+            if field == FieldId::Vaccine {
+                let notices: Vec<String> =
+                    [self.fill_remembered_lot(&code, now), self.fill_habit(&code)]
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                if !notices.is_empty() {
+                    self.say(notices.join("; "));
+                    filled_in = true;
+                }
+            }
+        }
+        self.overlay = None;
+        self.move_field(true, now);
+        if filled_in {
+            self.skip_filled(now);
+        }
+    }
+
+    /// From the focused field on, the first of the page's fields that is empty.
+    fn skip_filled(&mut self, now: ClinicTime) {
+        let fields = self.visible_fields(self.focus.page);
+        let from = fields
+            .iter()
+            .position(|f| *f == self.focus.field)
+            .unwrap_or(0);
+        if let Some(empty) = fields[from..]
+            .iter()
+            .find(|f| self.value(self.focus.page, **f).trim().is_empty())
+        {
+            self.focus(self.focus.page, *empty, now);
+        }
+    }
+
+    /// Esc in the picker: the field gets back the value it had before.
+    pub(super) fn cancel_picker(&mut self) {
+        let before = match self.overlay.take() {
+            Some(Overlay::Picker(picker)) => picker.before,
+            other => {
+                self.overlay = other;
+                return;
+            }
+        };
+        let (page, field) = (self.focus.page, self.focus.field);
+        self.set_value(page, field, before.clone());
+        self.focus.input = Input::new(before);
+    }
+}
