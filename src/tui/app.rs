@@ -345,7 +345,7 @@ fn answer(app: &mut App, question: Confirm, action: Action) -> Vec<Effect> {
             app.mode = Mode::Normal;
             // A draft found at start is kept for later: it is in History.
             if question == Confirm::ResumeDraft && app.pending_draft.take().is_some() {
-                app.notice = Some(text::DRAFT_KEPT_FOR_LATER.into());
+                app.notice = Some(text::draft_kept_for_later());
             }
             return Vec::new();
         }
@@ -374,7 +374,7 @@ fn answer(app: &mut App, question: Confirm, action: Action) -> Vec<Effect> {
             app.form.draft_dirty = true;
             effects.extend(app.form.draft_effect(now));
             app.new_visit();
-            app.notice = Some(text::NEW_VISIT_DRAFT_KEPT.into());
+            app.notice = Some(text::new_visit_draft_kept());
         }
         (Confirm::ResumeDraft, true) => {
             if let Some((id, visit)) = app.pending_draft.take() {
@@ -448,12 +448,12 @@ pub fn question_text(app: &App, question: Confirm) -> String {
             text::ask_resume_draft(&name)
         }
         Confirm::DeleteDraft(_) => text::ASK_DELETE_DRAFT.into(),
-        Confirm::DiscardDraft => text::ASK_DISCARD_DRAFT.into(),
+        Confirm::DiscardDraft => text::ask_discard_draft(),
         Confirm::Resubmit(_) => text::ASK_RESUBMIT.into(),
         Confirm::Void(_) => text::ASK_VOID.into(),
         Confirm::VoidDose { dose, .. } => text::ask_void_dose(dose, dose_vaccine(dose)),
         Confirm::NewVisit if app.form.amending.is_some() => text::ASK_DROP_CORRECTION.into(),
-        Confirm::NewVisit => text::ASK_NEW_VISIT.into(),
+        Confirm::NewVisit => text::ask_new_visit(),
         Confirm::SaveGivenBefore { .. } => text::ask_save_given_before(app.form.given_before()),
     }
 }
@@ -558,7 +558,7 @@ fn opened(app: &mut App, stored: StoredVisit, purpose: Purpose) -> Vec<Effect> {
     // A correction being typed has no draft to keep it: it is saved or dropped first.
     let into_form = purpose != Purpose::View || stored.row.state == VisitState::Draft;
     if into_form && app.form.amending.is_some() && app.form.dirty {
-        app.notice = Some(text::CORRECTION_OPEN.into());
+        app.notice = Some(text::correction_open());
         return effects;
     }
     match (purpose, stored.row.state) {
@@ -582,9 +582,9 @@ fn opened(app: &mut App, stored: StoredVisit, purpose: Purpose) -> Vec<Effect> {
             app.form.amending = Some(amending);
             app.form.dirty = false;
             app.notice = Some(if amending.was_sent() {
-                text::CORRECTING_SENT.into()
+                text::correcting_sent()
             } else {
-                text::CORRECTING_SAVED.into()
+                text::correcting_saved()
             });
         }
         (Purpose::Amend, _) => {

@@ -607,6 +607,27 @@ impl Binding {
     }
 }
 
+/// The key that does `action` in `scope` (else everywhere), as messages name it:
+/// "Ctrl+G", "F6", "PgDn", "v".
+pub fn key(scope: Scope, action: &Action) -> String {
+    first_key(scope, action).map_or_else(String::new, Key::label)
+}
+
+/// The same key in the status line's short form: "^S".
+pub fn short(scope: Scope, action: &Action) -> String {
+    first_key(scope, action).map_or_else(String::new, Key::short)
+}
+
+fn first_key(scope: Scope, action: &Action) -> Option<Key> {
+    let bound = |scope: Scope| {
+        BINDINGS
+            .iter()
+            .filter(|b| b.scope == scope && b.action.as_ref() == Some(action))
+            .find_map(|b| b.keys.first().copied())
+    };
+    bound(scope).or_else(|| bound(Scope::Everywhere))
+}
+
 /// The first binding of `scope` whose keys match the event.
 pub fn lookup(scope: Scope, key: &KeyEvent) -> Option<Action> {
     BINDINGS

@@ -154,9 +154,7 @@ pub fn run(
             Err(e) => failed(text::LOTS_NOT_READ, e),
         },
         Effect::OpenVersions(id) => match store.versions(id) {
-            Ok(versions) if versions.is_empty() => {
-                Some(Done::StoreFailed(text::NO_VERSIONS.into()))
-            }
+            Ok(versions) if versions.is_empty() => Some(Done::StoreFailed(text::no_versions())),
             Ok(versions) => Some(Done::VersionsLoaded { id, versions }),
             Err(e) => failed(text::VERSIONS_NOT_READ, e),
         },

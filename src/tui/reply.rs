@@ -80,9 +80,9 @@ impl Reply {
     pub fn send_stored(id: Uuid, state: VisitState) -> Reply {
         match state {
             VisitState::Saved | VisitState::Failed => Reply::effect(Effect::Send(id)),
-            VisitState::Queued => Reply::notice(text::ALREADY_WAITING),
-            VisitState::Submitted => Reply::notice(text::ALREADY_SENT),
-            VisitState::Draft => Reply::notice(text::DRAFT_NOT_SENT),
+            VisitState::Queued => Reply::notice(text::already_waiting()),
+            VisitState::Submitted => Reply::notice(text::already_sent()),
+            VisitState::Draft => Reply::notice(text::draft_not_sent()),
         }
     }
 }

@@ -1,8 +1,15 @@
 //! The form's messages to the user, in one place: notices on the status line and the
 //! questions it asks. Plain words that say what happened and what to do next.
 
+use super::bindings::{Scope, key, short};
+use super::msg::Action;
 use crate::store::VisitState;
 use std::path::Path;
+
+/// The key for `action` anywhere, as a message names it.
+fn k(action: Action) -> String {
+    key(Scope::Everywhere, &action)
+}
 
 // Saving and sending.
 
@@ -34,18 +41,38 @@ pub fn not_saved_errors(errors: usize) -> String {
 
 pub const STORED_QUEUED: &str = "Put in the outbox; sending it now";
 pub const STORED_QUEUED_NO_ENDPOINT: &str = "Put in the outbox, but no endpoint is configured: add [endpoint] to config.toml (see README) to send it";
-pub const ALREADY_WAITING: &str = "This visit already waits in the outbox (F6)";
-pub const ALREADY_SENT: &str =
-    "This visit was sent; to send it again as a new message, choose it in the Outbox (F6)";
-pub const DRAFT_NOT_SENT: &str = "A draft is not sent: open it (Enter), finish it and press Ctrl+G";
+pub fn already_waiting() -> String {
+    format!(
+        "This visit already waits in the outbox ({})",
+        k(Action::Outbox)
+    )
+}
+pub fn already_sent() -> String {
+    format!(
+        "This visit was sent; to send it again as a new message, choose it in the Outbox ({})",
+        k(Action::Outbox)
+    )
+}
+pub fn draft_not_sent() -> String {
+    format!(
+        "A draft is not sent: open it ({}), finish it and press {}",
+        k(Action::Enter),
+        k(Action::SaveAndSubmit)
+    )
+}
 
 pub fn not_queued(why: &str) -> String {
     format!("Not put in the outbox: {why}")
 }
 
 pub const NOT_SAVED_FIX_LISTED: &str = "Not saved: fix the errors listed here first";
-pub const ALREADY_STORED: &str =
-    "This visit is already stored; Ctrl+G sends it, Ctrl+R starts a new visit for the same patient";
+pub fn already_stored() -> String {
+    format!(
+        "This visit is already stored; {} sends it, {} starts a new visit for the same patient",
+        k(Action::SaveAndSubmit),
+        k(Action::CopyAsNew)
+    )
+}
 pub const RESUBMITTED: &str =
     "Queued again as a NEW message (new Bundle.id); the receiver will see it as a separate message";
 
@@ -66,9 +93,18 @@ pub fn not_resubmitted(why: &str) -> String {
 
 pub const SENDING_NOW: &str = "Sending it now";
 pub const SENDING_ALL: &str = "Sending everything that waits or failed";
-pub const ALREADY_SUBMITTED_SEND_AGAIN: &str =
-    "This visit was submitted already; press s to send it again as a new message";
-pub const STILL_WAITING_RETRY: &str = "This visit is still waiting; r sends it now";
+pub fn already_submitted_send_again() -> String {
+    format!(
+        "This visit was submitted already; press {} to send it again as a new message",
+        key(Scope::Outbox, &Action::Resubmit)
+    )
+}
+pub fn still_waiting_retry() -> String {
+    format!(
+        "This visit is still waiting; {} sends it now",
+        key(Scope::Outbox, &Action::Retry)
+    )
+}
 
 // Drafts.
 
@@ -84,8 +120,12 @@ pub fn not_quit_draft_failed(why: &str) -> String {
 
 pub const DRAFT_RESUMED: &str = "Draft resumed: carry on where you left off";
 pub const DRAFT_DISCARDED: &str = "Draft discarded";
-pub const DRAFT_KEPT_FOR_LATER: &str =
-    "The draft is kept: History (F4) has it, and it is offered again next time";
+pub fn draft_kept_for_later() -> String {
+    format!(
+        "The draft is kept: History ({}) has it, and it is offered again next time",
+        k(Action::History)
+    )
+}
 pub const DRAFT_DELETED: &str = "Draft deleted";
 pub const DRAFT_OPENED: &str = "Draft opened in the form";
 
@@ -100,14 +140,30 @@ pub fn only_drafts_deleted(state: VisitState) -> String {
 
 pub const NEW_VISIT_STARTED: &str =
     "New visit started; performer and location kept from the last one";
-pub const NEW_VISIT_DRAFT_KEPT: &str =
-    "New visit started; the last one stays in History (F4) as a draft";
+pub fn new_visit_draft_kept() -> String {
+    format!(
+        "New visit started; the last one stays in History ({}) as a draft",
+        k(Action::History)
+    )
+}
 pub const NEW_VISIT_SAME_PATIENT: &str = "New visit for the same patient: add today's doses";
-pub const COPY_AS_NEW_IN_HISTORY: &str =
-    "Ctrl+R works in History (F4): pick a past visit to start a new one for that patient";
-pub const CTRL_N_NEW_VISIT: &str = "Ctrl+N starts a new visit";
+pub fn copy_as_new_in_history() -> String {
+    format!(
+        "{} works in History ({}): pick a past visit to start a new one for that patient",
+        k(Action::CopyAsNew),
+        k(Action::History)
+    )
+}
+pub fn new_visit_key() -> String {
+    format!("{} starts a new visit", k(Action::NewVisit))
+}
 pub const LAST_DOSE_STAYS: &str = "A visit needs at least one dose; change this one instead";
-pub const GO_TO_DOSE_FIRST: &str = "Go to the dose you want to remove first (PgDn)";
+pub fn go_to_dose_first() -> String {
+    format!(
+        "Go to the dose you want to remove first ({})",
+        key(Scope::Form, &Action::NextPage)
+    )
+}
 
 pub fn dose_added(count: usize) -> String {
     format!("Dose {count} added; date, performer, location and funding copied from the dose before")
@@ -131,13 +187,26 @@ pub fn dose_removed(index: usize) -> String {
     format!("Dose {} removed", index + 1)
 }
 
-pub const MASS_CLINIC_FROM_A_DOSE: &str =
-    "F8 starts a mass clinic from a dose: go to the dose (PgDn), then press F8";
-pub const MASS_CLINIC_NEEDS_PRODUCT: &str =
-    "A mass clinic needs the dose's vaccine and lot: fill them in, then press F8";
+pub fn mass_clinic_from_a_dose() -> String {
+    format!(
+        "{f8} starts a mass clinic from a dose: go to the dose ({}), then press {f8}",
+        key(Scope::Form, &Action::NextPage),
+        f8 = key(Scope::Form, &Action::MassClinic)
+    )
+}
+pub fn mass_clinic_needs_product() -> String {
+    format!(
+        "A mass clinic needs the dose's vaccine and lot: fill them in, then press {}",
+        key(Scope::Form, &Action::MassClinic)
+    )
+}
 
 pub fn mass_clinic_started(vaccine: &str, lot: &str) -> String {
-    format!("Mass clinic: CVX {vaccine} lot {lot} each visit; type patient, site, ^S. F8 ends")
+    format!(
+        "Mass clinic: CVX {vaccine} lot {lot} each visit; type patient, site, {}. {} ends",
+        short(Scope::Everywhere, &Action::Save),
+        key(Scope::Form, &Action::MassClinic)
+    )
 }
 
 pub fn mass_clinic_ended(saved: u32) -> String {
@@ -183,8 +252,12 @@ pub fn lot_from_inventory(lot: &str, expires: &str, others: usize) -> String {
     format!("Lot {lot} exp {expires} on hand{others}; check the vial")
 }
 
-pub const NOT_ON_A_DOSE: &str =
-    "Alt+H switches a dose between given here and historical: go to the dose first";
+pub fn not_on_a_dose() -> String {
+    format!(
+        "{} switches a dose between given here and historical: go to the dose first",
+        key(Scope::Form, &Action::ToggleGivenHere)
+    )
+}
 
 /// Alt+H switched dose `i` (0-based).
 pub fn given_here_switched(i: usize, given_here: bool, cleared: Option<&str>) -> String {
@@ -218,8 +291,13 @@ pub fn not_in_preview(search: &str) -> String {
 
 pub const ASK_QUIT: &str = "Quit vaxentry? This visit is not saved yet; it is kept as a draft and offered when vaxentry starts again.";
 pub const ASK_DELETE_DRAFT: &str = "Delete this draft? What was typed in it is lost.";
-pub const ASK_DISCARD_DRAFT: &str =
-    "Discard the draft for good? What was typed in it is lost. n or Esc keeps it.";
+pub fn ask_discard_draft() -> String {
+    format!(
+        "Discard the draft for good? What was typed in it is lost. {} or {} keeps it.",
+        key(Scope::Confirm, &Action::Answer(false)),
+        key(Scope::Confirm, &Action::Dismiss)
+    )
+}
 /// Before saving a visit with doses the patient already has that day elsewhere.
 pub fn ask_save_given_before(doses: usize) -> String {
     let which = if doses == 1 {
@@ -236,10 +314,19 @@ pub const ASK_RESUBMIT: &str = "Send this visit again as a NEW message, with a n
 pub const ASK_DROP_CORRECTION: &str =
     "Drop this correction? The stored visit stays exactly as it was.";
 pub const CORRECTION_DROPPED: &str = "Correction dropped; the stored visit is as it was";
-pub const CORRECTION_OPEN: &str =
-    "A correction is open in the form: save it (Ctrl+S) or drop it (Ctrl+N) first";
-pub const ASK_NEW_VISIT: &str =
-    "Start a new visit? This one is not saved yet; it stays in History (F4) as a draft.";
+pub fn correction_open() -> String {
+    format!(
+        "A correction is open in the form: save it ({}) or drop it ({}) first",
+        k(Action::Save),
+        k(Action::NewVisit)
+    )
+}
+pub fn ask_new_visit() -> String {
+    format!(
+        "Start a new visit? This one is not saved yet; it stays in History ({}) as a draft.",
+        k(Action::History)
+    )
+}
 
 pub fn ask_remove_dose(index: usize, vaccine: &str) -> String {
     let vaccine = if vaccine.is_empty() {
@@ -260,7 +347,9 @@ pub fn ask_resume_draft(patient_name: &str) -> String {
         patient_name
     };
     format!(
-        "A visit was being typed when vaxentry last stopped ({name}). Resume it? n discards it, Esc keeps it for later."
+        "A visit was being typed when vaxentry last stopped ({name}). Resume it? {} discards it, {} keeps it for later.",
+        key(Scope::Confirm, &Action::Answer(false)),
+        key(Scope::Confirm, &Action::Dismiss)
     )
 }
 
@@ -288,18 +377,40 @@ pub const VISIT_NOT_READ: &str = "The visit could not be read";
 pub const OUTBOX_NOT_READ: &str = "The outbox could not be read";
 pub const NOT_QUEUED_AGAIN: &str = "Could not queue it again";
 pub const ANSWER_NOT_READ: &str = "The answer could not be read";
-pub const CORRECTING_SENT: &str =
-    "Correcting a sent visit: fix it, then ^S sends it again about the same doses";
-pub const CORRECTING_SAVED: &str =
-    "Correcting a saved visit (not sent yet): Ctrl+S saves it in its place";
+pub fn correcting_sent() -> String {
+    format!(
+        "Correcting a sent visit: fix it, then {} sends it again about the same doses",
+        short(Scope::Everywhere, &Action::Save)
+    )
+}
+pub fn correcting_saved() -> String {
+    format!(
+        "Correcting a saved visit (not sent yet): {} saves it in its place",
+        k(Action::Save)
+    )
+}
 pub const CORRECT_AFTER_SENT: &str =
     "It waits in the outbox: it can be corrected once it is sent (or failed)";
-pub const CORRECT_STORED_ONLY: &str =
-    "This is the visit in the form: change it here; correct stored ones from F4";
-pub const SENT_DOSES_STAY: &str =
-    "Sent doses stay: Ctrl+X on a dose voids it; add a dose in a new visit (^R)";
-pub const VOID_AFTER_CORRECTING: &str =
-    "Save the correction (^S) or drop it (^N) first: a void sends the dose as sent";
+pub fn correct_stored_only() -> String {
+    format!(
+        "This is the visit in the form: change it here; correct stored ones from {}",
+        k(Action::History)
+    )
+}
+pub fn sent_doses_stay() -> String {
+    format!(
+        "Sent doses stay: {} on a dose voids it; add a dose in a new visit ({})",
+        key(Scope::Form, &Action::RemoveDose),
+        short(Scope::Everywhere, &Action::CopyAsNew)
+    )
+}
+pub fn void_after_correcting() -> String {
+    format!(
+        "Save the correction ({}) or drop it ({}) first: a void sends the dose as sent",
+        short(Scope::Everywhere, &Action::Save),
+        short(Scope::Everywhere, &Action::NewVisit)
+    )
+}
 
 pub fn ask_void_dose(i: usize, vaccine: &str) -> String {
     format!(
@@ -324,10 +435,19 @@ pub fn not_amended(why: &str) -> String {
 
 pub const LOTS_NOT_READ: &str = "The lots on hand could not be read";
 pub const VERSIONS_NOT_READ: &str = "The versions could not be read";
-pub const NO_VERSIONS: &str =
-    "This visit has no versions yet: a draft gets its first when it is saved (Ctrl+S)";
-pub const VERSIONS_OF_STORED: &str =
-    "Versions are kept for stored visits: open one from the History (F4) and press v";
+pub fn no_versions() -> String {
+    format!(
+        "This visit has no versions yet: a draft gets its first when it is saved ({})",
+        k(Action::Save)
+    )
+}
+pub fn versions_of_stored() -> String {
+    format!(
+        "Versions are kept for stored visits: open one from the History ({}) and press {}",
+        k(Action::History),
+        key(Scope::Preview, &Action::Versions)
+    )
+}
 pub const PATIENT_NOT_READ: &str = "The stored patient could not be read";
 pub const STORED_PATIENT_USED: &str =
     "The stored patient for this MRN is filled in; check it against the person in front of you";
@@ -335,10 +455,11 @@ pub const STORED_PATIENT_USED: &str =
 pub fn stored_patient_found(mrn: &str, known: &crate::record::Fields) -> String {
     use crate::record::FieldId;
     format!(
-        "{mrn} is stored: {}, {}, born {}. F7 fills it in",
+        "{mrn} is stored: {}, {}, born {}. {} fills it in",
         known.get(FieldId::Family).trim(),
         known.get(FieldId::Given).trim(),
-        known.get(FieldId::BirthDate).trim()
+        known.get(FieldId::BirthDate).trim(),
+        key(Scope::Form, &Action::UseStoredPatient)
     )
 }
 

@@ -55,12 +55,12 @@ impl Form {
             return text::mass_clinic_ended(mass.saved);
         }
         let Page::Dose(i) = self.focus.page else {
-            return text::MASS_CLINIC_FROM_A_DOSE.into();
+            return text::mass_clinic_from_a_dose();
         };
         let dose = &self.visit.doses[i];
         if dose.get(FieldId::Vaccine).trim().is_empty() || dose.get(FieldId::Lot).trim().is_empty()
         {
-            return text::MASS_CLINIC_NEEDS_PRODUCT.into();
+            return text::mass_clinic_needs_product();
         }
         self.leave_field(now);
         let dose = &self.visit.doses[i];

@@ -377,7 +377,7 @@ impl Form {
     /// elsewhere), as if "no" or "yes" were typed into Given here and left; says which.
     fn toggle_given_here(&mut self, now: ClinicTime) -> String {
         let Page::Dose(i) = self.focus.page else {
-            return text::NOT_ON_A_DOSE.to_string();
+            return text::not_on_a_dose();
         };
         let page = self.focus.page;
         let given_here = parse_yes_no(self.value(page, FieldId::PrimarySource)) != Ok(false);
@@ -797,15 +797,15 @@ fn handle(form: &mut Form, ctx: &Ctx, action: Action) -> Reply {
         // A sent dose is taken back by voiding it, as it was sent; one is not added.
         Action::RemoveDose if sent => {
             return match form.focus.page {
-                Page::Dose(_) if form.dirty => Reply::notice(text::VOID_AFTER_CORRECTING),
+                Page::Dose(_) if form.dirty => Reply::notice(text::void_after_correcting()),
                 Page::Dose(dose) => Reply::ask(Confirm::VoidDose {
                     id: form.visit_id,
                     dose,
                 }),
-                _ => Reply::notice(text::GO_TO_DOSE_FIRST),
+                _ => Reply::notice(text::go_to_dose_first()),
             };
         }
-        Action::AddDose if sent => return Reply::notice(text::SENT_DOSES_STAY),
+        Action::AddDose if sent => return Reply::notice(text::sent_doses_stay()),
         Action::AddDose => return Reply::notice(form.add_dose(now)),
         Action::RemoveDose => {
             return match form.focus.page {
@@ -813,14 +813,14 @@ fn handle(form: &mut Form, ctx: &Ctx, action: Action) -> Reply {
                     Reply::notice(text::LAST_DOSE_STAYS)
                 }
                 Page::Dose(i) => Reply::ask(Confirm::RemoveDose(i)),
-                _ => Reply::notice(text::GO_TO_DOSE_FIRST),
+                _ => Reply::notice(text::go_to_dose_first()),
             };
         }
         Action::Preview => return Reply::go(Screen::Preview),
         Action::Save | Action::SaveAndSubmit => {
             return save(form, ctx, action == Action::SaveAndSubmit, false);
         }
-        Action::CopyAsNew => return Reply::notice(text::COPY_AS_NEW_IN_HISTORY),
+        Action::CopyAsNew => return Reply::notice(text::copy_as_new_in_history()),
         Action::UseStoredPatient => return Reply::notice(form.use_stored_patient(now)),
         Action::MassClinic => return Reply::notice(form.toggle_mass_clinic(now)),
         Action::JumpToField => form.toggle_jump(),

@@ -75,7 +75,7 @@ pub fn update(view: &mut OutboxView, ctx: &Ctx, action: Action) -> Reply {
                     ])
                 };
             }
-            Some(_) => return Reply::notice(text::ALREADY_SUBMITTED_SEND_AGAIN),
+            Some(_) => return Reply::notice(text::already_submitted_send_again()),
             None => {}
         },
         Action::RetryAll => {
@@ -92,7 +92,7 @@ pub fn update(view: &mut OutboxView, ctx: &Ctx, action: Action) -> Reply {
             Some(row) if matches!(row.row.state, VisitState::Submitted | VisitState::Failed) => {
                 return Reply::ask(Confirm::Resubmit(row.row.id));
             }
-            Some(_) => return Reply::notice(text::STILL_WAITING_RETRY),
+            Some(_) => return Reply::notice(text::still_waiting_retry()),
             None => {}
         },
         Action::Void => match view.selected_row() {

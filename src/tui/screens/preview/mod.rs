@@ -499,15 +499,15 @@ pub fn update(preview: &mut Preview, _ctx: &Ctx, action: Action) -> Reply {
                     Reply::send_stored(*id, *state)
                 }
                 Source::Stored { .. } | Source::Answer { .. } | Source::Versions { .. } => {
-                    Reply::notice(text::ALREADY_STORED)
+                    Reply::notice(text::already_stored())
                 }
             };
         }
         Action::Amend | Action::CopyAsNew => {
             let (purpose, not_stored) = if action == Action::Amend {
-                (Purpose::Amend, text::CORRECT_STORED_ONLY)
+                (Purpose::Amend, text::correct_stored_only())
             } else {
-                (Purpose::CopyAsNew, text::CTRL_N_NEW_VISIT)
+                (Purpose::CopyAsNew, text::new_visit_key())
             };
             return match preview.source.stored_id() {
                 Some(id) => Reply::effect(Effect::Open { id, purpose }),
@@ -519,7 +519,7 @@ pub fn update(preview: &mut Preview, _ctx: &Ctx, action: Action) -> Reply {
             _ => {
                 return match preview.source.stored_id() {
                     Some(id) => Reply::effect(Effect::OpenVersions(id)),
-                    None => Reply::notice(text::VERSIONS_OF_STORED),
+                    None => Reply::notice(text::versions_of_stored()),
                 };
             }
         },
