@@ -105,42 +105,116 @@ fn identifier(key: &str, text: Option<&str>) -> Result<Option<(String, String)>>
     }
 }
 
-/// `[endpoint]`: checked and turned into a `submit::Endpoint` when it is used, so a
-/// mistake is reported with the key and what to write.
+/// Declares the settings of one kind of `[endpoint]`: its own keys, then the keys every
+/// kind has (how it is reached, retried and authenticated). Each kind is a struct of
+/// its own, so a key that belongs to another kind is reported as unknown.
+macro_rules! endpoint_kind {
+    ($(#[$meta:meta])* $name:ident { $($(#[$field_meta:meta])* $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Deserialize, PartialEq)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$field_meta])* pub $field: $ty,)*
+            /// Plain HTTP is refused except to this machine, unless this is true (testing
+            /// only).
+            #[serde(default)]
+            pub allow_http: bool,
+            /// Seconds to wait for a connection (fractions allowed).
+            #[serde(default = "default_connect_timeout")]
+            pub connect_timeout_secs: f64,
+            /// Seconds to wait for a whole request and its answer (fractions allowed).
+            #[serde(default = "default_request_timeout")]
+            pub request_timeout_secs: f64,
+            /// A record that still cannot be sent after this many tries is marked failed.
+            #[serde(default = "default_max_attempts")]
+            pub max_attempts: u32,
+            /// How often the form sends what is waiting.
+            #[serde(default = "default_sync_interval")]
+            pub sync_interval_secs: u64,
+            /// How many messages are sent at once (1 to 8).
+            #[serde(default = "default_connections")]
+            pub connections: u32,
+            #[serde(default)]
+            pub auth: AuthConfig,
+        }
+
+        impl $name {
+            fn link(&self) -> Link<'_> {
+                Link {
+                    allow_http: self.allow_http,
+                    connect_timeout_secs: self.connect_timeout_secs,
+                    request_timeout_secs: self.request_timeout_secs,
+                    max_attempts: self.max_attempts,
+                    sync_interval_secs: self.sync_interval_secs,
+                    connections: self.connections,
+                    auth: &self.auth,
+                }
+            }
+        }
+    };
+}
+
+endpoint_kind! {
+    /// `kind = "redox"`: Redox `Immunization/$write`.
+    RedoxConfig {
+        /// The API base (default https://api.redoxengine.com).
+        base_url: Option<String>,
+        /// The destination's slug, e.g. `redox-fhir-sandbox`.
+        destination_slug: Option<String>,
+        /// `Development`, `Staging` or `Production`.
+        environment: Option<String>,
+    }
+}
+
+endpoint_kind! {
+    /// `kind = "fhir"`: a FHIR server.
+    FhirConfig {
+        /// The server's base URL.
+        base_url: Option<String>,
+        /// `message` ($process-message, the default) or `transaction` (a conditional
+        /// transaction POSTed to the base, for servers without messaging).
+        mode: Option<String>,
+    }
+}
+
+/// `[endpoint]`, by its `kind`: checked and turned into a `submit::Endpoint` when it is
+/// used, so a mistake is reported with the key and what to write. A new kind of
+/// receiver is one more arm here (and its transport in `submit`).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct EndpointConfig {
-    /// `redox` (Immunization/$write) or `fhir`.
-    pub kind: String,
-    /// fhir: `message` ($process-message, the default) or `transaction` (a conditional
-    /// transaction POSTed to the base, for servers without messaging).
-    pub mode: Option<String>,
-    /// Redox: the API base (default https://api.redoxengine.com). FHIR: the server's base URL.
-    pub base_url: Option<String>,
-    /// Redox: the destination's slug, e.g. `redox-fhir-sandbox`.
-    pub destination_slug: Option<String>,
-    /// Redox: `Development`, `Staging` or `Production`.
-    pub environment: Option<String>,
-    /// Plain HTTP is refused except to this machine, unless this is true (testing only).
-    #[serde(default)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum EndpointConfig {
+    Redox(RedoxConfig),
+    Fhir(FhirConfig),
+}
+
+/// What every kind of endpoint sets: how it is reached, retried and authenticated.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Link<'a> {
     pub allow_http: bool,
-    /// Seconds to wait for a connection (fractions allowed).
-    #[serde(default = "default_connect_timeout")]
     pub connect_timeout_secs: f64,
-    /// Seconds to wait for a whole request and its answer (fractions allowed).
-    #[serde(default = "default_request_timeout")]
     pub request_timeout_secs: f64,
-    /// A record that still cannot be sent after this many tries is marked failed.
-    #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
-    /// How often the form sends what is waiting.
-    #[serde(default = "default_sync_interval")]
     pub sync_interval_secs: u64,
-    /// How many messages are sent at once (1 to 8).
-    #[serde(default = "default_connections")]
     pub connections: u32,
-    #[serde(default)]
-    pub auth: AuthConfig,
+    pub auth: &'a AuthConfig,
+}
+
+impl EndpointConfig {
+    /// What every kind sets.
+    pub fn link(&self) -> Link<'_> {
+        match self {
+            EndpointConfig::Redox(redox) => redox.link(),
+            EndpointConfig::Fhir(fhir) => fhir.link(),
+        }
+    }
+
+    /// Its `kind`, as the config writes it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EndpointConfig::Redox(_) => "redox",
+            EndpointConfig::Fhir(_) => "fhir",
+        }
+    }
 }
 
 fn default_connect_timeout() -> f64 {

@@ -6,8 +6,7 @@
 use crate::store::endpoint_history::EndpointHistory;
 use crate::store::outbox::{After, Due, Recorded};
 use crate::store::{AttemptOutcome, Store};
-use crate::submit::endpoint::Sending;
-use crate::submit::{Outcome, Submitter, next_try};
+use crate::submit::{Outcome, Parcel, Submitter, next_try};
 use anyhow::Result;
 
 /// What one pass through the outbox did.
@@ -128,7 +127,7 @@ fn send_all(
             .renew_claim(item.id, &submitter.claimer, submitter.clock.now(), lease)
             .unwrap_or(false)
     };
-    let send = |item: &Due| submitter.send(&item.bundle_json, sending(item), &|| still_ours(item));
+    let send = |item: &Due| submitter.send(&parcel(item), &|| still_ours(item));
     if let [item] = items {
         return vec![send(item)];
     }
@@ -230,9 +229,13 @@ fn record(
     Ok(Some(after))
 }
 
-/// Whether the item is its visit's first message or one sent again.
-fn sending(item: &Due) -> Sending {
-    Sending::of(item.id, &item.bundle_id)
+/// The stored message of a due visit, to send.
+fn parcel(item: &Due) -> Parcel<'_> {
+    Parcel {
+        visit: item.id,
+        bundle_id: &item.bundle_id,
+        message: &item.bundle_json,
+    }
 }
 
 /// What the endpoint said about a patient's immunizations.

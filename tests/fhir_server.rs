@@ -13,8 +13,7 @@ use vaxentry::delivery::sync;
 use vaxentry::fhir::message_for;
 use vaxentry::record::{FieldId, FieldRef};
 use vaxentry::store::{Store, VisitState};
-use vaxentry::submit::endpoint::Sending;
-use vaxentry::submit::{Outcome, Submitter};
+use vaxentry::submit::{Outcome, Parcel, Submitter};
 
 fn transaction_submitter(server: &TestServer) -> Submitter {
     let toml = format!(
@@ -91,7 +90,14 @@ fn a_visit_is_written_once_and_sending_it_again_changes_nothing() {
 
     // The same message again (a retry after a lost answer): nothing changes.
     assert!(matches!(
-        sub.send(&message.json, Sending::First, &|| true),
+        sub.send(
+            &Parcel {
+                visit: id,
+                bundle_id: &message.bundle_id,
+                message: &message.json,
+            },
+            &|| true
+        ),
         Outcome::Submitted { status: 200, .. }
     ));
     assert_eq!(server.with(|s| s.records.changes), changes);
@@ -168,8 +174,22 @@ fn answer(status: u16, body: Value) -> Behaviour {
 /// A message queued for the test server, and the submitter.
 fn one_visit(server: &TestServer) -> (Submitter, String) {
     let visit = example("child-four-doses");
-    let message = message_for(&visit, &settings(), now(), Uuid::from_u128(7)).unwrap();
+    let message = message_for(&visit, &settings(), now(), ONE_VISIT).unwrap();
     (transaction_submitter(server), message.json)
+}
+
+/// The visit of [`one_visit`].
+const ONE_VISIT: Uuid = Uuid::from_u128(7);
+
+/// Sends [`one_visit`]'s message (its first).
+fn send_first(sub: &Submitter, message: &str) -> Outcome {
+    let bundle: serde_json::Value = serde_json::from_str(message).unwrap();
+    let parcel = Parcel {
+        visit: ONE_VISIT,
+        bundle_id: bundle["id"].as_str().unwrap(),
+        message,
+    };
+    sub.send(&parcel, &|| true)
 }
 
 #[test]
@@ -193,7 +213,7 @@ fn an_entry_the_server_refused_fails_the_visit_and_names_the_dose() {
             ]}),
         ))
     });
-    match sub.send(&message, Sending::First, &|| true) {
+    match send_first(&sub, &message) {
         Outcome::Rejected { status, issues, .. } => {
             assert_eq!(status, 200);
             assert_eq!(issues.len(), 2, "{issues:?}");
@@ -221,7 +241,7 @@ fn an_entry_the_server_refused_fails_the_visit_and_names_the_dose() {
                  "expression": ["Bundle.entry[1].resource.site"]}]}),
         ))
     });
-    match sub.send(&message, Sending::First, &|| true) {
+    match send_first(&sub, &message) {
         Outcome::Rejected { issues, .. } => {
             let fields: Vec<_> = issues.iter().map(|i| i.field).collect();
             assert_eq!(
@@ -245,7 +265,7 @@ fn an_entry_the_server_refused_fails_the_visit_and_names_the_dose() {
         ))
     });
     assert!(matches!(
-        sub.send(&message, Sending::First, &|| true),
+        send_first(&sub, &message),
         Outcome::Submitted { .. }
     ));
 }
@@ -274,7 +294,7 @@ fn a_smart_server_gets_an_es384_assertion_and_the_scopes() {
     );
     let sub = submitter_of(&toml);
     let (_, message) = one_visit(&server);
-    let sent = sub.send(&message, Sending::First, &|| true);
+    let sent = send_first(&sub, &message);
     assert!(matches!(sent, Outcome::Submitted { .. }), "{sent:?}");
     server.with(|s| {
         assert!(s.problems.is_empty(), "{:?}", s.problems);
@@ -306,7 +326,7 @@ fn server_with_four_doses() -> (TestServer, Submitter) {
     let server = TestServer::start();
     let (sub, message) = one_visit(&server);
     assert!(matches!(
-        sub.send(&message, Sending::First, &|| true),
+        send_first(&sub, &message),
         Outcome::Submitted { .. }
     ));
     (server, sub)

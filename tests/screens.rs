@@ -951,7 +951,7 @@ fn send_through_a_test_server(
 fn outbox_screen_and_an_operation_outcome_shown_to_the_user() {
     outbox_with_each_state();
     let mut a = app((100, 30));
-    a.sync.protocol = Some(vaxentry::submit::endpoint::Protocol::RedoxWrite);
+    a.sync.protocol = Some(vaxentry::submit::protocol::Protocol::RedoxWrite);
     a.sync.waiting = 1;
     a.sync.failed = 1;
     a.sync.last = Some((
@@ -1395,7 +1395,7 @@ fn a_vaccine_the_patient_already_has_that_day_warns_and_saving_asks_first() {
 fn a_saved_visit_is_sent_with_ctrl_g_from_history_or_its_view() {
     use vaxentry::store::VisitState;
     let mut a = app((80, 24));
-    a.sync.protocol = Some(vaxentry::submit::endpoint::Protocol::RedoxWrite);
+    a.sync.protocol = Some(vaxentry::submit::protocol::Protocol::RedoxWrite);
     // The second visit gets the lot the first used, and goes past it.
     for (mrn, lot) in [("MRN-1", "<Tab><Tab><Tab>L1"), ("MRN-2", "")] {
         drive(
@@ -1861,7 +1861,7 @@ fn a_patients_doses_at_the_endpoint_show_beside_the_form() {
             .unwrap()
     });
     let mut a = app((80, 24));
-    a.sync.protocol = Some(vaxentry::submit::endpoint::Protocol::Transaction);
+    a.sync.protocol = Some(vaxentry::submit::protocol::Protocol::Transaction);
     let effects = drive(&mut a, keys("MRN-004211<Tab>"));
     assert!(
         effects.contains(&Effect::AskEndpoint("MRN-004211".into())),
@@ -2069,7 +2069,7 @@ fn a_mass_clinic_asks_each_patient_only_for_the_site() {
         .map(|f| dose.get(f).to_string()),
         ["140", "UT8291AA", "LA", "Jordan Okafor", "2026-11-25"]
     );
-    assert_eq!(a.form.session.mass.as_ref().unwrap().saved, 2);
+    assert_eq!(a.form.mass.as_ref().unwrap().saved, 2);
     assert!(
         render(&a)
             .backend()
@@ -2081,7 +2081,7 @@ fn a_mass_clinic_asks_each_patient_only_for_the_site() {
         a.notice.as_deref(),
         Some("Mass clinic ended after 2 visit(s)")
     );
-    assert_eq!(a.form.session.mass, None);
+    assert_eq!(a.form.mass, None);
 }
 
 /// The message for a visit the form made, with ids 1, 2, ... (a golden bundle); it

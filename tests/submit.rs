@@ -226,12 +226,14 @@ fn a_400_with_an_operation_outcome_fails_and_names_the_field() {
     let server = TestServer::start();
     server.with(|s| s.script.push_back(Behaviour::BadRequest));
     let mut sub = submitter(&server, "kind = \"none\"", "");
-    let bundle = message_for(&example("adult-flu"), &settings(), now(), Uuid::new_v4())
-        .unwrap()
-        .json;
-    match sub.send(&bundle, vaxentry::submit::endpoint::Sending::First, &|| {
-        true
-    }) {
+    let visit = Uuid::new_v4();
+    let message = message_for(&example("adult-flu"), &settings(), now(), visit).unwrap();
+    let parcel = vaxentry::submit::Parcel {
+        visit,
+        bundle_id: &message.bundle_id,
+        message: &message.json,
+    };
+    match sub.send(&parcel, &|| true) {
         Outcome::Rejected { status, issues, .. } => {
             assert_eq!(status, 400);
             assert_eq!(

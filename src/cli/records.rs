@@ -7,7 +7,6 @@ use crate::corrections;
 use crate::fhir;
 use crate::record::{Severity, check_known_patient, file, identity, validate};
 use crate::store::{ListQuery, StagedFiles, Store, VisitState};
-use crate::submit::endpoint::Sending;
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
@@ -175,7 +174,7 @@ pub fn show(store: &Store, id: &str, now: ClinicTime) -> ExitCode {
 pub fn show_as_sent(
     store: &Store,
     id: &str,
-    protocol: crate::submit::endpoint::Protocol,
+    protocol: crate::submit::protocol::Protocol,
 ) -> ExitCode {
     let sent = find(store, id)
         .and_then(|id| {
@@ -184,11 +183,16 @@ pub fn show_as_sent(
                 .with_context(|| format!("visit {id} is not in the database"))
         })
         .and_then(|v| {
-            let sending = Sending::of(v.row.id, v.bundle_id.as_deref().unwrap_or_default());
             let message = v
                 .bundle_json
                 .context("the visit is a draft: nothing is sent for it yet")?;
-            protocol.wire(&message, sending).map_err(anyhow::Error::msg)
+            protocol
+                .wire(
+                    v.row.id,
+                    v.bundle_id.as_deref().unwrap_or_default(),
+                    &message,
+                )
+                .map_err(anyhow::Error::msg)
         });
     match sent {
         Ok(body) => {

@@ -4,12 +4,15 @@
 pub mod answer;
 pub mod build;
 pub mod check;
+pub mod ids;
 pub mod paths;
 pub mod references;
+pub mod settings;
 pub mod transaction;
 
 pub use build::{
-    Bundle, BundleSettings, DerivedIds, IdSource, InvalidVisit, Message, RandomIds, SequentialIds,
-    build_bundle, is_first_message, is_record_id, message_for, message_sent_again, to_json,
+    Bundle, InvalidVisit, Message, build_bundle, message_for, message_sent_again, to_json,
 };
 pub use check::message_problems;
+pub use ids::{DerivedIds, IdSource, RandomIds, SequentialIds, is_first_message, is_record_id};
+pub use settings::BundleSettings;

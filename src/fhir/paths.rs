@@ -8,7 +8,7 @@
 //! `name[+]` a new one appended, and `name[AP]` the element a [`Discriminator`]
 //! recognises (created from its template when missing).
 
-use super::build::BundleSettings;
+use super::settings::BundleSettings;
 use crate::codes::{Code, TableId, table};
 use crate::record::values::Value;
 use crate::record::{FieldId, FieldRef};

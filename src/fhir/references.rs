@@ -5,7 +5,8 @@
 //! its display, and the NPI stays on the reference too, so a receiver that does not
 //! resolve references still reads them.
 
-use super::build::{BundleSettings, IdSource};
+use super::ids::IdSource;
+use super::settings::BundleSettings;
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 

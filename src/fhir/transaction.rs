@@ -88,7 +88,7 @@ pub enum Sending {
 impl Sending {
     /// Which message `bundle_id` is of visit `visit`.
     pub fn of(visit: uuid::Uuid, bundle_id: &str) -> Sending {
-        if super::build::is_first_message(visit, bundle_id) {
+        if super::ids::is_first_message(visit, bundle_id) {
             Sending::First
         } else {
             Sending::Again

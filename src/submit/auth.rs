@@ -3,7 +3,8 @@
 //! token (Redox OAuth API key / SMART Backend Services), cached until shortly before
 //! it expires. Secrets never appear in `Debug` output or messages.
 
-use super::endpoint::{Protocol, REDOX_TOKEN_URL, check_url};
+use super::protocol::{Protocol, REDOX_TOKEN_URL};
+use super::url::check_url;
 use crate::clock::ClinicTime;
 use crate::config::AuthConfig;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -27,6 +28,7 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+#[derive(Clone)]
 pub struct JwtSettings {
     pub token_url: String,
     pub client_id: String,
@@ -50,7 +52,7 @@ impl std::fmt::Debug for JwtSettings {
     }
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum AuthSettings {
     None,
     Bearer(Secret),

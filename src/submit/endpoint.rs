@@ -2,53 +2,12 @@
 //! authentication. Every mistake names the config key and says what to write.
 
 use super::auth::AuthSettings;
+use super::protocol::{Protocol, REDOX_BASE};
+use super::url::{check_url, is_loopback};
 use crate::config::EndpointConfig;
-pub use crate::fhir::transaction::Sending;
-use std::net::IpAddr;
 use std::time::Duration;
 
-pub const REDOX_BASE: &str = "https://api.redoxengine.com";
-pub const REDOX_TOKEN_URL: &str = "https://api.redoxengine.com/v2/auth/token";
 const REDOX_ENVIRONMENTS: [&str; 3] = ["Development", "Staging", "Production"];
-
-/// Which operation the endpoint speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Protocol {
-    /// Redox `Immunization/$write`.
-    RedoxWrite,
-    /// A FHIR server's `$process-message`.
-    ProcessMessage,
-    /// A FHIR server without messaging: each message is sent as a conditional
-    /// transaction (`fhir::transaction`) POSTed to the base.
-    Transaction,
-}
-
-impl Protocol {
-    /// What its answers are read as.
-    pub fn sent_as(self) -> crate::fhir::answer::SentAs {
-        use crate::fhir::answer::SentAs;
-        match self {
-            Protocol::RedoxWrite => SentAs::RedoxWrite,
-            Protocol::ProcessMessage => SentAs::Message,
-            Protocol::Transaction => SentAs::Transaction,
-        }
-    }
-
-    /// What is POSTed for a stored message: the message itself, or the transaction
-    /// made from it (the same one every time).
-    pub fn wire(self, message_json: &str, sending: Sending) -> Result<String, String> {
-        match self {
-            Protocol::RedoxWrite | Protocol::ProcessMessage => Ok(message_json.to_string()),
-            Protocol::Transaction => serde_json::from_str(message_json)
-                .map_err(|e| format!("the stored message is not JSON ({e})"))
-                .and_then(|message| {
-                    crate::fhir::transaction::transaction_of(&message, sending)
-                        .map_err(|e| e.to_string())
-                })
-                .map(|transaction| format!("{transaction:#}\n")),
-        }
-    }
-}
 
 /// The most messages sent at once: a few connections hide the network's latency; more
 /// only load the receiver.
@@ -75,20 +34,15 @@ pub struct Endpoint {
 
 impl Endpoint {
     pub fn from_config(cfg: &EndpointConfig) -> Result<Endpoint, String> {
-        if cfg.mode.is_some() && cfg.kind != "fhir" {
-            return Err(format!(
-                "[endpoint] mode is only for kind = \"fhir\"; remove it for kind = \"{}\"",
-                cfg.kind
-            ));
-        }
-        let (protocol, url, search_url) = match cfg.kind.as_str() {
-            "redox" => {
-                let base = cfg
+        let link = cfg.link();
+        let (protocol, url, search_url) = match cfg {
+            EndpointConfig::Redox(redox) => {
+                let base = redox
                     .base_url
                     .as_deref()
                     .unwrap_or(REDOX_BASE)
                     .trim_end_matches('/');
-                let slug = cfg.destination_slug.as_deref().filter(|s| !s.trim().is_empty()).ok_or(
+                let slug = redox.destination_slug.as_deref().filter(|s| !s.trim().is_empty()).ok_or(
                     "[endpoint] destination_slug is missing: give the Redox destination's slug, e.g. destination_slug = \"redox-fhir-sandbox\"",
                 )?;
                 // The slug is one part of the URL path: nothing that could step out of it.
@@ -101,7 +55,7 @@ impl Endpoint {
                         "[endpoint] destination_slug = \"{slug}\" may hold only letters, digits, '-', '_' and '.'; copy it from the Redox dashboard"
                     ));
                 }
-                let environment = cfg.environment.as_deref().unwrap_or("Development");
+                let environment = redox.environment.as_deref().unwrap_or("Development");
                 if !REDOX_ENVIRONMENTS.contains(&environment) {
                     return Err(format!(
                         "[endpoint] environment = \"{environment}\" is not one of Development, Staging, Production"
@@ -114,13 +68,13 @@ impl Endpoint {
                     format!("{operations}/_search"),
                 )
             }
-            "fhir" => {
-                let base = cfg.base_url.as_deref().filter(|s| !s.trim().is_empty()).ok_or(
+            EndpointConfig::Fhir(fhir) => {
+                let base = fhir.base_url.as_deref().filter(|s| !s.trim().is_empty()).ok_or(
                     "[endpoint] base_url is missing: give the FHIR server's base URL, e.g. base_url = \"https://fhir.example.org/r4\"",
                 )?;
                 let base = base.trim_end_matches('/');
                 let search_url = format!("{base}/Immunization");
-                match cfg.mode.as_deref().unwrap_or("message") {
+                match fhir.mode.as_deref().unwrap_or("message") {
                     "message" => (
                         Protocol::ProcessMessage,
                         format!("{base}/$process-message"),
@@ -134,15 +88,10 @@ impl Endpoint {
                     }
                 }
             }
-            other => {
-                return Err(format!(
-                    "[endpoint] kind = \"{other}\" is not known; use \"redox\" or \"fhir\""
-                ));
-            }
         };
-        check_url("[endpoint] base_url", &url, cfg.allow_http)?;
+        check_url("[endpoint] base_url", &url, link.allow_http)?;
         let mut warnings = Vec::new();
-        let auth = AuthSettings::from_config(&cfg.auth, protocol, cfg.allow_http, &mut warnings)?;
+        let auth = AuthSettings::from_config(link.auth, protocol, link.allow_http, &mut warnings)?;
         let seconds = |key: &str, v: f64| {
             if v.is_finite() && (0.05..=3600.0).contains(&v) {
                 Ok(Duration::from_secs_f64(v))
@@ -156,11 +105,11 @@ impl Endpoint {
             protocol,
             url,
             search_url,
-            connect_timeout: seconds("connect_timeout_secs", cfg.connect_timeout_secs)?,
-            request_timeout: seconds("request_timeout_secs", cfg.request_timeout_secs)?,
-            max_attempts: cfg.max_attempts.max(1),
-            sync_interval: Duration::from_secs(cfg.sync_interval_secs.max(1)),
-            connections: match cfg.connections {
+            connect_timeout: seconds("connect_timeout_secs", link.connect_timeout_secs)?,
+            request_timeout: seconds("request_timeout_secs", link.request_timeout_secs)?,
+            max_attempts: link.max_attempts.max(1),
+            sync_interval: Duration::from_secs(link.sync_interval_secs.max(1)),
+            connections: match link.connections {
                 n @ 1..=MAX_CONNECTIONS => n as usize,
                 n => {
                     return Err(format!(
@@ -181,61 +130,6 @@ impl Endpoint {
             .and_then(|uri| uri.host().map(is_loopback))
             .unwrap_or(false)
     }
-}
-
-/// HTTPS is required, except to this machine or when `allow_http` is set for testing.
-/// A URL with credentials, a query, a fragment or `..` is refused: each would send the
-/// message somewhere other than the path given, or put a password in messages.
-pub fn check_url(key: &str, url: &str, allow_http: bool) -> Result<(), String> {
-    let uri: ureq::http::Uri = url
-        .parse()
-        .map_err(|_| format!("{key}: that is not a URL"))?;
-    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
-        return Err(format!(
-            "{key}: the URL holds a user name or password; remove it and use [endpoint.auth] for credentials"
-        ));
-    }
-    let path = uri.path();
-    if uri.query().is_some() || url.contains('#') {
-        return Err(format!(
-            "{key}: '{path}' is followed by a query or #fragment; give the base URL alone"
-        ));
-    }
-    // `%2e` is a dot to the server that reads the path.
-    let decoded = path.replace("%2e", ".").replace("%2E", ".");
-    if decoded.split('/').any(|part| part == ".." || part == ".") {
-        return Err(format!(
-            "{key}: the URL's path '{path}' has '.' or '..' in it; give the base URL itself"
-        ));
-    }
-    let host = uri
-        .host()
-        .ok_or_else(|| format!("{key}: '{url}' has no host"))?;
-    if let Some(port) = uri
-        .authority()
-        .and_then(|a| a.as_str().rsplit_once(':'))
-        .map(|(_, p)| p)
-        && !port.contains(']')
-        && !port.parse::<u16>().is_ok_and(|p| p > 0)
-    {
-        return Err(format!(
-            "{key}: '{port}' is not a port; give a number from 1 to 65535, or none for the usual one"
-        ));
-    }
-    match uri.scheme_str() {
-        Some("https") => Ok(()),
-        Some("http") if allow_http || is_loopback(host) => Ok(()),
-        Some("http") => Err(format!(
-            "{key}: '{url}' is plain HTTP; patient data must go over HTTPS. Use https://, or set allow_http = true only for a test server"
-        )),
-        _ => Err(format!("{key}: '{url}' must start with https://")),
-    }
-}
-
-fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -292,7 +186,8 @@ mod tests {
             "[endpoint]\nkind = \"redox\"\ndestination_slug = \"d\"\nmode = \"transaction\"\n",
         )
         .unwrap_err();
-        assert!(err.contains("mode is only for kind = \"fhir\""), "{err}");
+        // A Redox endpoint has no mode: the key is not one of its keys.
+        assert!(err.contains("unknown field `mode`"), "{err}");
     }
 
     #[test]
@@ -462,8 +357,8 @@ mod tests {
         let config = Config::parse(include_str!("../../assets/config.example.toml"))
             .expect("example parses");
         let endpoint = config.endpoint.as_ref().expect("example has an endpoint");
-        assert_eq!(endpoint.kind, "redox");
-        assert_eq!(endpoint.auth.algorithm.as_deref(), Some("RS384"));
+        assert_eq!(endpoint.kind(), "redox");
+        assert_eq!(endpoint.link().auth.algorithm.as_deref(), Some("RS384"));
         // The key file is a placeholder, so the check stops there, naming the key.
         let err = crate::submit::configured_endpoint(&config)
             .expect("configured")

@@ -1,7 +1,7 @@
-//! Reading a patient's immunizations back from the endpoint: Redox's form-encoded
-//! `POST …/Immunization/_search`, or a FHIR server's chained search `GET
-//! …/Immunization?patient.identifier=system|value`, following the searchset's `next`
-//! pages, on the same server only, up to a limit, each page once.
+//! Reading a patient's immunizations back from what the endpoint answered (the
+//! requests are the transport's): Redox's `_search` or a FHIR server's chained search
+//! `Immunization?patient.identifier=system|value`, whose searchset's `next` pages are
+//! followed on the same server only, up to a limit, each page once.
 //!
 //! The search asks for each Immunization's Patient too (`_include`), and keeps only
 //! the Immunizations it can tell are the asked patient's: those whose patient carries
@@ -9,10 +9,6 @@
 //! When the server includes no Patient, all its Immunizations must name one and the
 //! same patient; otherwise none of them can be told apart, and none is kept.
 
-use super::endpoint::Protocol;
-use super::{Body, FHIR_JSON, Outcome, Submitter, read_body, with_auth};
-use crate::fhir::transaction::token;
-use crate::untrusted::plain;
 use serde_json::Value as Json;
 use std::collections::HashSet;
 
@@ -44,127 +40,10 @@ pub fn check_mrn(mrn: &str) -> Result<&str, String> {
     Ok(mrn)
 }
 
-impl Submitter {
-    /// The Immunizations the endpoint holds for the patient with identifier
-    /// `system|value`; the error says in plain words why they could not be read.
-    pub fn immunizations_of(&self, system: &str, value: &str) -> Result<Found, String> {
-        let value = check_mrn(value)?;
-        let patient = token(system, value);
-        let include = "Immunization:patient";
-        let first = self.authorized(&|| true, &|authorization| match self.endpoint.protocol {
-            Protocol::RedoxWrite => with_auth(
-                self.agent
-                    .post(&self.endpoint.search_url)
-                    .header("Accept", FHIR_JSON),
-                authorization,
-            )
-            .send_form([
-                ("patient.identifier", patient.as_str()),
-                ("_include", include),
-            ]),
-            Protocol::ProcessMessage | Protocol::Transaction => with_auth(
-                self.agent
-                    .get(&self.endpoint.search_url)
-                    .query("patient.identifier", &patient)
-                    .query("_include", include)
-                    .header("Accept", FHIR_JSON),
-                authorization,
-            )
-            .call(),
-        });
-        let mut pages = vec![self.searchset(first)?];
-        let mut read = HashSet::new();
-        let mut incomplete = None;
-        while let Some(next) = pages.last().and_then(next_link) {
-            if !same_server(&next, &self.endpoint.search_url) {
-                incomplete = Some(format!(
-                    "the endpoint's next page is on another server ({}); it was not read",
-                    plain(&next)
-                ));
-                break;
-            }
-            if !read.insert(next.clone()) {
-                incomplete = Some(
-                    "the endpoint's next page is one already read; the pages after it were not read"
-                        .into(),
-                );
-                break;
-            }
-            if pages.len() == MAX_PAGES {
-                incomplete = Some(format!(
-                    "only the first {MAX_PAGES} pages were read; the endpoint has more"
-                ));
-                break;
-            }
-            let response = self.authorized(&|| true, &|authorization| {
-                with_auth(
-                    self.agent.get(&next).header("Accept", FHIR_JSON),
-                    authorization,
-                )
-                .call()
-            });
-            pages.push(self.searchset(response)?);
-        }
-        let (immunizations, others) = the_patients(&pages, system, value);
-        if others > 0 {
-            let why = format!(
-                "{others} Immunization(s) in the endpoint's answer are not this patient's (or do not say whose they are), and were left out"
-            );
-            incomplete = Some(match incomplete {
-                Some(before) => format!("{before}; {why}"),
-                None => why,
-            });
-        }
-        Ok(Found {
-            immunizations,
-            incomplete,
-        })
-    }
-
-    /// A searchset Bundle from an answer, or why there is none.
-    fn searchset(
-        &self,
-        response: Result<(super::Response, Option<String>), Outcome>,
-    ) -> Result<Json, String> {
-        let (mut response, authorization) = response.map_err(|outcome| outcome.reason())?;
-        let status = response.status().as_u16();
-        if !(200..=299).contains(&status) {
-            let body = super::without_secrets(read_body(&mut response), authorization.as_deref());
-            let why = super::outcome::classify_failure(
-                status,
-                &super::outcome::Headers::default(),
-                body,
-                None,
-                self.clock.now(),
-            )
-            .reason();
-            return Err(match status {
-                404 | 405 | 501 => format!(
-                    "the endpoint does not offer an Immunization search (HTTP {status}): {why}"
-                ),
-                _ => why,
-            });
-        }
-        let text = match read_body(&mut response) {
-            Body::Text(text) => text,
-            Body::Unreadable(why) => return Err(format!("the answer could not be read ({why})")),
-        };
-        let bundle: Json = serde_json::from_str(text.trim_start_matches('\u{feff}'))
-            .map_err(|_| "the endpoint's answer to the search is not JSON".to_string())?;
-        if bundle["resourceType"] != "Bundle" {
-            return Err(format!(
-                "the endpoint answered the search with {}, not a Bundle",
-                plain(bundle["resourceType"].as_str().unwrap_or("something else"))
-            ));
-        }
-        Ok(bundle)
-    }
-}
-
 /// The Immunizations of the pages that are the patient's with identifier
 /// `system|value`, each once (by its id, else its identifiers, else its content), and
 /// how many others were left out.
-fn the_patients(pages: &[Json], system: &str, value: &str) -> (Vec<Json>, usize) {
+pub(super) fn the_patients(pages: &[Json], system: &str, value: &str) -> (Vec<Json>, usize) {
     let resources = || {
         pages
             .iter()
@@ -248,7 +127,7 @@ fn the_patients(pages: &[Json], system: &str, value: &str) -> (Vec<Json>, usize)
     (kept, others)
 }
 
-fn next_link(page: &Json) -> Option<String> {
+pub(super) fn next_link(page: &Json) -> Option<String> {
     page["link"]
         .as_array()?
         .iter()
@@ -258,7 +137,7 @@ fn next_link(page: &Json) -> Option<String> {
 }
 
 /// The same scheme, host and port.
-fn same_server(url: &str, base: &str) -> bool {
+pub(super) fn same_server(url: &str, base: &str) -> bool {
     let origin = |u: &str| {
         u.parse::<ureq::http::Uri>()
             .ok()

@@ -91,7 +91,7 @@ impl App {
 
     /// The window is below the size the screens need.
     pub fn too_small(&self) -> bool {
-        self.size.0 < super::view::MIN_WIDTH || self.size.1 < super::view::MIN_HEIGHT
+        self.size.0 < super::layout::MIN_WIDTH || self.size.1 < super::layout::MIN_HEIGHT
     }
 
     /// Quits, asking first when something typed is not saved.

@@ -9,7 +9,6 @@ use crate::clock::ClinicTime;
 use crate::corrections;
 use crate::fhir::BundleSettings;
 use crate::store::Store;
-use crate::submit::endpoint::Sending;
 
 /// Runs one effect; returns what reports its outcome.
 pub fn run(
@@ -116,16 +115,13 @@ pub fn run(
                     return Ok(None);
                 };
                 let stored = store.get(id)?;
-                let sending = Sending::of(
-                    id,
-                    stored
-                        .as_ref()
-                        .and_then(|v| v.bundle_id.as_deref())
-                        .unwrap_or_default(),
-                );
+                let bundle_id = stored
+                    .as_ref()
+                    .and_then(|v| v.bundle_id.clone())
+                    .unwrap_or_default();
                 let message = stored.and_then(|v| v.bundle_json);
                 let sent = match (protocol, message) {
-                    (Some(protocol), Some(message)) => protocol.wire(&message, sending).ok(),
+                    (Some(protocol), Some(message)) => protocol.wire(id, &bundle_id, &message).ok(),
                     (None, message) => message,
                     (Some(_), None) => None,
                 };

@@ -5,6 +5,10 @@
 use super::msg::Target;
 use ratatui::layout::Rect;
 
+/// The smallest window the screens are drawn in.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
 /// The clickable areas of one drawn frame.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Layout {

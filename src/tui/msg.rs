@@ -11,7 +11,7 @@ use crate::store::endpoint_history::EndpointHistory;
 use crate::store::outbox::{Attempt, OutboxRow};
 use crate::store::versions::Version;
 use crate::store::{ListQuery, StoredVisit, VisitRow};
-use crate::submit::endpoint::Protocol;
+use crate::submit::protocol::Protocol;
 use std::path::PathBuf;
 use tui_input::InputRequest;
 use uuid::Uuid;

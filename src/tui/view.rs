@@ -18,8 +18,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
-pub const MIN_WIDTH: u16 = 80;
-pub const MIN_HEIGHT: u16 = 24;
+use super::layout::{MIN_HEIGHT, MIN_WIDTH};
 
 /// Draws the app and returns what can be clicked where.
 pub fn draw(frame: &mut Frame, app: &App) -> Hits {
@@ -96,7 +95,7 @@ fn draw_too_small(frame: &mut Frame, area: Rect) {
 
 fn draw_header(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
     // A stored visit being corrected (the notice said whether it was sent).
-    let state = match (&app.form.session.mass, app.form.amending, app.form.dirty) {
+    let state = match (&app.form.mass, app.form.amending, app.form.dirty) {
         (_, Some(_), _) => "correcting".to_string(),
         (Some(mass), None, _) => format!(
             "mass clinic: {} lot {} · {} saved",
@@ -110,7 +109,7 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
     let left = Line::from(vec![
         Span::styled(" vaxentry ", theme.title().add_modifier(Modifier::REVERSED)),
         // A mass clinic's product and count matter more than the clinic's name.
-        Span::raw(match &app.form.session.mass {
+        Span::raw(match &app.form.mass {
             Some(_) => format!(" {state}"),
             None => format!(" {} · {state}", app.source_name()),
         }),

@@ -42,8 +42,6 @@ pub struct Session {
     pub inventory: Vec<Lot>,
     /// How this station last gave each vaccine (amount, route, site).
     pub habits: Vec<Habit>,
-    /// A mass-clinic session: every new visit's dose comes from its template.
-    pub mass: Option<super::mass::MassClinic>,
 }
 
 impl Session {

@@ -51,7 +51,7 @@ impl Form {
     /// F8 on a dose: begins a mass-clinic session with this dose as the template, or
     /// ends the session. Returns what to tell the user.
     pub fn toggle_mass_clinic(&mut self, now: ClinicTime) -> String {
-        if let Some(mass) = self.session.mass.take() {
+        if let Some(mass) = self.mass.take() {
             return text::mass_clinic_ended(mass.saved);
         }
         let Page::Dose(i) = self.focus.page else {
@@ -70,13 +70,13 @@ impl Form {
             .filter(|(_, v)| !v.is_empty())
             .collect();
         let notice = text::mass_clinic_started(dose.get(FieldId::Vaccine), dose.get(FieldId::Lot));
-        self.session.mass = Some(MassClinic { template, saved: 0 });
+        self.mass = Some(MassClinic { template, saved: 0 });
         notice
     }
 
     /// A visit was saved during a mass clinic.
     pub fn mass_visit_saved(&mut self) {
-        if let Some(mass) = &mut self.session.mass {
+        if let Some(mass) = &mut self.mass {
             mass.saved += 1;
         }
     }
@@ -84,7 +84,7 @@ impl Form {
     /// The mass-clinic template into the new visit's dose; the VIS is given today.
     pub(super) fn fill_mass_template(&mut self, now: ClinicTime) {
         let (Some(mass), Some(dose), Some(notes)) = (
-            &self.session.mass,
+            &self.mass,
             self.visit.doses.first_mut(),
             self.notes.first_mut(),
         ) else {

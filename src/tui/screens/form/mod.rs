@@ -97,8 +97,10 @@ pub struct Form {
     /// What the endpoint holds for the patient looked up.
     pub endpoint: endpoint::EndpointState,
     /// What this session remembers between visits: carried values, lots on hand,
-    /// this station's habits, a mass clinic.
+    /// this station's habits.
     pub session: Session,
+    /// A mass-clinic session: every new visit's dose comes from its template.
+    pub mass: Option<mass::MassClinic>,
     /// A stored visit opened for correcting, rather than a new one.
     pub amending: Option<Amending>,
     /// The clinic's own rules (from the config).
@@ -135,6 +137,7 @@ impl Form {
             returning: returning::Returning::default(),
             endpoint: endpoint::EndpointState::default(),
             session: Session::default(),
+            mass: None,
             amending: None,
             rules: crate::record::Rules::default(),
             dirty: false,
@@ -396,7 +399,7 @@ impl Form {
 
     pub fn focus_page(&mut self, page: Page, last: bool, now: ClinicTime) {
         // In a mass clinic, the dose asks only for the site.
-        if self.session.mass.is_some() && matches!(page, Page::Dose(0)) && !last {
+        if self.mass.is_some() && matches!(page, Page::Dose(0)) && !last {
             return self.focus(page, FieldId::Site, now);
         }
         let fields = self.visible_fields(page);
