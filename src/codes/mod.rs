@@ -140,6 +140,13 @@ pub struct CodeTable {
     #[serde(default)]
     pub source: Option<String>,
     pub entries: Vec<Code>,
+    /// Each entry's place by its code in lower case, and by its number for numeric
+    /// codes: made once when the table is read.
+    #[serde(skip)]
+    index: std::collections::HashMap<String, usize>,
+    /// What the search reads of each entry, made once (see `search`).
+    #[serde(skip)]
+    searched: Vec<search::Searched>,
 }
 
 impl CodeTable {
@@ -150,15 +157,28 @@ impl CodeTable {
         if code.is_empty() {
             return None;
         }
-        self.entries
-            .iter()
-            .find(|e| e.code.eq_ignore_ascii_case(code))
-            .or_else(|| {
-                let wanted: u32 = code.parse().ok()?;
-                self.entries
-                    .iter()
-                    .find(|e| e.code.parse::<u32>().ok() == Some(wanted))
-            })
+        let place = match self.index.get(&code.to_ascii_lowercase()) {
+            Some(place) => Some(*place),
+            None => code
+                .parse::<u32>()
+                .ok()
+                .and_then(|n| self.index.get(&format!("#{n}")).copied()),
+        };
+        place.and_then(|i| self.entries.get(i))
+    }
+
+    /// Makes the index and the search text (after the entries are read).
+    fn indexed(mut self) -> CodeTable {
+        for (i, entry) in self.entries.iter().enumerate() {
+            self.index
+                .entry(entry.code.to_ascii_lowercase())
+                .or_insert(i);
+            if let Ok(n) = entry.code.parse::<u32>() {
+                self.index.entry(format!("#{n}")).or_insert(i);
+            }
+        }
+        self.searched = self.entries.iter().map(search::Searched::of).collect();
+        self
     }
 
     /// The code system of one entry of this table.
@@ -180,6 +200,8 @@ pub fn table(id: TableId) -> &'static CodeTable {
                     system: String::new(),
                     source: None,
                     entries: Vec::new(),
+                    index: Default::default(),
+                    searched: Vec::new(),
                 })
             })
             .collect()
@@ -189,7 +211,7 @@ pub fn table(id: TableId) -> &'static CodeTable {
 
 /// Parses one table file.
 pub fn parse_table(text: &str) -> Result<CodeTable, serde_json::Error> {
-    serde_json::from_str(text)
+    serde_json::from_str(text).map(CodeTable::indexed)
 }
 
 /// The embedded source text of a table, for the table tests.

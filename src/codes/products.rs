@@ -185,11 +185,17 @@ pub fn parse_products(text: &str) -> Result<Vec<Product>, String> {
 
 /// The product facts for a CVX code, if the table has them.
 pub fn product(cvx: &str) -> Option<&'static Product> {
-    static PRODUCTS: OnceLock<Vec<Product>> = OnceLock::new();
+    static PRODUCTS: OnceLock<std::collections::HashMap<String, Product>> = OnceLock::new();
     // Compiled in and checked by a test: a failure here leaves the table empty.
-    let products = PRODUCTS.get_or_init(|| parse_products(SOURCE).unwrap_or_default());
+    let products = PRODUCTS.get_or_init(|| {
+        parse_products(SOURCE)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| (p.cvx.clone(), p))
+            .collect()
+    });
     let code = super::table(super::TableId::Cvx).get(cvx)?;
-    products.iter().find(|p| p.cvx == code.code)
+    products.get(&code.code)
 }
 
 /// An age in the words a clinic uses: days and weeks for babies, then months, then

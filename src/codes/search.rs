@@ -13,6 +13,32 @@ thread_local! {
     static MATCHER: RefCell<Matcher> = RefCell::new(Matcher::new(Config::DEFAULT));
 }
 
+/// What the search reads of one entry, in lower case, made once per table.
+#[derive(Debug, Default)]
+pub(super) struct Searched {
+    code: String,
+    /// The display's words and each alias, every one a candidate for a typed word.
+    words: Vec<String>,
+    /// Code, display and aliases, for the fuzzy match.
+    haystack: String,
+}
+
+impl Searched {
+    pub(super) fn of(c: &Code) -> Searched {
+        let display = c.display.to_lowercase();
+        let words = display
+            .split(|ch: char| !ch.is_alphanumeric())
+            .map(str::to_string)
+            .chain(c.aliases.iter().map(|a| a.to_lowercase()))
+            .collect();
+        Searched {
+            code: c.code.to_lowercase(),
+            words,
+            haystack: format!("{} {} {}", c.code, c.display, c.aliases.join(" ")),
+        }
+    }
+}
+
 /// The entries of `table` that match `query`, best first.
 pub fn search<'t>(table: &'t CodeTable, query: &str) -> Vec<&'t Code> {
     let query = query.trim();
@@ -31,20 +57,20 @@ pub fn search<'t>(table: &'t CodeTable, query: &str) -> Vec<&'t Code> {
         table
             .entries
             .iter()
+            .zip(&table.searched)
             .enumerate()
-            .filter_map(|(i, c)| {
-                let code = c.code.to_lowercase();
+            .filter_map(|(i, (c, searched))| {
                 let tier = if exact == Some(c.code.as_str()) {
                     0
-                } else if code.starts_with(&lower) {
+                } else if searched.code.starts_with(&lower) {
                     1
-                } else if words_prefix_match(&words, c) {
+                } else if words_prefix_match(&words, searched) {
                     2
                 } else {
                     3
                 };
-                let haystack = format!("{} {} {}", c.code, c.display, c.aliases.join(" "));
-                let score = pattern.score(Utf32Str::new(&haystack, &mut buf), &mut matcher);
+                let score =
+                    pattern.score(Utf32Str::new(&searched.haystack, &mut buf), &mut matcher);
                 match (tier, score) {
                     (3, None) => None,
                     (tier, score) => Some((tier, score.unwrap_or(0), i, c)),
@@ -64,13 +90,11 @@ pub fn search<'t>(table: &'t CodeTable, query: &str) -> Vec<&'t Code> {
 }
 
 /// Every typed word starts some word of the display or an alias.
-fn words_prefix_match(words: &[&str], code: &Code) -> bool {
-    let display = code.display.to_lowercase();
-    let aliases: Vec<String> = code.aliases.iter().map(|a| a.to_lowercase()).collect();
+fn words_prefix_match(words: &[&str], searched: &Searched) -> bool {
     words.iter().all(|w| {
-        display
-            .split(|ch: char| !ch.is_alphanumeric())
-            .chain(aliases.iter().map(String::as_str))
+        searched
+            .words
+            .iter()
             .any(|candidate| candidate.starts_with(w))
     })
 }

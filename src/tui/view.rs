@@ -123,9 +123,9 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
         Constraint::Length(clock.width() as u16),
     ])
     .areas(area);
-    frame.render_widget(Paragraph::new(left), left_area);
-    frame.render_widget(Paragraph::new(sync), sync_area);
-    frame.render_widget(Paragraph::new(clock).right_aligned(), clock_area);
+    frame.render_widget(left, left_area);
+    frame.render_widget(sync, sync_area);
+    frame.render_widget(Line::from(clock).right_aligned(), clock_area);
 }
 
 /// Where sending stands: "⇅ 3 waiting · 14:05 ok", or "offline" when no endpoint.
@@ -197,8 +197,8 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
         Some(notice) => Line::from(Span::raw(notice.clone())),
         None => key_line(&status_hints(app), left.width, theme),
     };
-    frame.render_widget(Paragraph::new(keys), left);
-    frame.render_widget(Paragraph::new(Line::from(counts)), right);
+    frame.render_widget(keys, left);
+    frame.render_widget(Line::from(counts), right);
 }
 
 /// The hints for what is in front of the user, from the binding table: the screen's

@@ -95,27 +95,23 @@ pub fn draw_list<'a>(
 ) {
     let height = area.height as usize;
     let offset = scroll_offset(selected, count, height);
-    let lines: Vec<Line> = (offset..count.min(offset + height))
-        .map(|i| {
-            let (target, (mark, mark_style), text) = row(i);
-            layout.add(
-                Rect {
-                    y: area.y + (i - offset) as u16,
-                    height: 1,
-                    ..area
-                },
-                target,
-            );
-            let chosen = i == selected;
-            Line::from(vec![
-                Span::raw(if chosen { FOCUS_MARK } else { " " }),
-                Span::styled(mark, mark_style),
-                Span::raw(" "),
-                Span::styled(text, if chosen { theme.focus() } else { Style::new() }),
-            ])
-        })
-        .collect();
-    frame.render_widget(Paragraph::new(lines), area);
+    for i in offset..count.min(offset + height) {
+        let (target, (mark, mark_style), text) = row(i);
+        let rect = Rect {
+            y: area.y + (i - offset) as u16,
+            height: 1,
+            ..area
+        };
+        layout.add(rect, target);
+        let chosen = i == selected;
+        let line = Line::from(vec![
+            Span::raw(if chosen { FOCUS_MARK } else { " " }),
+            Span::styled(mark, mark_style),
+            Span::raw(" "),
+            Span::styled(text, if chosen { theme.focus() } else { Style::new() }),
+        ]);
+        frame.render_widget(line, rect);
+    }
 }
 
 /// Key hints, as many whole ones as fit in `width`.

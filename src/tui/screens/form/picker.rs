@@ -69,7 +69,7 @@ impl Form {
                     .get(i)
                     .is_some_and(|d| DoseContext::of(d).given_here);
                 // A stable sort: within each group the search's order stays.
-                choices.sort_by_key(|c| {
+                choices.sort_by_cached_key(|c| {
                     let fits = dates.is_none_or(|(birth, on)| {
                         products::product(&c.code)
                             .and_then(|p| p.ages)
@@ -81,7 +81,7 @@ impl Form {
             FieldId::Manufacturer => {
                 let vaccine = self.value(self.focus.page, FieldId::Vaccine);
                 if let Some(product) = products::product(vaccine) {
-                    choices.sort_by_key(|c| !product.makers.contains(&c.code));
+                    choices.sort_by_cached_key(|c| !product.makers.contains(&c.code));
                 }
             }
             _ => {}

@@ -246,14 +246,15 @@ fn draw_fields(frame: &mut Frame, form: &Form, area: Rect, hits: &mut Hits, look
         if let Some(hint) = hint {
             spans.push(Span::styled(format!("  → {hint}"), theme.dim()));
         }
-        frame.render_widget(Paragraph::new(Line::from(spans)), line);
+        // One line: drawn as a line, without a paragraph's reflow.
+        frame.render_widget(Line::from(spans), line);
     }
     // A returning patient's doses from other visits, on the box's lower edge.
     if let Some(earlier) = form.earlier_doses() {
         let text = format!(" Earlier: {earlier} ");
         let width = area.width.saturating_sub(18).min(text.width() as u16);
         frame.render_widget(
-            Paragraph::new(Span::styled(text, theme.dim())),
+            Line::from(Span::styled(text, theme.dim())),
             Rect {
                 x: area.x + 2,
                 y: area.bottom() - 1,
@@ -270,7 +271,7 @@ fn draw_fields(frame: &mut Frame, form: &Form, area: Rect, hits: &mut Hits, look
         let room = area.right().saturating_sub(left + 1);
         let width = room.min(text.width() as u16);
         frame.render_widget(
-            Paragraph::new(Span::styled(text, theme.dim())),
+            Line::from(Span::styled(text, theme.dim())),
             Rect {
                 x: area.right().saturating_sub(width + 1),
                 y: area.y,
@@ -283,7 +284,7 @@ fn draw_fields(frame: &mut Frame, form: &Form, area: Rect, hits: &mut Hits, look
         let more = format!(" ↓ {} more ", fields.len() - offset - inner.height as usize);
         let x = area.right().saturating_sub(more.width() as u16 + 2);
         frame.render_widget(
-            Paragraph::new(Span::styled(more, theme.dim())),
+            Line::from(Span::styled(more, theme.dim())),
             Rect {
                 x,
                 y: area.bottom() - 1,
