@@ -7,7 +7,7 @@
 use crate::clock::ClinicTime;
 use crate::fhir::{BundleSettings, message_sent_again};
 use crate::record::{FieldId, Visit};
-use crate::store::{Store, VisitState, versions};
+use crate::store::{self, Asked, Refusal, Store, VisitState, versions};
 use anyhow::{Result, bail};
 use uuid::Uuid;
 
@@ -26,7 +26,7 @@ pub fn send_again(
     let sending = stored.message_seq + 1;
     let message = message_sent_again(&stored.visit()?, settings, now, id, sending)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    store.resubmit(id, &message, sending, now)
+    Ok(store.resubmit(id, &message, sending, now)?)
 }
 
 /// What a void will send: the visit with the doses marked entered-in-error, and those
@@ -44,16 +44,13 @@ pub fn plan_void(store: &Store, id: Uuid, dose: Option<usize>) -> Result<Void> {
     let stored = store
         .get(id)?
         .ok_or_else(|| anyhow::anyhow!("that visit is not in the database"))?;
-    if stored.row.state != VisitState::Submitted {
-        bail!(
-            "only a visit the endpoint accepted (submitted) can be voided; this one is {}{}",
-            stored.row.state.as_str(),
-            match stored.row.state {
-                VisitState::Saved | VisitState::Draft => ": it was never sent, so just correct it",
-                VisitState::Queued => ": wait until it is sent",
-                _ => "",
-            }
-        );
+    let state = stored.row.state;
+    if !state.may_be_voided() {
+        return Err(store::Error::Refused(Refusal {
+            state,
+            asked: Asked::Void,
+        })
+        .into());
     }
     let mut visit = stored.visit()?;
     let count = visit.doses.len();
@@ -95,14 +92,14 @@ pub fn void(
 ) -> Result<()> {
     let message = message_sent_again(&plan.visit, settings, now, id, plan.sending)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    store.send_correction(
+    Ok(store.send_correction(
         id,
         &plan.visit,
         &message,
         plan.sending,
         now,
-        versions::VOIDED,
-    )
+        versions::Reason::Voided,
+    )?)
 }
 
 /// Sends a corrected record of a sent (submitted or failed) visit: `message` is its
@@ -121,7 +118,7 @@ pub fn amend(
         .get(id)?
         .ok_or_else(|| anyhow::anyhow!("that visit is not in the database"))?;
     let state = stored.row.state;
-    if !matches!(state, VisitState::Submitted | VisitState::Failed) {
+    if !state.may_be_corrected() {
         bail!(
             "only a sent visit (submitted or failed) is amended; this one is {}{}",
             state.as_str(),
@@ -139,7 +136,14 @@ pub fn amend(
             "a correction keeps the visit's {doses} dose(s); void a dose to take it back, or start a new visit to add one"
         );
     }
-    store.send_correction(id, corrected, message, sending, now, versions::AMENDED)?;
+    store.send_correction(
+        id,
+        corrected,
+        message,
+        sending,
+        now,
+        versions::Reason::Amended,
+    )?;
     Ok(store.versions(id)?.last().map_or(0, |v| v.number))
 }
 

@@ -37,7 +37,7 @@ pub fn sync(
 ) -> Result<SyncReport> {
     // Outcomes are synced to the disk once a batch, not once each (see
     // `Store::with_deferred_syncs` for what a crash costs).
-    store.with_deferred_syncs(|store| pass(store, submitter, ignore_backoff, progress))
+    Ok(store.with_deferred_syncs(|store| pass(store, submitter, ignore_backoff, progress))?)
 }
 
 fn pass(

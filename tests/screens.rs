@@ -1504,7 +1504,7 @@ fn a_sent_visit_is_corrected_in_the_form_and_goes_again_as_an_amendment() {
         assert_eq!(immunization(&second)["lotNumber"], "CORR42");
         let versions = with_store(|s| s.versions(id).unwrap());
         assert_eq!(versions.len(), 2);
-        assert_eq!(versions[1].why, vaxentry::store::versions::AMENDED);
+        assert_eq!(versions[1].why, vaxentry::store::versions::Reason::Amended);
         assert_eq!(Some(&versions[0].bundle_json), before.bundle_json.as_ref());
         // The lists say so (the history keeps its filter).
         drive(&mut a, keys("<F4>"));
@@ -1577,7 +1577,7 @@ fn a_sent_dose_is_voided_from_its_correction_after_asking() {
     );
     assert_eq!(
         with_store(|s| s.versions(id).unwrap()).last().unwrap().why,
-        vaxentry::store::versions::VOIDED
+        vaxentry::store::versions::Reason::Voided
     );
 }
 

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use vaxentry::fhir::message_for;
 use vaxentry::record::{FieldId, file};
 use vaxentry::store::schema::CURRENT_VERSION;
-use vaxentry::store::{DATABASE_FILE, ListQuery, OpenError, Store, VisitState};
+use vaxentry::store::{DATABASE_FILE, Error as OpenError, ListQuery, Store, VisitState};
 
 fn tempdir() -> PathBuf {
     std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -117,10 +117,11 @@ fn a_batch_keeps_all_its_saves_or_none() {
     let visit = example("adult-flu");
     let save = |store: &mut Store, id: Uuid| -> anyhow::Result<()> {
         let message = message_for(&visit, &settings(), now(), id).unwrap();
-        store.save(id, &visit, &message, now()).map(|_| ())
+        store.save(id, &visit, &message, now())?;
+        Ok(())
     };
     // A failing batch keeps nothing, files included.
-    let failed: anyhow::Result<()> = store.batch(|store| {
+    let failed: vaxentry::store::Result<()> = store.batch(|store| {
         save(store, Uuid::new_v4())?;
         save(store, Uuid::new_v4())?;
         anyhow::bail!("stopped")
@@ -508,7 +509,10 @@ fn migrations_upgrade_every_earlier_version_in_place() {
             let versions = store.versions(id).unwrap();
             assert_eq!(versions.len(), 1, "from version {version}");
             if version < 7 {
-                assert_eq!(versions[0].why, vaxentry::store::versions::BEFORE_VERSIONS);
+                assert_eq!(
+                    versions[0].why,
+                    vaxentry::store::versions::Reason::BeforeVersions
+                );
             }
             assert_eq!(versions[0].bundle_id, "b-1");
             assert_eq!(versions[0].bundle_json, "{}");

@@ -523,9 +523,12 @@ fn resubmitting_sends_a_new_message_and_says_so() {
     // Both messages are kept: the one sent first is version 1, byte for byte.
     let versions = store.versions(ids[0]).unwrap();
     assert_eq!(versions.len(), 2, "{versions:#?}");
-    assert_eq!(versions[0].why, vaxentry::store::versions::SAVED);
+    assert_eq!(versions[0].why, vaxentry::store::versions::Reason::Saved);
     assert_eq!(Some(&versions[0].bundle_json), stored.bundle_json.as_ref());
-    assert_eq!(versions[1].why, vaxentry::store::versions::SENT_AGAIN);
+    assert_eq!(
+        versions[1].why,
+        vaxentry::store::versions::Reason::SentAgain
+    );
     assert_eq!(versions[1].bundle_json, message.json);
     assert_eq!(versions[1].bundle_id, second);
     assert!(!versions[1].author.user.is_empty());
@@ -862,7 +865,7 @@ fn voiding_sends_the_doses_as_entered_in_error_under_their_identifiers() {
     assert!(store.doses_of("MRN-00000").unwrap().is_empty());
     let versions = store.versions(id).unwrap();
     assert_eq!(versions.len(), 2);
-    assert_eq!(versions[1].why, vaxentry::store::versions::VOIDED);
+    assert_eq!(versions[1].why, vaxentry::store::versions::Reason::Voided);
     assert_eq!(Some(&versions[0].bundle_json), sent.bundle_json.as_ref());
     // Once is enough.
     let err = corrections::plan_void(&store, id, None).unwrap_err();
@@ -941,13 +944,13 @@ fn new_then_amended_then_voided_arrive_with_one_identifier_per_dose() {
         "the void keeps the correction"
     );
     let versions = store.versions(id).unwrap();
-    let whys: Vec<&str> = versions.iter().map(|v| v.why.as_str()).collect();
+    let whys: Vec<_> = versions.iter().map(|v| v.why).collect();
     assert_eq!(
         whys,
         [
-            vaxentry::store::versions::SAVED,
-            vaxentry::store::versions::AMENDED,
-            vaxentry::store::versions::VOIDED
+            vaxentry::store::versions::Reason::Saved,
+            vaxentry::store::versions::Reason::Amended,
+            vaxentry::store::versions::Reason::Voided
         ]
     );
 }

@@ -126,7 +126,7 @@ pub fn add(store: &mut Store, new: &NewLot, now: ClinicTime) -> ExitCode {
             retired: false,
         })
     })();
-    match lot.and_then(|lot| store.add_lot(&lot, now).map(|()| lot)) {
+    match lot.and_then(|lot| Ok(store.add_lot(&lot, now).map(|()| lot)?)) {
         Ok(lot) => {
             out!(
                 "lot {} of CVX {} on hand, expires {}",
@@ -142,7 +142,7 @@ pub fn add(store: &mut Store, new: &NewLot, now: ClinicTime) -> ExitCode {
 
 /// Takes a lot off hand.
 pub fn retire(store: &mut Store, vaccine: &str, lot: &str, now: ClinicTime) -> ExitCode {
-    let retired = known_vaccine(vaccine).and_then(|v| store.retire_lot(&v, lot.trim(), now));
+    let retired = known_vaccine(vaccine).and_then(|v| Ok(store.retire_lot(&v, lot.trim(), now)?));
     match retired {
         Ok(true) => {
             out!("lot {} of CVX {} retired", lot.trim(), vaccine.trim());
@@ -168,7 +168,7 @@ fn known_vaccine(code: &str) -> Result<String> {
     }
 }
 
-fn fail(e: &anyhow::Error) -> ExitCode {
+fn fail(e: &dyn std::fmt::Display) -> ExitCode {
     err!("vaxentry lots: {e:#}");
     ExitCode::from(UNREADABLE)
 }

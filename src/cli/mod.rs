@@ -363,7 +363,7 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
 
 /// Opens the database, with a progress bar on a terminal while a long upgrade runs
 /// (building the search index of a large history takes a while, once).
-pub fn open_store(dir: &std::path::Path) -> Result<crate::store::Store, crate::store::OpenError> {
+pub fn open_store(dir: &std::path::Path) -> crate::store::Result<crate::store::Store> {
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} visits, {eta} left")

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use uuid::Uuid;
 
 /// Prints an error for the user and returns the exit status for it.
-pub(super) fn fail(e: &anyhow::Error) -> ExitCode {
+pub(super) fn fail(e: &dyn std::fmt::Display) -> ExitCode {
     err!("vaxentry: {e:#}");
     ExitCode::from(UNREADABLE)
 }
@@ -291,6 +291,7 @@ pub fn send(store: &mut Store, ids: &[String], all_saved: bool, now: ClinicTime)
                     .map(|r| (r.id.to_string(), Ok(r.id)))
                     .collect()
             })
+            .map_err(anyhow::Error::from)
     } else {
         Ok(ids.iter().map(|id| (id.clone(), find(store, id))).collect())
     };
@@ -301,7 +302,7 @@ pub fn send(store: &mut Store, ids: &[String], all_saved: bool, now: ClinicTime)
     let mut worst = 0u8;
     let mut queued = 0;
     for (named, id) in chosen {
-        match id.and_then(|id| store.queue(id, now).map(|()| id)) {
+        match id.and_then(|id| Ok(store.queue(id, now).map(|()| id)?)) {
             Ok(id) => {
                 queued += 1;
                 out!("{id}: put in the outbox");

@@ -3,7 +3,7 @@
 //! to skip a record file already imported and to refuse a dose already stored; the
 //! form warns about the same vaccine on the same day in another visit.
 
-use super::{Store, VisitState, explain};
+use super::{Store, VisitState};
 use crate::clock::ClinicTime;
 use crate::record::Visit;
 use crate::record::identity::{DoseKey, StoredDose, dose_keys, record_key};
@@ -43,26 +43,29 @@ pub(super) fn write(
 
 impl Store {
     /// The saved visit made from exactly this record, if there is one, and its state.
-    pub fn visit_of_record(&self, visit: &Visit) -> Result<Option<(Uuid, VisitState)>> {
+    pub fn visit_of_record(&self, visit: &Visit) -> super::Result<Option<(Uuid, VisitState)>> {
         let result = (|| -> Result<Option<(Uuid, VisitState)>> {
             let found: Option<(String, VisitState)> = self
                 .conn
                 .query_row(
-                    "SELECT id, state FROM visits WHERE record_key = ?1 AND state != 'draft'
+                    "SELECT id, state FROM visits WHERE record_key = ?1 AND state != ?2
                      ORDER BY created_at LIMIT 1",
-                    [record_key(&crate::record::file::to_json(visit))],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+                    rusqlite::params![
+                        record_key(&crate::record::file::to_json(visit)),
+                        VisitState::Draft
+                    ],
+                    |r| Ok((r.get("id")?, r.get("state")?)),
                 )
                 .optional()?;
             found
                 .map(|(id, state)| Ok((Uuid::parse_str(&id)?, state)))
                 .transpose()
         })();
-        result.map_err(|e| explain(&self.path(), e))
+        self.checked(result)
     }
 
     /// Every dose stored for the patient with this MRN.
-    pub fn doses_of(&self, mrn: &str) -> Result<Vec<StoredDose>> {
+    pub fn doses_of(&self, mrn: &str) -> super::Result<Vec<StoredDose>> {
         let result = (|| -> Result<Vec<StoredDose>> {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT visit_id, vaccine, given_on, lot FROM doses WHERE mrn = ?1 ORDER BY given_on",
@@ -70,10 +73,10 @@ impl Store {
             let rows = stmt
                 .query_map([mrn.trim()], |r| {
                     Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
+                        r.get::<_, String>("visit_id")?,
+                        r.get::<_, String>("vaccine")?,
+                        r.get::<_, String>("given_on")?,
+                        r.get::<_, String>("lot")?,
                     ))
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -91,6 +94,6 @@ impl Store {
                 })
                 .collect()
         })();
-        result.map_err(|e| explain(&self.path(), e))
+        self.checked(result)
     }
 }

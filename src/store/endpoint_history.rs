@@ -4,9 +4,9 @@
 
 use super::packed::{Packed, pack};
 use super::rows::StoredTime;
-use super::{Store, explain, stamp};
+use super::{Store, stamp};
 use crate::clock::ClinicTime;
-use anyhow::{Context, Result};
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde_json::Value as Json;
@@ -26,8 +26,8 @@ impl Store {
         mrn: &str,
         immunizations: &[Json],
         now: ClinicTime,
-    ) -> Result<()> {
-        let text = serde_json::to_string(immunizations)?;
+    ) -> super::Result<()> {
+        let text = serde_json::to_string(immunizations).map_err(anyhow::Error::from)?;
         self.conn
             .execute(
                 "INSERT INTO endpoint_history (mrn, fetched_at, immunizations) VALUES (?1, ?2, ?3)
@@ -35,20 +35,20 @@ impl Store {
                 params![mrn.trim(), stamp(now), pack(&text)],
             )
             .map(|_| ())
-            .map_err(|e| explain(&self.path(), e.into()))
+            .map_err(|e| super::Error::in_file(&self.path(), e.into()))
     }
 
     /// What the endpoint last said about the patient with this MRN, if it was asked.
-    pub fn endpoint_history(&self, mrn: &str) -> Result<Option<EndpointHistory>> {
+    pub fn endpoint_history(&self, mrn: &str) -> super::Result<Option<EndpointHistory>> {
         let row: Option<(StoredTime, Packed)> = self
             .conn
             .query_row(
                 "SELECT fetched_at, immunizations FROM endpoint_history WHERE mrn = ?1",
                 [mrn.trim()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get("fetched_at")?, r.get("immunizations")?)),
             )
             .optional()
-            .map_err(|e| explain(&self.path(), e.into()))?;
+            .map_err(|e| super::Error::in_file(&self.path(), e.into()))?;
         row.map(|(at, text)| {
             Ok(EndpointHistory {
                 fetched_at: at.0,

@@ -2,7 +2,7 @@
 //! it given here, so choosing the vaccine fills them in (the user overtypes them at
 //! will). Kept per station (`[clinic] station`), since rooms differ.
 
-use super::{Store, explain, stamp};
+use super::{Store, stamp};
 use crate::clock::ClinicTime;
 use crate::codes::{TableId, table};
 use crate::record::values::DoseContext;
@@ -64,21 +64,21 @@ pub(super) fn record(
 
 impl Store {
     /// How this station last gave each vaccine.
-    pub fn habits(&self) -> Result<Vec<Habit>> {
+    pub fn habits(&self) -> super::Result<Vec<Habit>> {
         let result = (|| -> Result<Vec<Habit>> {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT vaccine, amount, route, site FROM dose_habits WHERE station = ?1",
             )?;
             let rows = stmt.query_map([&self.author.station], |r| {
                 Ok(Habit {
-                    vaccine: r.get(0)?,
-                    amount: r.get(1)?,
-                    route: r.get(2)?,
-                    site: r.get(3)?,
+                    vaccine: r.get("vaccine")?,
+                    amount: r.get("amount")?,
+                    route: r.get("route")?,
+                    site: r.get("site")?,
                 })
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })();
-        result.map_err(|e| explain(&self.path(), e))
+        self.checked(result)
     }
 }

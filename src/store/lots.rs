@@ -4,7 +4,7 @@
 //! data folder, and kept across sessions.
 
 use super::rows::StoredTime;
-use super::{Store, explain, stamp};
+use super::{Store, stamp};
 use crate::clock::ClinicTime;
 use crate::record::parse::parse_ndc;
 use crate::record::values::DoseContext;
@@ -74,34 +74,34 @@ fn upsert(
 impl Store {
     /// The lots on hand (with `retired`, every lot), of one vaccine or all: soonest
     /// expiry first (unknown expiry last), then by vaccine and lot.
-    pub fn lots(&self, vaccine: Option<&str>, retired: bool) -> Result<Vec<Lot>> {
+    pub fn lots(&self, vaccine: Option<&str>, retired: bool) -> super::Result<Vec<Lot>> {
         let result = (|| -> Result<Vec<Lot>> {
             let mut stmt = self.conn.prepare(
-                "SELECT vaccine, lot, manufacturer, expiration, ndc, last_used, retired_at IS NOT NULL
+                "SELECT vaccine, lot, manufacturer, expiration, ndc, last_used, retired_at IS NOT NULL AS retired
                  FROM lots WHERE (?1 IS NULL OR vaccine = ?1) AND (?2 OR retired_at IS NULL)
                  ORDER BY expiration = '', expiration, vaccine, lot",
             )?;
             let lots = stmt
                 .query_map(params![vaccine, retired], |r| {
                     Ok(Lot {
-                        vaccine: r.get(0)?,
-                        lot: r.get(1)?,
-                        manufacturer: r.get(2)?,
-                        expiration: r.get(3)?,
-                        ndc: r.get(4)?,
-                        last_used: r.get::<_, StoredTime>(5)?.0,
-                        retired: r.get(6)?,
+                        vaccine: r.get("vaccine")?,
+                        lot: r.get("lot")?,
+                        manufacturer: r.get("manufacturer")?,
+                        expiration: r.get("expiration")?,
+                        ndc: r.get("ndc")?,
+                        last_used: r.get::<_, StoredTime>("last_used")?.0,
+                        retired: r.get("retired")?,
                     })
                 })?
                 .collect::<Result<_, _>>()?;
             Ok(lots)
         })();
-        result.map_err(|e| explain(&self.path(), e))
+        self.checked(result)
     }
 
     /// Adds a lot to the inventory (a shipment arrived), or updates it; on hand again
     /// if it had been retired. The values are checked by the caller.
-    pub fn add_lot(&mut self, lot: &Lot, now: ClinicTime) -> Result<()> {
+    pub fn add_lot(&mut self, lot: &Lot, now: ClinicTime) -> super::Result<()> {
         let result = upsert(
             &self.conn,
             &lot.vaccine,
@@ -111,18 +111,18 @@ impl Store {
             &lot.ndc,
             now,
         );
-        result.map_err(|e| explain(&self.path(), e))
+        self.checked(result)
     }
 
     /// Takes a lot off hand (used up, expired, recalled); it stays known. Returns
     /// whether there was such a lot on hand.
-    pub fn retire_lot(&mut self, vaccine: &str, lot: &str, now: ClinicTime) -> Result<bool> {
+    pub fn retire_lot(&mut self, vaccine: &str, lot: &str, now: ClinicTime) -> super::Result<bool> {
         let result = self.conn.execute(
             "UPDATE lots SET retired_at = ?3 WHERE vaccine = ?1 AND lot = ?2 AND retired_at IS NULL",
             params![vaccine, lot, stamp(now)],
         );
         result
             .map(|changed| changed > 0)
-            .map_err(|e| explain(&self.path(), e.into()))
+            .map_err(|e| super::Error::in_file(&self.path(), e.into()))
     }
 }

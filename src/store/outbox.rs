@@ -5,15 +5,13 @@
 //! and `vaxentry sync`) never send the same visit at once. A retry sends the stored
 //! bundle byte for byte, so the receiver can de-duplicate by Bundle.id.
 
+use super::error::{Asked, Error, Refusal, Result};
 use super::rows::{AttemptOutcome, StoredTime};
-use super::{
-    LISTED, LISTED_COLUMNS, Store, VisitRow, VisitState, id_column, row_of, stamp, state_of,
-    write_export,
-};
+use super::versions::Reason;
+use super::{LISTED, Store, VisitRow, VisitState, id_column, row_of, stamp, write_export};
 use crate::clock::ClinicTime;
 use crate::fhir::Message;
 use crate::record::Visit;
-use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use std::time::Duration;
@@ -74,26 +72,30 @@ impl Store {
     /// Puts a saved (or failed) visit in the outbox, to be sent as soon as possible.
     pub fn queue(&mut self, id: Uuid, now: ClinicTime) -> Result<()> {
         let changed = self.conn.execute(
-            "UPDATE visits SET state = 'queued', next_attempt_at = ?2, updated_at = ?3, claimed_until = NULL,
+            "UPDATE visits SET state = ?4, next_attempt_at = ?2, updated_at = ?3, claimed_until = NULL,
                  claimed_by = NULL, attempt_count = 0
-             WHERE id = ?1 AND state IN ('saved', 'failed')",
-            params![id.to_string(), stamp(now), stamp(now)],
-        )?;
-        if changed == 0 {
-            let state = state_of(&self.conn, id)?;
-            match state {
-                None => bail!("that visit is not in the database"),
-                Some(VisitState::Queued) => bail!("it already waits in the outbox"),
-                Some(VisitState::Submitted) => bail!(
-                    "it was sent already; to send it again as a new message, use the Outbox (F6) in the form"
-                ),
-                Some(state) => bail!(
-                    "only a saved or failed visit can be sent; this one is {}",
-                    state.as_str()
-                ),
-            }
+             WHERE id = ?1 AND state IN rarray(?5)",
+            params![
+                id.to_string(),
+                stamp(now),
+                stamp(now),
+                VisitState::Queued,
+                VisitState::all_where(VisitState::may_be_queued)
+            ],
+        );
+        if self.checked(changed.map_err(anyhow::Error::from))? == 0 {
+            return Err(self.refusal(id, Asked::Queue));
         }
         Ok(())
+    }
+
+    /// Why a visit could not be `asked`: it is not there, or its state.
+    fn refusal(&self, id: Uuid, asked: Asked) -> Error {
+        match self.checked(super::state_of(&self.conn, id)) {
+            Ok(None) => Error::NotFound,
+            Ok(Some(state)) => Error::Refused(Refusal { state, asked }),
+            Err(e) => e,
+        }
     }
 
     /// Claims up to `limit` queued visits whose time has come (all queued ones with
@@ -106,41 +108,43 @@ impl Store {
         ignore_backoff: bool,
         claimer: &str,
     ) -> Result<Vec<Due>> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let now_utc = stamp(now);
-        let until = stamp(
-            chrono::Duration::from_std(lease)
-                .ok()
-                .and_then(|lease| now.checked_add_signed(lease))
-                .unwrap_or(now),
-        );
-        let due: Vec<Due> = {
-            let mut stmt = tx.prepare(
-                "SELECT id, bundle_id, bundle_json, attempt_count FROM visits
-                 WHERE state = 'queued' AND (?3 OR next_attempt_at IS NULL OR next_attempt_at <= ?1)
-                   AND (claimed_until IS NULL OR claimed_until <= ?1)
-                 ORDER BY next_attempt_at, rowid LIMIT ?2",
-            )?;
-            stmt.query_map(params![now_utc, limit as i64, ignore_backoff], |r| {
-                Ok(Due {
-                    id: id_column(r, 0)?,
-                    bundle_id: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-                    bundle_json: super::packed::optional(r, 2)?.unwrap_or_default(),
-                    attempts: r.get(3)?,
-                })
-            })?
-            .collect::<Result<_, _>>()?
-        };
-        for d in &due {
-            tx.execute(
-                "UPDATE visits SET claimed_until = ?2, claimed_by = ?3 WHERE id = ?1",
-                params![d.id.to_string(), until, claimer],
-            )?;
-        }
-        tx.commit()?;
-        Ok(due)
+        let result = (|| -> anyhow::Result<Vec<Due>> {
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let now_utc = stamp(now);
+            let until = stamp(lease_end(now, lease));
+            let due: Vec<Due> = {
+                let mut stmt = tx.prepare(
+                    "SELECT id, bundle_id, bundle_json, attempt_count FROM visits
+                     WHERE state = ?4 AND (?3 OR next_attempt_at IS NULL OR next_attempt_at <= ?1)
+                       AND (claimed_until IS NULL OR claimed_until <= ?1)
+                     ORDER BY next_attempt_at, rowid LIMIT ?2",
+                )?;
+                stmt.query_map(
+                    params![now_utc, limit as i64, ignore_backoff, VisitState::Queued],
+                    |r| {
+                        Ok(Due {
+                            id: id_column(r, "id")?,
+                            bundle_id: r.get::<_, Option<String>>("bundle_id")?.unwrap_or_default(),
+                            bundle_json: super::packed::optional(r, "bundle_json")?
+                                .unwrap_or_default(),
+                            attempts: r.get("attempt_count")?,
+                        })
+                    },
+                )?
+                .collect::<rusqlite::Result<_>>()?
+            };
+            for d in &due {
+                tx.execute(
+                    "UPDATE visits SET claimed_until = ?2, claimed_by = ?3 WHERE id = ?1",
+                    params![d.id.to_string(), until, claimer],
+                )?;
+            }
+            tx.commit()?;
+            Ok(due)
+        })();
+        self.checked(result)
     }
 
     /// Extends `claimer`'s claim on a visit to `lease` from now, right before it is
@@ -153,37 +157,40 @@ impl Store {
         now: ClinicTime,
         lease: Duration,
     ) -> Result<bool> {
-        let until = stamp(
-            chrono::Duration::from_std(lease)
-                .ok()
-                .and_then(|lease| now.checked_add_signed(lease))
-                .unwrap_or(now),
+        let renewed = self.conn.execute(
+            "UPDATE visits SET claimed_until = ?3 WHERE id = ?1 AND claimed_by = ?2 AND state = ?4",
+            params![
+                id.to_string(),
+                claimer,
+                stamp(lease_end(now, lease)),
+                VisitState::Queued
+            ],
         );
-        Ok(self.conn.execute(
-            "UPDATE visits SET claimed_until = ?3 WHERE id = ?1 AND claimed_by = ?2 AND state = 'queued'",
-            params![id.to_string(), claimer, until],
-        )? > 0)
+        self.checked(renewed.map(|n| n > 0).map_err(anyhow::Error::from))
     }
 
     /// Gives back every visit `claimer` holds (after its pass broke off).
     pub fn release_all(&mut self, claimer: &str) -> Result<usize> {
-        Ok(self.conn.execute(
+        let released = self.conn.execute(
             "UPDATE visits SET claimed_until = NULL, claimed_by = NULL WHERE claimed_by = ?1",
             [claimer],
-        )?)
+        );
+        self.checked(released.map_err(anyhow::Error::from))
     }
 
     /// Gives back visits `claimer` claimed and did not try.
     pub fn release(&mut self, ids: &[Uuid], claimer: &str) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        for id in ids {
-            tx.execute(
-                "UPDATE visits SET claimed_until = NULL, claimed_by = NULL WHERE id = ?1 AND claimed_by = ?2",
-                params![id.to_string(), claimer],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+        let result = (|| -> rusqlite::Result<()> {
+            let tx = self.conn.transaction()?;
+            for id in ids {
+                tx.execute(
+                    "UPDATE visits SET claimed_until = NULL, claimed_by = NULL WHERE id = ?1 AND claimed_by = ?2",
+                    params![id.to_string(), claimer],
+                )?;
+            }
+            tx.commit()
+        })();
+        self.checked(result.map_err(anyhow::Error::from))
     }
 
     /// Records one attempt and moves the visit on, in one transaction, only while
@@ -202,121 +209,142 @@ impl Store {
             detail,
             response_body,
         } = *attempt;
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let held: bool = tx.query_row(
-            "SELECT count(*) > 0 FROM visits WHERE id = ?1 AND claimed_by = ?2 AND state = 'queued' AND bundle_id = ?3",
-            params![id.to_string(), claimer, bundle_id],
-            |r| r.get(0),
-        )?;
-        if !held {
-            return Ok(false);
-        }
-        tx.execute(
-            "INSERT INTO attempts (visit_id, bundle_id, at, http_status, outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![id.to_string(), bundle_id, stamp(now), http_status, outcome, detail],
-        )?;
-        let (state, next) = match after {
-            After::Submitted => (VisitState::Submitted, None),
-            After::Failed => (VisitState::Failed, None),
-            After::RetryAt(t) => (VisitState::Queued, Some(stamp(t))),
-        };
-        tx.execute(
-            "UPDATE visits SET state = ?2, next_attempt_at = ?3, attempt_count = attempt_count + 1, last_outcome = ?4,
-                 response_body = COALESCE(?5, response_body), claimed_until = NULL, claimed_by = NULL, updated_at = ?6
-             WHERE id = ?1",
-            params![id.to_string(), state, next, detail, response_body, stamp(now)],
-        )?;
-        tx.commit()?;
-        Ok(true)
+        let result = (|| -> rusqlite::Result<bool> {
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let held: bool = tx.query_row(
+                "SELECT count(*) > 0 FROM visits WHERE id = ?1 AND claimed_by = ?2 AND state = ?4 AND bundle_id = ?3",
+                params![id.to_string(), claimer, bundle_id, VisitState::Queued],
+                |r| r.get(0),
+            )?;
+            if !held {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO attempts (visit_id, bundle_id, at, http_status, outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id.to_string(), bundle_id, stamp(now), http_status, outcome, detail],
+            )?;
+            let (state, next) = match after {
+                After::Submitted => (VisitState::Submitted, None),
+                After::Failed => (VisitState::Failed, None),
+                After::RetryAt(t) => (VisitState::Queued, Some(stamp(t))),
+            };
+            tx.execute(
+                "UPDATE visits SET state = ?2, next_attempt_at = ?3, attempt_count = attempt_count + 1, last_outcome = ?4,
+                     response_body = COALESCE(?5, response_body), claimed_until = NULL, claimed_by = NULL, updated_at = ?6
+                 WHERE id = ?1",
+                params![id.to_string(), state, next, detail, response_body, stamp(now)],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })();
+        self.checked(result.map_err(anyhow::Error::from))
     }
 
     /// Waiting, failed and submitted visits: failed first, then waiting, then the
     /// newest submitted.
     pub fn outbox(&self, limit: usize) -> Result<Vec<OutboxRow>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {LISTED}, attempt_count, last_outcome, next_attempt_at, response_body IS NOT NULL
-             FROM visits WHERE state IN ('queued', 'failed', 'submitted')
-             ORDER BY CASE state WHEN 'failed' THEN 0 WHEN 'queued' THEN 1 ELSE 2 END, updated_at DESC LIMIT ?1"
-        ))?;
-        let rows = stmt
-            .query_map([limit as i64], |r| {
-                Ok(OutboxRow {
-                    row: row_of(r)?,
-                    attempts: r.get(LISTED_COLUMNS)?,
-                    last_outcome: r.get(LISTED_COLUMNS + 1)?,
-                    next_attempt_at: r
-                        .get::<_, Option<StoredTime>>(LISTED_COLUMNS + 2)?
-                        .map(|t| t.0),
-                    has_response: r.get(LISTED_COLUMNS + 3)?,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
+        let result = (|| -> rusqlite::Result<Vec<OutboxRow>> {
+            let mut stmt = self.conn.prepare(&format!(
+                "SELECT {LISTED}, attempt_count, last_outcome, next_attempt_at, response_body IS NOT NULL AS has_response
+                 FROM visits WHERE state IN (?2, ?3, ?4)
+                 ORDER BY CASE state WHEN ?3 THEN 0 WHEN ?2 THEN 1 ELSE 2 END, updated_at DESC LIMIT ?1"
+            ))?;
+            stmt.query_map(
+                params![
+                    limit as i64,
+                    VisitState::Queued,
+                    VisitState::Failed,
+                    VisitState::Submitted
+                ],
+                |r| {
+                    Ok(OutboxRow {
+                        row: row_of(r)?,
+                        attempts: r.get("attempt_count")?,
+                        last_outcome: r.get("last_outcome")?,
+                        next_attempt_at: r
+                            .get::<_, Option<StoredTime>>("next_attempt_at")?
+                            .map(|t| t.0),
+                        has_response: r.get("has_response")?,
+                    })
+                },
+            )?
+            .collect()
+        })();
+        self.checked(result.map_err(anyhow::Error::from))
     }
 
     /// (waiting, failed) counts for the status line.
     pub fn queue_counts(&self) -> Result<(u32, u32)> {
-        Ok(self.conn.query_row(
-            "SELECT count(*) FILTER (WHERE state = 'queued'), count(*) FILTER (WHERE state = 'failed') FROM visits WHERE state IN ('queued', 'failed')",
-            [],
+        let counts = self.conn.query_row(
+            "SELECT count(*) FILTER (WHERE state = ?1), count(*) FILTER (WHERE state = ?2) FROM visits WHERE state IN (?1, ?2)",
+            params![VisitState::Queued, VisitState::Failed],
             |r| Ok((r.get(0)?, r.get(1)?)),
-        )?)
+        );
+        self.checked(counts.map_err(anyhow::Error::from))
     }
 
     /// Every attempt for a visit, oldest first.
     pub fn attempts(&self, id: Uuid) -> Result<Vec<Attempt>> {
-        let mut stmt = self.conn.prepare("SELECT at, bundle_id, http_status, outcome, detail FROM attempts WHERE visit_id = ?1 ORDER BY id")?;
-        let rows = stmt
-            .query_map([id.to_string()], |r| {
+        let result = (|| -> rusqlite::Result<Vec<Attempt>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT at, bundle_id, http_status, outcome, detail FROM attempts WHERE visit_id = ?1 ORDER BY id",
+            )?;
+            stmt.query_map([id.to_string()], |r| {
                 Ok(Attempt {
-                    at: r.get::<_, StoredTime>(0)?.0,
-                    bundle_id: r.get(1)?,
-                    http_status: r.get(2)?,
-                    outcome: r.get(3)?,
-                    detail: r.get(4)?,
+                    at: r.get::<_, StoredTime>("at")?.0,
+                    bundle_id: r.get("bundle_id")?,
+                    http_status: r.get("http_status")?,
+                    outcome: r.get("outcome")?,
+                    detail: r.get("detail")?,
                 })
             })?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
+            .collect()
+        })();
+        self.checked(result.map_err(anyhow::Error::from))
     }
 
     /// The last answer the endpoint gave for a visit.
     pub fn response_body(&self, id: Uuid) -> Result<Option<String>> {
-        Ok(self
+        let body = self
             .conn
             .query_row(
                 "SELECT response_body FROM visits WHERE id = ?1",
                 [id.to_string()],
                 |r| r.get(0),
             )
-            .optional()?
-            .flatten())
+            .optional();
+        self.checked(body.map(Option::flatten).map_err(anyhow::Error::from))
     }
 
     /// Sends now: a waiting or failed visit (or all of them with `None`) is due at once.
     pub fn retry_now(&mut self, id: Option<Uuid>, now: ClinicTime) -> Result<usize> {
-        let sql = "UPDATE visits SET state = 'queued', next_attempt_at = ?1, claimed_until = NULL WHERE state IN ('queued', 'failed')";
-        Ok(match id {
-            Some(id) => self.conn.execute(
-                &format!("{sql} AND id = ?2"),
-                params![stamp(now), id.to_string()],
-            )?,
-            None => self.conn.execute(sql, [stamp(now)])?,
-        })
+        let retried = self.conn.execute(
+            "UPDATE visits SET state = ?2, next_attempt_at = ?1, claimed_until = NULL
+             WHERE state IN rarray(?3) AND (?4 IS NULL OR id = ?4)",
+            params![
+                stamp(now),
+                VisitState::Queued,
+                VisitState::all_where(VisitState::may_be_retried),
+                id.map(|id| id.to_string())
+            ],
+        );
+        self.checked(retried.map_err(anyhow::Error::from))
     }
 
     /// How many times the visit was sent again as a new message.
     pub fn message_seq(&self, id: Uuid) -> Result<u32> {
-        self.conn
+        let seq = self
+            .conn
             .query_row(
                 "SELECT message_seq FROM visits WHERE id = ?1",
                 [id.to_string()],
                 |r| r.get(0),
             )
-            .optional()?
-            .context("that visit is not in the database")
+            .optional();
+        self.checked(seq.map_err(anyhow::Error::from))?
+            .ok_or(Error::NotFound)
     }
 
     /// Sends a submitted (or failed) visit again as its `sending`th new message, with
@@ -328,7 +356,7 @@ impl Store {
         sending: u32,
         now: ClinicTime,
     ) -> Result<()> {
-        self.correct(id, None, message, sending, now, super::versions::SENT_AGAIN)
+        self.correct(id, None, message, sending, now, Reason::SentAgain)
     }
 
     /// Sends a correction of a submitted (or failed) visit: `corrected` is its record
@@ -341,7 +369,7 @@ impl Store {
         message: &Message,
         sending: u32,
         now: ClinicTime,
-        why: &str,
+        why: Reason,
     ) -> Result<()> {
         self.correct(id, Some(corrected), message, sending, now, why)
     }
@@ -359,61 +387,70 @@ impl Store {
         message: &Message,
         sending: u32,
         now: ClinicTime,
-        why: &str,
+        why: Reason,
     ) -> Result<()> {
         let record_json = corrected.map(crate::record::file::to_json);
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let changed = tx.execute(
-            "UPDATE visits SET state = 'queued', bundle_json = ?2, bundle_id = ?3, message_seq = ?7, attempt_count = 0,
-                 next_attempt_at = ?4, claimed_until = NULL, claimed_by = NULL, last_outcome = '', response_body = NULL,
-                 updated_at = ?5, record_json = coalesce(?6, record_json)
-             WHERE id = ?1 AND state IN ('submitted', 'failed') AND message_seq = ?7 - 1",
-            params![
-                id.to_string(),
-                super::packed::pack(&message.json),
-                message.bundle_id,
-                stamp(now),
-                stamp(now),
-                record_json.as_deref().map(super::packed::pack),
-                sending,
-            ],
-        )?;
-        if changed == 0 {
-            let found: Option<(VisitState, u32)> = tx
-                .query_row(
-                    "SELECT state, message_seq FROM visits WHERE id = ?1",
-                    [id.to_string()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            match found {
-                None => bail!("that visit is not in the database"),
-                Some((VisitState::Submitted | VisitState::Failed, seq)) if seq + 1 != sending => {
-                    bail!(
-                        "the visit was corrected or sent again meanwhile (another station or window); open it again to see it as it is now"
+        let author = self.author.clone();
+        let dir = self.dir.clone();
+        let result = (|| -> anyhow::Result<()> {
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let changed = tx.execute(
+                "UPDATE visits SET state = ?8, bundle_json = ?2, bundle_id = ?3, message_seq = ?7, attempt_count = 0,
+                     next_attempt_at = ?4, claimed_until = NULL, claimed_by = NULL, last_outcome = '', response_body = NULL,
+                     updated_at = ?5, record_json = coalesce(?6, record_json)
+                 WHERE id = ?1 AND state IN rarray(?9) AND message_seq = ?7 - 1",
+                params![
+                    id.to_string(),
+                    super::packed::pack(&message.json),
+                    message.bundle_id,
+                    stamp(now),
+                    stamp(now),
+                    record_json.as_deref().map(super::packed::pack),
+                    sending,
+                    VisitState::Queued,
+                    VisitState::all_where(VisitState::may_be_corrected),
+                ],
+            )?;
+            if changed == 0 {
+                let found: Option<(VisitState, u32)> = tx
+                    .query_row(
+                        "SELECT state, message_seq FROM visits WHERE id = ?1",
+                        [id.to_string()],
+                        |r| Ok((r.get("state")?, r.get("message_seq")?)),
                     )
-                }
-                Some((state, _)) => bail!(
-                    "only a submitted or failed visit can be sent again; this one is {}{}",
-                    state.as_str(),
-                    match state {
-                        VisitState::Queued =>
-                            " (it waits in the outbox: correct it once it is sent)",
-                        _ => "",
+                    .optional()?;
+                return Err(match found {
+                    None => Error::NotFound,
+                    Some((state, seq)) if state.may_be_corrected() && seq + 1 != sending => {
+                        Error::Changed
                     }
-                ),
+                    Some((state, _)) => Error::Refused(Refusal {
+                        state,
+                        asked: Asked::Correct,
+                    }),
+                }
+                .into());
             }
-        }
-        if let (Some(visit), Some(json)) = (corrected, &record_json) {
-            super::doses::write(&tx, id, visit, json, now)?;
-        }
-        super::versions::add(&tx, id, why, &self.author, now)?;
-        let file = write_export(&self.dir, message, now)?;
-        tx.commit().inspect_err(|_| {
-            let _ = std::fs::remove_file(&file);
-        })?;
-        Ok(())
+            if let (Some(visit), Some(json)) = (corrected, &record_json) {
+                super::doses::write(&tx, id, visit, json, now)?;
+            }
+            super::versions::add(&tx, id, why, &author, now)?;
+            let file = write_export(&dir, message, now)?;
+            tx.commit().inspect_err(|_| {
+                let _ = std::fs::remove_file(&file);
+            })?;
+            Ok(())
+        })();
+        self.checked(result)
     }
+}
+
+/// When a lease taken `now` ends.
+fn lease_end(now: ClinicTime, lease: Duration) -> ClinicTime {
+    chrono::Duration::from_std(lease)
+        .ok()
+        .and_then(|lease| now.checked_add_signed(lease))
+        .unwrap_or(now)
 }

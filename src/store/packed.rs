@@ -104,8 +104,8 @@ impl FromSql for Packed {
 }
 
 /// Reads a column that holds packed text, or NULL.
-pub fn optional(r: &rusqlite::Row, index: usize) -> rusqlite::Result<Option<String>> {
-    Ok(r.get::<_, Option<Packed>>(index)?.map(|p| p.0))
+pub fn optional(r: &rusqlite::Row, column: &str) -> rusqlite::Result<Option<String>> {
+    Ok(r.get::<_, Option<Packed>>(column)?.map(|p| p.0))
 }
 
 #[cfg(test)]

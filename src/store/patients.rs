@@ -1,8 +1,8 @@
 //! Returning patients: the patients stored (each MRN's last saved details) that match
 //! what is typed in the MRN or family name, for the form to offer.
 
+use super::Store;
 use super::packed::Packed;
-use super::{Store, explain};
 use crate::record::parse::parse_date;
 use crate::record::{FieldId, Fields, file};
 use anyhow::Result;
@@ -39,7 +39,7 @@ impl Store {
     /// that start with it (as typed or in capitals), then family names that start with
     /// it (any case), by name.
     /// Each is an index range, so it stays quick with any number of patients.
-    pub fn patients_matching(&self, typed: &str, limit: usize) -> Result<Vec<PatientMatch>> {
+    pub fn patients_matching(&self, typed: &str, limit: usize) -> super::Result<Vec<PatientMatch>> {
         let result = (|| -> Result<Vec<PatientMatch>> {
             let typed = typed.trim();
             if typed.is_empty() {
@@ -73,7 +73,12 @@ impl Store {
                         upper,
                         after(&upper)
                     ],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, Packed>(1)?.0)),
+                    |r| {
+                        Ok((
+                            r.get::<_, String>("mrn")?,
+                            r.get::<_, Packed>("record_json")?.0,
+                        ))
+                    },
                 )?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows
@@ -84,6 +89,6 @@ impl Store {
                 })
                 .collect())
         })();
-        result.map_err(|e| explain(&self.path(), e))
+        self.checked(result)
     }
 }

@@ -37,6 +37,46 @@ impl VisitState {
     pub fn parse(text: &str) -> Option<VisitState> {
         VisitState::ALL.into_iter().find(|s| s.as_str() == text)
     }
+
+    // What a visit in this state may become. These are the rules; the store checks
+    // them in the write transaction that changes the state, and the screens ask them
+    // before offering an action.
+
+    /// It may be saved in its place: it was never sent.
+    pub fn may_be_saved(self) -> bool {
+        matches!(self, VisitState::Draft | VisitState::Saved)
+    }
+
+    /// It may be put in the outbox: saved, or failed and worth another try.
+    pub fn may_be_queued(self) -> bool {
+        matches!(self, VisitState::Saved | VisitState::Failed)
+    }
+
+    /// It was sent (and answered): a correction goes as a new message about it.
+    pub fn may_be_corrected(self) -> bool {
+        matches!(self, VisitState::Submitted | VisitState::Failed)
+    }
+
+    /// The endpoint took it: its doses may be voided.
+    pub fn may_be_voided(self) -> bool {
+        self == VisitState::Submitted
+    }
+
+    /// It waits in the outbox or failed: it may be tried again now.
+    pub fn may_be_retried(self) -> bool {
+        matches!(self, VisitState::Queued | VisitState::Failed)
+    }
+
+    /// Every state for which `rule` holds, to bind in SQL (`state IN rarray(?)`).
+    pub fn all_where(rule: fn(VisitState) -> bool) -> rusqlite::vtab::array::Array {
+        std::rc::Rc::new(
+            VisitState::ALL
+                .into_iter()
+                .filter(|s| rule(*s))
+                .map(|s| rusqlite::types::Value::Text(s.as_str().to_string()))
+                .collect(),
+        )
+    }
 }
 
 /// How one attempt to send ended.

@@ -3,7 +3,7 @@
 
 use super::rows::{StoredTime, read_time};
 use super::summary::Summary;
-use super::versions::{Author, BEFORE_VERSIONS};
+use super::versions::{Author, Reason};
 use crate::record::file;
 use anyhow::Result;
 use rusqlite::{Transaction, params};
@@ -22,7 +22,7 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first. The last one's version is the current schema.
-pub const MIGRATIONS: [Migration; 12] = [
+pub const MIGRATIONS: [Migration; 13] = [
     Migration {
         version: 1,
         run: v1_visits_and_attempts,
@@ -71,9 +71,31 @@ pub const MIGRATIONS: [Migration; 12] = [
         version: 12,
         run: v12_dose_habits,
     },
+    Migration {
+        version: 13,
+        run: v13_version_reasons_as_codes,
+    },
 ];
 
-pub const CURRENT_VERSION: i32 = 12;
+pub const CURRENT_VERSION: i32 = 13;
+
+/// Version 13: why each version was made is kept as a code (`amended`), not the
+/// sentence shown for it, so what the lists say can change without the data.
+fn v13_version_reasons_as_codes(tx: &Transaction, _: Progress) -> Result<()> {
+    for (sentence, reason) in [
+        ("saved", Reason::Saved),
+        ("sent again as a new message", Reason::SentAgain),
+        ("voided: sent as entered-in-error", Reason::Voided),
+        ("amended: corrected and sent again", Reason::Amended),
+        ("saved (before versions were kept)", Reason::BeforeVersions),
+    ] {
+        tx.execute(
+            "UPDATE versions SET why = ?2 WHERE why = ?1",
+            params![sentence, reason],
+        )?;
+    }
+    Ok(())
+}
 
 /// Version 12: how each station last gave each vaccine (amount, route, site).
 fn v12_dose_habits(tx: &Transaction, _: Progress) -> Result<()> {
@@ -250,7 +272,8 @@ fn v7_versions(tx: &Transaction, _: Progress) -> Result<()> {
         tx.execute(
             "INSERT INTO versions (visit_id, number, at, user, station, why, record_json, bundle_json, bundle_id)
              SELECT id, 1, ?2, ?3, ?4, ?5, record_json, bundle_json, bundle_id FROM visits WHERE id = ?1",
-            params![id, at, unknown.user, unknown.station, BEFORE_VERSIONS],
+            // As schema 7 wrote it; schema 13 turns it into its code.
+            params![id, at, unknown.user, unknown.station, "saved (before versions were kept)"],
         )?;
     }
     Ok(())

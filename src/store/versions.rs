@@ -5,7 +5,7 @@
 
 use super::packed::Packed;
 use super::rows::StoredTime;
-use super::{Store, explain, stamp};
+use super::{Store, stamp};
 use crate::clock::ClinicTime;
 use anyhow::Result;
 use chrono::{DateTime, Utc};
@@ -13,12 +13,78 @@ use rusqlite::{Connection, params};
 use uuid::Uuid;
 
 /// Why a version was made.
-pub const SAVED: &str = "saved";
-pub const SENT_AGAIN: &str = "sent again as a new message";
-pub const VOIDED: &str = "voided: sent as entered-in-error";
-pub const AMENDED: &str = "amended: corrected and sent again";
-/// A visit saved before versions were kept (filled in by the upgrade).
-pub const BEFORE_VERSIONS: &str = "saved (before versions were kept)";
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    Saved,
+    SentAgain,
+    Voided,
+    Amended,
+    /// A visit saved before versions were kept (filled in by the upgrade).
+    BeforeVersions,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 5] = [
+        Reason::Saved,
+        Reason::SentAgain,
+        Reason::Voided,
+        Reason::Amended,
+        Reason::BeforeVersions,
+    ];
+
+    /// How the database keeps it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::Saved => "saved",
+            Reason::SentAgain => "sent-again",
+            Reason::Voided => "voided",
+            Reason::Amended => "amended",
+            Reason::BeforeVersions => "before-versions",
+        }
+    }
+
+    /// In words, for the lists.
+    pub fn words(self) -> &'static str {
+        match self {
+            Reason::Saved => "saved",
+            Reason::SentAgain => "sent again as a new message",
+            Reason::Voided => "voided: sent as entered-in-error",
+            Reason::Amended => "amended: corrected and sent again",
+            Reason::BeforeVersions => "saved (before versions were kept)",
+        }
+    }
+
+    fn of_code(code: &str) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.code() == code)
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.words())
+    }
+}
+
+impl rusqlite::types::ToSql for Reason {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.code().into())
+    }
+}
+
+impl rusqlite::types::FromSql for Reason {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let text = value.as_str()?;
+        Reason::of_code(text).ok_or_else(|| {
+            rusqlite::types::FromSqlError::Other(
+                format!(
+                    "'{}' is not a reason a version is made",
+                    text.escape_default()
+                )
+                .into(),
+            )
+        })
+    }
+}
 
 /// Who is at the keyboard, for the versions they make.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -49,7 +115,7 @@ pub struct Version {
     pub number: u32,
     pub at: DateTime<Utc>,
     pub author: Author,
-    pub why: String,
+    pub why: Reason,
     pub bundle_id: String,
     pub record_json: String,
     pub bundle_json: String,
@@ -61,7 +127,7 @@ pub struct Version {
 pub(super) fn add(
     conn: &Connection,
     id: Uuid,
-    why: &str,
+    why: Reason,
     author: &Author,
     now: ClinicTime,
 ) -> Result<()> {
@@ -77,33 +143,33 @@ pub(super) fn add(
 
 impl Store {
     /// Every version of a visit, oldest first.
-    pub fn versions(&self, id: Uuid) -> Result<Vec<Version>> {
+    pub fn versions(&self, id: Uuid) -> super::Result<Vec<Version>> {
         let result = (|| -> Result<Vec<Version>> {
             let mut stmt = self.conn.prepare(
-                "SELECT number, at, user, station, why, versions.bundle_id,
-                        coalesce(versions.record_json, visits.record_json),
-                        coalesce(versions.bundle_json, visits.bundle_json)
+                "SELECT number, at, user, station, why, versions.bundle_id AS bundle_id,
+                        coalesce(versions.record_json, visits.record_json) AS record_json,
+                        coalesce(versions.bundle_json, visits.bundle_json) AS bundle_json
                  FROM versions JOIN visits ON visits.id = versions.visit_id
                  WHERE visit_id = ?1 ORDER BY number",
             )?;
             let rows = stmt
                 .query_map([id.to_string()], |r| {
                     Ok(Version {
-                        number: r.get(0)?,
-                        at: r.get::<_, StoredTime>(1)?.0,
+                        number: r.get("number")?,
+                        at: r.get::<_, StoredTime>("at")?.0,
                         author: Author {
-                            user: r.get(2)?,
-                            station: r.get(3)?,
+                            user: r.get("user")?,
+                            station: r.get("station")?,
                         },
-                        why: r.get(4)?,
-                        bundle_id: r.get(5)?,
-                        record_json: r.get::<_, Packed>(6)?.0,
-                        bundle_json: r.get::<_, Packed>(7)?.0,
+                        why: r.get("why")?,
+                        bundle_id: r.get("bundle_id")?,
+                        record_json: r.get::<_, Packed>("record_json")?.0,
+                        bundle_json: r.get::<_, Packed>("bundle_json")?.0,
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })();
-        result.map_err(|e| explain(&self.path(), e))
+        self.checked(result)
     }
 }

@@ -18,7 +18,7 @@ pub fn run(
     settings: &BundleSettings,
 ) -> Option<Done> {
     let failed =
-        |what: &str, e: anyhow::Error| Some(Done::StoreFailed(text::store_failed(what, &e)));
+        |what: &str, e: crate::store::Error| Some(Done::StoreFailed(text::store_failed(what, &e)));
     match effect {
         Effect::Quit | Effect::SyncNow | Effect::AskEndpoint(_) => None,
         Effect::SaveDraft { id, visit } => Some(Done::DraftSaved(
@@ -106,7 +106,7 @@ pub fn run(
             corrections::send_again(store, id, now, settings).map_err(|e| format!("{e:#}")),
         )),
         Effect::OpenAnswer { id, protocol } => {
-            let answer = (|| -> anyhow::Result<Option<AnswerRead>> {
+            let answer = (|| -> crate::store::Result<Option<AnswerRead>> {
                 let Some(row) = store
                     .outbox(outbox::ROWS)?
                     .into_iter()

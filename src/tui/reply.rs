@@ -79,10 +79,10 @@ impl Reply {
     /// the outbox; other states say where they stand.
     pub fn send_stored(id: Uuid, state: VisitState) -> Reply {
         match state {
-            VisitState::Saved | VisitState::Failed => Reply::effect(Effect::Send(id)),
+            state if state.may_be_queued() => Reply::effect(Effect::Send(id)),
             VisitState::Queued => Reply::notice(text::already_waiting()),
-            VisitState::Submitted => Reply::notice(text::already_sent()),
             VisitState::Draft => Reply::notice(text::draft_not_sent()),
+            _ => Reply::notice(text::already_sent()),
         }
     }
 }

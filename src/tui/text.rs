@@ -363,7 +363,7 @@ pub fn warning(text: &str) -> String {
     format!("Warning: {text}")
 }
 
-pub fn store_failed(what: &str, why: &anyhow::Error) -> String {
+pub fn store_failed(what: &str, why: &crate::store::Error) -> String {
     format!("{what}: {why:#}")
 }
 

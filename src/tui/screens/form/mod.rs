@@ -76,10 +76,7 @@ pub struct Amending {
 impl Amending {
     /// It was sent: the correction is a new message, and its doses stay as they are.
     pub fn was_sent(self) -> bool {
-        matches!(
-            self.state,
-            crate::store::VisitState::Submitted | crate::store::VisitState::Failed
-        )
+        self.state.may_be_corrected()
     }
 }
 

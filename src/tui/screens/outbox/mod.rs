@@ -4,7 +4,6 @@
 
 pub mod view;
 
-use crate::store::VisitState;
 use crate::store::outbox::OutboxRow;
 use crate::tui::msg::{Action, Confirm, Effect, Screen, Target};
 use crate::tui::reply::{Ctx, Reply};
@@ -65,7 +64,7 @@ pub fn update(view: &mut OutboxView, ctx: &Ctx, action: Action) -> Reply {
             }
         }
         Action::Retry => match view.selected_row() {
-            Some(row) if matches!(row.row.state, VisitState::Queued | VisitState::Failed) => {
+            Some(row) if row.row.state.may_be_retried() => {
                 return Reply {
                     notice: Some(text::SENDING_NOW.into()),
                     ..Reply::effects(vec![
@@ -89,14 +88,14 @@ pub fn update(view: &mut OutboxView, ctx: &Ctx, action: Action) -> Reply {
             };
         }
         Action::Resubmit => match view.selected_row() {
-            Some(row) if matches!(row.row.state, VisitState::Submitted | VisitState::Failed) => {
+            Some(row) if row.row.state.may_be_corrected() => {
                 return Reply::ask(Confirm::Resubmit(row.row.id));
             }
             Some(_) => return Reply::notice(text::still_waiting_retry()),
             None => {}
         },
         Action::Void => match view.selected_row() {
-            Some(row) if row.row.state == VisitState::Submitted => {
+            Some(row) if row.row.state.may_be_voided() => {
                 return Reply::ask(Confirm::Void(row.row.id));
             }
             Some(_) => return Reply::notice(text::VOID_ONLY_SUBMITTED),
