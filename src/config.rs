@@ -157,7 +157,7 @@ macro_rules! endpoint_kind {
 endpoint_kind! {
     /// `kind = "redox"`: Redox `Immunization/$write`.
     RedoxConfig {
-        /// The API base (default https://api.redoxengine.com).
+        /// The API base (default `https://api.redoxengine.com`).
         base_url: Option<String>,
         /// The destination's slug, e.g. `redox-fhir-sandbox`.
         destination_slug: Option<String>,
@@ -244,7 +244,7 @@ pub struct AuthConfig {
     pub token_env: Option<String>,
     /// bearer: a file holding the token.
     pub token_file: Option<PathBuf>,
-    /// jwt: where tokens are asked for (Redox default: https://api.redoxengine.com/v2/auth/token).
+    /// jwt: where tokens are asked for (Redox default: `https://api.redoxengine.com/v2/auth/token`).
     pub token_url: Option<String>,
     pub client_id: Option<String>,
     /// jwt: the `kid` of the signing key.

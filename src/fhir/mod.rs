@@ -14,5 +14,8 @@ pub use build::{
     Bundle, InvalidVisit, Message, build_bundle, message_for, message_sent_again, to_json,
 };
 pub use check::message_problems;
+
+/// The system of the US National Provider Identifier (a vaccinator's NPI).
+pub const NPI_SYSTEM: &str = "http://hl7.org/fhir/sid/us-npi";
 pub use ids::{DerivedIds, IdSource, RandomIds, SequentialIds, is_first_message, is_record_id};
 pub use settings::BundleSettings;

@@ -1,5 +1,5 @@
 //! Where each form field goes in the bundle: one table, read both ways. The builder
-//! writes every field's value at its path ([`write`]); a receiver's
+//! writes every field's value at its path ([`write()`]); a receiver's
 //! OperationOutcome expression (`Bundle.entry[3].resource.lotNumber`) is traced back
 //! to the form field through the same rows ([`field_of`]). Sending one more field is
 //! one more row.
@@ -15,7 +15,7 @@ use crate::record::{FieldId, FieldRef};
 use serde_json::{Map, Value as Json, json};
 
 const NDC_SYSTEM: &str = "http://hl7.org/fhir/sid/ndc";
-const NPI_SYSTEM: &str = "http://hl7.org/fhir/sid/us-npi";
+use super::NPI_SYSTEM;
 const PERFORMER_FUNCTION: &str = "http://terminology.hl7.org/CodeSystem/v2-0443";
 const US_CORE_RACE: &str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race";
 const US_CORE_ETHNICITY: &str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity";

@@ -10,7 +10,7 @@ use super::settings::BundleSettings;
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
-const NPI_SYSTEM: &str = "http://hl7.org/fhir/sid/us-npi";
+use super::NPI_SYSTEM;
 
 /// The extra entries, each with its `urn:uuid` full URL.
 #[derive(Debug, Default)]

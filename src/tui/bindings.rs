@@ -1,4 +1,4 @@
-//! The one table of key bindings. Key decoding (`keys::to_msg`), the Help screen and
+//! The one table of key bindings. Key decoding (`input::to_msg`), the Help screen and
 //! the status-line hints all read it, so what a key does and what the screen says it
 //! does cannot drift apart.
 

@@ -1,0 +1,269 @@
+//! The clinic: lots on hand, station defaults, scans, mass clinics and key counts.
+
+use super::*;
+
+/// Choosing a vaccine fills in the lot on hand that expires first (an expired one is
+/// passed over), with its maker, expiry and NDC; a save reads the inventory again.
+#[test]
+fn choosing_a_vaccine_fills_the_lot_on_hand_that_expires_first() {
+    let mut a = app_with_flu_lots(&[
+        ("OLD1", "2026-01-31", ""),
+        ("LATER7", "2027-09-30", ""),
+        ("SOON3", "2027-06-30", "49281042450"),
+    ]);
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>flu<Down><Enter>")));
+    let dose = &a.form.visit.doses[0];
+    assert_eq!(dose.get(FieldId::Vaccine), "140");
+    assert_eq!(
+        [
+            FieldId::Lot,
+            FieldId::Manufacturer,
+            FieldId::Expiration,
+            FieldId::Ndc
+        ]
+        .map(|f| dose.get(f).to_string()),
+        ["SOON3", "PMC", "2027-06-30", "49281042450"]
+    );
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("Lot SOON3 exp 2027-06-30 on hand, 1 more; check the vial")
+    );
+    assert_eq!(
+        a.form.focus.field,
+        FieldId::Amount,
+        "past what was filled in"
+    );
+    let effects = writes(drive(
+        &mut a,
+        keys("0.5<Tab>la<Enter>im<Enter>Jordan Okafor<C-s>"),
+    ));
+    assert!(effects.contains(&Effect::LoadLots), "{effects:?}");
+}
+
+/// `[station]` fills a new visit's dose with the station's performer, NPI, place and
+/// funding; anything typed replaces them, and the next visit starts from them again
+/// (the performer typed carries, funding is the station's).
+#[test]
+fn a_stations_defaults_fill_each_new_visit() {
+    let mut a = app((80, 24));
+    let station = vaxentry::config::Config::parse(
+        "[station]\nperformer = \"Sam Lee\"\nperformer_npi = \"1234567893\"\nlocation = \"Room 2\"\nfunding = \"public\"\n",
+    )
+    .unwrap()
+    .station
+    .defaults()
+    .unwrap();
+    a.form.use_station_defaults(station, common::now());
+    let dose = |a: &App, f| a.form.visit.doses[0].get(f).to_string();
+    assert_eq!(dose(&a, FieldId::Performer), "Sam Lee");
+    assert_eq!(dose(&a, FieldId::Location), "Room 2");
+    assert_eq!(dose(&a, FieldId::Funding), "public");
+    assert!(!a.form.dirty, "defaults are not something typed");
+    // The FLU script types over the performer; the funding is set to private.
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}")));
+    a.form.visit.doses[0].set(FieldId::Funding, "private");
+    assert_eq!(dose(&a, FieldId::Performer), "Jordan Okafor");
+    drive(&mut a, keys("<C-s>"));
+    assert!(
+        a.notice.as_deref().unwrap().starts_with("Saved"),
+        "{:?}",
+        a.notice
+    );
+    assert_eq!(
+        dose(&a, FieldId::Performer),
+        "Jordan Okafor",
+        "typed, it carries"
+    );
+    assert_eq!(dose(&a, FieldId::Funding), "public", "the station's again");
+    assert_eq!(dose(&a, FieldId::Location), "Room 2");
+}
+
+/// A pack's GS1 barcode scanned into a dose field (the scanner types it, GS as Ctrl+],
+/// and Enter): lot and expiry go in, and the vaccine, maker and NDC of the lot on hand
+/// with that NDC; the field scanned into keeps its value.
+#[test]
+fn a_scanned_pack_fills_the_dose() {
+    let mut a = app_with_flu_lots(&[("OLDER1", "2027-01-31", "49281042450")]);
+    // Fluzone, NDC 49281-424-50: GTIN 00349281424502.
+    drive(
+        &mut a,
+        keys(&format!("{PATIENT}<PgDn>]d20100349281424502172706001")),
+    );
+    assert_eq!(
+        a.form.focus.field,
+        FieldId::Vaccine,
+        "typed into the vaccine's picker"
+    );
+    drive(&mut a, keys("0UT8291AA<C-]>21SN42<Enter>"));
+    let dose = &a.form.visit.doses[0];
+    assert_eq!(
+        [
+            FieldId::Vaccine,
+            FieldId::Manufacturer,
+            FieldId::Ndc,
+            FieldId::Lot,
+            FieldId::Expiration
+        ]
+        .map(|f| dose.get(f).to_string()),
+        ["140", "PMC", "49281042450", "UT8291AA", "2027-06-30"]
+    );
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("Scanned lot UT8291AA exp 2027-06-30; CVX 140 + NDC from lots on hand")
+    );
+    snap!("scanned-pack-80x24", render(&a).backend());
+    snap!(
+        "bundle-scanned-dose",
+        golden_bundle(&a.form.visit, &a.settings)
+    );
+    // Into the lot field, a pack whose NDC is not on hand: lot and expiry only.
+    drive(
+        &mut a,
+        keys("<Tab><Tab><Tab>(01)00312345678906(17)280131(10)B77<Enter>"),
+    );
+    let dose = &a.form.visit.doses[0];
+    assert_eq!(dose.get(FieldId::Lot), "B77");
+    assert_eq!(dose.get(FieldId::Expiration), "2028-01-31");
+    assert_eq!(dose.get(FieldId::Vaccine), "140", "the vaccine stays");
+    assert!(
+        a.notice
+            .as_deref()
+            .unwrap()
+            .contains("not on hand: choose the vaccine"),
+        "{:?}",
+        a.notice
+    );
+    // A scan longer than a coded field's 64 characters (a 20-character lot and
+    // serial) is read whole.
+    let lot = "L2345678901234567890";
+    drive(
+        &mut a,
+        keys(&format!(
+            "<BackTab><BackTab><BackTab>]d2010034928142450217270600<C-]>10{lot}<C-]>21S2345678901234567890<Enter>"
+        )),
+    );
+    assert_eq!(
+        a.form.visit.doses[0].get(FieldId::Lot),
+        lot,
+        "{:?}",
+        a.notice
+    );
+}
+
+/// F8 makes the dose a mass-clinic template: each next visit asks for the patient and
+/// the site only, and Ctrl+S saves it and starts the next (5 keys beyond the patient's
+/// own fields).
+#[test]
+fn a_mass_clinic_asks_each_patient_only_for_the_site() {
+    let mut a = app((80, 24));
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}")));
+    drive(&mut a, keys("<F8>"));
+    assert!(
+        a.notice
+            .as_deref()
+            .unwrap()
+            .starts_with("Mass clinic: CVX 140 lot UT8291AA each visit"),
+        "{:?}",
+        a.notice
+    );
+    drive(&mut a, keys("<C-s>"));
+    assert!(
+        a.notice.as_deref().unwrap().starts_with("Saved"),
+        "{:?}",
+        a.notice
+    );
+    // The next patient: their own fields, then PgDn, the site, Ctrl+S.
+    drive(
+        &mut a,
+        keys("MRN-5150<Tab>Okafor<Tab>Ada<Tab>02/03/1990<Tab>f<Enter><PgDn>"),
+    );
+    assert_eq!(
+        a.form.focus.field,
+        FieldId::Site,
+        "the dose asks for the site"
+    );
+    snap!("mass-clinic-80x24", render(&a).backend());
+    let id = a.form.visit_id;
+    drive(&mut a, keys("la<Enter><C-s>"));
+    let saved = with_store(|s| s.get(id).unwrap()).expect("saved with 5 keys");
+    snap!(
+        "bundle-mass-clinic-visit",
+        golden_bundle(&saved.visit().unwrap(), &a.settings)
+    );
+    let dose = &saved.visit().unwrap().doses[0];
+    assert_eq!(
+        [
+            FieldId::Vaccine,
+            FieldId::Lot,
+            FieldId::Site,
+            FieldId::Performer,
+            FieldId::VisPresented
+        ]
+        .map(|f| dose.get(f).to_string()),
+        ["140", "UT8291AA", "LA", "Jordan Okafor", "2026-11-25"]
+    );
+    assert_eq!(a.form.mass.as_ref().unwrap().saved, 2);
+    assert!(
+        render(&a)
+            .backend()
+            .to_string()
+            .contains("mass clinic: 140 lot UT8291AA · 2 saved")
+    );
+    drive(&mut a, keys("<F8>"));
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("Mass clinic ended after 2 visit(s)")
+    );
+    assert_eq!(a.form.mass, None);
+}
+
+/// Choosing a vaccine brings back how this station last gave it (amount, route,
+/// site), into the fields still empty, and goes past them.
+#[test]
+fn a_vaccine_comes_with_how_this_station_last_gave_it() {
+    let mut a = station_that_gave(&["child-four-doses"]);
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>216<Enter>")));
+    let dose = &a.form.visit.doses[0];
+    assert_eq!(
+        [FieldId::Lot, FieldId::Amount, FieldId::Route, FieldId::Site]
+            .map(|f| dose.get(f).to_string()),
+        ["LK7733", "0.5", "IM", "LT"]
+    );
+    assert!(
+        a.notice
+            .as_deref()
+            .unwrap()
+            .ends_with("0.5 IM LT as last time"),
+        "{:?}",
+        a.notice
+    );
+    // Another station keeps its own.
+    with_store(|s| s.author.station = "Room 9".into());
+    assert!(with_store(|s| s.habits().unwrap()).is_empty());
+}
+
+/// The visits of issue 12's table, typed as a user would, with the keys counted
+/// (free text aside); each must save within its target. The scripts and counts are
+/// in the README.
+#[test]
+fn clinic_visits_are_typed_within_their_key_targets() {
+    // A new adult, one flu shot: the station's defaults and its lots on hand.
+    let mut a = clinic_station();
+    let adult = keys_to_save(
+        &mut a,
+        "{MRN-5150}<Tab>{Okafor}<Tab>{Ada}<Tab>{02/03/1990}<Tab>f<Enter><PgDn>flu<Down><Enter>0.5<Tab>la<Enter>im<Enter><C-s>",
+        25,
+    );
+    // A returning patient's COVID-19 dose: F7 fills the patient; the lot and how it is
+    // given come from the last one.
+    let mut a = station_that_gave(&["unicode-race"]);
+    let covid = keys_to_save(&mut a, "{MRN-220045}<F7><PgDn>309<Enter><C-s>", 12);
+    // A 2-month-old, four doses, at a station that gave them before.
+    let mut a = station_that_gave(&["child-four-doses"]);
+    let baby = keys_to_save(
+        &mut a,
+        "{MRN-7001}<Tab>{Rivera}<Tab>{Mateo}<Tab>{09/25/2026}<Tab>m<Enter><PgDn>110<Enter><C-d>48<Enter><C-d>216<Enter><C-d>116<Enter><C-s>",
+        45,
+    );
+    assert_eq!((adult, covid, baby), (23, 7, 26));
+}

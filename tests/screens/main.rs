@@ -1,0 +1,359 @@
+//! Screen snapshots of the form, driven by key events through the same decoding,
+//! `update` and drawing the real app runs, at 80x24 and 120x40.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+/// An insta snapshot kept under `tests/snapshots/` with the name it had when these
+/// tests were one file (`screens__NAME.snap`).
+macro_rules! snap {
+    ($name:expr, $value:expr $(,)?) => {{
+        let mut settings = insta::Settings::clone_current();
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_snapshot_path("../snapshots");
+        settings.bind(|| insta::assert_snapshot!(format!("screens__{}", $name), $value));
+    }};
+}
+
+/// [`snap!`] for a value's debug form.
+macro_rules! snap_debug {
+    ($name:expr, $value:expr $(,)?) => {{
+        let mut settings = insta::Settings::clone_current();
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_snapshot_path("../snapshots");
+        settings.bind(|| insta::assert_debug_snapshot!(format!("screens__{}", $name), $value));
+    }};
+}
+
+mod clinic;
+mod form;
+mod outbox;
+mod patients;
+mod visits;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use vaxentry::record::FieldId;
+use vaxentry::store::Store;
+use vaxentry::tui::app::{App, update};
+use vaxentry::tui::input::{KeyContext, to_msg};
+use vaxentry::tui::msg::{Done, Effect, Mode, Msg, Page};
+use vaxentry::tui::view;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+fn key(code: KeyCode, modifiers: KeyModifiers) -> Event {
+    Event::Key(KeyEvent::new(code, modifiers))
+}
+
+/// Turns `"A123<Tab>Smith<C-d>"` into key events.
+fn keys(script: &str) -> Vec<Event> {
+    let mut events = Vec::new();
+    let mut rest = script;
+    while let Some(c) = rest.chars().next() {
+        if c == '<'
+            && let Some(end) = rest.find('>')
+        {
+            let name = &rest[1..end];
+            let none = KeyModifiers::NONE;
+            events.push(match name {
+                "Tab" => key(KeyCode::Tab, none),
+                "BackTab" => key(KeyCode::BackTab, KeyModifiers::SHIFT),
+                "Enter" => key(KeyCode::Enter, none),
+                "Esc" => key(KeyCode::Esc, none),
+                "Up" => key(KeyCode::Up, none),
+                "Down" => key(KeyCode::Down, none),
+                "Left" => key(KeyCode::Left, none),
+                "PgDn" => key(KeyCode::PageDown, none),
+                "PgUp" => key(KeyCode::PageUp, none),
+                "BS" => key(KeyCode::Backspace, none),
+                "F1" => key(KeyCode::F(1), none),
+                "F4" => key(KeyCode::F(4), none),
+                "F6" => key(KeyCode::F(6), none),
+                "F7" => key(KeyCode::F(7), none),
+                "F8" => key(KeyCode::F(8), none),
+                "Delete" => key(KeyCode::Delete, none),
+                other if other.starts_with("C-") => key(
+                    KeyCode::Char(other.chars().nth(2).unwrap()),
+                    KeyModifiers::CONTROL,
+                ),
+                other if other.starts_with("A-") => key(
+                    KeyCode::Char(other.chars().nth(2).unwrap()),
+                    KeyModifiers::ALT,
+                ),
+                other => panic!("unknown key <{other}>"),
+            });
+            rest = &rest[end + 1..];
+            continue;
+        }
+        events.push(key(KeyCode::Char(c), KeyModifiers::NONE));
+        rest = &rest[c.len_utf8()..];
+    }
+    events
+}
+
+fn app(size: (u16, u16)) -> App {
+    let mut settings = common::settings();
+    settings.source_name = Some("Riverside Family Clinic".into());
+    App::new(common::now(), settings, size, true)
+}
+
+thread_local! {
+    /// Each test runs on its own thread, so each gets its own database.
+    static STORE: std::cell::RefCell<Store> = std::cell::RefCell::new(new_store());
+}
+
+fn new_store() -> Store {
+    Store::open(
+        &std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("vaxentry-screens-{}", uuid::Uuid::new_v4())),
+    )
+    .expect("test store")
+}
+
+/// Feeds events the way the event loop does, running the effects against a test
+/// database and feeding their outcomes back; returns the effects.
+fn drive(app: &mut App, events: Vec<Event>) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for event in events {
+        // As in the event loop: what a click means comes from the last draw.
+        let layout = draw(app);
+        let mut msgs: std::collections::VecDeque<_> = to_msg(&event, KeyContext::of(app), &layout)
+            .into_iter()
+            .collect();
+        while let Some(msg) = msgs.pop_front() {
+            for effect in update(app, msg) {
+                effects.push(effect.clone());
+                msgs.extend(STORE.with(|s| {
+                    vaxentry::tui::effects::run(effect, &mut s.borrow_mut(), app.now, &app.settings)
+                        .map(Msg::Done)
+                }));
+            }
+        }
+    }
+    effects
+}
+
+/// The effects that change something (not the look-ups the form asks for as it goes).
+fn writes(effects: Vec<Effect>) -> Vec<Effect> {
+    effects
+        .into_iter()
+        .filter(|e| {
+            !matches!(
+                e,
+                Effect::LookupPatient(_) | Effect::SuggestPatients(_) | Effect::AskEndpoint(_)
+            )
+        })
+        .collect()
+}
+
+fn render(app: &App) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
+    terminal
+        .draw(|f| {
+            view::draw(f, app);
+        })
+        .unwrap();
+    terminal
+}
+
+/// Draws the app and returns what can be clicked where.
+fn draw(app: &App) -> vaxentry::tui::layout::Layout {
+    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
+    let mut layout = Default::default();
+    terminal.draw(|f| layout = view::draw(f, app)).unwrap();
+    layout
+}
+
+/// A left click at a screen position, as the terminal reports it.
+fn click(column: u16, row: u16) -> Event {
+    use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    Event::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })
+}
+
+/// Snapshots the screen after `script` at both sizes.
+fn screens(name: &str, script: &str) {
+    for size in SIZES {
+        let mut app = app(size);
+        drive(&mut app, keys(script));
+        snap!(
+            format!("{name}-{}x{}", size.0, size.1),
+            render(&app).backend()
+        );
+    }
+}
+
+const PATIENT: &str = "MRN-4471<Tab>Lindqvist<Tab>Astrid Maria<Tab>03/14/1987<Tab>f<Enter>413 555 0142<Tab>12 Harbour Road<Tab>Springfield<Tab>ma<Enter>01101";
+
+const FLU: &str = "flu<Down><Enter><Tab><Tab><Tab>UT8291AA<Tab>pmc<Enter>06/30/2027<Tab><Tab>0.5<Tab>la<Enter>im<Enter>Jordan Okafor";
+
+fn with_store<T>(f: impl FnOnce(&mut Store) -> T) -> T {
+    STORE.with(|s| f(&mut s.borrow_mut()))
+}
+
+/// A store (the test thread's) with one visit of each outbox state, sent to a local
+/// server that rejects one with an OperationOutcome and is down for another.
+fn outbox_with_each_state() {
+    use common::server::Behaviour;
+    let visits = [
+        ("Accepted", Behaviour::Ok),
+        ("Rejected", Behaviour::BadRequest),
+        ("Waiting", Behaviour::ServerError),
+    ]
+    .map(|(name, behaviour)| {
+        let mut visit = common::example("adult-flu");
+        visit.patient.set(FieldId::Family, name);
+        (visit, behaviour)
+    });
+    send_through_a_test_server(visits.to_vec());
+}
+
+/// Saves each visit and sends it to a local endpoint that answers as told; the ids.
+fn send_through_a_test_server(
+    visits: Vec<(vaxentry::record::Visit, common::server::Behaviour)>,
+) -> Vec<uuid::Uuid> {
+    use common::server::TestServer;
+    let server = TestServer::start();
+    let mut sub = common::submitter_of(&format!(
+        "[endpoint]\nkind = \"fhir\"\nbase_url = \"{}/fhir\"\nrequest_timeout_secs = 0.5\n",
+        server.base_url()
+    ));
+    let mut ids = Vec::new();
+    for (visit, behaviour) in visits {
+        let id = uuid::Uuid::new_v4();
+        let message =
+            vaxentry::fhir::message_for(&visit, &common::settings(), common::now(), id).unwrap();
+        with_store(|s| {
+            s.save(id, &visit, &message, common::now()).unwrap();
+            s.queue(id, common::now()).unwrap();
+        });
+        server.with(|st| st.script.push_back(behaviour));
+        with_store(|s| vaxentry::delivery::sync(s, &mut sub, false, &mut |_, _| {}).unwrap());
+        ids.push(id);
+    }
+    ids
+}
+
+/// An 80x24 app whose inventory holds these lots (lot, expiry, NDC) of CVX 140 by PMC,
+/// read as the form reads it at start.
+fn app_with_flu_lots(lots: &[(&str, &str, &str)]) -> App {
+    with_store(|s| {
+        for (lot, expiration, ndc) in lots {
+            let lot = vaxentry::store::lots::Lot {
+                vaccine: "140".into(),
+                lot: lot.to_string(),
+                manufacturer: "PMC".into(),
+                expiration: expiration.to_string(),
+                ndc: ndc.to_string(),
+                last_used: common::now().to_utc(),
+                retired: false,
+            };
+            s.add_lot(&lot, common::now()).unwrap();
+        }
+    });
+    let mut a = app((80, 24));
+    a.form.session.inventory = with_store(|s| s.lots(None, false).unwrap());
+    a
+}
+
+/// The message for a visit the form made, with ids 1, 2, ... (a golden bundle); it
+/// must pass the official R4 schema and the message rules.
+fn golden_bundle(
+    visit: &vaxentry::record::Visit,
+    settings: &vaxentry::fhir::BundleSettings,
+) -> String {
+    let bundle = vaxentry::fhir::build_bundle(
+        visit,
+        settings,
+        common::now(),
+        &mut vaxentry::fhir::SequentialIds(0),
+    )
+    .expect("the visit makes a message");
+    let errors = common::schema_errors(&bundle.json);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let problems = vaxentry::fhir::message_problems(&bundle.json);
+    assert!(problems.is_empty(), "{problems:#?}");
+    vaxentry::fhir::to_json(&bundle)
+}
+
+/// A clinic station as a new user meets it: station defaults in the config and the
+/// lots on hand in the inventory.
+fn clinic_station() -> App {
+    let mut a = app_with_flu_lots(&[("UT8291AA", "2027-06-30", "49281042450")]);
+    let station = vaxentry::config::Config::parse(
+        "[station]\nperformer = \"Jordan Okafor\"\nperformer_npi = \"1234567893\"\nlocation = \"Riverside Family Clinic\"\nfunding = \"private\"\n",
+    )
+    .unwrap()
+    .station
+    .defaults()
+    .unwrap();
+    a.form.use_station_defaults(station, common::now());
+    a
+}
+
+/// A key script with the free text (names, MRN, lot, phone, address, birth date) in
+/// braces: the keys, and how many count (each key outside the braces).
+fn counted(script: &str) -> (Vec<Event>, usize) {
+    let (mut plain, mut counted, mut free) = (String::new(), 0, false);
+    let mut chars = script.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' => free = true,
+            '}' => free = false,
+            '<' => {
+                plain.push(c);
+                for k in chars.by_ref() {
+                    plain.push(k);
+                    if k == '>' {
+                        break;
+                    }
+                }
+                counted += usize::from(!free);
+            }
+            c => {
+                plain.push(c);
+                counted += usize::from(!free);
+            }
+        }
+    }
+    (keys(&plain), counted)
+}
+
+/// A station that has given these example visits before: their patients, lots and
+/// how each vaccine was given are in the store, and the form has read them.
+fn station_that_gave(examples: &[&str]) -> App {
+    with_store(|s| *s = new_store());
+    with_store(|s| {
+        for name in examples {
+            let visit = common::example(name);
+            let id = uuid::Uuid::new_v4();
+            let message =
+                vaxentry::fhir::message_for(&visit, &common::settings(), common::now(), id)
+                    .unwrap();
+            s.save(id, &visit, &message, common::now()).unwrap();
+        }
+    });
+    let mut a = clinic_station();
+    a.form.session.inventory = with_store(|s| s.lots(None, false).unwrap());
+    a.form.session.habits = with_store(|s| s.habits().unwrap());
+    a
+}
+
+/// Saves the visit in the form with the counted keys; the visit is saved with no
+/// errors, and the count is at most `most`.
+fn keys_to_save(a: &mut App, script: &str, most: usize) -> usize {
+    let (events, count) = counted(script);
+    let id = a.form.visit_id;
+    drive(a, events);
+    let saved = with_store(|s| s.get(id).unwrap())
+        .unwrap_or_else(|| panic!("not saved: {:?} {:#?}", a.notice, a.form.checks.findings));
+    assert_eq!(saved.row.state, vaxentry::store::VisitState::Saved);
+    assert!(count <= most, "{count} keys, more than {most}: {script}");
+    count
+}

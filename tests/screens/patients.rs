@@ -1,0 +1,237 @@
+//! Returning patients: the stored patient, suggestions, the endpoint's doses.
+
+use super::*;
+
+/// An MRN already stored for another person: a warning on the MRN naming both, and F7
+/// fills in the stored patient.
+#[test]
+fn an_mrn_stored_for_someone_else_warns_and_f7_uses_the_stored_patient() {
+    let mut a = app((80, 24));
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>{FLU}<C-s>")));
+    assert!(
+        a.notice.as_deref().unwrap_or("").starts_with("Saved"),
+        "{:?}",
+        a.notice
+    );
+    // Only the MRN typed: no conflict yet, but the form says F7 fills the patient in.
+    drive(&mut a, keys("MRN-4471<Tab>"));
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("MRN-4471 is stored: Lindqvist, Astrid Maria, born 1987-03-14. F7 fills it in")
+    );
+    assert!(
+        a.form
+            .checks
+            .findings
+            .iter()
+            .all(|f| f.rule != vaxentry::record::Rule::MrnConflict)
+    );
+    drive(&mut a, keys("Smith<Tab>Bob<Tab>01/01/1960<Tab>m<Enter>"));
+    let conflict = a
+        .form
+        .checks
+        .findings
+        .iter()
+        .find(|f| f.rule == vaxentry::record::Rule::MrnConflict)
+        .unwrap_or_else(|| panic!("{:#?}", a.form.checks.findings));
+    assert!(
+        conflict
+            .message
+            .contains("Lindqvist, Astrid Maria (female, born 1987-03-14)")
+            && conflict
+                .message
+                .contains("not Smith, Bob (male, born 1960-01-01)"),
+        "{}",
+        conflict.message
+    );
+    drive(&mut a, keys("<F7>"));
+    assert_eq!(a.form.visit.patient.get(FieldId::Family), "Lindqvist");
+    assert!(
+        a.form
+            .checks
+            .findings
+            .iter()
+            .all(|f| f.rule != vaxentry::record::Rule::MrnConflict)
+    );
+    // The same person typed again gives no warning.
+    let mut b = app((80, 24));
+    drive(&mut b, keys(&format!("{PATIENT}<PgDn>")));
+    assert!(
+        b.form
+            .checks
+            .findings
+            .iter()
+            .all(|f| f.rule != vaxentry::record::Rule::MrnConflict)
+    );
+}
+
+/// Typing an MRN or a family name offers the stored patient it matches; F7 fills in
+/// every patient field from it.
+#[test]
+fn a_returning_patient_is_offered_while_typing_and_filled_with_f7() {
+    for size in SIZES {
+        with_store(|s| *s = new_store());
+        with_store(|s| {
+            let visit = common::example("adult-flu");
+            let id = uuid::Uuid::new_v4();
+            let message =
+                vaxentry::fhir::message_for(&visit, &common::settings(), common::now(), id)
+                    .unwrap();
+            s.save(id, &visit, &message, common::now()).unwrap();
+        });
+        let mut a = app(size);
+        drive(&mut a, keys("MRN-0042"));
+        let offered = a.form.suggestion().map(|p| p.mrn.clone());
+        assert_eq!(offered.as_deref(), Some("MRN-004211"));
+        snap!(
+            format!("returning-patient-{}x{}", size.0, size.1),
+            render(&a).backend()
+        );
+        drive(&mut a, keys("<F7>"));
+        let p = &a.form.visit.patient;
+        assert_eq!(
+            [
+                FieldId::Mrn,
+                FieldId::Family,
+                FieldId::Given,
+                FieldId::Gender
+            ]
+            .map(|f| p.get(f).to_string()),
+            ["MRN-004211", "Lindqvist", "Astrid Maria", "female"]
+        );
+        // Leaving the MRN looks up the patient's doses: the earlier ones are shown.
+        drive(&mut a, keys("<Tab>"));
+        assert_eq!(a.form.earlier_doses().as_deref(), Some("140 on 2026-10-01"));
+        snap!(
+            format!("returning-patient-filled-{}x{}", size.0, size.1),
+            render(&a).backend()
+        );
+        // By family name too, in any case; nothing for what matches no one.
+        drive(&mut a, keys("<C-n>y"));
+        assert_eq!(
+            a.form.earlier_doses(),
+            None,
+            "a new visit has no patient yet"
+        );
+        drive(&mut a, keys("<Tab>lindq"));
+        assert_eq!(a.form.focus.field, FieldId::Family);
+        assert!(a.form.suggestion().is_some());
+        drive(&mut a, keys("zz"));
+        assert!(a.form.suggestion().is_none());
+    }
+}
+
+/// With an endpoint, opening a patient shows what the endpoint last said (with its
+/// age) at once and asks it again; its answer replaces that, a dose it already has is
+/// warned about, and when it cannot be reached the kept answer stays, marked so.
+#[test]
+fn a_patients_doses_at_the_endpoint_show_beside_the_form() {
+    use vaxentry::store::endpoint_history::EndpointHistory;
+    use vaxentry::tui::sync::HistoryAnswer;
+    let flu = |day: &str, id: &str| {
+        serde_json::json!({"resourceType": "Immunization", "status": "completed",
+            "identifier": [{"system": "urn:oid:1.2.3", "value": id}],
+            "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "140"}]},
+            "occurrenceDateTime": format!("{day}T10:00:00-05:00")})
+    };
+    // The endpoint's answer about `mrn`, given now.
+    let answered = |mrn: &str, immunizations: Vec<serde_json::Value>| {
+        Msg::Done(Done::EndpointAnswered(HistoryAnswer {
+            mrn: mrn.into(),
+            result: Ok(EndpointHistory {
+                fetched_at: common::now().to_utc(),
+                immunizations,
+            }),
+            incomplete: None,
+        }))
+    };
+    with_store(|s| *s = new_store());
+    let yesterday = common::now() - chrono::Duration::hours(20);
+    with_store(|s| {
+        s.save_endpoint_history("MRN-004211", &[flu("2025-10-02", "a")], yesterday)
+            .unwrap()
+    });
+    let mut a = app((80, 24));
+    a.sync.protocol = Some(vaxentry::submit::protocol::Protocol::Transaction);
+    let effects = drive(&mut a, keys("MRN-004211<Tab>"));
+    assert!(
+        effects.contains(&Effect::AskEndpoint("MRN-004211".into())),
+        "{effects:?}"
+    );
+    assert_eq!(
+        a.form.endpoint_doses(a.now).as_deref(),
+        Some("Endpoint 19:30 yesterday: 140 on 2025-10-02")
+    );
+    // The endpoint's answer: a flu dose today, which this visit's dose would repeat.
+    let today = a.now.date_naive().to_string();
+    update(
+        &mut a,
+        answered("MRN-004211", vec![flu("2025-10-02", "a"), flu(&today, "b")]),
+    );
+    assert_eq!(
+        a.form.endpoint_doses(a.now).as_deref(),
+        Some(format!("Endpoint 15:30 today: 140 on {today} (+1)").as_str())
+    );
+    drive(&mut a, keys("<PgDn>"));
+    a.form.visit.doses[0].set(FieldId::Vaccine, "140");
+    a.form.touch();
+    a.form.refresh(a.now);
+    let warned = a
+        .form
+        .checks
+        .findings
+        .iter()
+        .find(|f| f.rule == vaxentry::record::Rule::AlreadyGiven)
+        .map(|f| f.message.clone());
+    assert!(
+        warned
+            .as_deref()
+            .is_some_and(|m| m.contains(&format!("the endpoint already has CVX 140 on {today}"))),
+        "{warned:?}"
+    );
+    snap!("endpoint-doses-80x24", render(&a).backend());
+    // Not reached now: what it said stays, marked.
+    update(
+        &mut a,
+        Msg::Done(Done::EndpointAnswered(HistoryAnswer {
+            mrn: "MRN-004211".into(),
+            result: Err("cannot connect to the server".into()),
+            incomplete: None,
+        })),
+    );
+    assert!(
+        a.form
+            .endpoint_doses(a.now)
+            .unwrap()
+            .contains("Endpoint 15:30 today, not reached now")
+    );
+    // Another patient's answer arriving late changes nothing.
+    update(&mut a, answered("MRN-9", vec![]));
+    assert!(a.form.endpoint_doses(a.now).unwrap().contains("(+1)"));
+    // The endpoint's copy of this very visit's dose (as after sending it) is not a
+    // duplicate of it.
+    for (field, value) in [
+        (FieldId::Family, "Lindqvist"),
+        (FieldId::Given, "Astrid"),
+        (FieldId::BirthDate, "1987-03-14"),
+        (FieldId::Gender, "female"),
+    ] {
+        a.form.visit.patient.set(field, value);
+    }
+    a.form.visit.doses[0].set(FieldId::Lot, "UT8291AA");
+    let message =
+        vaxentry::fhir::message_for(&a.form.visit, &a.settings, a.now, a.form.visit_id).unwrap();
+    let sent: serde_json::Value = serde_json::from_str(&message.json).unwrap();
+    let own = sent["entry"][2]["resource"].clone();
+    assert_eq!(own["resourceType"], "Immunization");
+    update(&mut a, answered("MRN-004211", vec![own]));
+    assert!(
+        a.form
+            .checks
+            .findings
+            .iter()
+            .all(|f| f.rule != vaxentry::record::Rule::AlreadyGiven),
+        "{:#?}",
+        a.form.checks.findings
+    );
+}
