@@ -960,7 +960,7 @@ fn the_lot_inventory_lists_adds_and_retires_lots() {
     let on_hand = lots(&[]);
     assert_eq!(on_hand.len(), 1, "{on_hand:?}");
     assert_eq!(on_hand[0]["lot"], "UT8291AA");
-    assert_eq!(on_hand[0]["ndc"], "49281042450");
+    assert_eq!(on_hand[0]["ndc"], "49281-0425-50");
     // A shipment arrives; soonest expiry first. One lot is one row however typed.
     for (lot, expires) in [
         ("NEW1", "06/2027"),

@@ -130,7 +130,7 @@ fn a_full_visit_typed_in_a_terminal_has_no_findings_and_the_terminal_is_restored
     s.type_keys("fluzone hi");
     s.wait_for("match(es)");
     s.type_keys("\r\t\t\t");
-    s.type_keys("LOT-77A\tpmc\rt+120\t\t0.5\tla\rim\rNurse Joy\t\t\tMain St Clinic\t\t\tt-400\t");
+    s.type_keys("LOT-77A\tpmc\rt+120\t\t0.5\tla\rim\rNurse Joy\t\t\tMain St Clinic\t");
     s.wait_for("ready");
     let screen = s.screen();
     assert!(
@@ -194,7 +194,7 @@ fn a_scan_typed_at_scanner_speed_fills_the_dose() {
             "--expires",
             "01/2027",
         ])
-        .args(["--ndc", "49281-0424-50"])
+        .args(["--ndc", "49281-0425-50"])
         .output()
         .unwrap();
     assert!(added.status.success(), "{added:?}");
@@ -205,7 +205,7 @@ fn a_scan_typed_at_scanner_speed_fills_the_dose() {
     s.wait_for("Dose 1 of 1");
     // One write, as fast as the scanner sends it.
     s.writer
-        .write_all(b"]d201003492814245021727063010UT8291AA\x1d21SN42\r")
+        .write_all(b"]d201003492814255091727063010UT8291AA\x1d21SN42\r")
         .unwrap();
     s.writer.flush().unwrap();
     s.wait_for("Scanned lot UT8291AA");
@@ -215,10 +215,19 @@ fn a_scan_typed_at_scanner_speed_fills_the_dose() {
         "UT8291AA",
         "PMC",
         "2027-06-30",
-        "49281042450",
+        "49281-0425-50",
     ] {
         assert!(screen.contains(shown), "{shown}:\n{screen}");
     }
+    // The flu VIS's barcode (GS1 GDTI, AI 253), scanned the same way: that VIS and its
+    // edition go into the dose.
+    s.writer
+        .write_all(b"]d2253088698300010311250131\r")
+        .unwrap();
+    s.writer.flush().unwrap();
+    s.wait_for("Scanned VIS influenza-inactivated 2025-01-31");
+    s.type_keys("\x06VIS given\r");
+    s.wait_for("influenza-inactivated@2025-01-31");
     s.type_keys(CTRL_Q);
     s.wait_for("Quit vaxentry?");
     s.type_keys("y");

@@ -94,7 +94,7 @@ fn recommended_fields_warn() {
     check(d(FieldId::Manufacturer), "", "PMC", Rule::Recommended);
     check(d(FieldId::Site), "", "LA", Rule::Recommended);
     // US Core (us-core-5): the unit-of-use NDC for a dose given here.
-    check(d(FieldId::Ndc), "", "49281-0424-50", Rule::Recommended);
+    check(d(FieldId::Ndc), "", "49281-0425-50", Rule::Recommended);
     let mut from_a_card = base();
     from_a_card.doses[0].set(FieldId::PrimarySource, "no");
     from_a_card.doses[0].set(FieldId::Ndc, "");
@@ -167,7 +167,7 @@ fn unreadable_values() {
     );
     check(p(FieldId::Gender), "f?", "female", Rule::Unreadable);
     check(d(FieldId::Amount), "half", "0.5 mL", Rule::Unreadable);
-    check(d(FieldId::Ndc), "12345", "49281-0424-50", Rule::Unreadable);
+    check(d(FieldId::Ndc), "12345", "49281-0425-50", Rule::Unreadable);
     check(d(FieldId::PrimarySource), "perhaps", "n", Rule::Unreadable);
     check(d(FieldId::DoseNumber), "0", "2", Rule::Unreadable);
     check(p(FieldId::Country), "USA", "CA", Rule::Unreadable);
@@ -275,10 +275,10 @@ fn expired_product_is_an_error() {
 
 #[test]
 fn inactive_vaccine_warns_only_when_given_here() {
-    check(d(FieldId::Vaccine), "150", "140", Rule::InactiveVaccine);
+    check(d(FieldId::Vaccine), "16", "140", Rule::InactiveVaccine);
     let mut historical = base();
     historical.doses[0].set(FieldId::PrimarySource, "no");
-    historical.doses[0].set(FieldId::Vaccine, "150");
+    historical.doses[0].set(FieldId::Vaccine, "16");
     assert!(!fires(
         &historical,
         Rule::InactiveVaccine,

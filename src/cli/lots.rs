@@ -3,7 +3,7 @@
 
 use super::UNREADABLE;
 use crate::clock::ClinicTime;
-use crate::codes::{TableId, table};
+use crate::codes::{TableId, ndc, table};
 use crate::record::identity::lot_key;
 use crate::record::parse::{parse_expiry, parse_ndc};
 use crate::store::Store;
@@ -35,7 +35,7 @@ pub fn list(
             .iter()
             .map(|l| {
                 json!({"vaccine": l.vaccine, "lot": l.lot, "manufacturer": l.manufacturer,
-                       "expiration": l.expiration, "ndc": l.ndc, "expired": expired(l),
+                       "expiration": l.expiration, "ndc": ndc::dashed(&l.ndc), "expired": expired(l),
                        "retired": l.retired,
                        "last_used": crate::store::rows::stored_time(l.last_used)})
             })
@@ -59,7 +59,7 @@ pub fn list(
             .map(|c| c.display.chars().take(30).collect())
             .unwrap_or_default();
         out!(
-            "{:<4} {:<30}  {:<14} {:<4} {:<10} {:<11} {mark}",
+            "{:<4} {:<30}  {:<14} {:<4} {:<10} {:<13} {mark}",
             l.vaccine,
             name,
             l.lot,
@@ -69,7 +69,7 @@ pub fn list(
             } else {
                 &l.expiration
             },
-            l.ndc
+            ndc::dashed(&l.ndc)
         );
     }
     ExitCode::SUCCESS

@@ -218,6 +218,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print what a barcode scan would fill: a pack's GTIN, NDC, vaccine (CVX), maker
+    /// (MVX), lot, expiry and serial from CDC's NDC crosswalk, or a VIS and its edition.
+    /// For testing scanners: scan into `vaxentry scan "$(cat)"`. Exit status 1 if the
+    /// text is not a barcode vaxentry reads.
+    Scan {
+        /// What the scanner typed (GS as the byte 0x1D, or the (AI) form).
+        text: String,
+        /// Print JSON: gtin, ndc, cvx, mvx, lot, expiration, serial; or vis_document
+        /// and vis_edition.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the code tables, or search one: `vaxentry codes cvx flu`.
     Codes {
         /// cvx, mvx, site, route, status, status-reason, funding, eligibility,
@@ -239,6 +251,7 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
         }
         Command::Bundle { record } => bundle(record, config, clock.now()),
         Command::Codes { table, query } => codes(table.as_deref(), &query.join(" ")),
+        Command::Scan { text, json } => scan(text, *json),
         Command::Lots {
             action,
             vaccine,
@@ -433,6 +446,31 @@ fn bundle(path: &Path, config: &Config, now: ClinicTime) -> ExitCode {
                 err!("error   {} · {}", f.at.section(), f.message);
             }
             ExitCode::from(1)
+        }
+    }
+}
+
+fn scan(text: &str, as_json: bool) -> ExitCode {
+    match record::scan::read(text) {
+        Some(Ok(scanned)) if as_json => {
+            out!("{}", scanned.to_json());
+            ExitCode::SUCCESS
+        }
+        Some(Ok(scanned)) => {
+            for line in scanned.said() {
+                out!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Some(Err(why)) => {
+            err!("not a readable barcode: {why}");
+            ExitCode::FAILURE
+        }
+        None => {
+            err!(
+                "not a barcode: a pack's GS1 barcode starts with 01 (or (01)), a VIS barcode with 253"
+            );
+            ExitCode::FAILURE
         }
     }
 }

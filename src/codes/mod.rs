@@ -1,12 +1,15 @@
-//! Terminology tables (CVX, MVX, sites, routes, reasons, gender, race, ...).
+//! Terminology tables (CVX, MVX, funding, sites, routes, reasons, gender, race, ...),
+//! with the NDC crosswalk and the VIS table beside them.
 //!
 //! The tables are JSON files under `assets/codes/`, embedded at compile time and
 //! parsed once on first use. Each entry has a code, a display, search aliases and an
 //! active flag; `search` ranks entries for the type-to-filter pickers.
 
 pub mod groups;
+pub mod ndc;
 pub mod products;
 mod search;
+pub mod vis;
 
 use serde::Deserialize;
 use std::sync::OnceLock;
@@ -116,6 +119,13 @@ pub struct Code {
     /// route code).
     #[serde(default)]
     pub also: Vec<AlsoCoding>,
+    /// Codes this entry had before (vaxentry's own `private` and `public` funding),
+    /// which still read as this entry.
+    #[serde(default)]
+    pub formerly: Vec<String>,
+    /// For a funding source: the VFC eligibility codes CDC links to it.
+    #[serde(default)]
+    pub eligibility: Vec<String>,
 }
 
 /// A coding of the same concept in another code system.
@@ -173,6 +183,9 @@ impl CodeTable {
             self.index
                 .entry(entry.code.to_ascii_lowercase())
                 .or_insert(i);
+            for old in &entry.formerly {
+                self.index.entry(old.to_ascii_lowercase()).or_insert(i);
+            }
             if let Ok(n) = entry.code.parse::<u32>() {
                 self.index.entry(format!("#{n}")).or_insert(i);
             }
@@ -249,27 +262,36 @@ mod tests {
     }
 
     #[test]
-    fn common_vaccines_are_present_and_active() {
+    fn statuses_are_cdcs() {
         let cvx = table(TableId::Cvx);
+        let status = |code: &str| {
+            let entry = cvx
+                .get(code)
+                .unwrap_or_else(|| panic!("CVX {code} missing"));
+            (entry.active, entry.non_us)
+        };
         for code in [
             "03", "94", "21", "08", "43", "189", "83", "52", "104", "20", "106", "110", "120",
             "130", "146", "10", "48", "49", "116", "119", "215", "216", "327", "33", "115", "113",
             "196", "165", "187", "203", "162", "163", "140", "141", "135", "168", "153", "155",
-            "111", "308", "309", "310", "311", "312", "313", "303", "305", "326", "306", "307",
+            "111", "309", "310", "311", "312", "313", "303", "305", "326", "306", "307", "334",
+            "801", "09", "44", "62", "149", "150", "158", "161", "171", "185", "186", "197", "205",
+            "331",
         ] {
-            let entry = cvx
-                .get(code)
-                .unwrap_or_else(|| panic!("CVX {code} missing"));
-            assert!(entry.active, "CVX {code} should be active");
+            assert_eq!(
+                status(code),
+                (true, false),
+                "CVX {code} is active in CDC's table"
+            );
         }
-        for code in [
-            "150", "158", "171", "185", "197", "205", "149", "998", "999",
-        ] {
-            let entry = cvx
-                .get(code)
-                .unwrap_or_else(|| panic!("CVX {code} missing"));
-            assert!(!entry.active, "CVX {code} should be inactive");
+        for code in ["308", "220", "998", "999"] {
+            assert!(!status(code).0, "CVX {code} is not active in CDC's table");
         }
+        assert_eq!(status("521"), (true, true), "521 is a Non-US code");
+        assert_eq!(
+            cvx.get("334").unwrap().display,
+            "COVID-19, mRNA, LNP-S, PF, 10 mcg/0.2 mL"
+        );
     }
 
     #[test]

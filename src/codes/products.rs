@@ -1,5 +1,6 @@
-//! What CDC's product table and the package inserts say about each vaccine (CVX): who
-//! makes it and the ages it is licensed for (`assets/codes/cvx-products.json`).
+//! What CDC's product table and the package inserts say about each vaccine (CVX): its
+//! products, who makes them and the ages it is licensed for
+//! (`assets/codes/cvx-products.json`).
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 use serde::Deserialize;
@@ -137,6 +138,8 @@ pub struct Product {
     pub cvx: String,
     /// MVX codes of the companies that make it.
     pub makers: Vec<String>,
+    /// CDC's product names (`FLULAVAL`, `Fluzone High-Dose`).
+    pub names: Vec<String>,
     pub ages: Option<Ages>,
 }
 
@@ -156,6 +159,7 @@ struct ProductsFile {
 struct ProductRow {
     cvx: String,
     makers: Vec<String>,
+    names: Vec<String>,
     ages: Option<String>,
 }
 
@@ -177,6 +181,7 @@ pub fn parse_products(text: &str) -> Result<Vec<Product>, String> {
             Ok(Product {
                 cvx: row.cvx,
                 makers: row.makers,
+                names: row.names,
                 ages,
             })
         })
@@ -237,7 +242,7 @@ mod tests {
                 );
             }
         }
-        assert!(parse_products(r#"{"name": "x", "source": "y", "products": [{"cvx": "03", "makers": [], "ages": "soon"}]}"#).is_err());
+        assert!(parse_products(r#"{"name": "x", "source": "y", "products": [{"cvx": "03", "makers": [], "names": [], "ages": "soon"}]}"#).is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! recognises (created from its template when missing).
 
 use super::settings::BundleSettings;
-use crate::codes::{Code, TableId, table};
+use crate::codes::{Code, TableId, ndc, table};
 use crate::record::values::Value;
 use crate::record::{FieldId, FieldRef};
 use serde_json::{Map, Value as Json, json};
@@ -19,9 +19,6 @@ use super::NPI_SYSTEM;
 const PERFORMER_FUNCTION: &str = "http://terminology.hl7.org/CodeSystem/v2-0443";
 const US_CORE_RACE: &str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race";
 const US_CORE_ETHNICITY: &str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity";
-/// CDC's index of current Vaccine Information Statements: Immunization.education needs
-/// a document type or reference, and the edition date identifies the statement.
-const VIS_REFERENCE: &str = "https://www.cdc.gov/vaccines/hcp/current-vis/";
 
 /// The resource a field is written into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +46,16 @@ pub enum Shape {
     Millilitres,
     /// The inside of a US Core race or ethnicity extension: the OMB category and text.
     OmbCategory,
+    /// The NDC coding: the NDC the dose reports (the unit of use), 5-4-2, with CDC's
+    /// product name.
+    NdcCoding,
+    /// One `education` entry per VIS: CDC's fully encoded string as the document
+    /// type, CDC's page, the edition and the day it was given.
+    Education,
+    /// Written inside another field's element (the VIS edition and the day it was
+    /// given go into each `education` entry): the row is here so that an answer's
+    /// expression finds the field.
+    WithinEducation,
 }
 
 /// One row of the table.
@@ -78,7 +85,7 @@ use Resource::{Immunization as Imm, Patient as Pat};
 use Shape::*;
 
 /// Every field that is sent, in the order its elements are written.
-pub static FIELD_PATHS: [FieldPath; 36] = [
+pub static FIELD_PATHS: [FieldPath; 37] = [
     row(F::Mrn, Pat, "identifier[mrn].value", Primitive),
     row(F::Family, Pat, "name[official].family", Primitive),
     row(F::Given, Pat, "name[official].given", Names),
@@ -103,7 +110,7 @@ pub static FIELD_PATHS: [FieldPath; 36] = [
         Concept { text: false },
     ),
     row(F::Vaccine, Imm, "vaccineCode", Concept { text: true }),
-    row(F::Ndc, Imm, "vaccineCode.coding[ndc].code", Primitive),
+    row(F::Ndc, Imm, "vaccineCode.coding[ndc]", NdcCoding),
     row(F::Administered, Imm, "occurrenceDateTime", Primitive),
     row(F::PrimarySource, Imm, "primarySource", Primitive),
     row(
@@ -128,17 +135,18 @@ pub static FIELD_PATHS: [FieldPath; 36] = [
     ),
     row(F::Orderer, Imm, "performer[OP].actor.display", Primitive),
     row(F::Note, Imm, "note[+].text", Primitive),
+    row(F::Vis, Imm, "education", Education),
     row(
         F::VisEdition,
         Imm,
         "education[0].publicationDate",
-        Primitive,
+        WithinEducation,
     ),
     row(
         F::VisPresented,
         Imm,
         "education[0].presentationDate",
-        Primitive,
+        WithinEducation,
     ),
     row(
         F::Eligibility,
@@ -266,11 +274,6 @@ static NDC: Discriminator = Discriminator {
     template: |_| json!({"system": NDC_SYSTEM}),
 };
 
-/// Lists whose new elements start from a fixed template.
-fn list_template(list: &str) -> Option<Json> {
-    (list == "education").then(|| json!({"reference": VIS_REFERENCE}))
-}
-
 fn discriminator(name: &str) -> Option<&'static Discriminator> {
     DISCRIMINATORS
         .iter()
@@ -342,6 +345,41 @@ fn shaped(value: &Value, shape: Shape, field: FieldId) -> Option<Json> {
             {"url": "ombCategory", "valueCoding": coding(c)},
             {"url": "text", "valueString": c.display}
         ]}),
+        (NdcCoding, Value::Text(digits)) => match ndc::find(digits) {
+            Some(package) => {
+                let reported = package.reported();
+                json!({"code": reported.ndc, "display": reported.name})
+            }
+            None => json!({"code": ndc::dashed(digits)}),
+        },
+        (Education, Value::Vis(list)) if !list.is_empty() => json!(
+            list.iter()
+                .map(|given| {
+                    let doc = given.document;
+                    let mut entry = Map::new();
+                    let edition = given.edition.and_then(|d| doc.edition(d));
+                    if let Some(edition) = edition {
+                        entry.insert("documentType".into(), json!(edition.encoded));
+                    }
+                    if let Some(url) = &doc.url {
+                        entry.insert("reference".into(), json!(url));
+                    }
+                    if let Some(date) = given.edition {
+                        entry.insert(
+                            "publicationDate".into(),
+                            json!(date.format("%Y-%m-%d").to_string()),
+                        );
+                    }
+                    if let Some(date) = given.presented {
+                        entry.insert(
+                            "presentationDate".into(),
+                            json!(date.format("%Y-%m-%d").to_string()),
+                        );
+                    }
+                    Json::Object(entry)
+                })
+                .collect::<Vec<_>>()
+        ),
         _ => return None,
     })
 }
@@ -402,9 +440,7 @@ pub fn write(resource: &mut Json, row: &FieldPath, value: &Value, settings: &Bun
                 let index = match index {
                     Some(i) => i,
                     None => {
-                        let start = discriminator(which)
-                            .map(|d| (d.template)(settings))
-                            .or_else(|| list_template(key));
+                        let start = discriminator(which).map(|d| (d.template)(settings));
                         match start {
                             Some(start) => list.push(start),
                             // A new plain element: the value itself, or an object to fill.

@@ -26,8 +26,11 @@ pub enum Kind {
     Boolean,
     /// A whole number of 1 or more.
     Count,
-    /// An 11-digit National Drug Code (10 digits with dashes accepted).
+    /// A National Drug Code: 11 digits, or 10 in any of the three dashed forms, or 10
+    /// without dashes when only one form is a vaccine's.
     Ndc,
+    /// The Vaccine Information Statements given (see `record::education`).
+    Vis,
     /// A person's name: no digits or control characters.
     Name,
     /// A 10-digit National Provider Identifier.
@@ -100,6 +103,7 @@ pub enum FieldId {
     Location,
     Funding,
     Eligibility,
+    Vis,
     VisEdition,
     VisPresented,
     DoseNumber,
@@ -136,7 +140,7 @@ pub struct FieldSpec {
     pub carry: Carry,
 }
 
-pub const FIELD_COUNT: usize = 36;
+pub const FIELD_COUNT: usize = 37;
 
 use Applies::*;
 use Carry::*;
@@ -195,7 +199,7 @@ pub static FIELDS: [FieldSpec; FIELD_COUNT] = [
     spec(FieldId::Lot, "lot", "Lot number", "As printed on the vial or syringe.", Text, Dose, WhenGivenHere, Required, WithVaccine),
     spec(FieldId::Manufacturer, "manufacturer", "Manufacturer", "The maker (MVX), e.g. PFR Pfizer, SKB GSK, PMC Sanofi.", Coded(TableId::Mvx), Dose, WhenGivenHere, Recommended, WithVaccine),
     spec(FieldId::Expiration, "expiration", "Expiration date", "As printed on the vial: a date, or MM/YYYY for the last day of that month.", ExpiryDate, Dose, WhenGivenHere, Recommended, WithVaccine),
-    spec(FieldId::Ndc, "ndc", "NDC", "Product NDC from the package: 11 digits, or 10 with dashes.", Ndc, Dose, WhenGivenHere, Recommended, Never),
+    spec(FieldId::Ndc, "ndc", "NDC", "NDC on the vial or the carton, as printed; fills vaccine, maker and route.", Ndc, Dose, WhenGivenHere, Recommended, Never),
     spec(FieldId::Amount, "amount", "Dose (mL)", "Amount given in mL, e.g. 0.5.", Quantity, Dose, WhenGivenHere, Recommended, Never),
     spec(FieldId::Site, "site", "Site", "Where on the body, e.g. LA left arm, RT right thigh.", Coded(TableId::Site), Dose, WhenGivenHere, Recommended, Never),
     spec(FieldId::Route, "route", "Route", "How it was given, e.g. IM intramuscular, SQ, PO.", Coded(TableId::Route), Dose, WhenGivenHere, Recommended, Never),
@@ -203,9 +207,10 @@ pub static FIELDS: [FieldSpec; FIELD_COUNT] = [
     spec(FieldId::PerformerNpi, "performer_npi", "Given by NPI", "Their 10-digit NPI, if they have one.", Npi, Dose, WhenGivenHere, Optional, ToNextVisit),
     spec(FieldId::Orderer, "orderer", "Ordered by", "Ordering provider's name, if different.", Name, Dose, WhenGivenHere, Optional, ToNextDose),
     spec(FieldId::Location, "location", "Location", "The clinic or site where it was given.", Text, Dose, Always, Optional, ToNextVisit),
-    spec(FieldId::Funding, "funding", "Funding", "Who paid for the vaccine: private or public stock.", Coded(TableId::Funding), Dose, WhenGivenHere, Optional, ToNextDose),
+    spec(FieldId::Funding, "funding", "Funding", "Whose stock the dose came from: PHC70 private, VXC51 VFC, VXC52 public non-VFC, VXC2 state ...", Coded(TableId::Funding), Dose, WhenGivenHere, Optional, ToNextDose),
     spec(FieldId::Eligibility, "eligibility", "VFC eligibility", "Vaccines for Children eligibility for this dose (V01-V07).", Coded(TableId::Eligibility), Dose, WhenGivenHere, Optional, ToNextDose),
-    spec(FieldId::VisEdition, "vis_edition", "VIS edition", "Edition date printed on the Vaccine Information Statement.", Date, Dose, WhenGivenHere, Recommended, Never),
+    spec(FieldId::Vis, "vis", "VIS given", "VIS handed out: empty = CDC's; or names (dtap, polio, multi), edition after @.", Vis, Dose, WhenGivenHere, Optional, Never),
+    spec(FieldId::VisEdition, "vis_edition", "VIS edition", "Edition printed at the foot of the VIS; empty: the one current on the dose day.", Date, Dose, WhenGivenHere, Optional, Never),
     spec(FieldId::VisPresented, "vis_presented", "VIS given on", "Date the VIS was given to the patient; usually today.", Date, Dose, WhenGivenHere, Optional, ToNextDose),
     spec(FieldId::DoseNumber, "dose_number", "Dose number", "Dose number in the series: 1, 2, 3 ...", Count, Dose, Always, Optional, Never),
     spec(FieldId::Note, "note", "Note", "Anything else worth recording.", Text, Dose, Always, Optional, Never),

@@ -223,7 +223,7 @@ fn read_fields(
 /// The order a record file lists fields in, fixed by the format: the same record is
 /// always the same text, and so keeps its record key (`identity::record_key`), in
 /// whatever order the form shows the fields.
-const FILE_ORDER: [FieldId; 36] = {
+const FILE_ORDER: [FieldId; crate::record::fields::FIELD_COUNT] = {
     use FieldId::*;
     [
         Mrn,
@@ -256,6 +256,7 @@ const FILE_ORDER: [FieldId; 36] = {
         Location,
         Funding,
         Eligibility,
+        Vis,
         VisEdition,
         VisPresented,
         PrimarySource,

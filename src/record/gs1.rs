@@ -2,7 +2,8 @@
 //! the element string with FNC1 sent as GS (0x1D), after an optional symbology prefix
 //! (`]d2` DataMatrix, `]C1` GS1-128, `]Q3` QR, `]e0` DataBar), or the human-readable
 //! `(01)…(17)…(10)…(21)…` form. Reads AI 01 (GTIN-14), 17 (expiry, YYMMDD; day 00 is
-//! the month's last day), 10 (lot) and 21 (serial).
+//! the month's last day), 10 (lot) and 21 (serial); and the barcode printed on a
+//! Vaccine Information Statement, AI 253 (GDTI: document type and edition serial).
 
 use chrono::NaiveDate;
 
@@ -38,25 +39,56 @@ impl Scan {
 /// The longest scan read: the four elements at their longest, with prefix and GSs.
 pub const LONGEST: usize = 80;
 
+/// The text after a scanner's symbology prefix, if any.
+fn without_prefix(text: &str) -> &str {
+    ["]d2", "]C1", "]Q3", "]e0"]
+        .iter()
+        .find_map(|prefix| text.strip_prefix(prefix))
+        .unwrap_or(text)
+}
+
 /// Whether `text` is how a scan starts, so a field should take more than it holds
 /// until Enter reads it.
 pub fn could_be_scan(text: &str) -> bool {
-    let body = ["]d2", "]C1", "]Q3", "]e0"]
-        .iter()
-        .find_map(|prefix| text.strip_prefix(prefix))
-        .unwrap_or(text);
+    let body = without_prefix(text);
+    let digits_from = |at: usize| body.bytes().skip(at).take(14).all(|b| b.is_ascii_digit());
     body.starts_with("(01)")
-        || (body.starts_with("01") && body.bytes().take(16).all(|b| b.is_ascii_digit()))
+        || body.starts_with("(253)")
+        || (body.starts_with("01") && digits_from(0))
+        || (body.starts_with("253") && body.len() >= 16 && digits_from(3))
+}
+
+/// The GDTI a VIS barcode holds (AI 253: the 13-digit document type, then the
+/// edition's serial), as CDC's fully encoded string `253…`: `None` when `text` is not
+/// such a barcode, an error when it is one that cannot be right.
+pub fn parse_vis(text: &str) -> Option<Result<String, String>> {
+    let body = without_prefix(text.trim());
+    let gdti = match body.strip_prefix("(253)") {
+        Some(rest) => rest,
+        None if body.len() >= 16 && body.bytes().all(|b| b.is_ascii_digit()) => {
+            body.strip_prefix("253")?
+        }
+        None => return None,
+    };
+    if gdti.len() < 13 || gdti.len() > 30 || !gdti.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Err(format!(
+            "a VIS barcode (253) holds 13 to 30 digits, not '{gdti}'"
+        )));
+    }
+    if check_digit(&gdti[..12]) != u32::from(gdti.as_bytes()[12] - b'0') {
+        return Some(Err(format!(
+            "the VIS document code {} has a wrong check digit; scan it again",
+            &gdti[..13]
+        )));
+    }
+    Some(Ok(format!("253{gdti}")))
 }
 
 /// `None` when `text` does not look like a scan; otherwise what it says, or what is
 /// wrong with it.
 pub fn parse(text: &str) -> Option<Result<Scan, String>> {
     let text = text.trim_matches(|c: char| c.is_whitespace() && c != GS);
-    let body = ["]d2", "]C1", "]Q3", "]e0"]
-        .iter()
-        .find_map(|prefix| text.strip_prefix(prefix))
-        .unwrap_or(text);
+    let body = without_prefix(text);
     let elements = if body.starts_with("(01)") {
         human_readable(body)
     } else if body.starts_with("01")
@@ -293,6 +325,33 @@ mod tests {
         assert!(could_be_scan("]d20100349281042450"));
         assert!(could_be_scan("(01)0034"));
         assert!(!could_be_scan("flu"));
+    }
+
+    #[test]
+    fn a_vis_barcode_reads_as_cdcs_encoded_string() {
+        for text in [
+            "253088698300010311250131",
+            "]d2253088698300010311250131",
+            "(253)088698300010311250131",
+        ] {
+            assert_eq!(
+                parse_vis(text),
+                Some(Ok("253088698300010311250131".to_string())),
+                "{text}"
+            );
+            assert!(could_be_scan(text), "{text}");
+            assert_eq!(parse(text), None, "not a pack");
+        }
+        assert!(
+            parse_vis("253088698300010411250131")
+                .unwrap()
+                .unwrap_err()
+                .contains("check digit")
+        );
+        assert!(parse_vis("(253)0886").unwrap().is_err());
+        for typed in ["253", "2530886", "flu", "0100349281042450"] {
+            assert_eq!(parse_vis(typed), None, "{typed}");
+        }
     }
 
     #[test]

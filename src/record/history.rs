@@ -4,8 +4,8 @@
 //! second dose can count (CDC CDSi's absolute minimum interval).
 
 use super::fields::FieldId;
+use super::finding::{FieldRef, Finding, Rule, Severity, finding};
 use super::identity::{DoseKey, dose_keys};
-use super::validate::{FieldRef, Finding, Rule, Severity, finding};
 use super::visit::Visit;
 use crate::clock::ClinicTime;
 use crate::codes::{TableId, groups, table};

@@ -4,8 +4,8 @@
 //! entered twice, does not become a second message.
 
 use super::fields::FieldId;
+use super::finding::{FieldRef, Finding, Rule, Severity, finding};
 use super::parse::parse_datetime;
-use super::validate::{FieldRef, Finding, Rule, Severity, finding};
 use super::visit::Visit;
 use crate::clock::ClinicTime;
 use crate::codes::{TableId, table};

@@ -322,8 +322,9 @@ pub fn parse_count(raw: &str) -> Result<u32, String> {
     }
 }
 
-/// Normalises an NDC to 11 digits: 10-digit NDCs must keep their dashes (4-4-2, 5-3-2,
-/// 5-4-1) so the missing zero can be placed.
+/// Normalises an NDC to 11 digits: 11 digits with or without 5-4-2 dashes, 10 digits
+/// with their dashes (4-4-2, 5-3-2, 5-4-1) so the missing zero can be placed, or 10
+/// without dashes when CDC's crosswalk places it.
 pub fn parse_ndc(raw: &str) -> Result<String, String> {
     let text = raw.trim();
     let segments: Vec<&str> = text.split('-').collect();
@@ -340,9 +341,22 @@ pub fn parse_ndc(raw: &str) -> Result<String, String> {
         [a, b, c] if a.len() == 5 && b.len() == 3 && c.len() == 2 => format!("{a}0{b}{c}"),
         [a, b, c] if a.len() == 5 && b.len() == 4 && c.len() == 1 => format!("{a}{b}0{c}"),
         [all] if all.len() == 10 => {
-            return Err(format!(
-                "'{text}' has 10 digits without dashes; type it with the dashes as printed (e.g. 1234-5678-90) so it can be made 11 digits"
-            ));
+            // Which segment is short cannot be told from the digits; CDC's vaccine
+            // NDCs can, when only one of the three forms is one of them.
+            return match crate::codes::ndc::from_ten_digits(all).as_slice() {
+                [one] => Ok(one.digits()),
+                [] => Err(format!(
+                    "'{text}' has 10 digits without dashes, and no vaccine NDC is written so; type it with the dashes as printed (e.g. 1234-5678-90)"
+                )),
+                several => Err(format!(
+                    "'{text}' could be {}; type it with the dashes as printed",
+                    several
+                        .iter()
+                        .map(|p| format!("{} ({})", p.ndc, p.name))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                )),
+            };
         }
         _ => {
             return Err(format!(

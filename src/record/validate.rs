@@ -1,87 +1,14 @@
-//! Validation: every rule a visit is checked against, run on every keystroke.
-//!
-//! A `Finding` names its field (and dose), a severity (errors block save and submit;
-//! warnings inform) and a plain-language message that says how to fix it.
+//! Validation: every rule a visit is checked against, run on every keystroke. Each
+//! finding (see `finding`) blocks save and submit if it is an error.
 
 use super::fields::{FIELDS, FieldId, Need, Section};
+use super::finding::finding;
+pub use super::finding::{FieldRef, Finding, Rule, Severity};
 use super::values::{DoseContext, Expectation, Value, Values, parse_fields};
 use super::visit::{Fields, Visit};
 use crate::clock::ClinicTime;
 use crate::codes::{TableId, products, table};
 use chrono::{Duration, Months};
-use serde::Serialize;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-/// Where a finding points: a patient field, or a field of dose `dose` (0-based).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct FieldRef {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dose: Option<usize>,
-    pub field: FieldId,
-}
-
-impl FieldRef {
-    pub fn patient(field: FieldId) -> FieldRef {
-        FieldRef { dose: None, field }
-    }
-
-    pub fn dose(index: usize, field: FieldId) -> FieldRef {
-        FieldRef {
-            dose: Some(index),
-            field,
-        }
-    }
-
-    /// The part of the visit: `Patient` or `Dose 2`. Messages start with the field.
-    pub fn section(self) -> String {
-        match self.dose {
-            None => "Patient".to_string(),
-            Some(i) => format!("Dose {}", i + 1),
-        }
-    }
-}
-
-/// Which rule produced a finding (stable names for tests and `--json`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Rule {
-    Required,
-    Recommended,
-    NotExpected,
-    Unreadable,
-    BirthInFuture,
-    BirthTooLongAgo,
-    GivenInFuture,
-    GivenBeforeBirth,
-    ExpiredProduct,
-    InactiveVaccine,
-    /// A code no longer in use (e.g. VFC V06).
-    InactiveCode,
-    /// A non-US vaccine recorded as given here.
-    NonUsVaccine,
-    /// A product outside the ages it is licensed for.
-    AgeOutOfRange,
-    /// A manufacturer that does not make the vaccine.
-    ManufacturerMismatch,
-    /// The MRN is stored for a patient with another name, birth date or gender.
-    MrnConflict,
-    /// More characters than the field holds.
-    TooLong,
-    AmountOutOfRange,
-    DuplicateVaccine,
-    /// The patient has the same vaccine on the same day in another stored visit.
-    AlreadyGiven,
-    VisPresentedAfterDose,
-    NoDoses,
-    /// `[clinic] require_npi`: a dose given here without the vaccinator's NPI.
-    NpiRequired,
-}
 
 /// The clinic's own rules, beyond those every visit follows (from the config).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -89,15 +16,6 @@ pub struct Rules {
     /// A dose given here needs the vaccinator's NPI (`[clinic] require_npi`; some
     /// state registries refuse doses without it).
     pub require_npi: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Finding {
-    #[serde(flatten)]
-    pub at: FieldRef,
-    pub severity: Severity,
-    pub rule: Rule,
-    pub message: String,
 }
 
 /// A visit whose fields have been parsed, with everything found wrong with it.
@@ -149,7 +67,7 @@ pub fn interpret(visit: &Visit, now: ClinicTime, rules: Rules) -> Interpreted {
     let mut doses = Vec::with_capacity(visit.doses.len());
     for (i, dose) in visit.doses.iter().enumerate() {
         let ctx = DoseContext::of(dose);
-        let (values, problems) = parse_fields(dose, FieldId::of(Section::Dose), now, us);
+        let (mut values, problems) = parse_fields(dose, FieldId::of(Section::Dose), now, us);
         report_parse_problems(&mut out, problems, Some(i));
         let why_not = if ctx.not_done {
             "when the dose was not given"
@@ -187,7 +105,12 @@ pub fn interpret(visit: &Visit, now: ClinicTime, rules: Rules) -> Interpreted {
                 "Given by NPI: this clinic sends the vaccinator's NPI with every dose given here ([clinic] require_npi); fill in their 10-digit NPI".to_string(),
             ));
         }
+        let vis = super::education::resolve(&values, ctx);
+        super::education::check(&mut out, i, &values, &vis);
+        values.set(FieldId::Vis, Value::Vis(vis));
         check_dose(&mut out, i, &values, ctx, &patient, now);
+        super::stock::check_ndc(&mut out, i, &values, ctx);
+        super::stock::check_funding(&mut out, i, &values);
         check_duplicate_vaccine(&mut out, i, &values, &doses);
         doses.push((values, ctx));
     }
@@ -201,15 +124,6 @@ pub fn interpret(visit: &Visit, now: ClinicTime, rules: Rules) -> Interpreted {
 
 /// Routes with no injection site to record (oral drops, nasal spray).
 const SITELESS_ROUTES: [&str; 2] = ["PO", "NASINHL"];
-
-pub(crate) fn finding(at: FieldRef, severity: Severity, rule: Rule, message: String) -> Finding {
-    Finding {
-        at,
-        severity,
-        rule,
-        message,
-    }
-}
 
 fn report_parse_problems(
     out: &mut Vec<Finding>,
@@ -397,7 +311,9 @@ fn check_product(
         patient.date(FieldId::BirthDate),
         dose.date(FieldId::Administered),
     );
+    // A dose dated before the birth has its own error, and no age to compare.
     if let (Some(ages), (Some(birth), Some(on))) = (product.ages, dates)
+        && on >= birth
         && !ages.fits(birth, on)
     {
         // Given here it is a mistake to fix; on an old record it is worth a look.

@@ -19,6 +19,9 @@ pub enum Value {
     Amount(f64),
     Bool(bool),
     Count(u32),
+    /// The VIS field as typed; once the dose is interpreted, the VIS it is given
+    /// with (see `record::education`).
+    Vis(Vec<super::vis_field::VisGiven>),
 }
 
 /// The parsed values of one section, indexed by field.
@@ -44,6 +47,19 @@ impl Values {
             Value::Date(d) => Some(*d),
             Value::DateTime(dt) => Some(dt.date()),
             _ => None,
+        }
+    }
+
+    /// Replaces a value (the VIS field, once resolved).
+    pub(super) fn set(&mut self, id: FieldId, value: Value) {
+        self.values[id as usize] = value;
+    }
+
+    /// The VIS the dose is given with, once interpreted.
+    pub fn vis(&self) -> &[super::vis_field::VisGiven] {
+        match self.get(FieldId::Vis) {
+            Value::Vis(list) => list,
+            _ => &[],
         }
     }
 
@@ -154,6 +170,7 @@ fn parse_value(spec: &FieldSpec, raw: &str, now: ClinicTime, us: bool) -> Result
         Kind::Boolean => Value::Bool(parse::parse_yes_no(raw)?),
         Kind::Count => Value::Count(parse::parse_count(raw)?),
         Kind::Ndc => Value::Text(parse::parse_ndc(raw)?),
+        Kind::Vis => Value::Vis(super::vis_field::parse_list(raw, today)?),
         Kind::Name => {
             if raw.chars().any(|c| c.is_ascii_digit()) {
                 return Err(format!(

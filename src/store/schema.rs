@@ -22,7 +22,7 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first. The last one's version is the current schema.
-pub const MIGRATIONS: [Migration; 13] = [
+pub const MIGRATIONS: [Migration; 14] = [
     Migration {
         version: 1,
         run: v1_visits_and_attempts,
@@ -75,9 +75,20 @@ pub const MIGRATIONS: [Migration; 13] = [
         version: 13,
         run: v13_version_reasons_as_codes,
     },
+    Migration {
+        version: 14,
+        run: v14_vis_habits,
+    },
 ];
 
-pub const CURRENT_VERSION: i32 = 13;
+pub const CURRENT_VERSION: i32 = 14;
+
+/// Version 14: for a combination vaccine, the VIS this station hands out with it
+/// (one per component, or the Multi Pediatric VIS).
+fn v14_vis_habits(tx: &Transaction, _: Progress) -> Result<()> {
+    tx.execute_batch("ALTER TABLE dose_habits ADD COLUMN vis TEXT NOT NULL DEFAULT '';")?;
+    Ok(())
+}
 
 /// Version 13: why each version was made is kept as a code (`amended`), not the
 /// sentence shown for it, so what the lists say can change without the data.

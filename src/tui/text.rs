@@ -217,8 +217,18 @@ pub fn scan_unreadable(why: &str) -> String {
     format!("Not a readable pack barcode: {why}. Scan it again, or type the lot and expiry")
 }
 
+/// Where a scanned pack's vaccine came from.
+pub enum ScannedProduct<'a> {
+    /// A lot on hand with the scan's NDC (its CVX).
+    OnHand(&'a str),
+    /// CDC's NDC crosswalk.
+    Listed(&'a crate::codes::ndc::Package),
+    /// Neither knows the pack.
+    NotListed,
+}
+
 /// What a scan filled in, and what is left to do (one 80-column line, most often).
-pub fn scanned(scan: &crate::record::gs1::Scan, vaccine: Option<&str>) -> String {
+pub fn scanned(scan: &crate::record::gs1::Scan, product: ScannedProduct) -> String {
     let mut said = vec![];
     if let Some(lot) = &scan.lot {
         said.push(format!("lot {lot}"));
@@ -226,10 +236,20 @@ pub fn scanned(scan: &crate::record::gs1::Scan, vaccine: Option<&str>) -> String
     if let Some(expiry) = scan.expiry {
         said.push(format!("exp {expiry}"));
     }
-    let product = match (vaccine, scan.ndc_digits()) {
-        (Some(cvx), _) => format!("; CVX {cvx} + NDC from lots on hand"),
-        (None, Some(digits)) => format!("; NDC {digits} not on hand: choose the vaccine"),
-        (None, None) => "; choose the vaccine".to_string(),
+    let product = match product {
+        ScannedProduct::OnHand(cvx) => format!("; CVX {cvx} + NDC from lots on hand"),
+        ScannedProduct::Listed(package) => match package.cvx.as_slice() {
+            [cvx] => format!("; CVX {cvx} {} (CDC NDC list)", package.name),
+            several => format!(
+                "; NDC {} is CVX {}: choose the vaccine",
+                package.ndc,
+                several.join(" or ")
+            ),
+        },
+        ScannedProduct::NotListed => match scan.ndc_digits() {
+            Some(digits) => format!("; NDC {digits} unknown: choose the vaccine"),
+            None => "; choose the vaccine".to_string(),
+        },
     };
     let check = if scan.check_digit_ok {
         ""
@@ -242,6 +262,25 @@ pub fn scanned(scan: &crate::record::gs1::Scan, vaccine: Option<&str>) -> String
         ""
     };
     format!("Scanned {}{product}{check}{lot}", said.join(" "))
+}
+
+/// A VIS barcode named the VIS and its edition.
+pub fn vis_scanned(key: &str, edition: chrono::NaiveDate, current: bool) -> String {
+    let which = if current {
+        "the current edition"
+    } else {
+        "not the current edition: check the VIS"
+    };
+    format!("Scanned VIS {key} {edition}, {which}")
+}
+
+/// A typed NDC filled the vaccine, maker or route.
+pub fn ndc_filled(package: &crate::codes::ndc::Package, count: usize) -> String {
+    let what = if count == 1 { "field" } else { "fields" };
+    format!(
+        "NDC {} is {}: {count} {what} filled from CDC's NDC list",
+        package.ndc, package.name
+    )
 }
 
 pub fn lot_from_inventory(lot: &str, expires: &str, others: usize) -> String {

@@ -9,7 +9,7 @@ fn choosing_a_vaccine_fills_the_lot_on_hand_that_expires_first() {
     let mut a = app_with_flu_lots(&[
         ("OLD1", "2026-01-31", ""),
         ("LATER7", "2027-09-30", ""),
-        ("SOON3", "2027-06-30", "49281042450"),
+        ("SOON3", "2027-06-30", "49281042550"),
     ]);
     drive(&mut a, keys(&format!("{PATIENT}<PgDn>flu<Down><Enter>")));
     let dose = &a.form.visit.doses[0];
@@ -22,7 +22,7 @@ fn choosing_a_vaccine_fills_the_lot_on_hand_that_expires_first() {
             FieldId::Ndc
         ]
         .map(|f| dose.get(f).to_string()),
-        ["SOON3", "PMC", "2027-06-30", "49281042450"]
+        ["SOON3", "PMC", "2027-06-30", "49281-0425-50"]
     );
     assert_eq!(
         a.notice.as_deref(),
@@ -83,11 +83,11 @@ fn a_stations_defaults_fill_each_new_visit() {
 /// with that NDC; the field scanned into keeps its value.
 #[test]
 fn a_scanned_pack_fills_the_dose() {
-    let mut a = app_with_flu_lots(&[("OLDER1", "2027-01-31", "49281042450")]);
-    // Fluzone, NDC 49281-424-50: GTIN 00349281424502.
+    let mut a = app_with_flu_lots(&[("OLDER1", "2027-01-31", "49281042550")]);
+    // Fluzone 2025-26, NDC 49281-425-50: GTIN 00349281425509.
     drive(
         &mut a,
-        keys(&format!("{PATIENT}<PgDn>]d20100349281424502172706001")),
+        keys(&format!("{PATIENT}<PgDn>]d20100349281425509172706001")),
     );
     assert_eq!(
         a.form.focus.field,
@@ -105,7 +105,7 @@ fn a_scanned_pack_fills_the_dose() {
             FieldId::Expiration
         ]
         .map(|f| dose.get(f).to_string()),
-        ["140", "PMC", "49281042450", "UT8291AA", "2027-06-30"]
+        ["140", "PMC", "49281-0425-50", "UT8291AA", "2027-06-30"]
     );
     assert_eq!(
         a.notice.as_deref(),
@@ -116,7 +116,7 @@ fn a_scanned_pack_fills_the_dose() {
         "bundle-scanned-dose",
         golden_bundle(&a.form.visit, &a.settings)
     );
-    // Into the lot field, a pack whose NDC is not on hand: lot and expiry only.
+    // Into the lot field, a pack CDC does not list and not on hand: lot and expiry only.
     drive(
         &mut a,
         keys("<Tab><Tab><Tab>(01)00312345678906(17)280131(10)B77<Enter>"),
@@ -129,7 +129,7 @@ fn a_scanned_pack_fills_the_dose() {
         a.notice
             .as_deref()
             .unwrap()
-            .contains("not on hand: choose the vaccine"),
+            .contains("unknown: choose the vaccine"),
         "{:?}",
         a.notice
     );
@@ -145,6 +145,76 @@ fn a_scanned_pack_fills_the_dose() {
     assert_eq!(
         a.form.visit.doses[0].get(FieldId::Lot),
         lot,
+        "{:?}",
+        a.notice
+    );
+}
+
+/// A pack scanned with nothing on hand: CDC's NDC crosswalk gives the vaccine, maker,
+/// NDC and usual route, the barcode the lot and expiry; the dose is ready to send but
+/// for the site and the person who gave it.
+#[test]
+fn a_pack_scanned_with_nothing_on_hand_fills_the_dose_from_cdcs_list() {
+    let mut a = app((80, 24));
+    assert!(a.form.session.inventory.is_empty());
+    // Fluzone Trivalent 2025-26, the carton of 10 syringes: NDC 49281-0425-50.
+    drive(
+        &mut a,
+        keys(&format!(
+            "{PATIENT}<PgDn>]d2010034928142550917270630<C-]>10UT8291AA<C-]>21SN42<Enter>"
+        )),
+    );
+    let dose = &a.form.visit.doses[0];
+    assert_eq!(
+        [
+            FieldId::Vaccine,
+            FieldId::Manufacturer,
+            FieldId::Ndc,
+            FieldId::Route,
+            FieldId::Lot,
+            FieldId::Expiration
+        ]
+        .map(|f| dose.get(f).to_string()),
+        [
+            "140",
+            "PMC",
+            "49281-0425-50",
+            "IM",
+            "UT8291AA",
+            "2027-06-30"
+        ]
+    );
+    assert_eq!(
+        a.notice.as_deref(),
+        Some(
+            "Scanned lot UT8291AA exp 2027-06-30; CVX 140 FLUZONE TRIVALENT NORTHERN HEMISPHERE (CDC NDC list)"
+        )
+    );
+    drive(&mut a, keys("<C-f>Site<Enter>la<Enter><Tab>"));
+    assert_eq!(a.form.focus.field, FieldId::Performer);
+    drive(&mut a, keys("Jordan Okafor"));
+    snap!(
+        "bundle-scanned-empty-inventory",
+        golden_bundle(&a.form.visit, &a.settings)
+    );
+}
+
+/// An NDC typed into a new dose fills the vaccine, maker and route CDC lists for it
+/// when the NDC field is left; what was already chosen stays.
+#[test]
+fn a_typed_ndc_fills_the_vaccine_maker_and_route() {
+    let mut a = app((80, 24));
+    drive(
+        &mut a,
+        keys(&format!("{PATIENT}<PgDn><C-f>NDC<Enter>58160-0823-11<Tab>")),
+    );
+    let dose = &a.form.visit.doses[0];
+    assert_eq!(
+        [FieldId::Vaccine, FieldId::Manufacturer, FieldId::Route].map(|f| dose.get(f).to_string()),
+        ["187", "SKB", "IM"]
+    );
+    assert!(
+        a.notice.as_deref().unwrap().contains("Shingrix"),
         "{:?}",
         a.notice
     );
@@ -266,4 +336,28 @@ fn clinic_visits_are_typed_within_their_key_targets() {
         45,
     );
     assert_eq!((adult, covid, baby), (23, 7, 26));
+}
+
+/// The VIS a station hands out with a combination vaccine is remembered: where CVX 110
+/// went with the Multi Pediatric VIS, the next 110 gets it; where it went with one VIS
+/// per component (CDC's usual), nothing is filled and CDC's apply.
+#[test]
+fn a_station_that_hands_out_the_multi_pediatric_vis_gets_it_again() {
+    let mut a = station_that_gave(&["child-four-doses"]);
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>110<Enter>")));
+    let dose = &a.form.visit.doses[0];
+    assert_eq!(
+        dose.get(FieldId::Vaccine),
+        "110",
+        "the code typed, whatever the age"
+    );
+    assert_eq!(dose.get(FieldId::Amount), "0.5", "as last time");
+    assert_eq!(dose.get(FieldId::Vis), "", "CDC's usual");
+    let mut a = clinic_station();
+    let mut visit = common::example("child-four-doses");
+    visit.doses[0].set(FieldId::Vis, "multi");
+    save_visit(&visit);
+    a.form.session.habits = with_store(|s| s.habits().unwrap());
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>110<Enter>")));
+    assert_eq!(a.form.visit.doses[0].get(FieldId::Vis), "multi-pediatric");
 }

@@ -285,7 +285,7 @@ fn golden_bundle(
 /// A clinic station as a new user meets it: station defaults in the config and the
 /// lots on hand in the inventory.
 fn clinic_station() -> App {
-    let mut a = app_with_flu_lots(&[("UT8291AA", "2027-06-30", "49281042450")]);
+    let mut a = app_with_flu_lots(&[("UT8291AA", "2027-06-30", "49281042550")]);
     let station = vaxentry::config::Config::parse(
         "[station]\nperformer = \"Jordan Okafor\"\nperformer_npi = \"1234567893\"\nlocation = \"Riverside Family Clinic\"\nfunding = \"private\"\n",
     )
@@ -329,20 +329,23 @@ fn counted(script: &str) -> (Vec<Event>, usize) {
 /// how each vaccine was given are in the store, and the form has read them.
 fn station_that_gave(examples: &[&str]) -> App {
     with_store(|s| *s = new_store());
-    with_store(|s| {
-        for name in examples {
-            let visit = common::example(name);
-            let id = uuid::Uuid::new_v4();
-            let message =
-                vaxentry::fhir::message_for(&visit, &common::settings(), common::now(), id)
-                    .unwrap();
-            s.save(id, &visit, &message, common::now()).unwrap();
-        }
-    });
+    for name in examples {
+        save_visit(&common::example(name));
+    }
     let mut a = clinic_station();
     a.form.session.inventory = with_store(|s| s.lots(None, false).unwrap());
     a.form.session.habits = with_store(|s| s.habits().unwrap());
     a
+}
+
+/// Saves a visit into the store, as this station.
+fn save_visit(visit: &vaxentry::record::Visit) {
+    with_store(|s| {
+        let id = uuid::Uuid::new_v4();
+        let message =
+            vaxentry::fhir::message_for(visit, &common::settings(), common::now(), id).unwrap();
+        s.save(id, visit, &message, common::now()).unwrap();
+    });
 }
 
 /// Saves the visit in the form with the counted keys; the visit is saved with no

@@ -127,7 +127,8 @@ impl Form {
     }
 
     /// When a vaccine is chosen, the amount, route and site this station last gave it
-    /// with go into those of the dose's fields that are empty; says which.
+    /// with, and for a combination vaccine the VIS it handed out, go into those of the
+    /// dose's fields that are empty; says which.
     pub(super) fn fill_habit(&mut self, vaccine: &str) -> Option<String> {
         let habit = self
             .session
@@ -137,10 +138,21 @@ impl Form {
             .clone();
         let page = self.focus.page;
         let mut filled = Vec::new();
+        // CDC's usual VIS need not be named: only another choice (the Multi Pediatric
+        // VIS) is filled in.
+        let usual: Vec<&str> = crate::codes::vis::usual(vaccine)
+            .iter()
+            .map(|d| d.key.as_str())
+            .collect();
+        let vis = match habit.vis == usual.join(", ") {
+            true => String::new(),
+            false => habit.vis.clone(),
+        };
         for (field, value) in [
             (FieldId::Amount, &habit.amount),
             (FieldId::Route, &habit.route),
             (FieldId::Site, &habit.site),
+            (FieldId::Vis, &vis),
         ] {
             if !value.is_empty() && self.value(page, field).trim().is_empty() {
                 self.set_value(page, field, value.clone());
@@ -186,12 +198,12 @@ impl Form {
         let lot = usable.next()?.clone();
         let others = usable.count();
         for (field, value) in [
-            (FieldId::Lot, &lot.lot),
-            (FieldId::Manufacturer, &lot.manufacturer),
-            (FieldId::Expiration, &lot.expiration),
-            (FieldId::Ndc, &lot.ndc),
+            (FieldId::Lot, lot.lot.clone()),
+            (FieldId::Manufacturer, lot.manufacturer.clone()),
+            (FieldId::Expiration, lot.expiration.clone()),
+            (FieldId::Ndc, crate::codes::ndc::dashed(&lot.ndc)),
         ] {
-            self.set_value(page, field, value.clone());
+            self.set_value(page, field, value);
         }
         Some(text::lot_from_inventory(&lot.lot, &lot.expiration, others))
     }

@@ -29,7 +29,7 @@ impl MassClinic {
 
 /// The dose fields a mass-clinic template fixes (the site, the time and the patient's
 /// own facts are asked each visit).
-const MASS_TEMPLATE: [FieldId; 15] = [
+const MASS_TEMPLATE: [FieldId; 16] = [
     FieldId::Vaccine,
     FieldId::Status,
     FieldId::PrimarySource,
@@ -44,6 +44,7 @@ const MASS_TEMPLATE: [FieldId; 15] = [
     FieldId::Orderer,
     FieldId::Location,
     FieldId::Funding,
+    FieldId::Vis,
     FieldId::VisEdition,
 ];
 

@@ -361,6 +361,7 @@ impl Form {
                     self.clear_carried(i)
                 }
                 FieldId::Status => self.clear_what_does_not_apply(i),
+                FieldId::Ndc => self.fill_from_ndc(i, now),
                 _ => None,
             };
             if let Some(notice) = notice {
@@ -735,7 +736,7 @@ fn handle(form: &mut Form, ctx: &Ctx, action: Action) -> Reply {
     // into the dose's fields, whatever field it was typed into.
     if matches!(action, Action::Enter | Action::NextField)
         && let Page::Dose(i) = form.focus.page
-        && let Some(scanned) = crate::record::gs1::parse(form.focus.input.value())
+        && let Some(scanned) = crate::record::scan::read(form.focus.input.value())
     {
         return Reply::notice(form.apply_scan(i, scanned, now));
     }

@@ -68,14 +68,17 @@ impl Form {
                     .doses
                     .get(i)
                     .is_some_and(|d| DoseContext::of(d).given_here);
-                // A stable sort: within each group the search's order stays.
+                // The code typed exactly stays first, whatever the age (its age check
+                // says what is wrong); a stable sort: within each group the search's
+                // order stays.
+                let exact = table(t).get(self.focus.input.value()).map(|c| &c.code);
                 choices.sort_by_cached_key(|c| {
                     let fits = dates.is_none_or(|(birth, on)| {
                         products::product(&c.code)
                             .and_then(|p| p.ages)
                             .is_none_or(|a| a.fits(birth, on))
                     });
-                    (!fits, given_here && c.non_us)
+                    (Some(&c.code) != exact, !fits, given_here && c.non_us)
                 });
             }
             FieldId::Manufacturer => {

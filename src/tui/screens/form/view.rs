@@ -171,6 +171,31 @@ fn shown_value(
         _ => None,
     };
     let hint = hint.filter(|h| !raw.is_empty() && h != raw);
+    // The VIS as given: by default CDC's for the vaccine; an edition shows where it is
+    // not the one current on the dose day.
+    let hint = match (field, page) {
+        (FieldId::Vis, Page::Dose(i)) => form.visit.doses.get(i).and_then(|dose| {
+            let day = crate::record::parse::parse_datetime(dose.get(FieldId::Administered), now)
+                .map(|d| d.date())
+                .unwrap_or(now.date_naive());
+            let given = crate::record::education::of_dose(dose, now);
+            let said: Vec<String> = given
+                .iter()
+                .map(|g| match g.edition {
+                    Some(date) if g.document.edition_on(day).map(|e| e.date) != Some(date) => {
+                        format!("{} {}", g.document.key, date.format("%Y-%m-%d"))
+                    }
+                    _ => g.document.key.clone(),
+                })
+                .collect();
+            match (said.is_empty(), raw.trim().is_empty()) {
+                (true, _) => None,
+                (false, true) => Some(format!("CDC's: {}", said.join(", "))),
+                (false, false) => Some(said.join(", ")).filter(|s| s != raw.trim()),
+            }
+        }),
+        _ => hint,
+    };
     (raw.to_string(), hint)
 }
 
