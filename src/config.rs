@@ -84,24 +84,83 @@ pub struct Clinic {
     /// A dose given here needs the vaccinator's NPI (some state registries refuse
     /// doses without it).
     pub require_npi: bool,
+    /// `[[clinic.staff]]`: the vaccinators, picked by name in the form and sent with
+    /// their names in parts and their NPI.
+    pub staff: Vec<crate::clinic::StaffMember>,
+    /// `[[clinic.locations]]`: the places the clinic gives doses, each with its
+    /// identifier.
+    pub locations: Vec<crate::clinic::Place>,
 }
 
 /// A `system|value` identifier from the config; an error names the key.
 fn identifier(key: &str, text: Option<&str>) -> Result<Option<(String, String)>> {
-    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    match text.split_once('|') {
-        Some((system, value))
-            if system.contains(':')
-                && !system.contains(char::is_whitespace)
-                && !value.trim().is_empty() =>
-        {
-            Ok(Some((system.to_string(), value.trim().to_string())))
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(text) => crate::clinic::parse_identifier(text)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("[clinic] {key}: {e}")),
+    }
+}
+
+impl Clinic {
+    /// Each staff member and place checked: names present, NPIs whole, identifiers
+    /// well formed, no name twice. An error names the entry and what to write.
+    fn check_lists(&self) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for (i, s) in self.staff.iter().enumerate() {
+            let which = format!("[[clinic.staff]] number {} ({})", i + 1, s.shown());
+            if s.family.trim().is_empty() {
+                bail!("{which}: family is empty; every staff member needs a family name");
+            }
+            if let Some(npi) = s
+                .npi
+                .as_deref()
+                .filter(|n| !crate::record::parse::npi_is_valid(n))
+            {
+                bail!(
+                    "{which}: npi = \"{npi}\" is not a valid NPI (10 digits, the last a check digit)"
+                );
+            }
+            if !seen.insert(crate::clinic::normalized(&s.shown())) {
+                bail!("{which}: the same name is listed twice; keep one");
+            }
         }
-        _ => anyhow::bail!(
-            "[clinic] {key} = \"{text}\" is not an identifier; write it as system|value, e.g. \"urn:oid:2.16.840.1.113883.3.1234|CLINIC-7\""
-        ),
+        for (i, p) in self.locations.iter().enumerate() {
+            let which = format!("[[clinic.locations]] number {} ({})", i + 1, p.name);
+            if p.name.trim().is_empty() {
+                bail!("{which}: name is empty; every place needs its name");
+            }
+            if let Some(text) = &p.identifier {
+                crate::clinic::parse_identifier(text)
+                    .map_err(|e| anyhow::anyhow!("{which}: {e}"))?;
+            }
+            if !seen.insert(crate::clinic::normalized(&p.name)) {
+                bail!("{which}: the same name is listed twice; keep one");
+            }
+        }
+        Ok(())
+    }
+
+    /// The staff and places, with the clinic itself (`[source] name`, at
+    /// `facility_identifier`) as a place when it is not listed.
+    fn directory(&self, clinic_name: Option<&str>) -> crate::clinic::Directory {
+        let mut places = self.locations.clone();
+        if let Some(name) = clinic_name
+            && let Ok(Some(_)) =
+                identifier("facility_identifier", self.facility_identifier.as_deref())
+            && !places
+                .iter()
+                .any(|p| crate::clinic::normalized(&p.name) == crate::clinic::normalized(name))
+        {
+            places.push(crate::clinic::Place {
+                name: name.to_string(),
+                identifier: self.facility_identifier.clone(),
+            });
+        }
+        crate::clinic::Directory {
+            staff: self.staff.clone(),
+            places,
+        }
     }
 }
 
@@ -364,6 +423,7 @@ impl Config {
             "facility_identifier",
             config.clinic.facility_identifier.as_deref(),
         )?;
+        config.clinic.check_lists()?;
         Ok(config)
     }
 
@@ -391,23 +451,19 @@ impl Config {
     }
 
     pub fn bundle_settings(&self) -> BundleSettings {
+        // Checked when the file was read.
+        let clinic = Some(self.source.name.trim().to_string())
+            .filter(|name| !name.is_empty() && *name != Source::default().name);
         BundleSettings {
             source_name: Some(self.source.name.clone()).filter(|n| !n.trim().is_empty()),
             source_endpoint: self.source.endpoint.clone(),
             mrn_system: self.identifiers.mrn_system.clone(),
             immunization_id_system: self.identifiers.immunization_system.clone(),
-            // Checked when the file was read.
-            clinic: Some(self.source.name.trim().to_string())
-                .filter(|name| !name.is_empty() && *name != Source::default().name),
+            directory: self.clinic.directory(clinic.as_deref()),
+            clinic,
             organization_identifier: identifier(
                 "organization_identifier",
                 self.clinic.organization_identifier.as_deref(),
-            )
-            .ok()
-            .flatten(),
-            facility_identifier: identifier(
-                "facility_identifier",
-                self.clinic.facility_identifier.as_deref(),
             )
             .ok()
             .flatten(),
@@ -451,6 +507,45 @@ mod tests {
     }
 
     #[test]
+    fn staff_and_places_are_checked_and_the_clinic_is_one_of_its_places() {
+        let config = Config::parse(
+            "[source]\nname = \"Harbor Health Clinic\"\n[clinic]\nfacility_identifier = \"urn:oid:1.2.3|HHC\"\n[[clinic.staff]]\nfamily = \"Chen\"\ngiven = \"Maya\"\nsuffix = \"MD\"\nnpi = \"1234567893\"\n[[clinic.locations]]\nname = \"Annex\"\nidentifier = \"urn:oid:1.2.3|ANX\"\n",
+        )
+        .unwrap();
+        let directory = config.bundle_settings().directory;
+        assert_eq!(
+            directory.staff_named("maya chen").unwrap().shown(),
+            "Maya Chen, MD"
+        );
+        assert!(directory.place_named("harbor  health clinic").is_some());
+        assert!(directory.place_named("ANNEX").is_some());
+        for (wrong, says) in [
+            (
+                "[[clinic.staff]]\ngiven = \"Maya\"\nfamily = \" \"\n",
+                "family is empty",
+            ),
+            (
+                "[[clinic.staff]]\nfamily = \"Chen\"\nnpi = \"1234567890\"\n",
+                "not a valid NPI",
+            ),
+            (
+                "[[clinic.locations]]\nname = \"A\"\nidentifier = \"A\"\n",
+                "system|value",
+            ),
+            (
+                "[[clinic.locations]]\nname = \"A\"\n[[clinic.locations]]\nname = \"a\"\n",
+                "twice",
+            ),
+        ] {
+            let err = format!(
+                "{:#}",
+                Config::parse(&format!("[clinic]\n{wrong}")).unwrap_err()
+            );
+            assert!(err.contains(says), "{wrong}: {err}");
+        }
+    }
+
+    #[test]
     fn clinic_identifiers_are_system_and_value() {
         let config = Config::parse(
             "[source]\nname = \"Riverside\"\n[clinic]\norganization_identifier = \"urn:oid:1.2.3|RFC\"\n",
@@ -462,7 +557,10 @@ mod tests {
             settings.organization_identifier,
             Some(("urn:oid:1.2.3".into(), "RFC".into()))
         );
-        assert_eq!(settings.facility_identifier, None);
+        assert!(
+            settings.directory.places.is_empty(),
+            "no facility identifier"
+        );
         for wrong in ["RFC", "urn:oid:1.2.3|", "no scheme|RFC"] {
             let err = Config::parse(&format!("[clinic]\nfacility_identifier = \"{wrong}\"\n"))
                 .unwrap_err()

@@ -7,6 +7,7 @@ use std::path::Path;
 
 /// What the front ends (the command line and the form) may use: everything else.
 const BELOW_FRONT_ENDS: &[&str] = &[
+    "clinic",
     "clock",
     "codes",
     "config",
@@ -20,20 +21,24 @@ const BELOW_FRONT_ENDS: &[&str] = &[
 ];
 
 /// Each top-level module and the modules it may use.
-const ALLOWED: [(&str, &[&str]); 13] = [
+const ALLOWED: [(&str, &[&str]); 14] = [
     ("untrusted", &[]),
     ("clock", &[]),
     ("codes", &[]),
+    ("clinic", &[]),
     ("record", &["clock", "codes", "untrusted"]),
-    ("fhir", &["clock", "codes", "record", "untrusted"]),
-    ("config", &["clock", "codes", "fhir", "record"]),
+    ("fhir", &["clinic", "clock", "codes", "record", "untrusted"]),
+    ("config", &["clinic", "clock", "codes", "fhir", "record"]),
     ("store", &["clock", "codes", "fhir", "record"]),
     (
         "submit",
         &["clock", "codes", "config", "fhir", "record", "untrusted"],
     ),
     ("delivery", &["clock", "store", "submit"]),
-    ("corrections", &["clock", "fhir", "record", "store"]),
+    (
+        "corrections",
+        &["clinic", "clock", "fhir", "record", "store"],
+    ),
     ("cli", BELOW_FRONT_ENDS),
     ("tui", BELOW_FRONT_ENDS),
     ("main", &[]),

@@ -73,6 +73,87 @@ fn golden_bundle_with_the_clinic_and_its_identifiers() {
     insta::assert_snapshot!("bundle-clinic-resources", json);
 }
 
+/// The clinic's staff and places: a vaccinator on the list goes with their name in
+/// parts and their NPI however the name was typed; one who is not goes as text
+/// (never split at a guess); a listed place gets its identifier whatever its case and
+/// spacing.
+#[test]
+fn golden_bundle_with_the_clinics_staff_and_places() {
+    let settings = vaxentry::config::Config::parse(
+        "[source]\nname = \"Harbor Health Clinic\"\n[clinic]\nfacility_identifier = \"urn:oid:2.16.840.1.113883.3.1234.5|HHC\"\n[[clinic.staff]]\nprefix = \"Dr.\"\ngiven = \"Maya\"\nfamily = \"Chen\"\nsuffix = \"MD\"\nnpi = \"1234567893\"\n[[clinic.locations]]\nname = \"Harbor Health Annex\"\nidentifier = \"urn:oid:2.16.840.1.113883.3.1234.5|HHA\"\n",
+    )
+    .unwrap()
+    .bundle_settings();
+    let mut visit = example("adult-flu");
+    visit.doses[0].set(FieldId::Performer, "maya chen");
+    visit.doses[0].set(FieldId::PerformerNpi, "");
+    visit.doses[0].set(FieldId::Orderer, "Dana Whitfield RN");
+    visit.doses[0].set(FieldId::Location, "harbor  health clinic");
+    let mut second = visit.doses[0].clone();
+    second.set(FieldId::Vaccine, "115");
+    second.set(FieldId::Ndc, "");
+    second.set(FieldId::Lot, "TD7781");
+    second.set(FieldId::Location, "HARBOR HEALTH ANNEX");
+    visit.doses.push(second);
+    let json = golden(&visit, &settings);
+    assert_valid_message(&json);
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let of = |kind: &str| -> Vec<serde_json::Value> {
+        value["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["resource"].clone())
+            .filter(|r| r["resourceType"] == kind)
+            .collect()
+    };
+    let people = of("Practitioner");
+    assert_eq!(people.len(), 2, "one per person, however often named");
+    assert_eq!(
+        people[0]["name"][0],
+        serde_json::json!({"text": "Dr. Maya Chen, MD", "family": "Chen", "given": ["Maya"], "prefix": ["Dr."], "suffix": ["MD"]})
+    );
+    assert_eq!(people[0]["identifier"][0]["value"], "1234567893");
+    assert_eq!(
+        people[1]["name"][0],
+        serde_json::json!({"text": "Dana Whitfield RN"})
+    );
+    let places = of("Location");
+    assert_eq!(places.len(), 2);
+    assert_eq!(places[0]["name"], "Harbor Health Clinic");
+    assert_eq!(places[0]["identifier"][0]["value"], "HHC");
+    assert_eq!(places[1]["identifier"][0]["value"], "HHA");
+    insta::assert_snapshot!("bundle-staff-and-places", json);
+}
+
+/// A patient's Patient.id follows the person (their MRN and its system), not the
+/// visit: every visit of one patient sends the same Patient.id.
+#[test]
+fn a_patient_has_one_id_across_visits() {
+    let patient_id = |visit: &Visit, id: u128| {
+        let message =
+            vaxentry::fhir::message_for(visit, &settings(), now(), uuid::Uuid::from_u128(id))
+                .unwrap();
+        let json: serde_json::Value = serde_json::from_str(&message.json).unwrap();
+        json["entry"][1]["resource"]["id"].clone()
+    };
+    let visit = example("adult-flu");
+    assert_eq!(patient_id(&visit, 1), patient_id(&visit, 2));
+    let mut other = visit.clone();
+    other.patient.set(FieldId::Mrn, "MRN-000001");
+    assert_ne!(patient_id(&visit, 1), patient_id(&other, 1));
+    let mut elsewhere = settings();
+    elsewhere.mrn_system = "urn:oid:9.9".into();
+    let message =
+        vaxentry::fhir::message_for(&visit, &elsewhere, now(), uuid::Uuid::from_u128(1)).unwrap();
+    assert!(
+        !message
+            .json
+            .contains(patient_id(&visit, 1).as_str().unwrap()),
+        "another clinic's MRN is another person"
+    );
+}
+
 /// The transactions sent to a FHIR server without messaging (`mode = "transaction"`):
 /// a first message with the clinic configured (every resource has an identifier to
 /// match it by, and each is created only if the server has none by it), and the
@@ -346,47 +427,85 @@ fn golden_doses_on_a_dst_change_day() {
 }
 
 /// A correction and a void of a sent visit: new Bundle and MessageHeader ids, the same
-/// Patient and Immunization ids and identifiers as the first message.
+/// Patient and Immunization ids and identifiers as the first message, `recorded` as
+/// the first message said it, and only the doses that changed.
 #[test]
 fn golden_amended_and_voided_bundles() {
-    use vaxentry::fhir::{message_for, message_sent_again};
+    use vaxentry::fhir::{Correction, message_for, message_sent_again};
     let id = uuid::Uuid::from_u128(0x0123_4567_89ab_4def_8123_4567_89ab_cdef);
+    let later = now() + chrono::Duration::days(2);
     let mut visit = example("child-four-doses");
     let first = message_for(&visit, &settings(), now(), id).unwrap();
+    let sent = visit.clone();
     visit.doses[2].set(FieldId::Lot, "CORRECTED1");
-    let amended = message_sent_again(&visit, &settings(), now(), id, 1).unwrap();
+    let correction = |sending: u32, before: &vaxentry::record::Visit, last: &str| {
+        Correction::after(Some(last), sending - 1, Some(before.clone()))
+    };
+    let amended = message_sent_again(
+        &visit,
+        &settings(),
+        later,
+        id,
+        &correction(1, &sent, &first.json),
+    )
+    .unwrap();
+    let amended_record = visit.clone();
     visit.doses[1].set(FieldId::Status, "entered-in-error");
-    let voided = message_sent_again(&visit, &settings(), now(), id, 2).unwrap();
+    let voided = message_sent_again(
+        &visit,
+        &settings(),
+        later,
+        id,
+        &correction(2, &amended_record, &amended.json),
+    )
+    .unwrap();
     let json =
         |m: &vaxentry::fhir::Message| serde_json::from_str::<serde_json::Value>(&m.json).unwrap();
     let (first, amended_json, voided_json) = (json(&first), json(&amended), json(&voided));
-    let record_ids = |b: &serde_json::Value| -> Vec<(serde_json::Value, serde_json::Value)> {
+    let records = |b: &serde_json::Value| -> Vec<serde_json::Value> {
         b["entry"]
             .as_array()
             .unwrap()
             .iter()
             .map(|e| &e["resource"])
             .filter(|r| r["resourceType"] == "Patient" || r["resourceType"] == "Immunization")
-            .map(|r| (r["id"].clone(), r["identifier"].clone()))
+            .cloned()
             .collect()
     };
-    for (name, later) in [("amended", &amended_json), ("voided", &voided_json)] {
-        assert_ne!(later["id"], first["id"], "{name}: a new message");
-        assert_ne!(
-            later["entry"][0]["resource"]["id"],
-            first["entry"][0]["resource"]["id"]
+    let ids = |r: &serde_json::Value| (r["id"].clone(), r["identifier"].clone());
+    for (name, later_json, dose) in [("amended", &amended_json, 2), ("voided", &voided_json, 1)] {
+        assert_ne!(later_json["id"], first["id"], "{name}: a new message");
+        let sent_again = records(later_json);
+        let first_records = records(&first);
+        assert_eq!(
+            sent_again.len(),
+            2,
+            "{name}: the Patient and the one dose changed"
         );
         assert_eq!(
-            record_ids(later),
-            record_ids(&first),
-            "{name}: the same record"
+            ids(&sent_again[0]),
+            ids(&first_records[0]),
+            "{name}: the same Patient"
         );
-        assert_valid_message(&later.to_string());
+        assert_eq!(
+            ids(&sent_again[1]),
+            ids(&first_records[1 + dose]),
+            "{name}: that dose"
+        );
+        assert_eq!(
+            sent_again[1]["recorded"], first_records[1]["recorded"],
+            "{name}: recorded when first captured"
+        );
+        assert_eq!(
+            later_json["entry"][0]["resource"]["focus"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_valid_message(&later_json.to_string());
     }
-    assert_eq!(
-        voided_json["entry"][3]["resource"]["status"],
-        "entered-in-error"
-    );
+    assert_eq!(records(&voided_json)[1]["status"], "entered-in-error");
     insta::assert_snapshot!("bundle-amended", amended.json);
     insta::assert_snapshot!("bundle-voided-dose", voided.json);
 }

@@ -1155,6 +1155,77 @@ fn amend_sends_a_corrected_record_under_the_same_identifiers() {
     assert!(stderr(&o).contains("error"), "{}", stderr(&o));
 }
 
+/// `amend` with a record for another MRN cannot move a sent dose to another patient:
+/// the dose is voided under the first patient and recorded anew, with a new
+/// identifier, under the second; a corrected name under the same MRN corrects the
+/// server's Patient (a conditional update), and the same MRN is one Patient.
+#[test]
+fn amend_to_another_mrn_voids_and_records_anew_and_a_corrected_name_reaches_the_patient() {
+    let clinic = Clinic::sending_to_fhir("mode = \"transaction\"\n");
+    let o = clinic.run(&["import", "assets/examples/adult-flu.json"]);
+    let id = imported_id(&stdout(&o));
+    clinic.run(&["send", &id]);
+    // The same MRN, the family name corrected: the server's Patient follows.
+    let mut renamed = adult_flu();
+    renamed["patient"]["family"] = "Lindqvist-Berg".into();
+    let renamed = write("renamed.json", &renamed.to_string());
+    let o = clinic.run(&["amend", &id, renamed.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    clinic.run(&["sync"]);
+    clinic.server.with(|s| {
+        let patients: Vec<_> = s
+            .records
+            .resources
+            .iter()
+            .filter(|r| r.kind == "Patient")
+            .collect();
+        assert_eq!(patients.len(), 1, "one Patient per MRN");
+        assert_eq!(patients[0].resource["name"][0]["family"], "Lindqvist-Berg");
+    });
+    // Another MRN: voided under the first, recorded anew under the second.
+    let mut other = adult_flu();
+    other["patient"]["mrn"] = "MRN-009999".into();
+    let other = write("other.json", &other.to_string());
+    let o = clinic.run(&["amend", &id, other.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("voided under MRN-004211")
+            && stdout(&o).contains("recorded anew under MRN-009999"),
+        "{}",
+        stdout(&o)
+    );
+    let o = clinic.run(&["sync"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    clinic.server.with(|s| {
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        let doses: Vec<_> = s
+            .records
+            .resources
+            .iter()
+            .filter(|r| r.kind == "Immunization")
+            .collect();
+        assert_eq!(
+            doses.len(),
+            2,
+            "the first dose stays, voided; the new one is added"
+        );
+        assert_eq!(doses[0].resource["status"], "entered-in-error");
+        assert_eq!(doses[1].resource["status"], "completed");
+        assert_ne!(
+            doses[0].resource["identifier"],
+            doses[1].resource["identifier"]
+        );
+        assert_ne!(doses[0].resource["patient"], doses[1].resource["patient"]);
+        let patients = s
+            .records
+            .resources
+            .iter()
+            .filter(|r| r.kind == "Patient")
+            .count();
+        assert_eq!(patients, 2);
+    });
+}
+
 impl Clinic {
     /// The command, started and not waited for.
     fn start(&self, extra: &[&str]) -> std::process::Child {
@@ -1179,17 +1250,19 @@ impl Clinic {
 #[test]
 fn corrections_started_together_by_two_processes_never_both_go() {
     let clinic = Clinic::sending_to_fhir("mode = \"transaction\"\n");
-    let lots: Vec<PathBuf> = ["AAA111", "BBB222"]
-        .iter()
-        .map(|lot| {
-            let mut corrected = adult_flu();
-            corrected["doses"][0]["lot"] = (*lot).into();
-            write(&format!("{lot}.json"), &corrected.to_string())
-        })
-        .collect();
     for round in 0..6 {
+        let mrn = format!("MRN-RACE-{round}");
+        let lots: Vec<PathBuf> = ["AAA111", "BBB222"]
+            .iter()
+            .map(|lot| {
+                let mut corrected = adult_flu();
+                corrected["patient"]["mrn"] = mrn.clone().into();
+                corrected["doses"][0]["lot"] = (*lot).into();
+                write(&format!("{lot}.json"), &corrected.to_string())
+            })
+            .collect();
         let mut record = adult_flu();
-        record["patient"]["mrn"] = format!("MRN-RACE-{round}").into();
+        record["patient"]["mrn"] = mrn.clone().into();
         let record = write("race.json", &record.to_string());
         let o = clinic.run(&["import", record.to_str().unwrap()]);
         let id = imported_id(&stdout(&o));

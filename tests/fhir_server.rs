@@ -117,10 +117,25 @@ fn amendments_and_voids_update_the_doses_the_server_has() {
     store.queue(id, now()).unwrap();
     sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
     visit.doses[2].set(FieldId::Lot, "CORRECTED1");
-    let sending = store.message_seq(id).unwrap() + 1;
+    let correction = corrections::correction_of(&store.get(id).unwrap().unwrap(), true).unwrap();
     let amendment =
-        vaxentry::fhir::message_sent_again(&visit, &settings(), now(), id, sending).unwrap();
-    corrections::amend(&mut store, id, &visit, &amendment, sending, now()).unwrap();
+        vaxentry::fhir::message_sent_again(&visit, &settings(), now(), id, &correction).unwrap();
+    let sent = amendment.json.clone();
+    assert_eq!(
+        sent.matches("\"resourceType\": \"Immunization\"").count(),
+        1,
+        "only the corrected dose goes"
+    );
+    corrections::amend(
+        &mut store,
+        id,
+        &visit,
+        &amendment,
+        correction.sending,
+        now(),
+        &settings(),
+    )
+    .unwrap();
     sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
     let plan = corrections::plan_void(&store, id, Some(1)).unwrap();
     corrections::void(&mut store, id, &plan, now(), &settings()).unwrap();

@@ -902,9 +902,9 @@ fn amendment(
 ) -> (vaxentry::record::Visit, vaxentry::fhir::Message, u32) {
     let mut visit = example("adult-flu");
     visit.doses[0].set(FieldId::Lot, lot);
-    let sending = store.get(id).unwrap().unwrap().message_seq + 1;
-    let message = message_sent_again(&visit, &settings(), now(), id, sending).unwrap();
-    (visit, message, sending)
+    let correction = corrections::correction_of(&store.get(id).unwrap().unwrap(), true).unwrap();
+    let message = message_sent_again(&visit, &settings(), now(), id, &correction).unwrap();
+    (visit, message, correction.sending)
 }
 
 fn bundle_file(dir: &std::path::Path, bundle_id: &str) -> String {
@@ -927,15 +927,43 @@ fn two_corrections_built_from_one_version_queue_one_and_refuse_the_other() {
     let (visit_a, message_a, sending_a) = amendment(&a, id, "AAA111");
     let (visit_b, message_b, sending_b) = amendment(&b, id, "BBB222");
     assert_eq!(message_a.bundle_id, message_b.bundle_id);
-    corrections::amend(&mut a, id, &visit_a, &message_a, sending_a, now()).unwrap();
+    corrections::amend(
+        &mut a,
+        id,
+        &visit_a,
+        &message_a,
+        sending_a,
+        now(),
+        &settings(),
+    )
+    .unwrap();
     // The first is still waiting: the second is refused.
-    assert!(corrections::amend(&mut b, id, &visit_b, &message_b, sending_b, now()).is_err());
+    assert!(
+        corrections::amend(
+            &mut b,
+            id,
+            &visit_b,
+            &message_b,
+            sending_b,
+            now(),
+            &settings()
+        )
+        .is_err()
+    );
     // Once the first was sent, the second is still refused: it corrects what was
     // there before the first.
     submit(&mut a, id);
-    let err = corrections::amend(&mut b, id, &visit_b, &message_b, sending_b, now())
-        .unwrap_err()
-        .to_string();
+    let err = corrections::amend(
+        &mut b,
+        id,
+        &visit_b,
+        &message_b,
+        sending_b,
+        now(),
+        &settings(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("meanwhile"), "{err}");
     let stored = b.get(id).unwrap().unwrap();
     assert_eq!(stored.bundle_json.as_deref(), Some(message_a.json.as_str()));
@@ -969,8 +997,16 @@ fn corrections_started_at_the_same_moment_never_both_go() {
                     }
                     let (visit, message, sending) = amendment(&store, id, lot);
                     barrier.wait();
-                    corrections::amend(&mut store, id, &visit, &message, sending, now())
-                        .map(|_| Some(message))
+                    corrections::amend(
+                        &mut store,
+                        id,
+                        &visit,
+                        &message,
+                        sending,
+                        now(),
+                        &settings(),
+                    )
+                    .map(|_| Some(message))
                 })
             })
             .collect();

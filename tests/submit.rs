@@ -479,8 +479,17 @@ fn resubmitting_sends_a_new_message_and_says_so() {
     let stored = store.get(ids[0]).unwrap().unwrap();
     let visit = stored.visit().unwrap();
     let seq = store.message_seq(ids[0]).unwrap();
-    let message =
-        vaxentry::fhir::message_sent_again(&visit, &settings(), now(), ids[0], seq + 1).unwrap();
+    let message = vaxentry::fhir::message_sent_again(
+        &visit,
+        &settings(),
+        now(),
+        ids[0],
+        &vaxentry::fhir::Correction {
+            sending: seq + 1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     store.resubmit(ids[0], &message, seq + 1, now()).unwrap();
     sync(&mut store, &mut sub, false, &mut |_, _| {}).unwrap();
     let second = store.get(ids[0]).unwrap().unwrap().bundle_id.unwrap();
@@ -891,12 +900,21 @@ fn new_then_amended_then_voided_arrive_with_one_identifier_per_dose() {
     sync_until_done(&mut store, &mut sub, 3);
     // Amended: a lot number corrected, as the form sends it.
     visit.doses[2].set(FieldId::Lot, "CORRECTED1");
-    let sending = store.message_seq(id).unwrap() + 1;
+    let correction = corrections::correction_of(&store.get(id).unwrap().unwrap(), true).unwrap();
     let amendment =
-        vaxentry::fhir::message_sent_again(&visit, &settings(), now(), id, sending).unwrap();
+        vaxentry::fhir::message_sent_again(&visit, &settings(), now(), id, &correction).unwrap();
     assert_eq!(
-        corrections::amend(&mut store, id, &visit, &amendment, sending, now()).unwrap(),
-        2
+        corrections::amend(
+            &mut store,
+            id,
+            &visit,
+            &amendment,
+            correction.sending,
+            now(),
+            &settings()
+        )
+        .unwrap(),
+        corrections::Amended::Version(2)
     );
     sync_until_done(&mut store, &mut sub, 3);
     // Dose 2 voided.
@@ -926,23 +944,13 @@ fn new_then_amended_then_voided_arrive_with_one_identifier_per_dose() {
     let identifiers = |b: &serde_json::Value| -> Vec<serde_json::Value> {
         doses(b).iter().map(|d| d["identifier"].clone()).collect()
     };
-    assert_eq!(identifiers(&received[0]).len(), 4);
-    assert_eq!(identifiers(&received[0]), identifiers(&received[1]));
-    assert_eq!(identifiers(&received[0]), identifiers(&received[2]));
-    assert_eq!(doses(&received[1])[2]["lotNumber"], "CORRECTED1");
-    let statuses: Vec<_> = doses(&received[2])
-        .iter()
-        .map(|d| d["status"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(
-        statuses,
-        ["completed", "entered-in-error", "completed", "completed"]
-    );
-    assert_eq!(
-        doses(&received[2])[2]["lotNumber"],
-        "CORRECTED1",
-        "the void keeps the correction"
-    );
+    let first = identifiers(&received[0]);
+    assert_eq!(first.len(), 4);
+    // Each correction carries only the dose it changed, under that dose's identifier.
+    assert_eq!(identifiers(&received[1]), [first[2].clone()]);
+    assert_eq!(identifiers(&received[2]), [first[1].clone()]);
+    assert_eq!(doses(&received[1])[0]["lotNumber"], "CORRECTED1");
+    assert_eq!(doses(&received[2])[0]["status"], "entered-in-error");
     let versions = store.versions(id).unwrap();
     let whys: Vec<_> = versions.iter().map(|v| v.why).collect();
     assert_eq!(

@@ -526,3 +526,41 @@ fn the_clinic_can_require_the_vaccinators_npi_for_doses_given_here() {
         vaxentry::fhir::message_for(&without, &settings, now(), uuid::Uuid::new_v4()).unwrap_err();
     assert!(err.0.iter().any(|f| f.rule == Rule::NpiRequired));
 }
+
+#[test]
+fn patient_matching_fields_are_checked_as_the_others() {
+    check(p(FieldId::BirthOrder), "0", "2", Rule::Unreadable);
+    check(p(FieldId::PhoneUse), "fax", "mobile", Rule::Unreadable);
+    check(
+        p(FieldId::MothersMaidenName),
+        "Berg2",
+        "Berg",
+        Rule::Unreadable,
+    );
+    check(
+        p(FieldId::GuardianPhone),
+        "555",
+        "(413) 555-0143",
+        Rule::Unreadable,
+    );
+    check(
+        p(FieldId::GuardianRelationship),
+        "aunt?",
+        "MTH",
+        Rule::Unreadable,
+    );
+    // A guardian's details need the guardian's name.
+    let mut v = base();
+    v.patient.set(FieldId::GuardianRelationship, "MTH");
+    assert!(fires(
+        &v,
+        Rule::GuardianWithoutName,
+        p(FieldId::GuardianFamily)
+    ));
+    v.patient.set(FieldId::GuardianFamily, "Lindqvist");
+    assert!(!fires(
+        &v,
+        Rule::GuardianWithoutName,
+        p(FieldId::GuardianFamily)
+    ));
+}

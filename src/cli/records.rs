@@ -5,7 +5,7 @@ use crate::clock::{ClinicTime, Clock};
 use crate::config::Config;
 use crate::corrections;
 use crate::fhir;
-use crate::record::{Severity, check_known_patient, file, identity, validate};
+use crate::record::{FieldId, Severity, check_known_patient, file, identity, validate};
 use crate::store::{ListQuery, StagedFiles, Store, VisitState};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, TimeZone, Utc};
@@ -369,15 +369,19 @@ pub fn amend(
         Ok(p) => p,
         Err(e) => return fail(&e),
     };
-    let sending = store.message_seq(id).map(|seq| seq + 1);
-    let message = sending.map(|n| {
-        (
-            n,
-            crate::fhir::message_sent_again(&visit, settings, now, id, n),
-        )
-    });
+    let message = store
+        .get(id)
+        .map_err(anyhow::Error::from)
+        .and_then(|stored| {
+            stored.ok_or_else(|| anyhow::anyhow!("that visit is not in the database"))
+        })
+        .and_then(|stored| corrections::correction_of(&stored, true))
+        .map(|correction| {
+            let message = crate::fhir::message_sent_again(&visit, settings, now, id, &correction);
+            (correction.sending, message)
+        });
     let (sending, message) = match message {
-        Ok((n, Ok(message))) => (n, message),
+        Ok((sending, Ok(message))) => (sending, message),
         Ok((_, Err(invalid))) => {
             err!("{}: {invalid}", record.display());
             for f in &invalid.0 {
@@ -387,11 +391,20 @@ pub fn amend(
         }
         Err(e) => return fail(&e),
     };
-    match corrections::amend(store, id, &visit, &message, sending, now) {
-        Ok(version) => {
+    let moved_from = corrections::sent_mrn(store, id).unwrap_or_default();
+    match corrections::amend(store, id, &visit, &message, sending, now, settings) {
+        Ok(corrections::Amended::Version(version)) => {
             out!(
                 "{id}: amended v{version}, bundle {}; the message waits in the outbox (vaxentry sync sends it)",
                 message.bundle_id
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(corrections::Amended::Moved { to }) => {
+            out!(
+                "{id}: the record is for MRN {}, not {moved_from}: a dose cannot move to another patient, so its doses are voided under {moved_from} and recorded anew under {} as visit {to}; both messages wait in the outbox (vaxentry sync sends them)",
+                visit.patient.get(FieldId::Mrn).trim(),
+                visit.patient.get(FieldId::Mrn).trim(),
             );
             ExitCode::SUCCESS
         }

@@ -33,10 +33,12 @@ pub enum TableId {
     ReportOrigin,
     State,
     YesNo,
+    PhoneUse,
+    Relationship,
 }
 
 impl TableId {
-    pub const ALL: [TableId; 14] = [
+    pub const ALL: [TableId; 16] = [
         TableId::Cvx,
         TableId::Mvx,
         TableId::Site,
@@ -51,6 +53,8 @@ impl TableId {
         TableId::ReportOrigin,
         TableId::State,
         TableId::YesNo,
+        TableId::PhoneUse,
+        TableId::Relationship,
     ];
 
     /// The short name used on the command line (`vaxentry codes cvx`).
@@ -70,6 +74,8 @@ impl TableId {
             TableId::ReportOrigin => "report-origin",
             TableId::State => "state",
             TableId::YesNo => "yes-no",
+            TableId::PhoneUse => "phone-use",
+            TableId::Relationship => "relationship",
         }
     }
 
@@ -95,6 +101,8 @@ impl TableId {
             TableId::ReportOrigin => include_str!("../../assets/codes/report-origin.json"),
             TableId::State => include_str!("../../assets/codes/state.json"),
             TableId::YesNo => include_str!("../../assets/codes/yes-no.json"),
+            TableId::PhoneUse => include_str!("../../assets/codes/phone-use.json"),
+            TableId::Relationship => include_str!("../../assets/codes/relationship.json"),
         }
     }
 }
@@ -225,6 +233,54 @@ pub fn table(id: TableId) -> &'static CodeTable {
 /// Parses one table file.
 pub fn parse_table(text: &str) -> Result<CodeTable, serde_json::Error> {
     serde_json::from_str(text).map(CodeTable::indexed)
+}
+
+impl Code {
+    /// An entry with just a code and a display (a list made at run time).
+    pub fn plain(code: &str, display: &str) -> Code {
+        Code {
+            code: code.to_string(),
+            display: display.to_string(),
+            aliases: Vec::new(),
+            active: true,
+            system: None,
+            non_us: false,
+            also: Vec::new(),
+            formerly: Vec::new(),
+            eligibility: Vec::new(),
+        }
+    }
+}
+
+/// A table made at run time (the clinic's staff and places, for the pickers), kept
+/// for the life of the process so the pickers can point into it like a built-in
+/// table. The same entries give the same table: a process makes one per list it is
+/// configured with, however many forms it opens.
+pub fn local_table(name: &str, entries: Vec<Code>) -> &'static CodeTable {
+    type Made = std::collections::HashMap<(String, Vec<(String, String)>), &'static CodeTable>;
+    static MADE: OnceLock<std::sync::Mutex<Made>> = OnceLock::new();
+    let key = (
+        name.to_string(),
+        entries
+            .iter()
+            .map(|c| (c.code.clone(), c.display.clone()))
+            .collect(),
+    );
+    let made = MADE.get_or_init(Default::default);
+    let mut made = made
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    made.entry(key).or_insert_with(|| {
+        let table = CodeTable {
+            name: name.to_string(),
+            system: String::new(),
+            source: None,
+            entries,
+            index: Default::default(),
+            searched: Vec::new(),
+        };
+        Box::leak(Box::new(table.indexed()))
+    })
 }
 
 /// The embedded source text of a table, for the table tests.

@@ -30,7 +30,7 @@ pub struct Bundle {
 }
 
 /// FHIR's element order, in which each resource's elements are written.
-const PATIENT_ORDER: [&str; 10] = [
+const PATIENT_ORDER: [&str; 12] = [
     "resourceType",
     "id",
     "meta",
@@ -41,6 +41,8 @@ const PATIENT_ORDER: [&str; 10] = [
     "gender",
     "birthDate",
     "address",
+    "multipleBirthInteger",
+    "contact",
 ];
 const IMMUNIZATION_ORDER: [&str; 26] = [
     "resourceType",
@@ -91,7 +93,13 @@ pub fn build_bundle(
     // The message's ids first, then the record's (see MESSAGE_IDS).
     let bundle_id = ids.next_id();
     let header_id = ids.next_id();
-    let patient_id = ids.next_id();
+    // The record's first id stays taken, so the Immunizations' ids never move.
+    let _ = ids.next_id();
+    let mrn = interpreted
+        .patient
+        .text(crate::record::FieldId::Mrn)
+        .unwrap_or_default();
+    let patient_id = super::ids::patient_id(&settings.mrn_system, mrn);
     let patient_url = urn(patient_id);
     let mut immunizations: Vec<(Uuid, Json)> = interpreted
         .doses
@@ -235,24 +243,6 @@ pub fn message_for(
     visit_id: Uuid,
 ) -> Result<Message, InvalidVisit> {
     message_with(visit, settings, now, DerivedIds::new(visit_id))
-}
-
-/// The visit's message sent again as a new message (the `sending`th time after the
-/// first): new Bundle.id and MessageHeader.id, the same Patient and Immunization ids
-/// and identifiers, so the receiver updates the doses it has rather than adding them.
-pub fn message_sent_again(
-    visit: &Visit,
-    settings: &BundleSettings,
-    now: ClinicTime,
-    visit_id: Uuid,
-    sending: u32,
-) -> Result<Message, InvalidVisit> {
-    message_with(
-        visit,
-        settings,
-        now,
-        DerivedIds::sent_again(visit_id, sending),
-    )
 }
 
 fn message_with(

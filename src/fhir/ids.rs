@@ -84,6 +84,14 @@ pub fn is_record_id(visit: Uuid, identifier: &str) -> bool {
         .any(|n| Uuid::new_v5(&visit, &n.to_be_bytes()) == id)
 }
 
+/// The Patient's id: the person's, derived from their MRN and its system, so every
+/// visit of the same patient, from any station, sends the same Patient.id (a receiver
+/// that keeps resources by id keeps one Patient per person).
+pub fn patient_id(mrn_system: &str, mrn: &str) -> Uuid {
+    let name = format!("urn:vaxentry:patient:{}|{}", mrn_system.trim(), mrn.trim());
+    Uuid::new_v5(&Uuid::NAMESPACE_URL, name.as_bytes())
+}
+
 /// 00000000-0000-0000-0000-000000000001, ...2, ...: for tests.
 pub struct SequentialIds(pub u128);
 

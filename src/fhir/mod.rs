@@ -4,16 +4,16 @@
 pub mod answer;
 pub mod build;
 pub mod check;
+pub mod correction;
 pub mod ids;
 pub mod paths;
 pub mod references;
 pub mod settings;
 pub mod transaction;
 
-pub use build::{
-    Bundle, InvalidVisit, Message, build_bundle, message_for, message_sent_again, to_json,
-};
+pub use build::{Bundle, InvalidVisit, Message, build_bundle, message_for, to_json};
 pub use check::message_problems;
+pub use correction::{Correction, message_sent_again};
 
 /// The system of the US National Provider Identifier (a vaccinator's NPI).
 pub const NPI_SYSTEM: &str = "http://hl7.org/fhir/sid/us-npi";

@@ -19,6 +19,8 @@ use super::NPI_SYSTEM;
 const PERFORMER_FUNCTION: &str = "http://terminology.hl7.org/CodeSystem/v2-0443";
 const US_CORE_RACE: &str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race";
 const US_CORE_ETHNICITY: &str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity";
+const MOTHERS_MAIDEN_NAME: &str =
+    "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName";
 
 /// The resource a field is written into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,7 +87,7 @@ use Resource::{Immunization as Imm, Patient as Pat};
 use Shape::*;
 
 /// Every field that is sent, in the order its elements are written.
-pub static FIELD_PATHS: [FieldPath; 37] = [
+pub static FIELD_PATHS: [FieldPath; 44] = [
     row(F::Mrn, Pat, "identifier[mrn].value", Primitive),
     row(F::Family, Pat, "name[official].family", Primitive),
     row(F::Given, Pat, "name[official].given", Names),
@@ -102,6 +104,31 @@ pub static FIELD_PATHS: [FieldPath; 37] = [
     },
     row(F::Race, Pat, "extension[race]", OmbCategory),
     row(F::Ethnicity, Pat, "extension[ethnicity]", OmbCategory),
+    row(
+        F::MothersMaidenName,
+        Pat,
+        "extension[maiden].valueString",
+        Primitive,
+    ),
+    FieldPath {
+        alone: false,
+        ..row(F::PhoneUse, Pat, "telecom[phone].use", Primitive)
+    },
+    row(F::BirthOrder, Pat, "multipleBirthInteger", Primitive),
+    row(
+        F::GuardianRelationship,
+        Pat,
+        "contact[0].relationship[0]",
+        Concept { text: false },
+    ),
+    row(F::GuardianFamily, Pat, "contact[0].name.family", Primitive),
+    row(F::GuardianGiven, Pat, "contact[0].name.given", Names),
+    row(
+        F::GuardianPhone,
+        Pat,
+        "contact[0].telecom[phone].value",
+        Primitive,
+    ),
     row(F::Status, Imm, "status", Primitive),
     row(
         F::StatusReason,
@@ -203,7 +230,7 @@ fn performer_function(code: &str, display: &str) -> Json {
     json!({"function": {"coding": [{"system": PERFORMER_FUNCTION, "code": code, "display": display}]}})
 }
 
-pub static DISCRIMINATORS: [Discriminator; 7] = [
+pub static DISCRIMINATORS: [Discriminator; 8] = [
     Discriminator {
         name: "mrn",
         list: "identifier",
@@ -248,6 +275,13 @@ pub static DISCRIMINATORS: [Discriminator; 7] = [
         pointer: "/url",
         equals: Equals::Text(US_CORE_ETHNICITY),
         template: |_| json!({"url": US_CORE_ETHNICITY}),
+    },
+    Discriminator {
+        name: "maiden",
+        list: "extension",
+        pointer: "/url",
+        equals: Equals::Text(MOTHERS_MAIDEN_NAME),
+        template: |_| json!({"url": MOTHERS_MAIDEN_NAME}),
     },
     Discriminator {
         name: "AP",
@@ -725,7 +759,7 @@ mod tests {
             immunization_id_system: "urn:oid:1.2.4".into(),
             clinic: None,
             organization_identifier: None,
-            facility_identifier: None,
+            directory: Default::default(),
             rules: crate::record::Rules::default(),
         }
     }
@@ -746,7 +780,14 @@ mod tests {
             .with(F::PostalCode, "01101")
             .with(F::Country, "US")
             .with(F::Race, "2106-3")
-            .with(F::Ethnicity, "2186-5");
+            .with(F::Ethnicity, "2186-5")
+            .with(F::PhoneUse, "home")
+            .with(F::MothersMaidenName, "Berg")
+            .with(F::BirthOrder, "2")
+            .with(F::GuardianFamily, "Lindqvist")
+            .with(F::GuardianGiven, "Karin")
+            .with(F::GuardianRelationship, "MTH")
+            .with(F::GuardianPhone, "(413) 555-0143");
         let given_here = Fields::default()
             .with(F::Vaccine, "140")
             .with(F::Status, "completed")

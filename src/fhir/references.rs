@@ -1,6 +1,7 @@
 //! The resources the doses point at, as entries of their own: a Practitioner for each
-//! administering and ordering provider (name parts, and the NPI as its identifier), a
-//! Location for each place given, and an Organization for the clinic (the message's
+//! administering and ordering provider (name parts from the clinic's staff list, and
+//! the NPI as its identifier), a Location for each place given (with its identifier
+//! from the clinic's list), and an Organization for the clinic (the message's
 //! `responsible`, and each Location's `managingOrganization`). Each reference keeps
 //! its display, and the NPI stays on the reference too, so a receiver that does not
 //! resolve references still reads them.
@@ -29,7 +30,8 @@ pub fn link(
     ids: &mut dyn IdSource,
 ) -> Referenced {
     let mut out = Referenced::default();
-    // Same name and NPI: one Practitioner; same place name: one Location.
+    // The same person (however their name was typed) and NPI: one Practitioner; the
+    // same place: one Location.
     let mut practitioners: Vec<(String, Option<String>, Uuid)> = Vec::new();
     let mut locations: Vec<(String, Uuid)> = Vec::new();
     let organization = settings.clinic.clone().map(|name| (name, ids.next_id()));
@@ -43,16 +45,17 @@ pub fn link(
                     continue;
                 };
                 let npi = text_at(actor, "/identifier/value");
+                let who = person_key(&name, settings);
                 let id = match practitioners
                     .iter()
-                    .find(|(n, i, _)| *n == name && *i == npi)
+                    .find(|(n, i, _)| *n == who && *i == npi)
                 {
                     Some((_, _, id)) => *id,
                     None => {
                         let id = ids.next_id();
                         out.entries
-                            .push((id, practitioner(id, &name, npi.as_deref())));
-                        practitioners.push((name, npi, id));
+                            .push((id, practitioner(id, &name, npi.as_deref(), settings)));
+                        practitioners.push((who, npi, id));
                         id
                     }
                 };
@@ -63,13 +66,14 @@ pub fn link(
             let Some(name) = text_at(location, "/display") else {
                 continue;
             };
-            let id = match locations.iter().find(|(n, _)| *n == name) {
+            let key = crate::clinic::normalized(&name);
+            let id = match locations.iter().find(|(n, _)| *n == key) {
                 Some((_, id)) => *id,
                 None => {
                     let id = ids.next_id();
                     let managing = organization.as_ref().map(|(_, org)| *org);
                     out.entries.push((id, place(id, &name, managing, settings)));
-                    locations.push((name, id));
+                    locations.push((key, id));
                     id
                 }
             };
@@ -81,6 +85,13 @@ pub fn link(
         out.organization = Some(id);
     }
     out
+}
+
+/// Who a name stands for: the staff member it names, else the name itself, either
+/// without regard to case, spacing and punctuation.
+fn person_key(name: &str, settings: &BundleSettings) -> String {
+    let staff = settings.directory.staff_named(name).map(|s| s.shown());
+    crate::clinic::normalized(staff.as_deref().unwrap_or(name))
 }
 
 /// The text at `pointer` in `value`, if there is text there.
@@ -101,45 +112,30 @@ fn put_reference(element: &mut Json, id: Uuid) {
     }
 }
 
-/// A person's name as typed ("Jordan Okafor", or "Okafor, Jordan"): the text, the
-/// family name and the given names.
-fn name_parts(name: &str) -> Json {
-    let name = name.trim();
-    let (family, given): (&str, Vec<&str>) = match name.split_once(',') {
-        Some((family, given)) => (family.trim(), given.split_whitespace().collect()),
-        None => {
-            let mut words: Vec<&str> = name.split_whitespace().collect();
-            let family = words.pop().unwrap_or_default();
-            (family, words)
-        }
-    };
-    let mut parts = json!({"text": name, "family": family});
-    if !given.is_empty() {
-        parts["given"] = json!(given);
-    }
-    parts
-}
-
-fn practitioner(id: Uuid, name: &str, npi: Option<&str>) -> Json {
+/// A vaccinator: on the clinic's staff list, their name in parts and their NPI
+/// (the one typed with the dose first); otherwise the name as typed.
+fn practitioner(id: Uuid, name: &str, npi: Option<&str>, settings: &BundleSettings) -> Json {
     let mut resource = json!({"resourceType": "Practitioner", "id": id.to_string()});
-    if let Some(npi) = npi {
+    let staff = settings.directory.staff_named(name);
+    if let Some(npi) = npi.or(staff.and_then(|s| s.npi.as_deref())) {
         resource["identifier"] = json!([{"system": NPI_SYSTEM, "value": npi}]);
     }
-    resource["name"] = json!([name_parts(name)]);
+    resource["name"] = json!([match staff {
+        Some(member) => member.human_name(),
+        None => crate::clinic::free_name(name),
+    }]);
     resource
 }
 
+/// A place: one of the clinic's, with its identifier and its name as listed, however
+/// it was typed; otherwise the name as typed.
 fn place(id: Uuid, name: &str, managing: Option<Uuid>, settings: &BundleSettings) -> Json {
     let mut resource = json!({"resourceType": "Location", "id": id.to_string()});
-    // The clinic's facility identifier names the place the clinic is at.
-    if let Some((system, value)) = settings
-        .facility_identifier
-        .as_ref()
-        .filter(|_| settings.clinic.as_deref() == Some(name))
-    {
+    let listed = settings.directory.place_named(name);
+    if let Some((system, value)) = listed.and_then(crate::clinic::Place::identifier) {
         resource["identifier"] = json!([{"system": system, "value": value}]);
     }
-    resource["name"] = json!(name);
+    resource["name"] = json!(listed.map_or(name, |p| p.name.as_str()));
     if let Some(org) = managing {
         resource["managingOrganization"] = json!({"reference": format!("urn:uuid:{org}")});
     }
@@ -154,25 +150,4 @@ fn clinic(id: Uuid, name: &str, settings: &BundleSettings) -> Json {
     resource["active"] = json!(true);
     resource["name"] = json!(name);
     resource
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_are_split_into_family_and_given() {
-        assert_eq!(
-            name_parts("Jordan A. Okafor"),
-            json!({"text": "Jordan A. Okafor", "family": "Okafor", "given": ["Jordan", "A."]})
-        );
-        assert_eq!(
-            name_parts("Okafor, Jordan"),
-            json!({"text": "Okafor, Jordan", "family": "Okafor", "given": ["Jordan"]})
-        );
-        assert_eq!(
-            name_parts("Okafor"),
-            json!({"text": "Okafor", "family": "Okafor"})
-        );
-    }
 }

@@ -1,5 +1,5 @@
 //! What a bundle takes from the configuration: the message's source, the identifier
-//! systems, the clinic's Organization and place, and the clinic's own rules.
+//! systems, the clinic's Organization, its staff and places, and its own rules.
 
 /// What the bundle takes from configuration.
 #[derive(Clone, Debug, PartialEq)]
@@ -10,9 +10,11 @@ pub struct BundleSettings {
     pub immunization_id_system: String,
     /// The clinic's name, when configured: its Organization is in each message.
     pub clinic: Option<String>,
-    /// (system, value) identifiers of the clinic and of the place it gives doses.
+    /// The clinic's (system, value) identifier.
     pub organization_identifier: Option<(String, String)>,
-    pub facility_identifier: Option<(String, String)>,
+    /// The clinic's vaccinators and places (the clinic itself among them, at its
+    /// facility identifier).
+    pub directory: crate::clinic::Directory,
     /// The clinic's own rules, which a visit must meet to make a message.
     pub rules: crate::record::Rules,
 }

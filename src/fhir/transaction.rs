@@ -3,8 +3,10 @@
 //! is made from it when it is sent, the same way every time, so a retry sends the
 //! same transaction. Every write is conditional on a stable identifier, so sending it
 //! twice changes nothing the second time:
-//! - the Patient: a conditional create (`ifNoneExist: identifier=…`): a patient the
-//!   server knows is used as it is;
+//! - the Patient: in a visit's first message, a conditional create (`ifNoneExist:
+//!   identifier=…`), so a patient the server knows is used as it is; in a message sent
+//!   again (an amendment corrects the name or birth date), a conditional update (`PUT
+//!   Patient?identifier=…`), so the server's Patient is corrected too;
 //! - each Immunization: in a visit's first message, a conditional create like the
 //!   Patient, so sending it again leaves the dose (and its version) as it is; in a
 //!   message sent again (an amendment, a void), a conditional update (`PUT
@@ -113,10 +115,12 @@ pub fn transaction_of(message: &Json, sending: Sending) -> Result<Json, NotATran
         let full_url = entry["fullUrl"].as_str().unwrap_or_default();
         let request = match (kind, first_identifier(resource)) {
             ("MessageHeader", _) => None,
-            ("Immunization", Some((system, value))) if sending == Sending::Again => Some(json!({
-                "method": "PUT",
-                "url": format!("Immunization?identifier={}", token_query(system, value)),
-            })),
+            ("Patient" | "Immunization", Some((system, value))) if sending == Sending::Again => {
+                Some(json!({
+                    "method": "PUT",
+                    "url": format!("{kind}?identifier={}", token_query(system, value)),
+                }))
+            }
             (
                 "Patient" | "Immunization" | "Practitioner" | "Location" | "Organization",
                 Some((system, value)),
@@ -243,9 +247,10 @@ mod tests {
             .map(|e| e["resource"]["resourceType"].as_str().unwrap())
             .collect();
         assert_eq!(kinds, ["Patient", "Immunization", "Practitioner"]);
+        // Sent again (an amendment), the Patient and the doses replace the server's.
         assert_eq!(
             entries[0]["request"],
-            json!({"method": "POST", "url": "Patient", "ifNoneExist": "identifier=urn:oid:1.2|MRN%201%5C,2"})
+            json!({"method": "PUT", "url": "Patient?identifier=urn:oid:1.2|MRN%201%5C,2"})
         );
         assert_eq!(
             entries[1]["request"],
@@ -256,8 +261,13 @@ mod tests {
             "identifier=http://hl7.org/fhir/sid/us-npi|1234567893"
         );
         assert!(entries.iter().all(|e| e["resource"].get("id").is_none()));
-        // A first message creates its doses only if the server has none by that id.
+        // A first message creates its Patient and doses only if the server has none
+        // by that identifier.
         let first = transaction_of(&message(), Sending::First).unwrap();
+        assert_eq!(
+            first["entry"][0]["request"],
+            json!({"method": "POST", "url": "Patient", "ifNoneExist": "identifier=urn:oid:1.2|MRN%201%5C,2"})
+        );
         assert_eq!(
             first["entry"][1]["request"],
             json!({"method": "POST", "url": "Immunization", "ifNoneExist": "identifier=urn:oid:1.3|d-1"})

@@ -84,6 +84,13 @@ pub enum FieldId {
     Country,
     Race,
     Ethnicity,
+    PhoneUse,
+    MothersMaidenName,
+    BirthOrder,
+    GuardianFamily,
+    GuardianGiven,
+    GuardianRelationship,
+    GuardianPhone,
     Vaccine,
     Status,
     StatusReason,
@@ -140,7 +147,7 @@ pub struct FieldSpec {
     pub carry: Carry,
 }
 
-pub const FIELD_COUNT: usize = 37;
+pub const FIELD_COUNT: usize = 44;
 
 use Applies::*;
 use Carry::*;
@@ -190,6 +197,13 @@ pub static FIELDS: [FieldSpec; FIELD_COUNT] = [
     spec(FieldId::Country, "country", "Country", "Two-letter country code; US by default.", Country, Patient, Always, Optional, Never),
     spec(FieldId::Race, "race", "Race", "OMB race category, if the patient shared it.", Coded(TableId::Race), Patient, Always, Optional, Never),
     spec(FieldId::Ethnicity, "ethnicity", "Ethnicity", "OMB ethnicity, if the patient shared it.", Coded(TableId::Ethnicity), Patient, Always, Optional, Never),
+    spec(FieldId::PhoneUse, "phone_use", "Phone is", "Whose phone it is: home, mobile or work (registries send reminders by it).", Coded(TableId::PhoneUse), Patient, Always, Optional, Never),
+    spec(FieldId::MothersMaidenName, "mothers_maiden_name", "Mother's maiden", "The mother's family name at her birth; registries match patients by it.", Name, Patient, Always, Optional, Never),
+    spec(FieldId::BirthOrder, "birth_order", "Birth order", "Twins or more: 1 for the first born, 2 for the second; empty for one child.", Count, Patient, Always, Optional, Never),
+    spec(FieldId::GuardianFamily, "guardian_family", "Guardian family", "For a minor: the responsible person's family name.", Name, Patient, Always, Optional, Never),
+    spec(FieldId::GuardianGiven, "guardian_given", "Guardian given", "Their given names.", Name, Patient, Always, Optional, Never),
+    spec(FieldId::GuardianRelationship, "guardian_relationship", "Guardian is", "How they are related: mother, father, guardian, grandmother ...", Coded(TableId::Relationship), Patient, Always, Optional, Never),
+    spec(FieldId::GuardianPhone, "guardian_phone", "Guardian phone", "Their phone number (10 digits in the US).", Phone, Patient, Always, Optional, Never),
     spec(FieldId::Vaccine, "vaccine", "Vaccine", "The vaccine (CVX). Type a name, brand or code: flu, covid, tdap, 140.", Coded(TableId::Cvx), Dose, Always, Required, Never),
     spec(FieldId::Status, "status", "Status", "completed = given; not-done = not given (say why); entered-in-error.", Coded(TableId::Status), Dose, Always, Required, Never),
     spec(FieldId::StatusReason, "status_reason", "Reason not given", "Why the dose was not given.", Coded(TableId::StatusReason), Dose, WhenNotDone, Required, Never),
@@ -203,10 +217,10 @@ pub static FIELDS: [FieldSpec; FIELD_COUNT] = [
     spec(FieldId::Amount, "amount", "Dose (mL)", "Amount given in mL, e.g. 0.5.", Quantity, Dose, WhenGivenHere, Recommended, Never),
     spec(FieldId::Site, "site", "Site", "Where on the body, e.g. LA left arm, RT right thigh.", Coded(TableId::Site), Dose, WhenGivenHere, Recommended, Never),
     spec(FieldId::Route, "route", "Route", "How it was given, e.g. IM intramuscular, SQ, PO.", Coded(TableId::Route), Dose, WhenGivenHere, Recommended, Never),
-    spec(FieldId::Performer, "performer", "Given by", "Name of the person who gave the dose.", Name, Dose, WhenGivenHere, Recommended, ToNextVisit),
+    spec(FieldId::Performer, "performer", "Given by", "Who gave the dose; type part of a name to pick from the clinic's staff.", Name, Dose, WhenGivenHere, Recommended, ToNextVisit),
     spec(FieldId::PerformerNpi, "performer_npi", "Given by NPI", "Their 10-digit NPI, if they have one.", Npi, Dose, WhenGivenHere, Optional, ToNextVisit),
-    spec(FieldId::Orderer, "orderer", "Ordered by", "Ordering provider's name, if different.", Name, Dose, WhenGivenHere, Optional, ToNextDose),
-    spec(FieldId::Location, "location", "Location", "The clinic or site where it was given.", Text, Dose, Always, Optional, ToNextVisit),
+    spec(FieldId::Orderer, "orderer", "Ordered by", "Ordering provider, if different; picked from the staff like Given by.", Name, Dose, WhenGivenHere, Optional, ToNextDose),
+    spec(FieldId::Location, "location", "Location", "Where it was given; type part of a name to pick from the clinic's places.", Text, Dose, Always, Optional, ToNextVisit),
     spec(FieldId::Funding, "funding", "Funding", "Whose stock the dose came from: PHC70 private, VXC51 VFC, VXC52 public non-VFC, VXC2 state ...", Coded(TableId::Funding), Dose, WhenGivenHere, Optional, ToNextDose),
     spec(FieldId::Eligibility, "eligibility", "VFC eligibility", "Vaccines for Children eligibility for this dose (V01-V07).", Coded(TableId::Eligibility), Dose, WhenGivenHere, Optional, ToNextDose),
     spec(FieldId::Vis, "vis", "VIS given", "VIS handed out: empty = CDC's; or names (dtap, polio, multi), edition after @.", Vis, Dose, WhenGivenHere, Optional, Never),

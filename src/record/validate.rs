@@ -55,6 +55,7 @@ pub fn interpret(visit: &Visit, now: ClinicTime, rules: Rules) -> Interpreted {
         );
     }
     check_birth_date(&mut out, &patient, now);
+    check_guardian(&mut out, &visit.patient);
 
     if visit.doses.is_empty() {
         out.push(finding(
@@ -181,6 +182,25 @@ fn check_presence(
             out.push(finding(at, Severity::Warning, Rule::NotExpected, format!("{label} is not used {why_not}; it will not be sent, so clear it or check the status")));
         }
         _ => {}
+    }
+}
+
+/// A guardian's details need the guardian's family name, which names them.
+fn check_guardian(out: &mut Vec<Finding>, patient: &Fields) {
+    let given = [
+        FieldId::GuardianGiven,
+        FieldId::GuardianRelationship,
+        FieldId::GuardianPhone,
+    ]
+    .iter()
+    .any(|f| !patient.get(*f).trim().is_empty());
+    if given && patient.get(FieldId::GuardianFamily).trim().is_empty() {
+        out.push(finding(
+            FieldRef::patient(FieldId::GuardianFamily),
+            Severity::Error,
+            Rule::GuardianWithoutName,
+            "Guardian family: the guardian's other details need their family name; type it, or clear the others".to_string(),
+        ));
     }
 }
 

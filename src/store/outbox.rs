@@ -389,54 +389,13 @@ impl Store {
         now: ClinicTime,
         why: Reason,
     ) -> Result<()> {
-        let record_json = corrected.map(crate::record::file::to_json);
         let author = self.author.clone();
         let dir = self.dir.clone();
         let result = (|| -> anyhow::Result<()> {
             let tx = self
                 .conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let changed = tx.execute(
-                "UPDATE visits SET state = ?8, bundle_json = ?2, bundle_id = ?3, message_seq = ?7, attempt_count = 0,
-                     next_attempt_at = ?4, claimed_until = NULL, claimed_by = NULL, last_outcome = '', response_body = NULL,
-                     updated_at = ?5, record_json = coalesce(?6, record_json)
-                 WHERE id = ?1 AND state IN rarray(?9) AND message_seq = ?7 - 1",
-                params![
-                    id.to_string(),
-                    super::packed::pack(&message.json),
-                    message.bundle_id,
-                    stamp(now),
-                    stamp(now),
-                    record_json.as_deref().map(super::packed::pack),
-                    sending,
-                    VisitState::Queued,
-                    VisitState::all_where(VisitState::may_be_corrected),
-                ],
-            )?;
-            if changed == 0 {
-                let found: Option<(VisitState, u32)> = tx
-                    .query_row(
-                        "SELECT state, message_seq FROM visits WHERE id = ?1",
-                        [id.to_string()],
-                        |r| Ok((r.get("state")?, r.get("message_seq")?)),
-                    )
-                    .optional()?;
-                return Err(match found {
-                    None => Error::NotFound,
-                    Some((state, seq)) if state.may_be_corrected() && seq + 1 != sending => {
-                        Error::Changed
-                    }
-                    Some((state, _)) => Error::Refused(Refusal {
-                        state,
-                        asked: Asked::Correct,
-                    }),
-                }
-                .into());
-            }
-            if let (Some(visit), Some(json)) = (corrected, &record_json) {
-                super::doses::write(&tx, id, visit, json, now)?;
-            }
-            super::versions::add(&tx, id, why, &author, now)?;
+            correct_rows(&tx, id, corrected, message, sending, now, why, &author)?;
             let file = write_export(&dir, message, now)?;
             tx.commit().inspect_err(|_| {
                 let _ = std::fs::remove_file(&file);
@@ -445,6 +404,118 @@ impl Store {
         })();
         self.checked(result)
     }
+
+    /// Moves a sent visit's doses to another patient, in one write transaction: the
+    /// visit's `sending`th message voids them (`voided`, on the same conditions as any
+    /// correction), and `anew` is saved as visit `to` and queued. Both happen, or
+    /// neither: of two moves made at once, one goes and the other leaves nothing.
+    #[allow(clippy::too_many_arguments)]
+    pub fn move_doses(
+        &mut self,
+        from: Uuid,
+        voided: &Visit,
+        void_message: &Message,
+        sending: u32,
+        to: Uuid,
+        anew: &Visit,
+        new_message: &Message,
+        now: ClinicTime,
+    ) -> Result<()> {
+        let author = self.author.clone();
+        let dir = self.dir.clone();
+        let result = (|| -> anyhow::Result<()> {
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            correct_rows(
+                &tx,
+                from,
+                Some(voided),
+                void_message,
+                sending,
+                now,
+                Reason::Voided,
+                &author,
+            )?;
+            super::visits::write_saved(
+                &tx,
+                to,
+                anew,
+                new_message,
+                now,
+                &author,
+                VisitState::Queued,
+            )?;
+            let files = [
+                write_export(&dir, void_message, now)?,
+                write_export(&dir, new_message, now)?,
+            ];
+            tx.commit().inspect_err(|_| {
+                for file in &files {
+                    let _ = std::fs::remove_file(file);
+                }
+            })?;
+            Ok(())
+        })();
+        self.checked(result)
+    }
+}
+
+/// A correction's rows within `tx`: the visit's `sending`th message queued, on the
+/// condition that it is still sent (submitted or failed) and its last message is the
+/// one before this; its record (when `corrected`), doses and a new version.
+#[allow(clippy::too_many_arguments)]
+fn correct_rows(
+    tx: &rusqlite::Connection,
+    id: Uuid,
+    corrected: Option<&Visit>,
+    message: &Message,
+    sending: u32,
+    now: ClinicTime,
+    why: Reason,
+    author: &super::versions::Author,
+) -> anyhow::Result<()> {
+    let record_json = corrected.map(crate::record::file::to_json);
+    let changed = tx.execute(
+        "UPDATE visits SET state = ?8, bundle_json = ?2, bundle_id = ?3, message_seq = ?7, attempt_count = 0,
+             next_attempt_at = ?4, claimed_until = NULL, claimed_by = NULL, last_outcome = '', response_body = NULL,
+             updated_at = ?5, record_json = coalesce(?6, record_json)
+         WHERE id = ?1 AND state IN rarray(?9) AND message_seq = ?7 - 1",
+        params![
+            id.to_string(),
+            super::packed::pack(&message.json),
+            message.bundle_id,
+            stamp(now),
+            stamp(now),
+            record_json.as_deref().map(super::packed::pack),
+            sending,
+            VisitState::Queued,
+            VisitState::all_where(VisitState::may_be_corrected),
+        ],
+    )?;
+    if changed == 0 {
+        let found: Option<(VisitState, u32)> = tx
+            .query_row(
+                "SELECT state, message_seq FROM visits WHERE id = ?1",
+                [id.to_string()],
+                |r| Ok((r.get("state")?, r.get("message_seq")?)),
+            )
+            .optional()?;
+        return Err(match found {
+            None => Error::NotFound,
+            Some((state, seq)) if state.may_be_corrected() && seq + 1 != sending => Error::Changed,
+            Some((state, _)) => Error::Refused(Refusal {
+                state,
+                asked: Asked::Correct,
+            }),
+        }
+        .into());
+    }
+    if let (Some(visit), Some(json)) = (corrected, &record_json) {
+        super::doses::write(tx, id, visit, json, now)?;
+    }
+    super::versions::add(tx, id, why, author, now)?;
+    Ok(())
 }
 
 /// When a lease taken `now` ends.

@@ -18,6 +18,43 @@ use rusqlite::{OptionalExtension, params, params_from_iter};
 use uuid::Uuid;
 
 /// Refuses saving a visit whose state does not allow it (one sent already).
+/// Writes a finished visit's rows within `tx`, in `state` (saved, or queued to be
+/// sent now): the visit, its patient, the lots and habits it used, its doses and its
+/// first version.
+pub(super) fn write_saved(
+    tx: &rusqlite::Connection,
+    id: Uuid,
+    visit: &Visit,
+    message: &Message,
+    now: ClinicTime,
+    author: &versions::Author,
+    state: VisitState,
+) -> anyhow::Result<()> {
+    let (bundle_json, bundle_id) = (message.json.as_str(), message.bundle_id.as_str());
+    let record_json = file::to_json(visit);
+    let s = Summary::of(visit, now);
+    let at = stamp(now);
+    let next_attempt = (state == VisitState::Queued).then_some(at);
+    tx.execute(
+        "INSERT INTO visits (id, state, record_json, bundle_json, bundle_id, created_at, updated_at, mrn, patient_name, vaccines, visit_date, search, next_attempt_at)
+         VALUES (?1, ?11, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?12)
+         ON CONFLICT(id) DO UPDATE SET state = ?11, record_json = ?2, bundle_json = ?3, bundle_id = ?4, updated_at = ?5,
+             mrn = ?6, patient_name = ?7, vaccines = ?8, visit_date = ?9, search = ?10, next_attempt_at = ?12",
+        params![id.to_string(), packed::pack(&record_json), packed::pack(bundle_json), bundle_id, at, s.mrn, s.patient_name, s.vaccines, s.visit_date, s.search, state, next_attempt],
+    )?;
+    let p = &visit.patient;
+    tx.execute(
+        "INSERT INTO patients (mrn, family, given, birth_date, record_json, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(mrn) DO UPDATE SET family = ?2, given = ?3, birth_date = ?4, record_json = ?5, updated_at = ?6",
+        params![s.mrn, p.get(FieldId::Family), p.get(FieldId::Given), p.get(FieldId::BirthDate), packed::pack(&file::to_json(&Visit { patient: p.clone(), doses: vec![] })), at],
+    )?;
+    lots::record_used(tx, visit, now)?;
+    habits::record(tx, &author.station, visit, now)?;
+    doses::write(tx, id, visit, &record_json, now)?;
+    versions::add(tx, id, versions::Reason::Saved, author, now)?;
+    Ok(())
+}
+
 fn may_save(state: Option<VisitState>) -> Result<()> {
     match state {
         Some(state) if !state.may_be_saved() => Err(Error::Refused(Refusal {
@@ -92,32 +129,12 @@ impl Store {
         message: &Message,
         now: ClinicTime,
     ) -> Result<()> {
-        let (bundle_json, bundle_id) = (message.json.as_str(), message.bundle_id.as_str());
-        let record_json = file::to_json(visit);
-        let s = Summary::of(visit, now);
-        let at = stamp(now);
         let author = self.author.clone();
         let in_batch = self.batch.is_some();
         let result = (|| -> anyhow::Result<()> {
             let tx = WriteTx::begin(&mut self.conn, in_batch)?;
             may_save(state_of(&tx, id)?)?;
-            tx.execute(
-                "INSERT INTO visits (id, state, record_json, bundle_json, bundle_id, created_at, updated_at, mrn, patient_name, vaccines, visit_date, search)
-                 VALUES (?1, ?11, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10)
-                 ON CONFLICT(id) DO UPDATE SET state = ?11, record_json = ?2, bundle_json = ?3, bundle_id = ?4, updated_at = ?5,
-                     mrn = ?6, patient_name = ?7, vaccines = ?8, visit_date = ?9, search = ?10",
-                params![id.to_string(), packed::pack(&record_json), packed::pack(bundle_json), bundle_id, at, s.mrn, s.patient_name, s.vaccines, s.visit_date, s.search, VisitState::Saved],
-            )?;
-            let p = &visit.patient;
-            tx.execute(
-                "INSERT INTO patients (mrn, family, given, birth_date, record_json, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT(mrn) DO UPDATE SET family = ?2, given = ?3, birth_date = ?4, record_json = ?5, updated_at = ?6",
-                params![s.mrn, p.get(FieldId::Family), p.get(FieldId::Given), p.get(FieldId::BirthDate), packed::pack(&file::to_json(&Visit { patient: p.clone(), doses: vec![] })), at],
-            )?;
-            lots::record_used(&tx, visit, now)?;
-            habits::record(&tx, &author.station, visit, now)?;
-            doses::write(&tx, id, visit, &record_json, now)?;
-            versions::add(&tx, id, versions::Reason::Saved, &author, now)?;
+            write_saved(&tx, id, visit, message, now, &author, VisitState::Saved)?;
             tx.commit().context("cannot save the visit")?;
             Ok(())
         })();

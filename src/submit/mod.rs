@@ -32,7 +32,7 @@ pub fn configured_endpoint(config: &crate::config::Config) -> Option<Result<Endp
             ));
         }
         if endpoint.protocol == protocol::Protocol::RedoxWrite {
-            redox_source_id(&config.source.endpoint, &mut endpoint.warnings)?;
+            redox_source_id(&config.source.endpoint)?;
         }
         if let Some(path) = &config.loaded_from {
             auth::warn_if_readable_by_others(path, &mut endpoint.warnings);
@@ -43,15 +43,14 @@ pub fn configured_endpoint(config: &crate::config::Config) -> Option<Result<Endp
 
 /// Redox tells an organisation's sources apart by `MessageHeader.source.endpoint`,
 /// its Source ID (a UUID from the Redox dashboard): with several API keys, a message
-/// without the right one is refused or routed as another source's. Unset, a warning
-/// says so; set, it must be a UUID or a URI.
-fn redox_source_id(source: &str, warnings: &mut Vec<String>) -> Result<(), String> {
+/// without the right one is refused or routed as another source's. It must be set,
+/// to a UUID or a URI, before anything goes to Redox.
+fn redox_source_id(source: &str) -> Result<(), String> {
     let source = source.trim();
     if source == crate::config::Source::default().endpoint {
-        warnings.push(
-            "[source] endpoint is not set: Redox names the sending source by it when your organisation has several API keys; set it to the Source ID from the Redox dashboard".into(),
+        return Err(
+            "[source] endpoint is not set: Redox names the sending source by it, so nothing is sent to Redox until it is. Set it to the Source ID from the Redox dashboard (a UUID); saving works meanwhile".into(),
         );
-        return Ok(());
     }
     let uri = source.split_once(':').is_some_and(|(scheme, rest)| {
         !rest.is_empty()
@@ -129,26 +128,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_redox_source_id_is_a_uuid_or_a_uri_and_unset_is_warned_about() {
-        let mut warnings = Vec::new();
+    fn a_redox_source_id_is_a_uuid_or_a_uri_and_unset_is_refused() {
         for fine in [
             "0b1f4f7a-9c3e-4d2b-8a61-3f2e5d7c9b10",
             "https://clinic.example.org/fhir/acks",
             "urn:oid:2.16.840.1.113883.3.1234",
         ] {
-            assert_eq!(redox_source_id(fine, &mut warnings), Ok(()), "{fine}");
+            assert_eq!(redox_source_id(fine), Ok(()), "{fine}");
         }
-        assert!(warnings.is_empty());
         for wrong in ["Riverside clinic", "0b1f4f7a-9c3e", "1234", ":x"] {
-            let err = redox_source_id(wrong, &mut warnings).unwrap_err();
+            let err = redox_source_id(wrong).unwrap_err();
             assert!(
                 err.contains("[source] endpoint") && err.contains("Source ID"),
                 "{err}"
             );
         }
-        redox_source_id("urn:vaxentry:local", &mut warnings).unwrap();
-        assert_eq!(warnings.len(), 1);
-        assert!(warnings[0].contains("Source ID"), "{warnings:?}");
+        let unset = redox_source_id("urn:vaxentry:local").unwrap_err();
+        assert!(
+            unset.contains("is not set") && unset.contains("nothing is sent"),
+            "{unset}"
+        );
     }
 
     #[test]

@@ -40,6 +40,7 @@ impl App {
     pub fn new(now: ClinicTime, settings: BundleSettings, size: (u16, u16), color: bool) -> App {
         let mut form = Form::new(now);
         form.rules = settings.rules;
+        form.lists = crate::tui::screens::form::picker::Lists::of(&settings.directory);
         form.touch();
         form.refresh(now);
         App {
@@ -410,6 +411,15 @@ fn answer(app: &mut App, question: Confirm, action: Action) -> Vec<Effect> {
             let reply = form::save(&mut app.form, &ctx, submit, true);
             effects.extend(app.apply(reply));
         }
+        (Confirm::MoveDoses, true) => {
+            let ctx = Ctx {
+                now: app.now,
+                settings: &app.settings,
+                sync: &app.sync,
+            };
+            let reply = form::save(&mut app.form, &ctx, true, true);
+            effects.extend(app.apply(reply));
+        }
         (Confirm::DeleteDraft(id), true) => {
             effects.push(Effect::DeleteDraft(id));
             effects.push(Effect::LoadHistory {
@@ -455,6 +465,20 @@ pub fn question_text(app: &App, question: Confirm) -> String {
         Confirm::NewVisit if app.form.amending.is_some() => text::ASK_DROP_CORRECTION.into(),
         Confirm::NewVisit => text::ask_new_visit(),
         Confirm::SaveGivenBefore { .. } => text::ask_save_given_before(app.form.given_before()),
+        Confirm::MoveDoses => text::ask_move_doses(
+            app.form
+                .amending
+                .as_ref()
+                .and_then(|a| a.correction.before.as_ref())
+                .map_or("", |before| {
+                    before.patient.get(crate::record::FieldId::Mrn).trim()
+                }),
+            app.form
+                .visit
+                .patient
+                .get(crate::record::FieldId::Mrn)
+                .trim(),
+        ),
     }
 }
 
@@ -482,20 +506,24 @@ fn saved(app: &mut App, result: Result<PathBuf, String>, submitted: bool) -> Vec
 }
 
 /// A correction of a sent visit was queued (or not): a new visit starts.
-fn amended(app: &mut App, result: Result<u32, String>) -> Vec<Effect> {
-    let version = match result {
-        Ok(version) => version,
+fn amended(app: &mut App, result: Result<crate::corrections::Amended, String>) -> Vec<Effect> {
+    let (sending, no_endpoint, waiting) = match result {
+        Ok(crate::corrections::Amended::Version(version)) => (
+            text::amended(version),
+            text::amended_no_endpoint(version),
+            1,
+        ),
+        Ok(crate::corrections::Amended::Moved { .. }) => {
+            (text::MOVED.into(), text::MOVED_NO_ENDPOINT.into(), 2)
+        }
         Err(e) => {
             app.notice = Some(text::not_amended(&e));
             return Vec::new();
         }
     };
     app.new_visit();
-    one_more_waiting(
-        app,
-        text::amended(version),
-        text::amended_no_endpoint(version),
-    )
+    app.sync.waiting += waiting - 1;
+    one_more_waiting(app, sending, no_endpoint)
 }
 
 fn queued(app: &mut App, id: Uuid, result: Result<(), String>) -> Vec<Effect> {
@@ -575,13 +603,18 @@ fn opened(app: &mut App, stored: StoredVisit, purpose: Purpose) -> Vec<Effect> {
         (Purpose::Amend, state) if state != VisitState::Draft => {
             effects.extend(app.form.draft_effect(now));
             app.load_visit(stored.row.id, visit);
-            let amending = Amending {
-                state,
-                sending: stored.message_seq + 1,
+            let correction = match crate::corrections::correction_of(&stored, true) {
+                Ok(correction) => correction,
+                Err(e) => {
+                    app.notice = Some(format!("{e:#}"));
+                    return effects;
+                }
             };
+            let amending = Amending { state, correction };
+            let was_sent = amending.was_sent();
             app.form.amending = Some(amending);
             app.form.dirty = false;
-            app.notice = Some(if amending.was_sent() {
+            app.notice = Some(if was_sent {
                 text::correcting_sent()
             } else {
                 text::correcting_saved()

@@ -99,7 +99,7 @@ pub fn run(
             message,
             sending,
         } => Some(Done::Amended(
-            corrections::amend(store, id, &visit, &message, sending, now)
+            corrections::amend(store, id, &visit, &message, sending, now, settings)
                 .map_err(|e| format!("{e:#}")),
         )),
         Effect::Resubmit(id) => Some(Done::Resubmitted(

@@ -78,6 +78,9 @@ pub enum Confirm {
     SaveGivenBefore {
         submit: bool,
     },
+    /// Save a correction of a sent visit that names another patient: its doses are
+    /// voided under the first and recorded anew under the other.
+    MoveDoses,
 }
 
 /// Why a stored visit is opened from the history.
@@ -209,7 +212,7 @@ pub enum Done {
     /// A visit's doses were voided (which, in words), or why not.
     Voided(Result<String, String>),
     /// A correction of a sent visit was queued as this version, or why not.
-    Amended(Result<u32, String>),
+    Amended(Result<crate::corrections::Amended, String>),
     /// A stored visit was put in the outbox, or why not.
     Queued {
         id: Uuid,
@@ -292,11 +295,14 @@ pub enum Effect {
     SuggestPatients(String),
     /// Queue a corrected record of a sent visit as its next message (Ctrl+S and
     /// Ctrl+G alike: a correction is meant to go).
+    /// Send a corrected record of a sent visit: `message` is its next message (or,
+    /// when the record names another patient, its doses are moved: see
+    /// `corrections::amend`).
     Amend {
         id: Uuid,
         visit: Box<Visit>,
         message: Message,
-        /// Which new message of the visit it is (the correction of what was sent).
+        /// Which new message of the visit it is (refused if another came meanwhile).
         sending: u32,
     },
     /// Look up the patient stored under this MRN.

@@ -338,6 +338,12 @@ pub fn ask_discard_draft() -> String {
     )
 }
 /// Before saving a visit with doses the patient already has that day elsewhere.
+pub fn ask_move_doses(from: &str, to: &str) -> String {
+    format!(
+        "The MRN was {from} when sent, now {to}. A dose cannot move to another patient: void the doses under {from} and record them anew under {to}? (y/n)"
+    )
+}
+
 pub fn ask_save_given_before(doses: usize) -> String {
     let which = if doses == 1 {
         "A dose in this visit is".to_string()
@@ -467,6 +473,9 @@ pub fn amended_no_endpoint(version: u32) -> String {
         "Correction kept as version {version}; no endpoint is configured, so it waits in the outbox (see README: [endpoint])"
     )
 }
+
+pub const MOVED: &str = "Another MRN: the doses are voided under the first patient and recorded anew under this one; both messages are queued";
+pub const MOVED_NO_ENDPOINT: &str = "Another MRN: the doses are voided under the first patient and recorded anew under this one; no endpoint is configured, so both wait in the outbox";
 
 pub fn not_amended(why: &str) -> String {
     format!("Not corrected: {why}")

@@ -95,7 +95,7 @@ fn draw_too_small(frame: &mut Frame, area: Rect) {
 
 fn draw_header(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
     // A stored visit being corrected (the notice said whether it was sent).
-    let state = match (&app.form.mass, app.form.amending, app.form.dirty) {
+    let state = match (&app.form.mass, &app.form.amending, app.form.dirty) {
         (_, Some(_), _) => "correcting".to_string(),
         (Some(mass), None, _) => format!(
             "mass clinic: {} lot {} · {} saved",

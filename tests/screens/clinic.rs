@@ -361,3 +361,36 @@ fn a_station_that_hands_out_the_multi_pediatric_vis_gets_it_again() {
     drive(&mut a, keys(&format!("{PATIENT}<PgDn>110<Enter>")));
     assert_eq!(a.form.visit.doses[0].get(FieldId::Vis), "multi-pediatric");
 }
+
+/// The vaccinator is picked from the clinic's staff: typing part of a name lists
+/// them, Enter takes the name as the list writes it and the NPI with it; a name that is
+/// on no list stays as typed.
+#[test]
+fn the_vaccinator_is_picked_from_the_clinics_staff() {
+    let settings = vaxentry::config::Config::parse(
+        "[source]\nname = \"Harbor Health Clinic\"\n[[clinic.staff]]\nprefix = \"Dr.\"\ngiven = \"Maya\"\nfamily = \"Chen\"\nsuffix = \"MD\"\nnpi = \"1234567893\"\n[[clinic.staff]]\ngiven = \"Dana\"\nfamily = \"Whitfield\"\nsuffix = \"RN\"\n[[clinic.locations]]\nname = \"Harbor Health Annex\"\n",
+    )
+    .unwrap()
+    .bundle_settings();
+    let mut a = App::new(common::now(), settings, (80, 24), true);
+    drive(
+        &mut a,
+        keys(&format!("{PATIENT}<PgDn><C-f>Given by<Enter>ma")),
+    );
+    snap!("staff-picker-80x24", render(&a).backend());
+    drive(&mut a, keys("<Enter>"));
+    let dose = &a.form.visit.doses[0];
+    assert_eq!(dose.get(FieldId::Performer), "Dr. Maya Chen, MD");
+    assert_eq!(dose.get(FieldId::PerformerNpi), "1234567893");
+    drive(&mut a, keys("<C-f>Ordered<Enter>Kim Osei<Tab>"));
+    assert_eq!(
+        a.form.visit.doses[0].get(FieldId::Orderer),
+        "Kim Osei",
+        "not on the list: as typed"
+    );
+    drive(&mut a, keys("<C-f>Location<Enter>annex<Enter>"));
+    assert_eq!(
+        a.form.visit.doses[0].get(FieldId::Location),
+        "Harbor Health Annex"
+    );
+}

@@ -23,8 +23,8 @@ use crate::record::identity::check_stored_doses;
 use crate::record::parse::parse_yes_no;
 use crate::record::values::{DoseContext, Expectation};
 use crate::record::{
-    FieldId, FieldRef, Finding, Kind, Rule, Section, Severity, Visit, check_known_patient,
-    new_dose, validate,
+    FieldId, FieldRef, Finding, Rule, Section, Severity, Visit, check_known_patient, new_dose,
+    validate,
 };
 use crate::tui::msg::{Action, Confirm, Effect, Page, Screen, Target};
 use crate::tui::reply::{Ctx, Reply};
@@ -65,18 +65,30 @@ pub struct Checks {
 }
 
 /// A stored visit being corrected: a saved one is saved again in its place; a sent
-/// one (submitted or failed) goes again as its `sending`th new message about the same
-/// Patient and Immunizations, with the doses it had.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// one (submitted or failed) goes again as its next message about the same Patient
+/// and Immunizations, with the doses it had, carrying those that changed.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Amending {
     pub state: crate::store::VisitState,
-    pub sending: u32,
+    /// What its next message is made against.
+    pub correction: fhir::Correction,
 }
 
 impl Amending {
     /// It was sent: the correction is a new message, and its doses stay as they are.
-    pub fn was_sent(self) -> bool {
+    pub fn was_sent(&self) -> bool {
         self.state.may_be_corrected()
+    }
+
+    /// It was sent, and the form now names another patient (another MRN): saving
+    /// voids its doses and records them anew (see `corrections::amend`).
+    pub fn moves_patient(&self, visit: &Visit) -> bool {
+        self.was_sent()
+            && self
+                .correction
+                .before
+                .as_ref()
+                .is_some_and(|before| crate::corrections::moves_patient(before, visit))
     }
 }
 
@@ -102,6 +114,8 @@ pub struct Form {
     pub amending: Option<Amending>,
     /// The clinic's own rules (from the config).
     pub rules: crate::record::Rules,
+    /// The clinic's staff and places, to pick from (from the config).
+    pub lists: picker::Lists,
     /// Something was typed since the visit was started or last saved.
     pub dirty: bool,
     /// Changed since the draft was last written.
@@ -136,6 +150,7 @@ impl Form {
             session: Session::default(),
             mass: None,
             amending: None,
+            lists: picker::Lists::default(),
             rules: crate::record::Rules::default(),
             dirty: false,
             draft_dirty: false,
@@ -171,9 +186,9 @@ impl Form {
         self.leave_field(now);
         self.focus.input = Input::new(self.value(self.focus.page, self.focus.field).to_string());
         self.refresh(now);
-        match self.amending.filter(|a| a.was_sent()) {
+        match self.amending.as_ref().filter(|a| a.was_sent()) {
             Some(a) => {
-                fhir::message_sent_again(&self.visit, settings, now, self.visit_id, a.sending)
+                fhir::message_sent_again(&self.visit, settings, now, self.visit_id, &a.correction)
             }
             None => fhir::message_for(&self.visit, settings, now, self.visit_id),
         }
@@ -470,7 +485,7 @@ impl Form {
             return;
         }
         let before = self.focus.input.value().to_string();
-        let coded = matches!(self.focus.field.spec().kind, Kind::Coded(_));
+        let coded = self.picker_table().is_some();
         // Typing over a value that was there (a default, a chosen code) replaces it;
         // moving in it first (←, End) keeps it for editing.
         if self.focus.fresh || coded && self.picker().is_none() {
@@ -689,12 +704,21 @@ pub fn save(form: &mut Form, ctx: &Ctx, submit: bool, confirmed: bool) -> Reply 
         Ok(_) if form.given_before() > 0 && !confirmed => {
             Reply::ask(Confirm::SaveGivenBefore { submit })
         }
-        Ok(message) if form.amending.is_some_and(Amending::was_sent) => {
+        Ok(_)
+            if !confirmed
+                && form
+                    .amending
+                    .as_ref()
+                    .is_some_and(|a| a.moves_patient(&form.visit)) =>
+        {
+            Reply::ask(Confirm::MoveDoses)
+        }
+        Ok(message) if form.amending.as_ref().is_some_and(Amending::was_sent) => {
             Reply::effect(Effect::Amend {
                 id: form.visit_id,
                 visit: Box::new(form.visit.clone()),
                 message,
-                sending: form.amending.map_or(1, |a| a.sending),
+                sending: form.amending.as_ref().map_or(1, |a| a.correction.sending),
             })
         }
         Ok(message) => Reply::effect(Effect::Save {
@@ -771,7 +795,7 @@ fn handle(form: &mut Form, ctx: &Ctx, action: Action) -> Reply {
             _ => {}
         }
     }
-    let sent = form.amending.is_some_and(Amending::was_sent);
+    let sent = form.amending.as_ref().is_some_and(Amending::was_sent);
     match action {
         Action::Edit(request) => form.edit(request, now),
         Action::Paste(pasted) => form.insert(&one_line(&pasted), now),

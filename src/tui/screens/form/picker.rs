@@ -1,10 +1,13 @@
 //! The code picker of a coded field: it opens when something is typed, filters and
 //! ranks the field's codes once per query (vaccines licensed for the patient's age
-//! first; the makers of the dose's vaccine first), and takes the chosen code.
+//! first; the makers of the dose's vaccine first), and takes the chosen code. The
+//! vaccinator, orderer and place fields pick the same way from the clinic's lists
+//! (`[[clinic.staff]]`, `[[clinic.locations]]`), and keep a name that is in none.
 
 use super::{Form, Overlay, Page};
+use crate::clinic::Directory;
 use crate::clock::ClinicTime;
-use crate::codes::{Code, products, search, table};
+use crate::codes::{Code, CodeTable, local_table, products, search, table};
 use crate::record::parse::{parse_date, parse_datetime};
 use crate::record::values::DoseContext;
 use crate::record::{FieldId, Kind};
@@ -21,7 +24,55 @@ pub struct Picker {
     pub before: String,
 }
 
+/// The clinic's lists the form picks people and places from.
+#[derive(Clone, Debug, Default)]
+pub struct Lists {
+    pub staff: Option<&'static CodeTable>,
+    pub places: Option<&'static CodeTable>,
+    pub directory: Directory,
+}
+
+impl Lists {
+    pub fn of(directory: &Directory) -> Lists {
+        let staff: Vec<Code> = directory
+            .staff
+            .iter()
+            .map(|s| {
+                let npi = s
+                    .npi
+                    .as_ref()
+                    .map_or("no NPI".into(), |n| format!("NPI {n}"));
+                Code::plain(&s.shown(), &npi)
+            })
+            .collect();
+        let places: Vec<Code> = directory
+            .places
+            .iter()
+            .map(|p| Code::plain(&p.name, p.identifier.as_deref().unwrap_or("")))
+            .collect();
+        let made = |name: &str, entries: Vec<Code>| {
+            (!entries.is_empty()).then(|| local_table(name, entries))
+        };
+        Lists {
+            staff: made("Staff", staff),
+            places: made("Places", places),
+            directory: directory.clone(),
+        }
+    }
+}
+
 impl Form {
+    /// The table the focused field picks from: its code table, or for the vaccinator,
+    /// the orderer and the place, the clinic's list when it has one.
+    pub fn picker_table(&self) -> Option<&'static CodeTable> {
+        match (self.focus.field, self.focus.field.spec().kind) {
+            (_, Kind::Coded(t)) => Some(table(t)),
+            (FieldId::Performer | FieldId::Orderer, _) => self.lists.staff,
+            (FieldId::Location, _) => self.lists.places,
+            _ => None,
+        }
+    }
+
     /// The codes the open picker offers, best first (none when it is closed).
     pub fn picker_choices(&self) -> &[&'static Code] {
         self.picker().map_or(&[], |p| p.choices.as_slice())
@@ -30,10 +81,10 @@ impl Form {
     /// The focused field's text changed from `before`: a coded field's picker opens,
     /// or follows what is typed; an empty one closes.
     pub(super) fn typed_in_picker(&mut self, before: String, now: ClinicTime) {
-        let Kind::Coded(_) = self.focus.field.spec().kind else {
+        if self.picker_table().is_none() {
             self.overlay = None;
             return;
-        };
+        }
         let before = match self.overlay.take() {
             Some(Overlay::Picker(open)) => open.before,
             _ => before,
@@ -53,10 +104,26 @@ impl Form {
     /// last for a dose given here); for a manufacturer, the makers of the dose's
     /// vaccine.
     fn rank_choices(&self, now: ClinicTime) -> Vec<&'static Code> {
-        let Kind::Coded(t) = self.focus.field.spec().kind else {
+        let Some(picked_from) = self.picker_table() else {
             return Vec::new();
         };
-        let mut choices = search(table(t), self.focus.input.value());
+        let typed = self.focus.input.value();
+        let mut choices = search(picked_from, typed);
+        let Kind::Coded(t) = self.focus.field.spec().kind else {
+            // A name: only the entries whose words start with each word typed, so a
+            // name that is in no list is not taken for a look-alike.
+            let words: Vec<String> = crate::clinic::normalized(typed)
+                .split(' ')
+                .map(str::to_string)
+                .collect();
+            choices.retain(|c| {
+                let theirs = crate::clinic::normalized(&c.code);
+                words
+                    .iter()
+                    .all(|w| theirs.split(' ').any(|t| t.starts_with(w.as_str())))
+            });
+            return choices;
+        };
         let Page::Dose(i) = self.focus.page else {
             return choices;
         };
@@ -129,6 +196,17 @@ impl Form {
             let (page, field) = (self.focus.page, self.focus.field);
             self.set_value(page, field, code.clone());
             self.changed(field, now);
+            // A vaccinator from the list brings their NPI.
+            if field == FieldId::Performer
+                && let Some(npi) = self
+                    .lists
+                    .directory
+                    .staff_named(&code)
+                    .and_then(|s| s.npi.clone())
+            {
+                self.set_value(page, FieldId::PerformerNpi, npi);
+                self.changed(FieldId::PerformerNpi, now);
+            }
             if field == FieldId::Vaccine {
                 let notices: Vec<String> =
                     [self.fill_remembered_lot(&code, now), self.fill_habit(&code)]

@@ -490,12 +490,13 @@ fn draw_picker(
     theme: Theme,
 ) {
     let selected = picker.selected;
-    let Kind::Coded(t) = form.focus.field.spec().kind else {
+    let Some(picked_from) = form.picker_table() else {
         return;
     };
+    let cvx = form.focus.field.spec().kind == Kind::Coded(crate::codes::TableId::Cvx);
     let choices = form.picker_choices();
     let ages = |c: &crate::codes::Code| {
-        let product = (t == crate::codes::TableId::Cvx).then(|| products::product(&c.code));
+        let product = cvx.then(|| products::product(&c.code));
         product
             .flatten()
             .and_then(|p| p.ages)
@@ -503,7 +504,7 @@ fn draw_picker(
     };
     let rows = choices.len().clamp(1, PICKER_ROWS);
     let area = picker_area(form, fields, rows);
-    let title = format!(" {}: {} match(es) ", table(t).name, choices.len());
+    let title = format!(" {}: {} match(es) ", picked_from.name, choices.len());
     let block = Block::new()
         .borders(Borders::ALL)
         .title(Span::styled(title, theme.title()));
