@@ -1126,3 +1126,65 @@ fn a_read_only_data_folder_is_read_and_never_written() {
     assert_eq!(after, before, "no lock, no bundle file, nothing else made");
     assert_eq!(file_bytes(&dir), bytes, "the database is as it was");
 }
+
+/// Saving a dose never blanks, changes or puts back on hand a lot of the inventory:
+/// only `lots add` does. A lot the inventory lacks joins it only with its maker and
+/// expiry.
+#[test]
+fn saving_never_corrupts_the_lot_inventory() {
+    let mut store = Store::open(&tempdir()).unwrap();
+    let add = |store: &mut Store, lot: &str, expiration: &str| {
+        let lot = vaxentry::store::lots::Lot {
+            vaccine: "140".into(),
+            lot: lot.into(),
+            manufacturer: "PMC".into(),
+            expiration: expiration.into(),
+            ndc: "49281042550".into(),
+            last_used: now().to_utc(),
+            retired: false,
+        };
+        store.add_lot(&lot, now()).unwrap();
+    };
+    add(&mut store, "OLD111", "2026-10-31");
+    add(&mut store, "GONE1", "2027-12-31");
+    store.retire_lot("140", "GONE1", now()).unwrap();
+    let save = |store: &mut Store, lot: &str, maker: &str, expiration: &str, ndc: &str| {
+        let mut visit = example("adult-flu");
+        let dose = &mut visit.doses[0];
+        dose.set(FieldId::Lot, lot);
+        dose.set(FieldId::Manufacturer, maker);
+        dose.set(FieldId::Expiration, expiration);
+        dose.set(FieldId::Ndc, ndc);
+        let id = Uuid::new_v4();
+        // Built as a record file would be; saved whatever the checks say of it.
+        let message = message_for(&example("adult-flu"), &settings(), now(), id).unwrap();
+        store.save(id, &visit, &message, now()).unwrap();
+    };
+    // The lot typed with nothing else, as the defect had it: the row keeps its facts.
+    save(&mut store, "old111", "", "", "");
+    save(&mut store, "GONE1", "PMC", "2027-12-31", "");
+    // A new lot without its expiry is not added; with maker and expiry it is.
+    save(&mut store, "NEW1", "PMC", "", "");
+    save(&mut store, "NEW2", "PMC", "06/2027", "49281-0425-50");
+    let lots = store.lots(None, true).unwrap();
+    let find = |lot: &str| lots.iter().find(|l| l.lot == lot).cloned();
+    let old = find("OLD111").unwrap();
+    assert_eq!(
+        (
+            old.manufacturer.as_str(),
+            old.expiration.as_str(),
+            old.ndc.as_str()
+        ),
+        ("PMC", "2026-10-31", "49281042550")
+    );
+    assert!(
+        find("GONE1").unwrap().retired,
+        "a save does not put a retired lot back on hand"
+    );
+    assert!(find("NEW1").is_none(), "no expiry, not added");
+    let new = find("NEW2").unwrap();
+    assert_eq!(
+        (new.expiration.as_str(), new.ndc.as_str()),
+        ("2027-06-30", "49281042550")
+    );
+}

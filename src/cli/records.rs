@@ -499,8 +499,11 @@ fn import_one(
         file::from_json(&text).map_err(|e| anyhow::anyhow!("not a record file: {e}"))?;
     let now = clock.now();
     visit.fix_dates(now);
+    let on_hand: Vec<crate::record::stock::OnHand> =
+        store.lots(None, true)?.iter().map(Into::into).collect();
     let errors: Vec<String> = validate(&visit, now, settings.rules)
         .into_iter()
+        .chain(crate::record::stock::check_lots(&visit, &on_hand, now))
         .filter(|f| f.severity == Severity::Error)
         .map(|f| format!("{} · {}", f.at.section(), f.message))
         .collect();

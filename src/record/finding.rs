@@ -88,6 +88,8 @@ pub enum Rule {
     /// A funding source that does not go with the VFC eligibility.
     FundingEligibility,
     NoDoses,
+    /// A dose given here from a lot the inventory has expired or retired.
+    LotNotOnHand,
     /// A guardian's details without the guardian's family name.
     GuardianWithoutName,
     /// `[clinic] require_npi`: a dose given here without the vaccinator's NPI.

@@ -139,3 +139,62 @@ pub fn check_funding(out: &mut Vec<Finding>, i: usize, dose: &Values) {
         ),
     ));
 }
+
+/// A lot as the inventory knows it, for [`check_lots`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct OnHand {
+    /// The CVX code.
+    pub vaccine: String,
+    /// As kept: upper case, no spaces (see `identity::lot_key`).
+    pub lot: String,
+    pub expiration: Option<chrono::NaiveDate>,
+    pub retired: bool,
+}
+
+/// A dose given here from a lot the inventory has expired (on the day given) or
+/// retired (used up, recalled) is an error on its lot: it cannot have been given from
+/// stock that was not there.
+pub fn check_lots(
+    visit: &super::Visit,
+    inventory: &[OnHand],
+    now: crate::clock::ClinicTime,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (i, dose) in visit.doses.iter().enumerate() {
+        let ctx = DoseContext::of(dose);
+        if !ctx.given_here || ctx.not_done || ctx.in_error {
+            continue;
+        }
+        let key = super::identity::lot_key(dose.get(FieldId::Lot));
+        let vaccine = dose.get(FieldId::Vaccine).trim();
+        let cvx = |code: &str| table(TableId::Cvx).get(code).map(|c| c.code.as_str());
+        let Some(lot) = inventory
+            .iter()
+            .find(|l| l.lot == key && cvx(&l.vaccine).is_some() && cvx(&l.vaccine) == cvx(vaccine))
+        else {
+            continue;
+        };
+        let day = super::parse::parse_datetime(dose.get(FieldId::Administered), now)
+            .map(|d| d.date())
+            .unwrap_or(now.date_naive());
+        let shown = dose.get(FieldId::Lot).trim();
+        let why = if lot.retired {
+            Some(format!(
+                "Lot number: lot {shown} was taken off hand (used up or recalled); pick a lot on hand, or put it back with `vaxentry lots add` if it is still there"
+            ))
+        } else {
+            lot.expiration.filter(|e| *e < day).map(|e| {
+                format!("Lot number: lot {shown} expired on {e}, before {day}; pick a lot on hand that has not expired, and do not give expired vaccine")
+            })
+        };
+        if let Some(message) = why {
+            out.push(finding(
+                FieldRef::dose(i, FieldId::Lot),
+                Severity::Error,
+                Rule::LotNotOnHand,
+                message,
+            ));
+        }
+    }
+    out
+}

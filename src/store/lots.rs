@@ -6,7 +6,8 @@
 use super::rows::StoredTime;
 use super::{Store, stamp};
 use crate::clock::ClinicTime;
-use crate::record::parse::parse_ndc;
+use crate::record::identity::lot_key;
+use crate::record::parse::{parse_expiry, parse_ndc};
 use crate::record::values::DoseContext;
 use crate::record::{FieldId, Visit};
 use anyhow::Result;
@@ -29,29 +30,57 @@ pub struct Lot {
     pub retired: bool,
 }
 
+impl From<&Lot> for crate::record::stock::OnHand {
+    fn from(lot: &Lot) -> Self {
+        crate::record::stock::OnHand {
+            vaccine: lot.vaccine.clone(),
+            lot: lot.lot.clone(),
+            expiration: chrono::NaiveDate::parse_from_str(&lot.expiration, "%Y-%m-%d").ok(),
+            retired: lot.retired,
+        }
+    }
+}
+
 /// Records the lots of the doses of `visit` given here (not doses given elsewhere,
-/// nor ones not given): used now, so on hand again if they had been retired.
+/// nor ones not given). A lot the inventory has is only marked used: a save never
+/// blanks or changes its maker, expiry or NDC, nor puts a retired lot back on hand
+/// (only `lots` does); what it lacks (an NDC) is filled in. A lot it does not have is
+/// added, and only with its maker and expiry, so every lot on hand can be checked.
 pub(super) fn record_used(conn: &Connection, visit: &Visit, now: ClinicTime) -> Result<()> {
     for dose in &visit.doses {
         let ctx = DoseContext::of(dose);
-        let lot = dose.get(FieldId::Lot).trim();
+        let lot = lot_key(dose.get(FieldId::Lot));
         if lot.is_empty() || !ctx.given_here || ctx.not_done || ctx.in_error {
             continue;
         }
-        upsert(
-            conn,
-            dose.get(FieldId::Vaccine).trim(),
-            lot,
-            dose.get(FieldId::Manufacturer).trim(),
-            dose.get(FieldId::Expiration).trim(),
-            // As the NDC is sent (11 digits), so one lot has one NDC however typed.
-            &parse_ndc(dose.get(FieldId::Ndc)).unwrap_or_default(),
-            now,
+        let vaccine = dose.get(FieldId::Vaccine).trim();
+        let manufacturer = dose.get(FieldId::Manufacturer).trim();
+        let expiration = parse_expiry(dose.get(FieldId::Expiration), now.date_naive())
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        // As the NDC is kept (11 digits), so one lot has one NDC however typed.
+        let ndc = parse_ndc(dose.get(FieldId::Ndc)).unwrap_or_default();
+        let used = conn.execute(
+            "UPDATE lots SET last_used = ?3,
+                 manufacturer = CASE WHEN manufacturer = '' THEN ?4 ELSE manufacturer END,
+                 expiration = CASE WHEN expiration = '' THEN ?5 ELSE expiration END,
+                 ndc = CASE WHEN ndc = '' THEN ?6 ELSE ndc END
+             WHERE vaccine = ?1 AND lot = ?2",
+            params![vaccine, lot, stamp(now), manufacturer, expiration, ndc],
         )?;
+        if used == 0 && !manufacturer.is_empty() && !expiration.is_empty() {
+            conn.execute(
+                "INSERT INTO lots (vaccine, lot, manufacturer, expiration, ndc, last_used, retired_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)",
+                params![vaccine, lot, manufacturer, expiration, ndc, stamp(now)],
+            )?;
+        }
     }
     Ok(())
 }
 
+/// Adds a lot, or updates every fact of it and puts it back on hand: what `lots add`
+/// does when a shipment arrives, the one place that changes a lot.
 fn upsert(
     conn: &Connection,
     vaccine: &str,

@@ -143,7 +143,7 @@ pub fn run(
             Err(e) => failed(text::PATIENT_NOT_READ, e),
         },
         Effect::LoadLots => match store
-            .lots(None, false)
+            .lots(None, true)
             .and_then(|lots| Ok((lots, store.habits()?)))
         {
             Ok((lots, habits)) => Some(Done::LotsLoaded { lots, habits }),

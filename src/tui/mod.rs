@@ -74,7 +74,7 @@ pub fn run(config: &Config, clock: Clock, store: &mut Store, data_dir: &Path) ->
             app.sync.protocol = protocol;
             // The lots on hand fill in a chosen vaccine's lot; without them, it is typed.
             app.form.stock(
-                store.lots(None, false).unwrap_or_default(),
+                store.lots(None, true).unwrap_or_default(),
                 store.habits().unwrap_or_default(),
             );
             // Checked when the config was read.

@@ -283,6 +283,16 @@ pub fn ndc_filled(package: &crate::codes::ndc::Package, count: usize) -> String 
     )
 }
 
+pub fn lot_looked_up(lot: &str) -> String {
+    format!("Lot {lot} is on hand: its maker, expiry and NDC are filled in")
+}
+
+pub fn new_lot_cleared(lot: &str, fields: &str) -> String {
+    format!(
+        "Lot {lot} is not on hand: {fields} belonged to the lot before, so type this lot's; it joins the lots on hand when saved"
+    )
+}
+
 pub fn lot_from_inventory(lot: &str, expires: &str, others: usize) -> String {
     let others = match others {
         0 => String::new(),

@@ -394,3 +394,77 @@ fn the_vaccinator_is_picked_from_the_clinics_staff() {
         "Harbor Health Annex"
     );
 }
+
+/// The Lot field picks from the inventory's lots of the dose's vaccine: usable ones
+/// first, soonest expiry first, an expired or retired one marked; each fills its own
+/// maker, expiry and NDC. A lot typed that is on hand is looked up the same way, and
+/// a lot typed over it replaces its facts. An expired or retired lot is an error.
+#[test]
+fn the_lot_is_picked_from_the_lots_on_hand() {
+    with_store(|s| {
+        for (lot, expiration, retire) in [
+            ("LP1234", "2026-12-31", false),
+            ("LP9999", "2027-03-31", false),
+            ("OLD111", "2026-10-31", false),
+            ("GONE1", "2027-12-31", true),
+        ] {
+            let entry = vaxentry::store::lots::Lot {
+                vaccine: "309".into(),
+                lot: lot.into(),
+                manufacturer: "PFR".into(),
+                expiration: expiration.into(),
+                ndc: "59267043001".into(),
+                last_used: common::now().to_utc(),
+                retired: false,
+            };
+            s.add_lot(&entry, common::now()).unwrap();
+            if retire {
+                s.retire_lot("309", lot, common::now()).unwrap();
+            }
+        }
+    });
+    let mut a = app((80, 24));
+    a.form.session.inventory = with_store(|s| s.lots(None, true).unwrap());
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>309<Enter>")));
+    let dose = |a: &App, f| a.form.visit.doses[0].get(f).to_string();
+    assert_eq!(
+        dose(&a, FieldId::Lot),
+        "LP1234",
+        "the usable lot that expires first"
+    );
+    drive(&mut a, keys("<C-f>Lot number<Enter>1"));
+    snap!("lot-picker-80x24", render(&a).backend());
+    drive(&mut a, keys("<BS>lp9<Enter>"));
+    assert_eq!(
+        [FieldId::Lot, FieldId::Manufacturer, FieldId::Expiration].map(|f| dose(&a, f)),
+        ["LP9999", "PFR", "2027-03-31"]
+    );
+    // Typed and left with Tab: looked up all the same; a lot not on hand clears the
+    // expiry the lot before brought.
+    drive(&mut a, keys("<C-f>Lot number<Enter>lp1234<Tab>"));
+    assert_eq!(dose(&a, FieldId::Expiration), "2026-12-31");
+    drive(&mut a, keys("<C-f>Lot number<Enter>NEWLOT<Tab>"));
+    assert_eq!(
+        dose(&a, FieldId::Expiration),
+        "",
+        "the lot before's expiry is not this lot's"
+    );
+    // The defect: an expired lot on hand, typed, keeps its facts and is an error.
+    drive(&mut a, keys("<C-f>Lot number<Enter>old111<Tab>"));
+    assert_eq!(
+        [FieldId::Manufacturer, FieldId::Expiration].map(|f| dose(&a, f)),
+        ["PFR", "2026-10-31"]
+    );
+    let expired = a
+        .form
+        .checks
+        .findings
+        .iter()
+        .find(|f| f.rule == vaxentry::record::Rule::LotNotOnHand)
+        .expect("an expired lot is an error");
+    assert!(
+        expired.message.contains("expired on 2026-10-31"),
+        "{}",
+        expired.message
+    );
+}

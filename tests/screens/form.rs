@@ -459,13 +459,16 @@ fn removing_a_dose_asks_and_the_last_dose_stays() {
     assert_eq!(a.form.visit.doses.len(), 1);
 }
 
+/// The next visit keeps the station's fields, and a vaccine chosen again gets the lot
+/// the inventory has for it: the one memory of lots is the inventory, which a saved
+/// dose adds its lot to (a lot only typed, never saved, is not remembered).
 #[test]
-fn new_visit_keeps_sticky_fields_and_remembers_lots() {
+fn new_visit_keeps_sticky_fields_and_finds_the_saved_lot() {
     let mut a = app((80, 24));
     drive(
         &mut a,
         keys(&format!(
-            "{PATIENT}<PgDn>{FLU}<Tab><Tab><Tab>Riverside<C-n>y"
+            "{PATIENT}<PgDn>{FLU}<Tab><Tab><Tab>Riverside<C-s>"
         )),
     );
     assert_eq!(a.form.visit.patient.get(FieldId::Mrn), "");

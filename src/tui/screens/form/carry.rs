@@ -1,7 +1,7 @@
 //! What carries over: from one dose to the next, from one visit to the next in a
-//! session (the station's fields, the lot last used with a vaccine), the station's
-//! own defaults (`[station]`), the lots on hand and how this station gives each
-//! vaccine. Each carried value is noted, so a dose that turns out to be historical
+//! session (the station's fields), the station's own defaults (`[station]`), the lots
+//! on hand (the one memory of lots: the store's inventory) and how this station gives
+//! each vaccine. Each carried value is noted, so a dose that turns out to be historical
 //! loses what was carried from this clinic.
 
 use super::{Form, Page};
@@ -10,7 +10,7 @@ use crate::record::{Carry, FieldId, Fields, Visit};
 use crate::store::habits::Habit;
 use crate::store::lots::Lot;
 use crate::tui::text;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// What the form knows about a dose besides its values.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -27,9 +27,6 @@ pub struct DoseNotes {
 pub struct Sticky {
     /// The station's fields (performer, place ...) of the last dose entered.
     pub dose_defaults: Vec<(FieldId, String)>,
-    /// vaccine code -> the product fields (lot, manufacturer, expiration) last used
-    /// with it.
-    pub lots: HashMap<String, Vec<(FieldId, String)>>,
     /// The station's defaults (`[station]`), for what a new visit has nothing for.
     pub station: Vec<(FieldId, String)>,
 }
@@ -38,7 +35,7 @@ pub struct Sticky {
 #[derive(Clone, Debug, Default)]
 pub struct Session {
     pub sticky: Sticky,
-    /// The lots on hand (the store's inventory), soonest expiry first.
+    /// The store's lot inventory, retired lots too, soonest expiry first.
     pub inventory: Vec<Lot>,
     /// How this station last gave each vaccine (amount, route, site).
     pub habits: Vec<Habit>,
@@ -46,20 +43,27 @@ pub struct Session {
 
 impl Session {
     /// Keeps what the visit being left has for the next ones: its last dose's station
-    /// fields, and the lot used with each vaccine.
+    /// fields.
     pub fn remember(&mut self, visit: &Visit) {
         if let Some(last) = visit.doses.last() {
             self.sticky.dose_defaults = carried_values(last, Carry::ToNextVisit);
         }
-        for dose in &visit.doses {
-            let vaccine = dose.get(FieldId::Vaccine);
-            if !vaccine.is_empty() && !dose.get(FieldId::Lot).is_empty() {
-                self.sticky.lots.insert(
-                    vaccine.to_string(),
-                    carried_values(dose, Carry::WithVaccine),
-                );
-            }
-        }
+    }
+
+    /// The inventory as the lot check reads it.
+    pub fn on_hand(&self) -> Vec<crate::record::stock::OnHand> {
+        self.inventory.iter().map(Into::into).collect()
+    }
+
+    /// The inventory's lot `typed` of vaccine `cvx`, however the lot was typed.
+    pub fn lot_on_hand(&self, cvx: &str, typed: &str) -> Option<&Lot> {
+        let key = crate::record::identity::lot_key(typed);
+        let cvx = crate::codes::table(crate::codes::TableId::Cvx)
+            .get(cvx)
+            .map(|c| c.code.as_str())?;
+        self.inventory
+            .iter()
+            .find(|l| l.vaccine == cvx && l.lot == key)
     }
 }
 
@@ -162,9 +166,9 @@ impl Form {
         (!filled.is_empty()).then(|| text::as_last_time(&filled.join(" ")))
     }
 
-    /// When a vaccine is chosen for a dose with no lot, reuse the lot last used with
-    /// that vaccine in this visit or session, else the lot on hand that expires first
-    /// (not expired on the day the dose is given).
+    /// When a vaccine is chosen for a dose with no lot, reuse the lot of another dose
+    /// of that vaccine in this visit, else the lot on hand that expires first (not
+    /// expired on the day the dose is given, nor taken off hand).
     pub(super) fn fill_remembered_lot(&mut self, vaccine: &str, now: ClinicTime) -> Option<String> {
         let Page::Dose(i) = self.focus.page else {
             return None;
@@ -177,9 +181,7 @@ impl Form {
             (j != i && d.get(FieldId::Vaccine) == vaccine && !d.get(FieldId::Lot).is_empty())
                 .then(|| carried_values(d, Carry::WithVaccine))
         });
-        if let Some(remembered) =
-            from_this_visit.or_else(|| self.session.sticky.lots.get(vaccine).cloned())
-        {
+        if let Some(remembered) = from_this_visit {
             for (field, value) in remembered {
                 self.set_value(page, field, value);
             }
@@ -206,5 +208,47 @@ impl Form {
             self.set_value(page, field, value);
         }
         Some(text::lot_from_inventory(&lot.lot, &lot.expiration, others))
+    }
+
+    /// A lot picked or typed that the inventory has: its maker, expiry and NDC go into
+    /// the dose, replacing those of a lot typed before. Says what was filled.
+    pub(super) fn fill_from_lot(&mut self, typed: &str) -> Option<String> {
+        let page = self.focus.page;
+        let vaccine = self.value(page, FieldId::Vaccine).to_string();
+        let lot = self.session.lot_on_hand(&vaccine, typed)?.clone();
+        for (field, value) in [
+            (FieldId::Manufacturer, lot.manufacturer.clone()),
+            (FieldId::Expiration, lot.expiration.clone()),
+            (FieldId::Ndc, crate::codes::ndc::dashed(&lot.ndc)),
+        ] {
+            self.set_value(page, field, value);
+        }
+        Some(text::lot_from_inventory(&lot.lot, &lot.expiration, 0))
+    }
+
+    /// The lot field of dose `page` was left, having held `before`: a lot on hand
+    /// fills in its facts; a lot the inventory does not have clears the expiry and NDC
+    /// that the lot before brought, since they are not this lot's.
+    pub(super) fn lot_left(&mut self, page: Page, before: &str) -> Option<String> {
+        let typed = self.value(page, FieldId::Lot).to_string();
+        if crate::record::identity::lot_key(&typed) == crate::record::identity::lot_key(before) {
+            return None;
+        }
+        if self.fill_from_lot(&typed).is_some() {
+            return Some(text::lot_looked_up(&typed));
+        }
+        let vaccine = self.value(page, FieldId::Vaccine).to_string();
+        let old = self.session.lot_on_hand(&vaccine, before)?.clone();
+        let mut cleared = Vec::new();
+        for (field, was) in [
+            (FieldId::Expiration, old.expiration.clone()),
+            (FieldId::Ndc, crate::codes::ndc::dashed(&old.ndc)),
+        ] {
+            if !was.is_empty() && self.value(page, field).trim() == was {
+                self.set_value(page, field, String::new());
+                cleared.push(field);
+            }
+        }
+        (!cleared.is_empty()).then(|| text::new_lot_cleared(&typed, &labels(&cleared)))
     }
 }

@@ -23,8 +23,8 @@ use crate::record::identity::check_stored_doses;
 use crate::record::parse::parse_yes_no;
 use crate::record::values::{DoseContext, Expectation};
 use crate::record::{
-    FieldId, FieldRef, Finding, Rule, Section, Severity, Visit, check_known_patient, new_dose,
-    validate,
+    FieldId, FieldRef, Finding, Kind, Rule, Section, Severity, Visit, check_known_patient,
+    new_dose, validate,
 };
 use crate::tui::msg::{Action, Confirm, Effect, Page, Screen, Target};
 use crate::tui::reply::{Ctx, Reply};
@@ -122,6 +122,8 @@ pub struct Form {
     pub draft_dirty: bool,
     /// Changed since the checks last ran.
     stale: bool,
+    /// The day the checks last ran: what "today" is for what needs no exact time.
+    today: chrono::NaiveDate,
     /// What to tell the user after this message (handed back in the reply).
     said: Option<String>,
 }
@@ -151,6 +153,7 @@ impl Form {
             mass: None,
             amending: None,
             lists: picker::Lists::default(),
+            today: now.date_naive(),
             rules: crate::record::Rules::default(),
             dirty: false,
             draft_dirty: false,
@@ -208,6 +211,7 @@ impl Form {
 
     /// Runs the checks again when something they read changed since they last ran.
     pub fn refresh(&mut self, now: ClinicTime) {
+        self.today = now.date_naive();
         if self.stale {
             self.stale = false;
             self.revalidate(now);
@@ -233,12 +237,22 @@ impl Form {
             now,
         );
         given_before.extend(self.endpoint_findings(&given_before, now));
-        if conflict.is_some() || !given_before.is_empty() {
+        let lots = crate::record::stock::check_lots(&self.visit, &self.session.on_hand(), now);
+        if conflict.is_some() || !given_before.is_empty() || !lots.is_empty() {
             findings.extend(conflict);
             findings.extend(given_before);
+            findings.extend(lots);
             findings.sort_by_key(|f| (f.severity, f.at.dose.map_or(0, |d| d + 1), f.at.field));
         }
         self.checks.findings = findings;
+    }
+
+    /// The day dose `page` was given: its Administered date, or today.
+    pub fn dose_day(&self, page: Page) -> chrono::NaiveDate {
+        let raw = self.value(page, FieldId::Administered).trim();
+        raw.get(..10)
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .unwrap_or(self.today)
     }
 
     /// Tells the user `text` after this message.
@@ -377,6 +391,10 @@ impl Form {
                 }
                 FieldId::Status => self.clear_what_does_not_apply(i),
                 FieldId::Ndc => self.fill_from_ndc(i, now),
+                FieldId::Lot => {
+                    let before = self.focus.entered_with.clone();
+                    self.lot_left(self.focus.page, &before)
+                }
                 _ => None,
             };
             if let Some(notice) = notice {
@@ -485,7 +503,7 @@ impl Form {
             return;
         }
         let before = self.focus.input.value().to_string();
-        let coded = self.picker_table().is_some();
+        let coded = matches!(self.focus.field.spec().kind, Kind::Coded(_));
         // Typing over a value that was there (a default, a chosen code) replaces it;
         // moving in it first (←, End) keeps it for editing.
         if self.focus.fresh || coded && self.picker().is_none() {

@@ -69,8 +69,54 @@ impl Form {
             (_, Kind::Coded(t)) => Some(table(t)),
             (FieldId::Performer | FieldId::Orderer, _) => self.lists.staff,
             (FieldId::Location, _) => self.lists.places,
+            (FieldId::Lot, _) => self.lots_table(),
             _ => None,
         }
+    }
+
+    /// The lots of the focused dose's vaccine in the inventory, soonest expiry first,
+    /// those expired on the dose day or retired after them, marked.
+    fn lots_table(&self) -> Option<&'static CodeTable> {
+        let Page::Dose(_) = self.focus.page else {
+            return None;
+        };
+        let vaccine = table(crate::codes::TableId::Cvx)
+            .get(self.value(self.focus.page, FieldId::Vaccine))?
+            .code
+            .as_str();
+        let on = self.dose_day(self.focus.page).to_string();
+        let mut lots: Vec<(bool, Code)> = self
+            .session
+            .inventory
+            .iter()
+            .filter(|l| l.vaccine == vaccine)
+            .map(|l| {
+                let expired = !l.expiration.is_empty() && l.expiration < on;
+                let mark = match (l.retired, expired) {
+                    (true, _) => "  taken off hand",
+                    (false, true) => "  EXPIRED",
+                    (false, false) => "",
+                };
+                let expires = if l.expiration.is_empty() {
+                    "?"
+                } else {
+                    l.expiration.as_str()
+                };
+                let mut code =
+                    Code::plain(&l.lot, &format!("{} exp {expires}{mark}", l.manufacturer));
+                code.active = !l.retired && !expired;
+                (!code.active, code)
+            })
+            .collect();
+        if lots.is_empty() {
+            return None;
+        }
+        // Usable lots first, each group soonest expiry first (the inventory's order).
+        lots.sort_by_key(|(unusable, _)| *unusable);
+        Some(local_table(
+            "Lots on hand",
+            lots.into_iter().map(|(_, code)| code).collect(),
+        ))
     }
 
     /// The codes the open picker offers, best first (none when it is closed).
@@ -92,8 +138,14 @@ impl Form {
         if self.focus.input.value().is_empty() {
             return;
         }
+        let choices = self.rank_choices(now);
+        // A name or lot that is in no list is simply typed: no empty list shows.
+        let coded = matches!(self.focus.field.spec().kind, Kind::Coded(_));
+        if choices.is_empty() && !coded {
+            return;
+        }
         self.overlay = Some(Overlay::Picker(Picker {
-            choices: self.rank_choices(now),
+            choices,
             selected: 0,
             before,
         }));
@@ -109,6 +161,15 @@ impl Form {
         };
         let typed = self.focus.input.value();
         let mut choices = search(picked_from, typed);
+        if self.focus.field == FieldId::Lot {
+            // A lot: those that hold what is typed, in the inventory's order.
+            let typed = crate::record::identity::lot_key(typed);
+            return picked_from
+                .entries
+                .iter()
+                .filter(|c| c.code.contains(&typed))
+                .collect();
+        }
         let Kind::Coded(t) = self.focus.field.spec().kind else {
             // A name: only the entries whose words start with each word typed, so a
             // name that is in no list is not taken for a look-alike.
@@ -196,6 +257,9 @@ impl Form {
             let (page, field) = (self.focus.page, self.focus.field);
             self.set_value(page, field, code.clone());
             self.changed(field, now);
+            if field == FieldId::Lot {
+                self.fill_from_lot(&code);
+            }
             // A vaccinator from the list brings their NPI.
             if field == FieldId::Performer
                 && let Some(npi) = self

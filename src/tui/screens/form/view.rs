@@ -528,7 +528,8 @@ fn draw_picker(
         .map(|(i, c)| {
             let chosen = i == selected;
             let mut notes = Vec::new();
-            if !c.active {
+            // A lot says itself why it cannot be used.
+            if !c.active && form.focus.field != FieldId::Lot {
                 notes.push("inactive");
             }
             if c.non_us {
