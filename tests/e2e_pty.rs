@@ -126,10 +126,11 @@ fn a_full_visit_typed_in_a_terminal_has_no_findings_and_the_terminal_is_restored
     s.type_keys("E2E-0001\tTester\tPat Q\t01/02/1950\tf\r");
     s.type_keys(PAGE_DOWN);
     s.wait_for("Dose 1 of 1");
-    // Vaccine through the picker, then status, time and "Given here" as defaulted.
+    // Vaccine through the picker; the focus goes on to the lot, the first field the
+    // dose still needs (status, time and "Given here" are defaulted).
     s.type_keys("fluzone hi");
     s.wait_for("match(es)");
-    s.type_keys("\r\t\t\t");
+    s.type_keys("\r");
     s.type_keys("LOT-77A\tpmc\rt+120\t\t0.5\tla\rim\rNurse Joy\t\t\tMain St Clinic\t");
     s.wait_for("ready");
     let screen = s.screen();

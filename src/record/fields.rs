@@ -222,7 +222,7 @@ pub static FIELDS: [FieldSpec; FIELD_COUNT] = [
     spec(FieldId::Orderer, "orderer", "Ordered by", "Ordering provider, if different; picked from the staff like Given by.", Name, Dose, WhenGivenHere, Optional, ToNextDose),
     spec(FieldId::Location, "location", "Location", "Where it was given; type part of a name to pick from the clinic's places.", Text, Dose, Always, Optional, ToNextVisit),
     spec(FieldId::Funding, "funding", "Funding", "Whose stock the dose came from: PHC70 private, VXC51 VFC, VXC52 public non-VFC, VXC2 state ...", Coded(TableId::Funding), Dose, WhenGivenHere, Optional, ToNextDose),
-    spec(FieldId::Eligibility, "eligibility", "VFC eligibility", "Vaccines for Children eligibility for this dose (V01-V07).", Coded(TableId::Eligibility), Dose, WhenGivenHere, Optional, ToNextDose),
+    spec(FieldId::Eligibility, "eligibility", "VFC eligibility", "The patient's VFC eligibility: 1 not eligible, 2 Medicaid, 3 uninsured, 4 AI/AN, 5 underinsured.", Coded(TableId::Eligibility), Dose, WhenGivenHere, Recommended, ToNextDose),
     spec(FieldId::Vis, "vis", "VIS given", "VIS handed out: empty = CDC's; or names (dtap, polio, multi), edition after @.", Vis, Dose, WhenGivenHere, Optional, Never),
     spec(FieldId::VisEdition, "vis_edition", "VIS edition", "Edition printed at the foot of the VIS; empty: the one current on the dose day.", Date, Dose, WhenGivenHere, Optional, Never),
     spec(FieldId::VisPresented, "vis_presented", "VIS given on", "Date the VIS was given to the patient; usually today.", Date, Dose, WhenGivenHere, Optional, ToNextDose),

@@ -383,6 +383,12 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
         ),
         bind(
             Form,
+            &[alt('n')],
+            Action::ToggleNotDone,
+            "the dose switches between given and not given (refused, contraindicated ...); a dose not given goes to its reason, and what no longer applies is cleared",
+        ),
+        bind(
+            Form,
             &[plain(F(8))],
             Action::MassClinic,
             "mass clinic: this dose's product, performer, place, funding and VIS go into every new visit, which asks only for the patient and the site; F8 again ends it",

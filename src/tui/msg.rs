@@ -159,6 +159,8 @@ pub enum Action {
     JumpToField,
     /// Alt+H: the dose switches between given here and historical.
     ToggleGivenHere,
+    /// The dose in front becomes not given (or given again).
+    ToggleNotDone,
 }
 
 /// The endpoint's answers about a visit, as the store keeps them: its outbox row,

@@ -283,6 +283,15 @@ pub fn ndc_filled(package: &crate::codes::ndc::Package, count: usize) -> String 
     )
 }
 
+pub fn funding_follows(funding: &str, eligibility: &str) -> String {
+    let name = crate::codes::table(crate::codes::TableId::Funding)
+        .get(funding)
+        .map_or(funding.to_string(), |f| f.display.clone());
+    format!(
+        "Funding {funding} ({name}), as CDC links it to {eligibility}; type another if the stock was"
+    )
+}
+
 pub fn lot_looked_up(lot: &str) -> String {
     format!("Lot {lot} is on hand: its maker, expiry and NDC are filled in")
 }
@@ -313,6 +322,17 @@ pub fn given_here_switched(i: usize, given_here: bool, cleared: Option<&str>) ->
     let what = match given_here {
         true => "given here",
         false => "historical (given elsewhere)",
+    };
+    match cleared {
+        Some(cleared) => format!("Dose {} is {what}; {cleared}", i + 1),
+        None => format!("Dose {} is {what}", i + 1),
+    }
+}
+
+pub fn not_done_switched(i: usize, not_done: bool, cleared: Option<&str>) -> String {
+    let what = match not_done {
+        true => "not given: say why",
+        false => "given",
     };
     match cleared {
         Some(cleared) => format!("Dose {} is {what}; {cleared}", i + 1),

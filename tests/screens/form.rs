@@ -27,14 +27,11 @@ fn vaccine_picker_with_flu_typed() {
 
 #[test]
 fn not_done_dose_shows_reason_and_skips_lot() {
-    screens(
-        "not-done",
-        &format!("{PATIENT}<PgDn>shingrix<Enter>n<Enter>"),
-    );
+    screens("not-done", &format!("{PATIENT}<PgDn>shingrix<Enter><A-n>"));
     let mut a = app((80, 24));
     drive(
         &mut a,
-        keys(&format!("{PATIENT}<PgDn>shingrix<Enter>n<Enter>")),
+        keys(&format!("{PATIENT}<PgDn>shingrix<Enter><A-n>")),
     );
     let fields = a.form.visible_fields(Page::Dose(0));
     assert!(fields.contains(&FieldId::StatusReason));
@@ -42,7 +39,7 @@ fn not_done_dose_shows_reason_and_skips_lot() {
     assert_eq!(
         a.form.focus.field,
         FieldId::StatusReason,
-        "Enter moves straight to the reason"
+        "Alt+N goes straight to the reason"
     );
 }
 
@@ -239,9 +236,9 @@ fn a_dose_switched_to_historical_loses_what_was_carried_and_says_so() {
         "V02",
         "carried while given here"
     );
-    // Go to "Given here" and say no.
+    // Back from the lot (where choosing the vaccine went) to "Given here", and no.
     while a.form.focus.field != FieldId::PrimarySource {
-        drive(&mut a, keys("<Tab>"));
+        drive(&mut a, keys("<BackTab>"));
     }
     // Leaving the field (or saving from it) makes it take effect.
     drive(&mut a, keys("n<Tab>"));
@@ -696,4 +693,82 @@ fn ctrl_f_jumps_to_a_field_by_its_name() {
     drive(&mut a, keys("<C-f>zzz<Esc>"));
     assert!(a.form.jump().is_none());
     assert_eq!(a.form.focus.field, FieldId::BirthDate, "Esc stays");
+}
+
+/// The station's vaccinator, NPI and place never vanish: after a visit whose last dose
+/// was historical or refused, after Ctrl+D from a dose not given, and after Alt+H
+/// twice, a dose given here has them again.
+#[test]
+fn the_stations_defaults_never_vanish() {
+    let mut a = clinic_station();
+    let station = |a: &App, i: usize| {
+        [FieldId::Performer, FieldId::PerformerNpi, FieldId::Location]
+            .map(|f| a.form.visit.doses[i].get(f).to_string())
+    };
+    let expected = ["Jordan Okafor", "1234567893", "Riverside Family Clinic"].map(String::from);
+    // A visit whose only dose is historical, put aside: the next one still has them.
+    drive(
+        &mut a,
+        keys(&format!("{PATIENT}<PgDn>03<Enter><A-h><C-n>y")),
+    );
+    assert_eq!(station(&a, 0), expected, "after a historical dose");
+    // Ctrl+D from a dose not given.
+    drive(
+        &mut a,
+        keys(&format!("{PATIENT}<PgDn>187<Enter><A-n><C-d>")),
+    );
+    assert_eq!(station(&a, 1), expected, "after a dose not given");
+    // Alt+H twice.
+    drive(&mut a, keys("140<Enter><A-h>"));
+    assert_eq!(a.form.visit.doses[1].get(FieldId::Performer), "");
+    drive(&mut a, keys("<A-h>"));
+    assert_eq!(station(&a, 1), expected, "given here again");
+}
+
+/// The VFC eligibility is the patient's: chosen on one dose it goes to the visit's
+/// other doses, and the funding follows it by CDC's links (VFC stock for a
+/// VFC-eligible child) even at a station whose default is private stock; a funding
+/// typed for the dose stays.
+#[test]
+fn funding_follows_the_patients_eligibility() {
+    // The station's default is private stock (`funding = "private"`, CDC's PHC70).
+    let mut a = clinic_station();
+    drive(
+        &mut a,
+        keys(&format!("{PATIENT}<PgDn>140<Enter><C-d>115<Enter>")),
+    );
+    assert_eq!(a.form.visit.doses[0].get(FieldId::Funding), "private");
+    drive(&mut a, keys("<C-f>d1 vfc<Enter>2<Enter>"));
+    for i in 0..2 {
+        let dose = &a.form.visit.doses[i];
+        assert_eq!(dose.get(FieldId::Eligibility), "V02", "dose {i}");
+        assert_eq!(dose.get(FieldId::Funding), "VXC51", "dose {i}: VFC stock");
+    }
+    assert!(
+        a.notice.as_deref().unwrap_or("").contains("VXC51"),
+        "{:?}",
+        a.notice
+    );
+    // Typed, it stays (the funding check warns if it does not go).
+    drive(
+        &mut a,
+        keys("<C-f>d2 funding<Enter>vxc2<Enter><C-f>d2 vfc<Enter>3<Enter>"),
+    );
+    assert_eq!(a.form.visit.doses[1].get(FieldId::Funding), "VXC2");
+}
+
+/// After a vaccine is chosen the focus goes to the first field the dose still needs,
+/// for a first-timer with nothing on hand too (the lot), past the defaulted status,
+/// time and "Given here"; Alt+N makes the dose not given and goes to its reason.
+#[test]
+fn after_the_vaccine_the_focus_goes_to_what_the_dose_needs() {
+    let mut a = app((80, 24));
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>140<Enter>")));
+    assert_eq!(a.form.focus.field, FieldId::Lot);
+    drive(&mut a, keys("<A-n>"));
+    assert_eq!(a.form.focus.field, FieldId::StatusReason);
+    assert_eq!(a.form.visit.doses[0].get(FieldId::Status), "not-done");
+    drive(&mut a, keys("<A-n>"));
+    assert_eq!(a.form.visit.doses[0].get(FieldId::Status), "completed");
+    assert_eq!(a.form.focus.field, FieldId::Lot);
 }

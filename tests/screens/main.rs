@@ -191,7 +191,7 @@ fn screens(name: &str, script: &str) {
 
 const PATIENT: &str = "MRN-4471<Tab>Lindqvist<Tab>Astrid Maria<Tab>03/14/1987<Tab>f<Enter>413 555 0142<Tab>12 Harbour Road<Tab>Springfield<Tab>ma<Enter>01101";
 
-const FLU: &str = "flu<Down><Enter><Tab><Tab><Tab>UT8291AA<Tab>pmc<Enter>06/30/2027<Tab><Tab>0.5<Tab>la<Enter>im<Enter>Jordan Okafor";
+const FLU: &str = "flu<Down><Enter>UT8291AA<Tab>pmc<Enter>06/30/2027<Tab><Tab>0.5<Tab>la<Enter>im<Enter>Jordan Okafor";
 
 fn with_store<T>(f: impl FnOnce(&mut Store) -> T) -> T {
     STORE.with(|s| f(&mut s.borrow_mut()))

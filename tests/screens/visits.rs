@@ -86,7 +86,7 @@ fn history_with_records_and_a_filter() {
             drive(
                 &mut a,
                 keys(&format!(
-                    "{mrn}<Tab>{family}<Tab>{given}<Tab>01/02/1980<Tab>m<Enter><PgDn>{vaccine}<Enter><Tab><Tab><Tab>L1<C-s>"
+                    "{mrn}<Tab>{family}<Tab>{given}<Tab>01/02/1980<Tab>m<Enter><PgDn>{vaccine}<Enter>L1<C-s>"
                 )),
             );
             assert!(
@@ -283,7 +283,7 @@ fn golden_historical_dose_after_ctrl_d() {
         )),
     );
     while a.form.focus.field != FieldId::PrimarySource {
-        drive(&mut a, keys("<Tab>"));
+        drive(&mut a, keys("<BackTab>"));
     }
     drive(&mut a, keys("n<Tab>record<Enter>"));
     while a.form.focus.field != FieldId::Administered {

@@ -42,11 +42,30 @@ pub struct Session {
 }
 
 impl Session {
-    /// Keeps what the visit being left has for the next ones: its last dose's station
-    /// fields.
+    /// Keeps what the visit being left has for the next ones: the station fields of
+    /// its last dose given here, each field keeping what it had before when that dose
+    /// has nothing for it (a dose given elsewhere or refused never empties them).
     pub fn remember(&mut self, visit: &Visit) {
-        if let Some(last) = visit.doses.last() {
-            self.sticky.dose_defaults = carried_values(last, Carry::ToNextVisit);
+        let given_here = visit.doses.iter().rev().find(|d| {
+            let ctx = crate::record::values::DoseContext::of(d);
+            ctx.given_here && !ctx.not_done && !ctx.in_error
+        });
+        let Some(last) = given_here else {
+            return;
+        };
+        for (field, value) in carried_values(last, Carry::ToNextVisit) {
+            if value.trim().is_empty() {
+                continue;
+            }
+            match self
+                .sticky
+                .dose_defaults
+                .iter_mut()
+                .find(|(f, _)| *f == field)
+            {
+                Some(kept) => kept.1 = value,
+                None => self.sticky.dose_defaults.push((field, value)),
+            }
         }
     }
 
@@ -117,11 +136,65 @@ impl Form {
 
     /// The station's defaults into the first dose's empty fields, marked as carried.
     pub(super) fn fill_station_defaults(&mut self) {
-        let (Some(dose), Some(notes)) = (self.visit.doses.first_mut(), self.notes.first_mut())
-        else {
+        self.fill_defaults_into(0);
+    }
+
+    /// The station's fields of the session, then the station's own defaults, into the
+    /// empty fields of dose `i` given here: performer, NPI and place never vanish,
+    /// whatever the dose or visit before was.
+    pub(super) fn fill_defaults_into(&mut self, i: usize) {
+        self.notes
+            .resize_with(self.visit.doses.len(), DoseNotes::default);
+        let (Some(dose), Some(notes)) = (self.visit.doses.get_mut(i), self.notes.get_mut(i)) else {
             return;
         };
+        let ctx = crate::record::values::DoseContext::of(dose);
+        if !ctx.given_here || ctx.not_done || ctx.in_error {
+            return;
+        }
+        carry_into(dose, notes, &self.session.sticky.dose_defaults, true);
         carry_into(dose, notes, &self.session.sticky.station, true);
+    }
+
+    /// The funding that goes with the VFC eligibility just chosen for dose `i`, by
+    /// CDC's links, where the dose's funding is empty or was filled in (not typed) and
+    /// does not go with it: VFC stock for a VFC-eligible child, private stock for one
+    /// who is not. A funding typed for this dose stays (its check says if it does not
+    /// go). Says what it did.
+    pub(super) fn funding_follows_eligibility(&mut self, i: usize) -> Option<String> {
+        let page = Page::Dose(i);
+        let eligibility = crate::codes::table(crate::codes::TableId::Eligibility)
+            .get(self.value(page, FieldId::Eligibility))?;
+        let funding_table = crate::codes::table(crate::codes::TableId::Funding);
+        let current = funding_table.get(self.value(page, FieldId::Funding));
+        let typed = current.is_some()
+            && !self
+                .notes
+                .get(i)
+                .is_some_and(|n| n.carried.contains(&FieldId::Funding));
+        if typed || current.is_some_and(|f| f.eligibility.contains(&eligibility.code)) {
+            return None;
+        }
+        let goes_with = match eligibility.code.as_str() {
+            "V01" => "PHC70",
+            "V02" | "V03" | "V04" | "V05" => "VXC51",
+            _ => return None,
+        };
+        // The station's own funding, where it goes with this eligibility.
+        let station = self
+            .session
+            .sticky
+            .station
+            .iter()
+            .find(|(f, _)| *f == FieldId::Funding)
+            .and_then(|(_, v)| funding_table.get(v))
+            .filter(|f| f.eligibility.contains(&eligibility.code));
+        let funding = station.map_or(goes_with, |f| f.code.as_str()).to_string();
+        self.set_value(page, FieldId::Funding, funding.clone());
+        if let Some(notes) = self.notes.get_mut(i) {
+            notes.carried.insert(FieldId::Funding);
+        }
+        Some(text::funding_follows(&funding, &eligibility.code))
     }
 
     /// The lots on hand and this station's habits, as the store has them now.

@@ -391,6 +391,13 @@ impl Form {
                 }
                 FieldId::Status => self.clear_what_does_not_apply(i),
                 FieldId::Ndc => self.fill_from_ndc(i, now),
+                FieldId::Eligibility => self.eligibility_left(i),
+                FieldId::PrimarySource
+                    if parse_yes_no(self.value(self.focus.page, self.focus.field)) == Ok(true) =>
+                {
+                    self.fill_defaults_into(i);
+                    None
+                }
                 FieldId::Lot => {
                     let before = self.focus.entered_with.clone();
                     self.lot_left(self.focus.page, &before)
@@ -420,12 +427,40 @@ impl Form {
         self.changed(FieldId::PrimarySource, now);
         let cleared = match given_here {
             true => self.clear_carried(i),
-            false => None,
+            false => {
+                self.fill_defaults_into(i);
+                None
+            }
         };
         if self.focus.field == FieldId::PrimarySource {
             self.focus.input = Input::new(value.to_string());
         }
         text::given_here_switched(i, !given_here, cleared.as_deref())
+    }
+
+    /// Alt+N: the dose in front becomes not given, and the focus goes to its reason;
+    /// again, it is given (completed) once more. What no longer applies is cleared,
+    /// and it says so.
+    fn toggle_not_done(&mut self, now: ClinicTime) -> String {
+        let Page::Dose(i) = self.focus.page else {
+            return text::not_on_a_dose();
+        };
+        let page = self.focus.page;
+        let not_done = DoseContext::of(&self.visit.doses[i]).not_done;
+        let status = if not_done { "completed" } else { "not-done" };
+        self.set_value(page, FieldId::Status, status.to_string());
+        self.changed(FieldId::Status, now);
+        let cleared = self.clear_what_does_not_apply(i);
+        if not_done {
+            self.fill_defaults_into(i);
+        }
+        let field = if not_done {
+            FieldId::Lot
+        } else {
+            FieldId::StatusReason
+        };
+        self.focus(page, field, now);
+        text::not_done_switched(i, !not_done, cleared.as_deref())
     }
 
     pub fn focus_page(&mut self, page: Page, last: bool, now: ClinicTime) {
@@ -589,6 +624,35 @@ impl Form {
         (!cleared.is_empty()).then(|| text::carried_cleared(&carry::labels(&cleared)))
     }
 
+    /// The VFC eligibility of dose `i` was left: it is the patient's, so every dose of
+    /// the visit without one gets it, and each dose's funding follows it by CDC's links
+    /// (see `funding_follows_eligibility`).
+    fn eligibility_left(&mut self, i: usize) -> Option<String> {
+        let eligibility = self
+            .visit
+            .doses
+            .get(i)?
+            .get(FieldId::Eligibility)
+            .to_string();
+        if eligibility.trim().is_empty() {
+            return None;
+        }
+        for j in 0..self.visit.doses.len() {
+            if j != i
+                && self.visit.doses[j]
+                    .get(FieldId::Eligibility)
+                    .trim()
+                    .is_empty()
+            {
+                self.visit.doses[j].set(FieldId::Eligibility, eligibility.clone());
+            }
+        }
+        let said: Vec<String> = (0..self.visit.doses.len())
+            .filter_map(|j| self.funding_follows_eligibility(j))
+            .collect();
+        said.into_iter().next()
+    }
+
     /// A dose's status changed: fields that no longer apply to it are emptied.
     fn clear_what_does_not_apply(&mut self, i: usize) -> Option<String> {
         let dose = self.visit.doses.get_mut(i)?;
@@ -631,6 +695,7 @@ impl Form {
             carried,
             time_is_default: false,
         });
+        self.fill_defaults_into(self.visit.doses.len() - 1);
         let page = Page::Dose(self.visit.doses.len() - 1);
         self.focus(page, FieldId::Vaccine, now);
         self.mark_changed();
@@ -868,6 +933,7 @@ fn handle(form: &mut Form, ctx: &Ctx, action: Action) -> Reply {
         Action::MassClinic => return Reply::notice(form.toggle_mass_clinic(now)),
         Action::JumpToField => form.toggle_jump(),
         Action::ToggleGivenHere => return Reply::notice(form.toggle_given_here(now)),
+        Action::ToggleNotDone => return Reply::notice(form.toggle_not_done(now)),
         Action::Clicked(Target::Page(page)) => form.focus_page(page, false, now),
         Action::Clicked(Target::Field(field)) => form.focus(form.focus.page, field, now),
         Action::Clicked(Target::Finding(i)) => {

@@ -245,14 +245,12 @@ impl Form {
     }
 
     /// Takes the chosen code (if any) and moves on; says what was filled in besides.
-    /// A vaccine whose lot (or how it is given) was filled in moves on to the next of
-    /// the dose's fields still empty, past what was filled.
+    /// After a vaccine the focus goes to the first field the dose still needs.
     pub(super) fn accept_choice(&mut self, now: ClinicTime) {
         let chosen = self
             .picker()
             .and_then(|p| p.choices.get(p.selected))
             .map(|c| c.code.clone());
-        let mut filled_in = false;
         if let Some(code) = chosen {
             let (page, field) = (self.focus.page, self.focus.field);
             self.set_value(page, field, code.clone());
@@ -279,29 +277,43 @@ impl Form {
                         .collect();
                 if !notices.is_empty() {
                     self.say(notices.join("; "));
-                    filled_in = true;
                 }
             }
         }
         self.overlay = None;
+        let chose_vaccine = self.focus.field == FieldId::Vaccine;
         self.move_field(true, now);
-        if filled_in {
-            self.skip_filled(now);
+        if chose_vaccine {
+            self.skip_to_needed(now);
         }
     }
 
-    /// From the focused field on, the first of the page's fields that is empty.
-    fn skip_filled(&mut self, now: ClinicTime) {
+    /// After a vaccine is chosen: the first of the dose's fields still empty that it
+    /// needs (the lot, say), else the first one registries expect; the fields with
+    /// defaults (status, time, given here) are passed over.
+    fn skip_to_needed(&mut self, now: ClinicTime) {
+        let Page::Dose(i) = self.focus.page else {
+            return;
+        };
         let fields = self.visible_fields(self.focus.page);
         let from = fields
             .iter()
             .position(|f| *f == self.focus.field)
             .unwrap_or(0);
-        if let Some(empty) = fields[from..]
-            .iter()
-            .find(|f| self.value(self.focus.page, **f).trim().is_empty())
-        {
-            self.focus(self.focus.page, *empty, now);
+        let ctx = self.visit.doses.get(i).map(DoseContext::of);
+        let empty_and = |need: crate::record::fields::Need| {
+            fields[from..].iter().copied().find(|f| {
+                self.value(self.focus.page, *f).trim().is_empty()
+                    && ctx.is_some_and(|c| {
+                        c.expectation(f.spec())
+                            == crate::record::values::Expectation::Expected(need)
+                    })
+            })
+        };
+        let next = empty_and(crate::record::fields::Need::Required)
+            .or_else(|| empty_and(crate::record::fields::Need::Recommended));
+        if let Some(field) = next {
+            self.focus(self.focus.page, field, now);
         }
     }
 
