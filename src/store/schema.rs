@@ -22,7 +22,7 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first. The last one's version is the current schema.
-pub const MIGRATIONS: [Migration; 14] = [
+pub const MIGRATIONS: [Migration; 15] = [
     Migration {
         version: 1,
         run: v1_visits_and_attempts,
@@ -79,9 +79,20 @@ pub const MIGRATIONS: [Migration; 14] = [
         version: 14,
         run: v14_vis_habits,
     },
+    Migration {
+        version: 15,
+        run: v15_drafts_put_aside,
+    },
 ];
 
-pub const CURRENT_VERSION: i32 = 14;
+pub const CURRENT_VERSION: i32 = 15;
+
+/// Version 15: a draft put aside for later (Ctrl+N) is told from one that was being
+/// typed when vaxentry stopped, which is offered again at start.
+fn v15_drafts_put_aside(tx: &Transaction, _: Progress) -> Result<()> {
+    tx.execute_batch("ALTER TABLE visits ADD COLUMN put_aside INTEGER NOT NULL DEFAULT 0;")?;
+    Ok(())
+}
 
 /// Version 14: for a combination vaccine, the VIS this station hands out with it
 /// (one per component, or the Multi Pediatric VIS).

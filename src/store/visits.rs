@@ -67,17 +67,28 @@ fn may_save(state: Option<VisitState>) -> Result<()> {
 
 impl Store {
     /// Keeps the form's in-progress visit. Only a draft is ever overwritten this way.
+    /// It is being typed: offered again at start if vaxentry stops.
     pub fn save_draft(&mut self, id: Uuid, visit: &Visit, now: ClinicTime) -> Result<()> {
+        self.keep_draft(id, visit, now, false)
+    }
+
+    /// Keeps a draft put aside for later (Ctrl+N): History has it, and it is not
+    /// offered at start as if it had been cut short.
+    pub fn put_draft_aside(&mut self, id: Uuid, visit: &Visit, now: ClinicTime) -> Result<()> {
+        self.keep_draft(id, visit, now, true)
+    }
+
+    fn keep_draft(&mut self, id: Uuid, visit: &Visit, now: ClinicTime, aside: bool) -> Result<()> {
         let s = Summary::of(visit, now);
         let result = self
             .conn
             .execute(
-                "INSERT INTO visits (id, state, record_json, created_at, updated_at, mrn, patient_name, vaccines, visit_date, search)
-                 VALUES (?1, ?9, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8)
+                "INSERT INTO visits (id, state, record_json, created_at, updated_at, mrn, patient_name, vaccines, visit_date, search, put_aside)
+                 VALUES (?1, ?9, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?10)
                  ON CONFLICT(id) DO UPDATE SET record_json = ?2, updated_at = ?3, mrn = ?4, patient_name = ?5,
-                     vaccines = ?6, visit_date = ?7, search = ?8
+                     vaccines = ?6, visit_date = ?7, search = ?8, put_aside = ?10
                  WHERE visits.state = ?9",
-                params![id.to_string(), packed::pack(&file::to_json(visit)), stamp(now), s.mrn, s.patient_name, s.vaccines, s.visit_date, s.search, VisitState::Draft],
+                params![id.to_string(), packed::pack(&file::to_json(visit)), stamp(now), s.mrn, s.patient_name, s.vaccines, s.visit_date, s.search, VisitState::Draft, aside],
             )
             .context("cannot save the draft");
         self.checked(result.map(|_| ()))
@@ -150,12 +161,13 @@ impl Store {
         self.checked(deleted.map(|n| n > 0).map_err(anyhow::Error::from))
     }
 
-    /// The draft touched last, if any: offered for resuming at start.
+    /// The draft being typed when vaxentry last stopped (touched last, not put aside),
+    /// if any: offered for resuming at start.
     pub fn latest_draft(&self) -> Result<Option<StoredVisit>> {
         let id = self
             .conn
             .query_row(
-                "SELECT id FROM visits WHERE state = ?1 ORDER BY updated_at DESC LIMIT 1",
+                "SELECT id FROM visits WHERE state = ?1 AND put_aside = 0 ORDER BY updated_at DESC LIMIT 1",
                 [VisitState::Draft],
                 |r| id_column(r, "id"),
             )

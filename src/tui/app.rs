@@ -350,7 +350,12 @@ fn answer(app: &mut App, question: Confirm, action: Action) -> Vec<Effect> {
             }
             return Vec::new();
         }
-        _ => return Vec::new(),
+        // Anything else is no answer: refused, with how to answer, and never taken
+        // for one (an MRN typed while the question was up changes nothing).
+        _ => {
+            app.notice = Some(text::answer_the_question());
+            return Vec::new();
+        }
     };
     app.mode = Mode::Normal;
     let now = app.now;
@@ -372,10 +377,14 @@ fn answer(app: &mut App, question: Confirm, action: Action) -> Vec<Effect> {
             app.notice = Some(text::CORRECTION_DROPPED.into());
         }
         (Confirm::NewVisit, true) => {
-            app.form.draft_dirty = true;
-            effects.extend(app.form.draft_effect(now));
+            let kept = app.form.aside_effect(now);
+            let notice = match kept {
+                Some(_) => text::new_visit_draft_kept(),
+                None => text::NEW_VISIT_STARTED.into(),
+            };
+            effects.extend(kept);
             app.new_visit();
-            app.notice = Some(text::new_visit_draft_kept());
+            app.notice = Some(notice);
         }
         (Confirm::ResumeDraft, true) => {
             if let Some((id, visit)) = app.pending_draft.take() {
@@ -383,15 +392,12 @@ fn answer(app: &mut App, question: Confirm, action: Action) -> Vec<Effect> {
                 app.notice = Some(text::DRAFT_RESUMED.into());
             }
         }
-        // Discarding loses what was typed: asked once more.
-        (Confirm::ResumeDraft, false) => app.ask(Confirm::DiscardDraft),
-        (Confirm::DiscardDraft, true) => {
-            if let Some((id, _)) = app.pending_draft.take() {
-                effects.push(Effect::DeleteDraft(id));
-                app.notice = Some(text::DRAFT_DISCARDED.into());
-            }
+        // Not now: the draft stays, in History (discarding it is done there, with
+        // Delete, and asked once more).
+        (Confirm::ResumeDraft, false) => {
+            app.pending_draft = None;
+            app.notice = Some(text::draft_kept_for_later());
         }
-        (Confirm::DiscardDraft, false) => app.ask(Confirm::ResumeDraft),
         (Confirm::Resubmit(id), true) => effects.push(Effect::Resubmit(id)),
         (Confirm::Void(id), true) => effects.push(Effect::Void { id, dose: None }),
         (Confirm::VoidDose { id, dose }, true) => {
@@ -458,7 +464,6 @@ pub fn question_text(app: &App, question: Confirm) -> String {
             text::ask_resume_draft(&name)
         }
         Confirm::DeleteDraft(_) => text::ASK_DELETE_DRAFT.into(),
-        Confirm::DiscardDraft => text::ask_discard_draft(),
         Confirm::Resubmit(_) => text::ASK_RESUBMIT.into(),
         Confirm::Void(_) => text::ASK_VOID.into(),
         Confirm::VoidDose { dose, .. } => text::ask_void_dose(dose, dose_vaccine(dose)),

@@ -586,13 +586,7 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
         described(Help, "↑  ↓  PgUp  PgDn", "scroll").hint_described("↑↓", "scroll"),
         described(Help, "Esc  F1  Enter", "close").hint_described("Esc", "close"),
         // Questions.
-        bind(
-            Confirm,
-            &[ch('y'), ch('Y'), plain(Enter)],
-            Action::Answer(true),
-            "yes",
-        )
-        .hint("yes"),
+        bind(Confirm, &[ch('y'), ch('Y')], Action::Answer(true), "yes").hint("yes"),
         bind(Confirm, &[ch('n'), ch('N')], Action::Answer(false), "no").hint("no"),
         bind(
             Confirm,

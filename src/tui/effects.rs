@@ -21,10 +21,12 @@ pub fn run(
         |what: &str, e: crate::store::Error| Some(Done::StoreFailed(text::store_failed(what, &e)));
     match effect {
         Effect::Quit | Effect::SyncNow | Effect::AskEndpoint(_) => None,
-        Effect::SaveDraft { id, visit } => Some(Done::DraftSaved(
-            store
-                .save_draft(id, &visit, now)
-                .map_err(|e| format!("{e:#}")),
+        Effect::SaveDraft { id, visit, aside } => Some(Done::DraftSaved(
+            match aside {
+                true => store.put_draft_aside(id, &visit, now),
+                false => store.save_draft(id, &visit, now),
+            }
+            .map_err(|e| format!("{e:#}")),
         )),
         Effect::Save {
             id,

@@ -52,8 +52,9 @@ pub fn to_msg(event: &Event, ctx: KeyContext, layout: &Layout) -> Option<Msg> {
 }
 
 fn key_to_action(key: &KeyEvent, event: &Event, ctx: KeyContext) -> Option<Action> {
+    // A question takes only its answers; any other key is told how to answer.
     if let Mode::Confirm(_) = ctx.mode {
-        return lookup(Scope::Confirm, key);
+        return lookup(Scope::Confirm, key).or(Some(Action::NotAnAnswer));
     }
     // A barcode scanner's FNC1 comes as the GS byte (0x1D), which terminals report as
     // Ctrl+] or Ctrl+5: in a dose field it is part of the scan being typed.
@@ -329,9 +330,12 @@ mod tests {
             Some(Action::Dismiss),
             "Esc is not now, not no"
         );
-        assert_eq!(
-            decode(&key(KeyCode::Char('z'), KeyModifiers::NONE), c),
-            None
-        );
+        for other in [KeyCode::Char('z'), KeyCode::Enter, KeyCode::Char('1')] {
+            assert_eq!(
+                decode(&key(other, KeyModifiers::NONE), c),
+                Some(Action::NotAnAnswer),
+                "{other:?} is no answer: refused with how to answer, never taken for yes"
+            );
+        }
     }
 }

@@ -62,8 +62,6 @@ pub enum Confirm {
     NewVisit,
     /// A draft from an earlier session was found at start.
     ResumeDraft,
-    /// Discard the draft found at start, for good.
-    DiscardDraft,
     DeleteDraft(Uuid),
     /// Send a submitted visit again, as a new message.
     Resubmit(Uuid),
@@ -159,6 +157,8 @@ pub enum Action {
     JumpToField,
     /// Alt+H: the dose switches between given here and historical.
     ToggleGivenHere,
+    /// A key that is no answer to the question asked.
+    NotAnAnswer,
     /// The dose in front becomes not given (or given again).
     ToggleNotDone,
 }
@@ -261,6 +261,8 @@ pub enum Effect {
     SaveDraft {
         id: Uuid,
         visit: Box<Visit>,
+        /// Put aside for later (Ctrl+N), not cut short.
+        aside: bool,
     },
     /// Save the visit with exactly this message (and put it in the outbox).
     Save {

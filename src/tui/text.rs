@@ -119,7 +119,6 @@ pub fn not_quit_draft_failed(why: &str) -> String {
 }
 
 pub const DRAFT_RESUMED: &str = "Draft resumed: carry on where you left off";
-pub const DRAFT_DISCARDED: &str = "Draft discarded";
 pub fn draft_kept_for_later() -> String {
     format!(
         "The draft is kept: History ({}) has it, and it is offered again next time",
@@ -360,9 +359,10 @@ pub fn not_in_preview(search: &str) -> String {
 
 pub const ASK_QUIT: &str = "Quit vaxentry? This visit is not saved yet; it is kept as a draft and offered when vaxentry starts again.";
 pub const ASK_DELETE_DRAFT: &str = "Delete this draft? What was typed in it is lost.";
-pub fn ask_discard_draft() -> String {
+pub fn answer_the_question() -> String {
     format!(
-        "Discard the draft for good? What was typed in it is lost. {} or {} keeps it.",
+        "Answer the question first: {} yes, {} no, {} not now",
+        key(Scope::Confirm, &Action::Answer(true)),
         key(Scope::Confirm, &Action::Answer(false)),
         key(Scope::Confirm, &Action::Dismiss)
     )
@@ -422,9 +422,9 @@ pub fn ask_resume_draft(patient_name: &str) -> String {
         patient_name
     };
     format!(
-        "A visit was being typed when vaxentry last stopped ({name}). Resume it? {} discards it, {} keeps it for later.",
-        key(Scope::Confirm, &Action::Answer(false)),
-        key(Scope::Confirm, &Action::Dismiss)
+        "A visit was being typed when vaxentry last stopped ({name}). Resume it? {} resumes, {} keeps it for later in History (delete it there).",
+        key(Scope::Confirm, &Action::Answer(true)),
+        key(Scope::Confirm, &Action::Answer(false))
     )
 }
 

@@ -311,29 +311,72 @@ fn golden_historical_dose_after_ctrl_d() {
     });
 }
 
+/// The draft found at start: y resumes it; n, Esc or anything typed keeps it (an MRN
+/// typed while the question is up is refused with how to answer, never taken for an
+/// answer); it is discarded only from History, with Delete and a confirmation.
 #[test]
-fn esc_on_the_draft_question_keeps_it_and_only_a_confirmed_discard_deletes_it() {
+fn the_draft_question_takes_only_its_answers_and_never_discards() {
     let visit = common::example("adult-flu");
-    let mut a = app((80, 24));
     let id = uuid::Uuid::new_v4();
+    for answer in ["<Esc>", "n"] {
+        let mut a = app((80, 24));
+        a.offer_draft(id, visit.clone());
+        let effects = drive(&mut a, keys(answer));
+        assert!(effects.is_empty(), "{answer}: {effects:?}");
+        assert_eq!(a.mode, Mode::Normal);
+        assert!(
+            a.notice.as_deref().unwrap_or("").contains("kept"),
+            "{:?}",
+            a.notice
+        );
+    }
+    let mut a = app((80, 24));
     a.offer_draft(id, visit.clone());
-    let effects = drive(&mut a, keys("<Esc>"));
-    assert!(effects.is_empty(), "{effects:?}");
-    assert_eq!(a.mode, Mode::Normal);
+    // The digits and Enter of an MRN (Enter no longer says yes).
+    let effects = drive(&mut a, keys("A-7731<Enter>"));
+    assert!(effects.is_empty(), "typing is no answer: {effects:?}");
+    assert!(matches!(a.mode, Mode::Confirm(_)), "still asked");
     assert!(
-        a.notice.as_deref().unwrap_or("").contains("kept"),
+        a.notice
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("Answer the question first"),
         "{:?}",
         a.notice
     );
+    drive(&mut a, keys("y"));
+    assert_eq!(a.form.visit_id, id, "resumed");
+    assert_eq!(
+        a.form.visit.patient.get(FieldId::Mrn),
+        visit.patient.get(FieldId::Mrn)
+    );
+}
+
+/// Ctrl+N on a form only touched (the defaults, the station's fields) keeps no draft;
+/// with something typed, the draft is put aside, and not offered at start as if it
+/// had been cut short.
+#[test]
+fn only_a_form_with_something_typed_is_put_aside_and_not_offered_at_start() {
     let mut a = app((80, 24));
-    a.offer_draft(id, visit.clone());
-    assert!(drive(&mut a, keys("n")).is_empty(), "n asks again first");
-    assert!(matches!(a.mode, Mode::Confirm(_)));
-    let effects = drive(&mut a, keys("n"));
-    assert!(effects.is_empty(), "n to the discard keeps it: {effects:?}");
-    drive(&mut a, keys("n"));
-    let effects = drive(&mut a, keys("y"));
-    assert_eq!(effects, vec![Effect::DeleteDraft(id)], "discarded only now");
+    with_store(|s| *s = new_store());
+    let effects = writes(drive(&mut a, keys("<Tab><BackTab><C-n>y")));
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::SaveDraft { .. })),
+        "nothing typed, no draft: {effects:?}"
+    );
+    let effects = writes(drive(&mut a, keys("MRN-9<C-n>y")));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::SaveDraft { aside: true, .. })),
+        "{effects:?}"
+    );
+    assert!(
+        with_store(|s| s.latest_draft().unwrap()).is_none(),
+        "put aside: not offered at start"
+    );
 }
 
 /// Quitting when the draft cannot be written does not quit: what was typed would be lost.

@@ -129,6 +129,7 @@ impl Form {
         self.session.sticky.station = defaults;
         if !self.dirty {
             self.fill_station_defaults();
+            self.blank = Some(self.visit.clone());
             self.touch();
             self.refresh(now);
         }

@@ -124,6 +124,9 @@ pub struct Form {
     stale: bool,
     /// The day the checks last ran: what "today" is for what needs no exact time.
     today: chrono::NaiveDate,
+    /// The visit as a new one starts (with the station's fields), to tell a form
+    /// with something typed from one only touched; `None` for a stored visit.
+    blank: Option<Visit>,
     /// What to tell the user after this message (handed back in the reply).
     said: Option<String>,
 }
@@ -154,12 +157,14 @@ impl Form {
             amending: None,
             lists: picker::Lists::default(),
             today: now.date_naive(),
+            blank: None,
             rules: crate::record::Rules::default(),
             dirty: false,
             draft_dirty: false,
             stale: true,
             said: None,
         };
+        form.blank = Some(form.visit.clone());
         form.refresh(now);
         form
     }
@@ -172,6 +177,7 @@ impl Form {
         self.visit = visit;
         self.visit_id = id;
         self.amending = None;
+        self.blank = None;
         self.dirty = true;
         self.draft_dirty = false;
         self.focus(Page::Patient, FieldId::Mrn, now);
@@ -737,6 +743,7 @@ impl Form {
         self.notes = vec![notes];
         self.fill_station_defaults();
         self.fill_mass_template(now);
+        self.blank = Some(self.visit.clone());
         self.dirty = false;
         self.draft_dirty = false;
         self.checks.review.home();
@@ -758,7 +765,17 @@ impl Form {
 
     /// The effect that writes the draft, if there is anything new to keep.
     pub fn draft_effect(&mut self, now: ClinicTime) -> Option<Effect> {
-        if !(self.draft_dirty && self.dirty) {
+        self.keep_draft(now, false)
+    }
+
+    /// The draft of a visit put aside for later (Ctrl+N), if something was typed.
+    pub fn aside_effect(&mut self, now: ClinicTime) -> Option<Effect> {
+        self.draft_dirty = true;
+        self.keep_draft(now, true)
+    }
+
+    fn keep_draft(&mut self, now: ClinicTime, aside: bool) -> Option<Effect> {
+        if !(self.draft_dirty && self.dirty && self.has_content()) {
             return None;
         }
         self.draft_dirty = false;
@@ -767,7 +784,24 @@ impl Form {
         Some(Effect::SaveDraft {
             id: self.visit_id,
             visit: Box::new(visit),
+            aside,
         })
+    }
+
+    /// Something was typed beyond what a new visit starts with (the defaults, the
+    /// station's fields, the time): a form only touched leaves no draft.
+    pub fn has_content(&self) -> bool {
+        let without_time = |visit: &Visit| {
+            let mut visit = visit.clone();
+            for dose in &mut visit.doses {
+                dose.set(FieldId::Administered, "");
+            }
+            visit
+        };
+        match &self.blank {
+            Some(blank) => without_time(&self.visit) != without_time(blank),
+            None => true,
+        }
     }
 
     /// The clock moved on: checks that depend on the time run again once a minute.
