@@ -174,7 +174,8 @@ fn user(app: &mut App, action: Action) -> Vec<Effect> {
             if action == Action::Quit {
                 return app.quit();
             }
-            app.mode = match help::update(scroll, &action) {
+            let area = ratatui::layout::Rect::new(0, 0, app.size.0, app.size.1);
+            app.mode = match help::update(scroll, help::max_scroll(area), &action) {
                 Some(scroll) => Mode::Help { scroll },
                 None => Mode::Normal,
             };

@@ -583,8 +583,24 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
         bind(Outbox, &[plain(End)], Action::End, "to the bottom"),
         bind(Outbox, &[plain(Esc)], Action::Escape, "back to the form").hint("back"),
         // Help.
-        described(Help, "↑  ↓  PgUp  PgDn", "scroll").hint_described("↑↓", "scroll"),
-        described(Help, "Esc  F1  Enter", "close").hint_described("Esc", "close"),
+        bind(Help, &[plain(Down)], Action::Down, "scroll down").hint("scroll"),
+        bind(Help, &[plain(Up)], Action::Up, "scroll up"),
+        bind(Help, &[plain(PageDown)], Action::PageDown, "a page down"),
+        bind(Help, &[plain(PageUp)], Action::PageUp, "a page up"),
+        bind(Help, &[plain(Home)], Action::Home, "to the top"),
+        bind(
+            Help,
+            &[plain(End)],
+            Action::End,
+            "to the end: the last field",
+        ),
+        bind(
+            Help,
+            &[plain(Esc), plain(F(1)), plain(Enter)],
+            Action::Escape,
+            "close",
+        )
+        .hint("close"),
         // Questions.
         bind(Confirm, &[ch('y'), ch('Y')], Action::Answer(true), "yes").hint("yes"),
         bind(Confirm, &[ch('n'), ch('N')], Action::Answer(false), "no").hint("no"),

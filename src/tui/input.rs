@@ -56,6 +56,12 @@ fn key_to_action(key: &KeyEvent, event: &Event, ctx: KeyContext) -> Option<Actio
     if let Mode::Confirm(_) = ctx.mode {
         return lookup(Scope::Confirm, key).or(Some(Action::NotAnAnswer));
     }
+    // The help box scrolls with its own keys; the others work as everywhere.
+    if let Mode::Help { .. } = ctx.mode
+        && let Some(action) = lookup(Scope::Help, key)
+    {
+        return Some(action);
+    }
     // A barcode scanner's FNC1 comes as the GS byte (0x1D), which terminals report as
     // Ctrl+] or Ctrl+5: in a dose field it is part of the scan being typed.
     if ctx.screen == Screen::Form
@@ -215,7 +221,8 @@ mod tests {
     fn help_lists_every_binding_and_the_hints_come_from_the_table() {
         use super::super::bindings::{BINDINGS, hints};
         let help: String =
-            crate::tui::screens::overlays::help::lines(crate::tui::theme::Theme { color: false })
+            // Wide enough that no help line wraps.
+            crate::tui::screens::overlays::help::rows(crate::tui::theme::Theme { color: false }, 400)
                 .iter()
                 .map(|l| l.to_string())
                 .collect::<Vec<_>>()

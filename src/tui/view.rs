@@ -29,10 +29,18 @@ pub fn draw(frame: &mut Frame, app: &App) -> Hits {
         draw_too_small(frame, area);
         return hits;
     }
+    // A notice is read whole: the status line grows to wrap it (up to 3 rows).
+    let status_rows = app
+        .notice
+        .as_deref()
+        .map_or(1, |n| {
+            super::widgets::wrap(n, usize::from(area.width)).len()
+        })
+        .clamp(1, 3) as u16;
     let [header, body, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
-        Constraint::Length(1),
+        Constraint::Length(status_rows),
     ])
     .areas(area);
     draw_header(frame, app, header, theme);
@@ -81,10 +89,15 @@ fn draw_too_small(frame: &mut Frame, area: Rect) {
         )),
         Line::from("Nothing is lost: the form comes back when the window is big enough."),
     ];
-    let y = area.height.saturating_sub(3) / 2;
+    // Wrapped, it takes as many rows as the window is narrow; centred in what is left.
+    let rows: u16 = text
+        .iter()
+        .map(|l| super::widgets::wrap(&l.to_string(), usize::from(area.width)).len() as u16)
+        .sum();
+    let y = area.height.saturating_sub(rows) / 2;
     let rect = Rect {
         y: area.y + y,
-        height: 3.min(area.height),
+        height: rows.min(area.height),
         ..area
     };
     frame.render_widget(
@@ -95,28 +108,52 @@ fn draw_too_small(frame: &mut Frame, area: Rect) {
 
 fn draw_header(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
     // A stored visit being corrected (the notice said whether it was sent).
-    let state = match (&app.form.mass, &app.form.amending, app.form.dirty) {
+    let state = |short: bool| match (&app.form.mass, &app.form.amending, app.form.dirty) {
         (_, Some(_), _) => "correcting".to_string(),
-        (Some(mass), None, _) => format!(
-            "mass clinic: {} lot {} · {} saved",
-            mass.value(crate::record::FieldId::Vaccine),
-            mass.value(crate::record::FieldId::Lot),
-            mass.saved
-        ),
+        (Some(mass), None, _) => {
+            let (vaccine, lot) = (
+                mass.value(crate::record::FieldId::Vaccine),
+                mass.value(crate::record::FieldId::Lot),
+            );
+            match short {
+                false => format!("mass clinic: {vaccine} lot {lot} · {} saved", mass.saved),
+                true => format!("mass: {vaccine} {lot} · {} saved", mass.saved),
+            }
+        }
         (None, None, true) => "not saved".to_string(),
         (None, None, false) => "new visit".to_string(),
     };
-    let left = Line::from(vec![
-        Span::styled(" vaxentry ", theme.title().add_modifier(Modifier::REVERSED)),
-        // A mass clinic's product and count matter more than the clinic's name.
-        Span::raw(match &app.form.mass {
-            Some(_) => format!(" {state}"),
-            None => format!(" {} · {state}", app.source_name()),
-        }),
-    ]);
-    let clock = app.now.format(" %Y-%m-%d %H:%M ").to_string();
     let sync = sync_status(app, theme);
     let sync_width = sync.width() as u16;
+    // What matters most stays whole: the clinic's name goes first, then the date.
+    let candidates = [
+        (false, false, true),
+        (false, true, true),
+        (true, true, true),
+        (true, true, false),
+    ];
+    let fits = |(short, no_name, date): (bool, bool, bool)| {
+        let text = match (&app.form.mass, no_name) {
+            (Some(_), _) | (None, true) => format!(" {}", state(short)),
+            (None, false) => format!(" {} · {}", app.source_name(), state(short)),
+        };
+        let clock = match date {
+            true => app.now.format(" %Y-%m-%d %H:%M ").to_string(),
+            false => app.now.format(" %H:%M ").to_string(),
+        };
+        let used = 10 + text.width() as u16 + sync_width + clock.width() as u16;
+        (used <= area.width).then_some((text, clock))
+    };
+    let (text, clock) = candidates.iter().find_map(|c| fits(*c)).unwrap_or_else(|| {
+        (
+            format!(" {}", state(true)),
+            app.now.format(" %H:%M ").to_string(),
+        )
+    });
+    let left = Line::from(vec![
+        Span::styled(" vaxentry ", theme.title().add_modifier(Modifier::REVERSED)),
+        Span::raw(text),
+    ]);
     let [left_area, sync_area, clock_area] = Layout::horizontal([
         Constraint::Min(0),
         Constraint::Length(sync_width),
@@ -193,11 +230,16 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
     let [left, right] =
         Layout::horizontal([Constraint::Min(10), Constraint::Length(counts_width as u16)])
             .areas(area);
-    let keys: Line = match &app.notice {
-        Some(notice) => Line::from(Span::raw(notice.clone())),
-        None => key_line(&status_hints(app), left.width, theme),
-    };
-    frame.render_widget(keys, left);
+    match &app.notice {
+        Some(notice) => {
+            let rows: Vec<Line> = super::widgets::wrap(notice, usize::from(left.width))
+                .into_iter()
+                .map(Line::from)
+                .collect();
+            frame.render_widget(Paragraph::new(rows), left);
+        }
+        None => frame.render_widget(key_line(&status_hints(app), left.width, theme), left),
+    }
     frame.render_widget(Line::from(counts), right);
 }
 

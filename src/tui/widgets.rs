@@ -185,9 +185,54 @@ pub fn one_line(text: &str) -> String {
     clean.trim_end().to_string()
 }
 
+/// `text` in lines of at most `width` columns, broken at spaces (a word longer than
+/// a line is cut).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(8);
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    for word in text.split(' ') {
+        let mut word = word.to_string();
+        loop {
+            let needed = row.width() + usize::from(!row.is_empty()) + word.width();
+            if needed <= width {
+                if !row.is_empty() {
+                    row.push(' ');
+                }
+                row.push_str(&word);
+                break;
+            }
+            if !row.is_empty() {
+                rows.push(std::mem::take(&mut row));
+                continue;
+            }
+            // A word wider than the line: what fits, then the rest.
+            let mut cut = 0;
+            for (i, c) in word.char_indices() {
+                if word[..i + c.len_utf8()].width() > width {
+                    break;
+                }
+                cut = i + c.len_utf8();
+            }
+            let rest = word.split_off(cut.max(1));
+            rows.push(word);
+            word = rest;
+        }
+    }
+    rows.push(row);
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_wraps_at_spaces_and_cuts_a_word_wider_than_the_line() {
+        assert_eq!(wrap("one two three", 8), ["one two", "three"]);
+        assert_eq!(wrap("abcdefghijkl", 8), ["abcdefgh", "ijkl"]);
+        assert_eq!(wrap("", 8), [""]);
+    }
 
     #[test]
     fn the_cursor_stays_in_the_list() {

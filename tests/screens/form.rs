@@ -772,3 +772,32 @@ fn after_the_vaccine_the_focus_goes_to_what_the_dose_needs() {
     assert_eq!(a.form.visit.doses[0].get(FieldId::Status), "completed");
     assert_eq!(a.form.focus.field, FieldId::Lot);
 }
+
+/// The help reads to its end at every size: End (or ↓ and PgDn) reaches the last
+/// field's help, and ↑ comes back at once however often ↓ was pressed past the end.
+#[test]
+fn help_scrolls_to_the_last_field_at_every_size() {
+    let last = FieldId::Note.spec().help;
+    for size in [(80, 24), (120, 40), (200, 50)] {
+        let mut a = app(size);
+        drive(&mut a, keys("<F1><End>"));
+        let screen = render(&a).backend().to_string();
+        assert!(screen.contains(last), "{size:?}: {screen}");
+        if size == (80, 24) {
+            snap!("help-end-80x24", render(&a).backend());
+        }
+        let at_end = a.mode;
+        drive(&mut a, keys(&"<Down>".repeat(90)));
+        assert_eq!(a.mode, at_end, "{size:?}: no further than the end");
+        drive(&mut a, keys("<Up>"));
+        assert_ne!(a.mode, at_end, "{size:?}: one press back");
+        drive(&mut a, keys("<Home>"));
+        assert_eq!(a.mode, Mode::Help { scroll: 0 }, "{size:?}");
+        drive(&mut a, keys("<PgDn>"));
+        assert!(
+            matches!(a.mode, Mode::Help { scroll } if scroll > 1),
+            "{size:?}: {:?}",
+            a.mode
+        );
+    }
+}

@@ -67,6 +67,8 @@ fn keys(script: &str) -> Vec<Event> {
                 "Left" => key(KeyCode::Left, none),
                 "PgDn" => key(KeyCode::PageDown, none),
                 "PgUp" => key(KeyCode::PageUp, none),
+                "Home" => key(KeyCode::Home, none),
+                "End" => key(KeyCode::End, none),
                 "BS" => key(KeyCode::Backspace, none),
                 "F1" => key(KeyCode::F(1), none),
                 "F4" => key(KeyCode::F(4), none),
@@ -359,4 +361,52 @@ fn keys_to_save(a: &mut App, script: &str, most: usize) -> usize {
     assert_eq!(saved.row.state, vaxentry::store::VisitState::Saved);
     assert!(count <= most, "{count} keys, more than {most}: {script}");
     count
+}
+
+/// Every notice that can be longer than the window is read whole at 80 columns: the
+/// status line wraps it. Each of these, at its longest, is on the screen word for word.
+#[test]
+fn every_notice_is_read_whole_at_80_columns() {
+    use vaxentry::tui::text;
+    let long_path = std::path::Path::new(
+        "/home/clinic/.local/share/vaxentry/bundles/2026-11-25/0123456789abcdef0123456789abcdef.json",
+    );
+    let scan = vaxentry::record::gs1::parse("]d2010034928142550117270630\u{1d}10UT82921SN123")
+        .unwrap()
+        .unwrap();
+    let notices = [
+        text::saved_and_queued(long_path),
+        text::saved(long_path),
+        text::not_saved("the database is locked by another program; close it and try again"),
+        text::voided("dose 1 (CVX 140), dose 2 (CVX 115), dose 3 (CVX 187), dose 4 (CVX 33)"),
+        text::scanned(&scan, text::ScannedProduct::NotListed),
+        text::carried_cleared(
+            "Administered, Given by, Given by NPI, Location, Funding and VFC eligibility",
+        ),
+        text::new_lot_cleared("NEWLOT-2026-ABCDEF", "Expiration date and NDC"),
+        text::funding_follows("VXC51", "V02"),
+        text::answer_the_question(),
+        text::MOVED_NO_ENDPOINT.to_string(),
+    ];
+    // Letters in order, whatever the line breaks (a long path is cut mid-word).
+    let words = |text: &str| text.split_whitespace().collect::<String>();
+    for notice in notices {
+        let mut a = app((80, 24));
+        a.notice = Some(notice.clone());
+        let screen = render(&a).backend().to_string();
+        let bottom: String = screen
+            .lines()
+            .rev()
+            .take(3)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .map(|l| l.trim_matches('"').trim_end())
+            .collect::<Vec<_>>()
+            .join("");
+        assert!(
+            words(&bottom).contains(&words(&notice)),
+            "cut at 80 columns:\n{notice}\n{screen}"
+        );
+    }
 }

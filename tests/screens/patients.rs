@@ -101,7 +101,10 @@ fn a_returning_patient_is_offered_while_typing_and_filled_with_f7() {
         );
         // Leaving the MRN looks up the patient's doses: the earlier ones are shown.
         drive(&mut a, keys("<Tab>"));
-        assert_eq!(a.form.earlier_doses().as_deref(), Some("140 on 2026-10-01"));
+        assert_eq!(
+            a.form.earlier_doses(60).as_deref(),
+            Some("140 on 2026-10-01")
+        );
         snap!(
             format!("returning-patient-filled-{}x{}", size.0, size.1),
             render(&a).backend()
@@ -109,7 +112,7 @@ fn a_returning_patient_is_offered_while_typing_and_filled_with_f7() {
         // By family name too, in any case; nothing for what matches no one.
         drive(&mut a, keys("<C-n>y"));
         assert_eq!(
-            a.form.earlier_doses(),
+            a.form.earlier_doses(60),
             None,
             "a new visit has no patient yet"
         );

@@ -102,7 +102,7 @@ impl Form {
 
     /// The patient's doses stored in other visits, newest first, in a few words:
     /// "140 on 2026-10-01 · 115 on 2025-09-02 (+2)".
-    pub fn earlier_doses(&self) -> Option<String> {
+    pub fn earlier_doses(&self, room: usize) -> Option<String> {
         let mut doses: Vec<_> = self
             .returning
             .stored_doses
@@ -113,16 +113,24 @@ impl Form {
             return None;
         }
         doses.sort_by_key(|d| std::cmp::Reverse(d.key.given_on));
-        let shown: Vec<String> = doses
+        // As many as fit, newest first, and how many more there are: never dropped
+        // without a word.
+        let said: Vec<String> = doses
             .iter()
-            .take(3)
             .map(|d| format!("{} on {}", d.key.vaccine, d.key.given_on))
             .collect();
-        let more = match doses.len() {
-            n if n > 3 => format!(" (+{})", n - 3),
-            _ => String::new(),
+        let mut shown = said.len();
+        let text = |shown: usize| {
+            let more = match said.len() - shown {
+                0 => String::new(),
+                n => format!(" (+{n} more)"),
+            };
+            format!("{}{more}", said[..shown].join(" · "))
         };
-        Some(format!("{}{more}", shown.join(" · ")))
+        while shown > 1 && text(shown).chars().count() > room {
+            shown -= 1;
+        }
+        Some(text(shown))
     }
 
     /// The suggestion F7 would take, when the MRN typed is not itself stored.

@@ -275,7 +275,9 @@ fn draw_fields(frame: &mut Frame, form: &Form, area: Rect, hits: &mut Hits, look
         frame.render_widget(Line::from(spans), line);
     }
     // A returning patient's doses from other visits, on the box's lower edge.
-    if let Some(earlier) = form.earlier_doses() {
+    // " Earlier: " and the "↓ N more" of the same edge take 28 columns.
+    let room = usize::from(area.width.saturating_sub(28));
+    if let Some(earlier) = form.earlier_doses(room) {
         let text = format!(" Earlier: {earlier} ");
         let width = area.width.saturating_sub(18).min(text.width() as u16);
         frame.render_widget(
@@ -357,7 +359,21 @@ fn draw_review(frame: &mut Frame, form: &Form, area: Rect, hits: &mut Hits, them
 }
 
 fn draw_detail(frame: &mut Frame, form: &Form, area: Rect, theme: Theme) {
-    let (title, mut lines) = if form.focus.page == Page::Review {
+    // On Review, the chosen problem in full (its line in the list may be cut).
+    let chosen = (form.focus.page == Page::Review)
+        .then(|| form.checks.findings.get(form.checks.review.selected))
+        .flatten();
+    let (title, mut lines) = if let Some(f) = chosen {
+        let (mark, style) = theme.finding_mark(f);
+        (
+            format!(" {} ", f.at.section()),
+            vec![Line::from(vec![
+                Span::styled(mark, style),
+                Span::raw(" "),
+                Span::raw(f.message.clone()),
+            ])],
+        )
+    } else if form.focus.page == Page::Review {
         (
             " Review ".to_string(),
             vec![Line::from(
@@ -379,6 +395,14 @@ fn draw_detail(frame: &mut Frame, form: &Form, area: Rect, theme: Theme) {
         let findings: Vec<_> = form
             .findings_at(form.focus.page, form.focus.field)
             .collect();
+        // A problem is read whole: when the help and it do not both fit, the help
+        // (F1 has it) gives way.
+        let width = usize::from(area.width);
+        let rows = |text: &str| crate::tui::widgets::wrap(text, width).len();
+        let finding_rows: usize = findings.iter().take(2).map(|f| rows(&f.message)).sum();
+        if !findings.is_empty() && rows(form.focus.field.spec().help) + finding_rows > 3 {
+            lines.clear();
+        }
         for f in findings.iter().take(2) {
             let (mark, style) = theme.finding_mark(f);
             lines.push(Line::from(vec![
