@@ -965,7 +965,7 @@ fn the_lot_inventory_lists_adds_and_retires_lots() {
     for (lot, expires) in [
         ("NEW1", "06/2027"),
         ("OLD1", "2026-12-15"),
-        ("new 1", "06/2027"),
+        ("new 1", "062027"),
     ] {
         let o = vaxentry(&[
             "--data-dir",
@@ -987,6 +987,19 @@ fn the_lot_inventory_lists_adds_and_retires_lots() {
     assert_eq!(on_hand[0]["expired"], false);
     assert_eq!(on_hand[1]["expiration"], "2027-06-30");
     assert_eq!(on_hand[1]["manufacturer"], "PMC");
+    // As text: a header, then a lot a line.
+    let o = vaxentry(&["--data-dir", dir, "lots", "--vaccine", "140"]);
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(
+        lines[0].starts_with("CVX  vaccine") && lines[0].contains("expires"),
+        "{text}"
+    );
+    assert!(
+        lines[1].contains("OLD1") && lines[1].contains("2026-12-15"),
+        "{text}"
+    );
     // Once its day has passed, a lot on hand is marked expired.
     let o = common::binary(&tempdir())
         .env(vaxentry::clock::NOW_ENV, "2027-01-10T09:00:00-05:00")
@@ -1362,4 +1375,58 @@ fn history_shows_only_the_patients_doses_in_plain_text() {
     );
     assert!(!text.contains("\nFAKE LINE"), "{text}");
     assert!(stderr(&o).contains("not this patient's"), "{}", stderr(&o));
+}
+
+/// `void ID --dose N` without --yes says what would be sent and exits 0, sending
+/// nothing; with --yes the dose goes as entered-in-error, and `list` shows it voided.
+/// A visit that was never sent cannot be voided (exit 2, and why).
+#[test]
+fn void_says_what_it_would_send_then_sends_it_and_lists_the_dose_voided() {
+    let clinic = Clinic::sending_to_fhir("mode = \"transaction\"\n");
+    let o = clinic.run(&["import", "assets/examples/child-four-doses.json"]);
+    let id = imported_id(&stdout(&o));
+    let o = clinic.run(&["import", "assets/examples/adult-flu.json"]);
+    let unsent = imported_id(&stdout(&o));
+    clinic.run(&["send", &id]);
+    assert_eq!(clinic.run(&["sync"]).status.code(), Some(0));
+    let sent_before = clinic.server.with(|s| s.records.resources.len());
+    let o = clinic.run(&["void", &id, "--dose", "2"]);
+    assert_eq!(o.status.code(), Some(0), "a dry run: {}", stderr(&o));
+    assert!(
+        stdout(&o).contains("would send dose 2 (CVX 48)"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(clinic.run(&["sync"]).status.code(), Some(0));
+    clinic.server.with(|s| {
+        assert_eq!(s.records.resources.len(), sent_before);
+        assert!(
+            s.records
+                .resources
+                .iter()
+                .all(|r| r.resource["status"] != "entered-in-error")
+        );
+    });
+    let o = clinic.run(&["void", &id, "--dose", "2", "--yes"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = clinic.run(&["list"]);
+    assert!(
+        stdout(&o).contains("110 48(voided) 216 116"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(clinic.run(&["sync"]).status.code(), Some(0));
+    clinic.server.with(|s| {
+        let voided: Vec<_> = s
+            .records
+            .resources
+            .iter()
+            .filter(|r| r.resource["status"] == "entered-in-error")
+            .collect();
+        assert_eq!(voided.len(), 1);
+        assert_eq!(voided[0].resource["vaccineCode"]["coding"][0]["code"], "48");
+    });
+    let o = clinic.run(&["void", &unsent]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!stderr(&o).is_empty());
 }

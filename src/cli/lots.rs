@@ -48,6 +48,15 @@ pub fn list(
         return ExitCode::SUCCESS;
     }
     let cvx = table(TableId::Cvx);
+    out!(
+        "{:<4} {:<30}  {:<14} {:<4} {:<10} {:<13}",
+        "CVX",
+        "vaccine",
+        "lot",
+        "MVX",
+        "expires",
+        "NDC"
+    );
     for l in &lots {
         let mark = match (l.retired, expired(l)) {
             (true, _) => "retired",

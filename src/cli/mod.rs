@@ -166,7 +166,8 @@ pub enum Command {
     },
     /// Void a sent visit, or one dose of it: sends its Immunizations again as
     /// entered-in-error, under the identifiers they were sent with. The visit stays in
-    /// the database, its doses marked so. Without --yes it only says what would be sent.
+    /// the database, its doses marked so. Without --yes it only says what would be sent
+    /// (exit 0 when it could be).
     Void {
         /// The visit's id, or its first characters.
         id: String,

@@ -338,7 +338,8 @@ pub fn void(
         out!(
             "{id}: would send {what} as entered-in-error (a new message, the same Immunization identifiers); add --yes to send it"
         );
-        return ExitCode::from(1);
+        // A dry run that could go is a success; one that could not has failed above.
+        return ExitCode::SUCCESS;
     }
     match corrections::void(store, id, &plan, now, settings) {
         Ok(()) => {

@@ -1,8 +1,8 @@
 //! Ranking of code-table entries for a typed query (the picker and `vaxentry codes`).
 //!
 //! An exact code ranks first, then a code prefix, then entries whose display or alias
-//! words start with every typed word, then fuzzy matches (nucleo). Within a rank,
-//! active entries come before inactive ones.
+//! words start with every typed word; fuzzy matches (nucleo) only when none of those
+//! match, for typos. Within a rank, active entries come before inactive ones.
 
 use super::{Code, CodeTable};
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
@@ -78,6 +78,11 @@ pub fn search<'t>(table: &'t CodeTable, query: &str) -> Vec<&'t Code> {
             })
             .collect()
     });
+    // A near miss (fuzzy) only when nothing matches by code or by word: `rota` is
+    // rotavirus, not every name that holds r, o, t and a.
+    if ranked.iter().any(|(tier, ..)| *tier < 3) {
+        ranked.retain(|(tier, ..)| *tier < 3);
+    }
     ranked.sort_by(|a, b| {
         (a.0, !a.3.active, std::cmp::Reverse(a.1), a.2).cmp(&(
             b.0,
@@ -109,6 +114,23 @@ mod tests {
             .into_iter()
             .map(|c| c.code.clone())
             .collect()
+    }
+
+    #[test]
+    fn a_word_that_matches_leaves_out_the_near_misses() {
+        let rota = codes(TableId::Cvx, "rota");
+        assert!(!rota.is_empty());
+        for code in &rota {
+            let entry = table(TableId::Cvx).get(code).unwrap();
+            let said = format!("{} {}", entry.display, entry.aliases.join(" ")).to_lowercase();
+            assert!(said.contains("rota"), "{code}: {said}");
+        }
+        // A typo still finds its vaccine.
+        assert!(
+            codes(TableId::Cvx, "rotavirsu")
+                .iter()
+                .any(|c| c == "116" || c == "119")
+        );
     }
 
     #[test]

@@ -92,9 +92,12 @@ pub fn parse_date(raw: &str, today: NaiveDate) -> Result<NaiveDate, String> {
 /// `6/2027`, `2027-06`), which means the last day of that month.
 pub fn parse_expiry(raw: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     let text = raw.trim();
+    let all_digits = text.bytes().all(|b| b.is_ascii_digit());
     let month_year = match (text.split_once('/'), text.split_once('-')) {
         (Some((m, y)), None) if !y.contains('/') => Some((y, m)),
         (None, Some((y, m))) if y.len() == 4 && !m.contains('-') => Some((y, m)),
+        // MMYYYY, as typed without the slash.
+        (None, None) if text.len() == 6 && all_digits => Some((&text[2..], &text[..2])),
         _ => None,
     };
     let Some((year, month)) = month_year.filter(|(y, m)| {
@@ -448,6 +451,9 @@ mod tests {
             ("12/2027", day(2027, 12, 31)),
             ("2027-06-15", day(2027, 6, 15)),
             ("06/15/2027", day(2027, 6, 15)),
+            ("062027", day(2027, 6, 30)),
+            ("022028", day(2028, 2, 29)),
+            ("06152027", day(2027, 6, 15)),
         ] {
             assert_eq!(parse_expiry(raw, today), Ok(expected), "{raw}");
         }
@@ -458,6 +464,10 @@ mod tests {
             "06/27",
             "6/2027/1",
             "June 2027",
+            "132027",
+            "002027",
+            "06202",
+            "0620277",
         ] {
             assert!(parse_expiry(raw, today).is_err(), "{raw}");
         }

@@ -513,6 +513,12 @@ fn correct_rows(
     }
     if let (Some(visit), Some(json)) = (corrected, &record_json) {
         super::doses::write(tx, id, visit, json, now)?;
+        // The lists show the visit as corrected (a voided dose marked).
+        let s = super::summary::Summary::of(visit, now);
+        tx.execute(
+            "UPDATE visits SET mrn = ?2, patient_name = ?3, vaccines = ?4, visit_date = ?5, search = ?6 WHERE id = ?1",
+            params![id.to_string(), s.mrn, s.patient_name, s.vaccines, s.visit_date, s.search],
+        )?;
     }
     super::versions::add(tx, id, why, author, now)?;
     Ok(())

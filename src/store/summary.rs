@@ -9,7 +9,7 @@ use crate::record::{FieldId, Visit, file};
 pub struct Summary {
     pub mrn: String,
     pub patient_name: String,
-    /// CVX codes, space separated.
+    /// CVX codes, space separated; a voided dose's marked `(voided)`.
     pub vaccines: String,
     /// YYYY-MM-DD of the first dose, when it can be read.
     pub visit_date: String,
@@ -34,6 +34,16 @@ impl Summary {
             .map(|d| d.get(FieldId::Vaccine).trim())
             .filter(|c| !c.is_empty())
             .collect();
+        // A voided dose stays listed, marked, so the lists show what happened to it.
+        let listed: Vec<String> = visit
+            .doses
+            .iter()
+            .filter(|d| !d.get(FieldId::Vaccine).trim().is_empty())
+            .map(|d| match d.get(FieldId::Status).trim() {
+                "entered-in-error" => format!("{}(voided)", d.get(FieldId::Vaccine).trim()),
+                _ => d.get(FieldId::Vaccine).trim().to_string(),
+            })
+            .collect();
         let visit_date = visit
             .doses
             .first()
@@ -55,7 +65,7 @@ impl Summary {
         Summary {
             mrn: p.get(FieldId::Mrn).trim().to_string(),
             patient_name,
-            vaccines: codes.join(" "),
+            vaccines: listed.join(" "),
             visit_date,
             search: search.join(" ").to_lowercase(),
         }

@@ -96,17 +96,33 @@ pub struct Author {
 }
 
 impl Author {
-    /// The OS user of this process (`USER`, `LOGNAME` or `USERNAME`).
+    /// The OS user of this process (`USER`, `LOGNAME` or `USERNAME`; without them, as
+    /// under a service manager, its user id).
     pub fn of_this_process() -> Author {
-        let user = ["USER", "LOGNAME", "USERNAME"]
-            .iter()
-            .find_map(|v| std::env::var(v).ok().filter(|u| !u.trim().is_empty()))
-            .unwrap_or_else(|| "unknown".into());
         Author {
-            user,
+            user: user_named_by(|v| std::env::var(v).ok()),
             station: String::new(),
         }
     }
+}
+
+/// The user the environment (read by `var`) names, else the user id.
+fn user_named_by(var: impl Fn(&str) -> Option<String>) -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|v| var(v).filter(|u| !u.trim().is_empty()))
+        .unwrap_or_else(user_id)
+}
+
+/// The user id, when the environment names no user.
+#[cfg(target_os = "linux")]
+fn user_id() -> String {
+    format!("uid {}", rustix::process::getuid().as_raw())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn user_id() -> String {
+    "unknown".into()
 }
 
 /// One version of a visit.
@@ -171,5 +187,23 @@ impl Store {
             Ok(rows)
         })();
         self.checked(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_author_is_the_user_named_else_the_user_id() {
+        let named = |name: &'static str| move |v: &str| (v == "LOGNAME").then(|| name.to_string());
+        assert_eq!(user_named_by(named("nurse.ana")), "nurse.ana");
+        let nameless = user_named_by(named("  "));
+        #[cfg(target_os = "linux")]
+        assert_eq!(
+            nameless,
+            format!("uid {}", rustix::process::getuid().as_raw())
+        );
+        assert_ne!(nameless.trim(), "");
     }
 }

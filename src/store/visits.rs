@@ -55,6 +55,23 @@ pub(super) fn write_saved(
     Ok(())
 }
 
+/// A filter word as the search text holds it: a date typed as staff write it
+/// (`12/02`, `12/02/2026`) becomes the ISO form the visit dates are kept in
+/// (`-12-02`, `2026-12-02`); any other word stays as it is.
+fn as_searched(word: &str) -> String {
+    let parts: Vec<&str> = word.split('/').collect();
+    let digits = |p: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
+    };
+    match parts.as_slice() {
+        [m, d] if digits(m, 1..=2) && digits(d, 1..=2) => format!("-{m:0>2}-{d:0>2}"),
+        [m, d, y] if digits(m, 1..=2) && digits(d, 1..=2) && digits(y, 4..=4) => {
+            format!("{y}-{m:0>2}-{d:0>2}")
+        }
+        _ => word.to_string(),
+    }
+}
+
 fn may_save(state: Option<VisitState>) -> Result<()> {
     match state {
         Some(state) if !state.may_be_saved() => Err(Error::Refused(Refusal {
@@ -228,7 +245,7 @@ impl Store {
                 .to_lowercase()
                 .split_whitespace()
                 .take(6)
-                .map(str::to_string)
+                .map(as_searched)
                 .collect();
             // The index finds the visits holding every word of three letters or more
             // (its tokens are three letters); the search text of each is then checked

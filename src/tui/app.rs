@@ -282,7 +282,17 @@ fn finished(app: &mut App, done: Done) -> Vec<Effect> {
             Vec::new()
         }
         Done::VersionsLoaded { id, versions } => {
-            app.preview = Some(Preview::of_versions(id, &versions, now.timezone()));
+            let from_view = app.screen == Screen::Preview
+                && app
+                    .preview
+                    .as_ref()
+                    .is_some_and(|p| matches!(p.source, preview::Source::Stored { .. }));
+            app.preview = Some(Preview::of_versions(
+                id,
+                &versions,
+                now.timezone(),
+                from_view,
+            ));
             app.screen = Screen::Preview;
             Vec::new()
         }
@@ -567,11 +577,17 @@ fn synced(app: &mut App, report: super::sync::Report) -> Vec<Effect> {
         app.sync.waiting = waiting;
         app.sync.failed = failed;
     }
-    let problem = match &report.result {
-        Ok(r) => r.problem.clone().filter(|_| r.failed + r.deferred > 0),
-        Err(e) => Some(e.clone()),
+    // A pass with nothing to send says nothing: "sent" is only what was sent.
+    let (tried, problem) = match &report.result {
+        Ok(r) => (
+            r.sent + r.failed + r.deferred > 0,
+            r.problem.clone().filter(|_| r.failed + r.deferred > 0),
+        ),
+        Err(e) => (true, Some(e.clone())),
     };
-    app.sync.last = Some((report.at, problem));
+    if tried {
+        app.sync.last = Some((report.at, problem));
+    }
     if app.screen == Screen::Outbox {
         vec![Effect::LoadOutbox]
     } else {

@@ -370,6 +370,12 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
         ),
         bind(
             Form,
+            &[Key { code: Down, mods: Mods::Alt }],
+            Action::NextSuggestion,
+            "while several stored patients match what is typed: suggest the next (F7 fills it in)",
+        ),
+        bind(
+            Form,
             &[ctrl('f')],
             Action::JumpToField,
             "jump to a field: type part of its name (site, npi, d2 lot), Enter goes there",
@@ -474,22 +480,25 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
         bind(Preview, &[ch('n')], Action::NextMatch, "next match"),
         bind(
             Preview,
-            &[ch('v')],
-            Action::Versions,
-            "a stored visit's versions: who, when, why, and each bundle as it was",
-        ),
-        bind(
-            Preview,
             &[ch('e')],
             Action::Amend,
             "correct a stored visit in the form (a sent one goes again as a new message about the same doses)",
-        ),
+        )
+        .hint("correct"),
+        bind(
+            Preview,
+            &[ch('v')],
+            Action::Versions,
+            "a stored visit's versions: who, when, why, and each bundle as it was",
+        )
+        .hint("versions"),
         bind(
             Preview,
             &[ch('c')],
             Action::CopyAsNew,
             "a new visit for the same patient (a stored visit)",
-        ),
+        )
+        .hint("copy"),
         bind(
             Preview,
             &[plain(Esc), ch('q')],

@@ -157,6 +157,8 @@ pub enum Action {
     JumpToField,
     /// Alt+H: the dose switches between given here and historical.
     ToggleGivenHere,
+    /// The next stored patient matching what is typed.
+    NextSuggestion,
     /// A key that is no answer to the question asked.
     NotAnAnswer,
     /// The dose in front becomes not given (or given again).

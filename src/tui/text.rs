@@ -359,6 +359,10 @@ pub fn not_in_preview(search: &str) -> String {
 
 pub const ASK_QUIT: &str = "Quit vaxentry? This visit is not saved yet; it is kept as a draft and offered when vaxentry starts again.";
 pub const ASK_DELETE_DRAFT: &str = "Delete this draft? What was typed in it is lost.";
+pub fn suggestion_shown(which: usize, of: usize, who: &str) -> String {
+    format!("Suggested {which} of {of}: {who}; F7 fills it in")
+}
+
 pub fn answer_the_question() -> String {
     format!(
         "Answer the question first: {} yes, {} no, {} not now",

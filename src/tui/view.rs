@@ -256,7 +256,20 @@ fn status_hints(app: &App) -> Vec<(String, &'static str)> {
             hints.extend(bindings::hints(Scope::Everywhere));
             return hints;
         }
-        (Mode::Normal, Screen::Preview) => Scope::Preview,
+        (Mode::Normal, Screen::Preview) => {
+            // The visit in the form is saved from here; a stored one is corrected,
+            // its versions read or copied.
+            let source = app.preview.as_ref().map(|p| &p.source);
+            let stored_only = ["correct", "versions", "copy"];
+            return bindings::hints(Scope::Preview)
+                .into_iter()
+                .filter(|(_, word)| match source {
+                    None | Some(preview::Source::Current) => !stored_only.contains(word),
+                    Some(preview::Source::Versions { .. }) => !["save", "versions"].contains(word),
+                    Some(_) => *word != "save",
+                })
+                .collect();
+        }
         (Mode::Normal, Screen::History) => Scope::History,
         (Mode::Normal, Screen::Outbox) => Scope::Outbox,
     };

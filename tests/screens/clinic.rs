@@ -11,7 +11,7 @@ fn choosing_a_vaccine_fills_the_lot_on_hand_that_expires_first() {
         ("LATER7", "2027-09-30", ""),
         ("SOON3", "2027-06-30", "49281042550"),
     ]);
-    drive(&mut a, keys(&format!("{PATIENT}<PgDn>flu<Down><Enter>")));
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>flu<Enter>")));
     let dose = &a.form.visit.doses[0];
     assert_eq!(dose.get(FieldId::Vaccine), "140");
     assert_eq!(
@@ -285,6 +285,21 @@ fn a_mass_clinic_asks_each_patient_only_for_the_site() {
         Some("Mass clinic ended after 2 visit(s)")
     );
     assert_eq!(a.form.mass, None);
+    assert_eq!(
+        a.form.visit.doses[0].get(FieldId::Vaccine),
+        "",
+        "the next visit, not typed into, starts as any new visit"
+    );
+    assert!(!a.form.has_content());
+    // Ended with the next patient half typed, what was typed stays.
+    with_store(|s| *s = new_store());
+    let mut b = app((80, 24));
+    drive(
+        &mut b,
+        keys(&format!("{PATIENT}<PgDn>{FLU}<F8><C-s>MRN-6<F8>")),
+    );
+    assert_eq!(b.form.visit.patient.get(FieldId::Mrn), "MRN-6");
+    assert_eq!(b.form.visit.doses[0].get(FieldId::Vaccine), "140");
 }
 
 /// Choosing a vaccine brings back how this station last gave it (amount, route,
@@ -307,6 +322,16 @@ fn a_vaccine_comes_with_how_this_station_last_gave_it() {
         "{:?}",
         a.notice
     );
+    // Past what came as last time, to the first field the dose still needs (the
+    // optional "Ordered by" is never it).
+    assert_eq!(a.form.focus.field, FieldId::Ndc);
+    let mut b = station_that_gave(&["adult-flu"]);
+    drive(&mut b, keys(&format!("{PATIENT}<PgDn>140<Enter>")));
+    assert_eq!(
+        b.form.focus.field,
+        FieldId::Eligibility,
+        "lot, NDC, how and who are filled: the patient's eligibility is what is left"
+    );
     // Another station keeps its own.
     with_store(|s| s.author.station = "Room 9".into());
     assert!(with_store(|s| s.habits().unwrap()).is_empty());
@@ -321,7 +346,7 @@ fn clinic_visits_are_typed_within_their_key_targets() {
     let mut a = clinic_station();
     let adult = keys_to_save(
         &mut a,
-        "{MRN-5150}<Tab>{Okafor}<Tab>{Ada}<Tab>{02/03/1990}<Tab>f<Enter><PgDn>flu<Down><Enter>0.5<Tab>la<Enter>im<Enter><C-s>",
+        "{MRN-5150}<Tab>{Okafor}<Tab>{Ada}<Tab>{02/03/1990}<Tab>f<Enter><PgDn>flu<Enter>0.5<Tab>la<Enter>im<Enter><C-s>",
         25,
     );
     // A returning patient's COVID-19 dose: F7 fills the patient; the lot and how it is
@@ -335,7 +360,7 @@ fn clinic_visits_are_typed_within_their_key_targets() {
         "{MRN-7001}<Tab>{Rivera}<Tab>{Mateo}<Tab>{09/25/2026}<Tab>m<Enter><PgDn>110<Enter><C-d>48<Enter><C-d>216<Enter><C-d>116<Enter><C-s>",
         45,
     );
-    assert_eq!((adult, covid, baby), (23, 7, 26));
+    assert_eq!((adult, covid, baby), (22, 7, 26));
 }
 
 /// The VIS a station hands out with a combination vaccine is remembered: where CVX 110
@@ -467,4 +492,49 @@ fn the_lot_is_picked_from_the_lots_on_hand() {
         "{}",
         expired.message
     );
+}
+
+/// What is on hand comes first in the vaccine picker: with 140 and 135 in the
+/// inventory, `flu` for a 70-year-old lists those two before FluMist and the rest;
+/// for a 39-year-old, 140 first (135, for 65 and over, after those that fit the age).
+#[test]
+fn the_vaccine_picker_lists_what_is_on_hand_first() {
+    let mut a = app_with_flu_lots(&[("FLU140", "2027-06-30", "")]);
+    with_store(|s| {
+        let lot = vaxentry::store::lots::Lot {
+            vaccine: "135".into(),
+            lot: "HD135".into(),
+            manufacturer: "PMC".into(),
+            expiration: "2027-06-30".into(),
+            ndc: String::new(),
+            last_used: common::now().to_utc(),
+            retired: false,
+        };
+        s.add_lot(&lot, common::now()).unwrap();
+    });
+    a.form.session.inventory = with_store(|s| s.lots(None, false).unwrap());
+    let listed = |a: &App| -> Vec<String> {
+        a.form
+            .picker()
+            .unwrap()
+            .choices
+            .iter()
+            .map(|c| c.code.clone())
+            .collect()
+    };
+    drive(
+        &mut a,
+        keys("MRN-70<Tab>Berg<Tab>Olof<Tab>03/14/1956<Tab>m<Enter><PgDn>flu"),
+    );
+    let mut older = listed(&a);
+    older[..2].sort();
+    assert_eq!(older[..2], ["135", "140"], "{older:?}");
+    drive(
+        &mut a,
+        keys("<Esc><PgUp><Tab><Tab><Tab><C-u>03/14/1987<PgDn>flu"),
+    );
+    let younger = listed(&a);
+    assert_eq!(younger[0], "140", "{younger:?}");
+    let at = |code: &str| younger.iter().position(|c| c == code).unwrap();
+    assert!(at("111") < at("135"), "{younger:?}");
 }

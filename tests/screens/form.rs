@@ -483,6 +483,12 @@ fn new_visit_keeps_sticky_fields_and_finds_the_saved_lot() {
 fn enter_on_a_review_finding_jumps_to_its_field() {
     let mut a = app((80, 24));
     drive(&mut a, keys("<PgUp>"));
+    assert_eq!(
+        a.form.focus.page,
+        Page::Patient,
+        "PgUp on the first page stays"
+    );
+    drive(&mut a, keys("<PgDn><PgDn>"));
     assert_eq!(a.form.focus.page, Page::Review);
     drive(&mut a, keys("<Down><Enter>"));
     let expected = a.form.checks.findings[1].at;

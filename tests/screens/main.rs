@@ -76,6 +76,7 @@ fn keys(script: &str) -> Vec<Event> {
                 "F7" => key(KeyCode::F(7), none),
                 "F8" => key(KeyCode::F(8), none),
                 "Delete" => key(KeyCode::Delete, none),
+                "A-Down" => key(KeyCode::Down, KeyModifiers::ALT),
                 other if other.starts_with("C-") => key(
                     KeyCode::Char(other.chars().nth(2).unwrap()),
                     KeyModifiers::CONTROL,

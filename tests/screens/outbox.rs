@@ -169,3 +169,67 @@ fn x_in_the_outbox_voids_a_submitted_visit_after_asking() {
         "entered-in-error"
     );
 }
+
+/// The header says "sent" only when something was sent: a pass over an empty outbox
+/// (a new database) leaves it at "not tried yet".
+#[test]
+fn the_header_says_sent_only_after_something_was_sent() {
+    use vaxentry::delivery::SyncReport;
+    use vaxentry::tui::sync::Report;
+    let mut a = app((80, 24));
+    a.sync.protocol = Some(vaxentry::submit::protocol::Protocol::Transaction);
+    let pass = |sent: usize| {
+        Msg::Done(Done::Synced(Report {
+            at: common::now(),
+            result: Ok(SyncReport {
+                sent,
+                ..SyncReport::default()
+            }),
+            counts: Some((0, 0)),
+        }))
+    };
+    update(&mut a, pass(0));
+    let header = render(&a).backend().to_string();
+    let top = header.lines().next().unwrap();
+    assert!(
+        top.contains("not tried yet") && !top.contains("sent"),
+        "{top}"
+    );
+    update(&mut a, pass(1));
+    let header = render(&a).backend().to_string();
+    let top = header.lines().next().unwrap();
+    assert!(top.contains("✓ sent 15:30"), "{top}");
+}
+
+/// An answer whose OperationOutcome only informs is shown as information, each issue
+/// with its own mark, and with no empty "()" where it names no element.
+#[test]
+fn an_informational_answer_is_not_shown_as_an_error() {
+    use common::server::Behaviour;
+    with_store(|s| *s = new_store());
+    let outcome = serde_json::json!({"resourceType": "OperationOutcome", "issue": [
+        {"severity": "information", "code": "informational", "diagnostics": "queued"},
+        {"severity": "warning", "code": "business-rule", "diagnostics": "lot number not on file",
+         "expression": ["Bundle.entry[2].resource.lotNumber"]}]});
+    send_through_a_test_server(vec![(
+        common::example("adult-flu"),
+        Behaviour::Raw {
+            status: 200,
+            headers: "Content-Type: application/fhir+json\r\n".into(),
+            body: outcome.to_string().into_bytes(),
+            accepts: true,
+        },
+    )]);
+    let mut a = app((100, 30));
+    drive(&mut a, keys("<F6><Enter>"));
+    let text = a.preview.as_ref().unwrap().text_lines().join("\n");
+    assert!(text.contains("What the endpoint says:\n"), "{text}");
+    assert!(text.contains("\n  i queued\n"), "{text}");
+    assert!(
+        text.contains(
+            "\n  ! Dose 1 · Lot number: lot number not on file (Bundle.entry[2].resource.lotNumber)"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("✗") && !text.contains("()"), "{text}");
+}

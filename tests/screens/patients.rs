@@ -124,6 +124,86 @@ fn a_returning_patient_is_offered_while_typing_and_filled_with_f7() {
     }
 }
 
+/// When several stored patients match what is typed, the detail says which of how
+/// many is offered; Alt+↓ offers the next (round again after the last), and F7 fills
+/// the one offered.
+#[test]
+fn several_matching_patients_are_offered_one_after_another() {
+    with_store(|s| *s = new_store());
+    for (mrn, given) in [
+        ("MRN-1001", "Astrid"),
+        ("MRN-1002", "Berit"),
+        ("MRN-1003", "Cecilia"),
+    ] {
+        let mut visit = common::example("adult-flu");
+        visit.patient.set(FieldId::Mrn, mrn);
+        visit.patient.set(FieldId::Given, given);
+        save_visit(&visit);
+    }
+    let mut a = app((80, 24));
+    drive(&mut a, keys("<Tab>lindq"));
+    let offered = |a: &App| a.form.suggestion().map(|p| p.mrn.clone()).unwrap();
+    let first = offered(&a);
+    assert!(
+        render(&a)
+            .backend()
+            .to_string()
+            .contains("MRN-1001 (1 of 3: Alt+↓"),
+        "{}",
+        render(&a).backend()
+    );
+    drive(&mut a, keys("<A-Down>"));
+    let second = offered(&a);
+    assert_ne!(second, first);
+    assert!(
+        a.notice
+            .as_deref()
+            .unwrap()
+            .starts_with("Suggested 2 of 3: "),
+        "{:?}",
+        a.notice
+    );
+    drive(&mut a, keys("<A-Down>"));
+    let third = offered(&a);
+    assert!(third != first && third != second);
+    drive(&mut a, keys("<A-Down>"));
+    assert_eq!(offered(&a), first, "round again after the last");
+    drive(&mut a, keys("<A-Down><F7>"));
+    assert_eq!(a.form.visit.patient.get(FieldId::Mrn), second);
+}
+
+/// When the endpoint answered but cannot be searched (a 404), the panel says so in
+/// a few words, not that it was not reached; when it could not be reached, that.
+#[test]
+fn the_endpoint_panel_says_what_went_wrong() {
+    use vaxentry::tui::sync::HistoryAnswer;
+    with_store(|s| *s = new_store());
+    for (why, says) in [
+        (
+            "the endpoint does not offer an Immunization search (HTTP 404): not found",
+            "Endpoint: does not offer an Immunization search (HTTP 404)",
+        ),
+        (
+            "cannot connect to the server; it is retried",
+            "Endpoint: cannot connect to the server",
+        ),
+        ("", "Endpoint: not reached"),
+    ] {
+        let mut a = app((80, 24));
+        a.sync.protocol = Some(vaxentry::submit::protocol::Protocol::Transaction);
+        drive(&mut a, keys("MRN-404<Tab>"));
+        update(
+            &mut a,
+            Msg::Done(Done::EndpointAnswered(HistoryAnswer {
+                mrn: "MRN-404".into(),
+                result: Err(why.into()),
+                incomplete: None,
+            })),
+        );
+        assert_eq!(a.form.endpoint_doses(a.now).as_deref(), Some(says));
+    }
+}
+
 /// With an endpoint, opening a patient shows what the endpoint last said (with its
 /// age) at once and asks it again; its answer replaces that, a dose it already has is
 /// warned about, and when it cannot be reached the kept answer stays, marked so.

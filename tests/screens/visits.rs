@@ -109,6 +109,13 @@ fn history_with_records_and_a_filter() {
         // Enter opens the stored visit read-only, with its stored bundle.
         drive(&mut a, keys("<Enter>"));
         assert_eq!(a.screen, vaxentry::tui::msg::Screen::Preview);
+        // Its keys are a stored visit's: correct, versions, copy; not save.
+        let screen = render(&a).backend().to_string();
+        let hints = screen.lines().last().unwrap();
+        assert!(
+            hints.contains("e correct  v versions  c copy") && !hints.contains("save"),
+            "{hints}"
+        );
         // Ctrl+R: a new visit for the same patient.
         drive(&mut a, keys("<C-r>"));
         assert_eq!(a.screen, vaxentry::tui::msg::Screen::Form);
@@ -148,7 +155,8 @@ fn a_stored_visits_versions_show_who_when_why_and_each_bundle() {
         drive(&mut a, keys("<F4><A-v>"));
         let from_history = a.preview.clone().expect("the versions");
         drive(&mut a, keys("<Esc><Enter>v"));
-        assert_eq!(a.preview.as_ref(), Some(&from_history));
+        let from_view = a.preview.as_ref().expect("the versions");
+        assert_eq!(from_view.text_lines(), from_history.text_lines());
         insta::with_settings!({filters => vec![(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[uuid]")]}, {
             snap!(format!("versions-{}x{}", size.0, size.1), render(&a).backend());
         });
@@ -171,6 +179,21 @@ fn a_stored_visits_versions_show_who_when_why_and_each_bundle() {
             "version 1 keeps the name it was saved with"
         );
         assert!(given(second, lines.len(), "Astrid Maria"));
+        // Esc goes back where the versions were opened from: the visit's view.
+        drive(&mut a, keys("<Esc>"));
+        let view = a.preview.as_ref().expect("the visit's view");
+        assert!(
+            !view
+                .text_lines()
+                .iter()
+                .any(|l| l.starts_with("Version 1:")),
+            "{:?}",
+            view.summary
+        );
+        assert!(matches!(
+            view.source,
+            vaxentry::tui::screens::preview::Source::Stored { .. }
+        ));
         // A visit being typed has none yet; it says where they are.
         drive(&mut a, keys("<Esc><Esc><C-p>v"));
         assert!(
@@ -433,7 +456,7 @@ fn a_vaccine_the_patient_already_has_that_day_warns_and_saving_asks_first() {
         a.notice
     );
     // The lot, amount, route and site come back from the first visit.
-    drive(&mut a, keys(&format!("{PATIENT}<PgDn>flu<Down><Enter>")));
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>flu<Enter>")));
     let given = a
         .form
         .checks
@@ -545,10 +568,12 @@ fn a_sent_visit_is_corrected_in_the_form_and_goes_again_as_an_amendment() {
         assert_eq!(versions.len(), 2);
         assert_eq!(versions[1].why, vaxentry::store::versions::Reason::Amended);
         assert_eq!(Some(&versions[0].bundle_json), before.bundle_json.as_ref());
-        // The lists say so (the history keeps its filter).
+        // The lists say so (the history opens afresh, with no filter left from before).
         drive(&mut a, keys("<F4>"));
-        assert_eq!(a.history.filter.value(), "accepted");
-        assert_eq!(a.history.rows[0].state_label(), "amended v2");
+        assert_eq!(a.history.filter.value(), "");
+        let at = a.history.rows.iter().position(|r| r.id == id).unwrap();
+        assert_eq!(a.history.rows[at].state_label(), "amended v2");
+        drive(&mut a, keys(&"<Down>".repeat(at)));
         // A visit waiting in the outbox is corrected once it is sent.
         drive(&mut a, keys("<A-e>"));
         assert_eq!(a.screen, vaxentry::tui::msg::Screen::History);
@@ -618,4 +643,37 @@ fn a_sent_dose_is_voided_from_its_correction_after_asking() {
         with_store(|s| s.versions(id).unwrap()).last().unwrap().why,
         vaxentry::store::versions::Reason::Voided
     );
+    // The history lists the voided dose, marked.
+    drive(&mut a, keys("<F4>"));
+    let row = a.history.rows.iter().find(|r| r.id == id).unwrap();
+    assert_eq!(row.vaccines, "110 48(voided) 216 116");
+    assert!(
+        render(&a).backend().to_string().contains("48(voided)"),
+        "{}",
+        render(&a).backend()
+    );
+}
+
+/// The history opens with no filter left from before (typing starts a new one), and
+/// a date typed as staff write it (`10/01`, `10/01/2026`) finds the visits of that day.
+#[test]
+fn the_history_filter_starts_empty_and_reads_dates_as_typed() {
+    with_store(|s| *s = new_store());
+    save_visit(&common::example("adult-flu"));
+    let mut a = app((80, 24));
+    for (typed, found) in [
+        ("10/01", 1),
+        ("10/1/2026", 1),
+        ("2026-10-01", 1),
+        ("10/02", 0),
+    ] {
+        drive(&mut a, keys(&format!("<F4>{typed}")));
+        assert_eq!(
+            a.history.filter.value(),
+            typed,
+            "not appended to the last one"
+        );
+        assert_eq!(a.history.rows.len(), found, "{typed}");
+        drive(&mut a, keys("<Esc>"));
+    }
 }

@@ -123,7 +123,7 @@ impl Form {
         let view = self.endpoint.view.as_ref();
         let problem = self.endpoint.problem.as_ref();
         let Some(view) = view else {
-            return problem.map(|_| "Endpoint not reached".to_string());
+            return problem.map(|why| format!("Endpoint: {}", short_problem(why)));
         };
         let stale = match (view.fresh, problem) {
             (false, Some(_)) => ", not reached now",
@@ -140,5 +140,18 @@ impl Form {
             "Endpoint {}{stale}: {doses}",
             as_of(view.as_of, now)
         ))
+    }
+}
+
+/// What went wrong in a few words, for the panel: the first clause of the reason,
+/// "does not offer an Immunization search (HTTP 404)" or "not reached".
+fn short_problem(why: &str) -> String {
+    let why = why
+        .trim_start_matches("not delivered: ")
+        .trim_start_matches("the endpoint ");
+    let first = why.split([':', ';']).next().unwrap_or(why).trim();
+    match first {
+        "" => "not reached".to_string(),
+        first => first.to_string(),
     }
 }

@@ -53,6 +53,11 @@ impl Form {
     /// ends the session. Returns what to tell the user.
     pub fn toggle_mass_clinic(&mut self, now: ClinicTime) -> String {
         if let Some(mass) = self.mass.take() {
+            // The next visit, started from the template and not typed into, starts
+            // again as any new visit.
+            if mass.saved > 0 && !self.has_content() {
+                self.new_visit(now);
+            }
             return text::mass_clinic_ended(mass.saved);
         }
         let Page::Dose(i) = self.focus.page else {

@@ -922,6 +922,8 @@ fn handle(form: &mut Form, ctx: &Ctx, action: Action) -> Reply {
             let page = form.step_page(true);
             form.focus_page(page, false, now);
         }
+        // PgUp on the patient stays there: the first section has none before it.
+        Action::PrevPage | Action::PageUp if form.focus.page == Page::Patient => {}
         Action::PrevPage | Action::PageUp => {
             let page = form.step_page(false);
             form.focus_page(page, false, now);
@@ -964,6 +966,11 @@ fn handle(form: &mut Form, ctx: &Ctx, action: Action) -> Reply {
         }
         Action::CopyAsNew => return Reply::notice(text::copy_as_new_in_history()),
         Action::UseStoredPatient => return Reply::notice(form.use_stored_patient(now)),
+        Action::NextSuggestion => {
+            if let Some(said) = form.next_suggestion() {
+                return Reply::notice(said);
+            }
+        }
         Action::MassClinic => return Reply::notice(form.toggle_mass_clinic(now)),
         Action::JumpToField => form.toggle_jump(),
         Action::ToggleGivenHere => return Reply::notice(form.toggle_given_here(now)),

@@ -200,13 +200,28 @@ impl Form {
                 // says what is wrong); a stable sort: within each group the search's
                 // order stays.
                 let exact = table(t).get(self.focus.input.value()).map(|c| &c.code);
+                // What is on hand is what is given: a vaccine with a usable lot comes
+                // before one the clinic does not have.
+                let on = self.dose_day(self.focus.page).to_string();
+                let on_hand = |cvx: &str| {
+                    self.session.inventory.iter().any(|l| {
+                        l.vaccine == cvx
+                            && !l.retired
+                            && (l.expiration.is_empty() || l.expiration >= on)
+                    })
+                };
                 choices.sort_by_cached_key(|c| {
                     let fits = dates.is_none_or(|(birth, on)| {
                         products::product(&c.code)
                             .and_then(|p| p.ages)
                             .is_none_or(|a| a.fits(birth, on))
                     });
-                    (Some(&c.code) != exact, !fits, given_here && c.non_us)
+                    (
+                        Some(&c.code) != exact,
+                        !fits,
+                        !on_hand(&c.code),
+                        given_here && c.non_us,
+                    )
                 });
             }
             FieldId::Manufacturer => {

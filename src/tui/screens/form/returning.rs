@@ -22,6 +22,8 @@ pub struct Returning {
     /// first), and the text they were looked up for.
     pub suggestions: Vec<PatientMatch>,
     pub suggested_for: Option<String>,
+    /// Which of the suggestions F7 takes (Alt+↓ moves on).
+    pub chosen: usize,
 }
 
 impl Form {
@@ -97,6 +99,7 @@ impl Form {
     pub fn suggested(&mut self, typed: String, matches: Vec<PatientMatch>) {
         if self.returning.suggested_for.as_deref() == Some(typed.as_str()) {
             self.returning.suggestions = matches;
+            self.returning.chosen = 0;
         }
     }
 
@@ -141,8 +144,20 @@ impl Form {
         // The patient already in the form is not offered again.
         self.returning
             .suggestions
-            .first()
+            .get(self.returning.chosen)
             .filter(|p| showing && (p.mrn != mrn || self.focus.field == FieldId::Mrn))
+    }
+
+    /// Alt+↓: the next stored patient that matches what is typed, round again after
+    /// the last. Says who.
+    pub(super) fn next_suggestion(&mut self) -> Option<String> {
+        let count = self.returning.suggestions.len();
+        if count < 2 {
+            return None;
+        }
+        self.returning.chosen = (self.returning.chosen + 1) % count;
+        self.suggestion()
+            .map(|p| text::suggestion_shown(self.returning.chosen + 1, count, &p.describe()))
     }
 
     /// F7: the stored patient's fields replace what was typed for the patient: the one

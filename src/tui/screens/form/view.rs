@@ -414,7 +414,7 @@ fn draw_detail(frame: &mut Frame, form: &Form, area: Rect, theme: Theme) {
         if let Some(suggested) = form.suggestion() {
             let more = match form.returning.suggestions.len() {
                 1 => String::new(),
-                n => format!(" (+{} more: type on)", n - 1),
+                n => format!(" ({} of {n}: Alt+↓ the next)", form.returning.chosen + 1),
             };
             lines.push(Line::from(vec![
                 Span::styled("F7 fills ", theme.title()),

@@ -80,9 +80,10 @@ impl History {
     }
 }
 
-/// Opens the history with the current filter.
+/// Opens the history afresh: no filter left from last time to type onto.
 pub fn open(h: &mut History) -> Reply {
     h.cursor.home();
+    h.filter = Input::default();
     Reply {
         go: Some(Screen::History),
         ..h.reload()

@@ -1,14 +1,16 @@
-//! Drawing the history: the filter line, the column header and the visits.
+//! Drawing the history: the filter line, the column header and the visits, with the
+//! chosen visit written whole under them when its row is cut.
 
 use super::History;
 use crate::tui::layout::Layout as Hits;
 use crate::tui::msg::Target;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::{draw_column_header, draw_list, state_mark, titled};
+use crate::tui::widgets::{draw_column_header, draw_list, state_mark, titled, wrap};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
+use unicode_width::UnicodeWidthStr;
 
 /// The filter line, the column header and the list, inside the box.
 fn areas(body: Rect) -> [Rect; 3] {
@@ -60,6 +62,37 @@ pub fn draw(frame: &mut Frame, h: &History, area: Rect, hits: &mut Hits, theme: 
         frame.render_widget(Paragraph::new(empty), list);
         return;
     }
+    // The chosen visit whole, under the list, when its row is cut at this width.
+    let list = match h.rows.get(h.cursor.selected) {
+        Some(r)
+            if columns(
+                &r.visit_date,
+                &r.state_label(),
+                &r.mrn,
+                &r.patient_name,
+                &r.vaccines,
+            )
+            .width()
+                > usize::from(list.width) =>
+        {
+            let whole = wrap(
+                &format!("{} · {} · {}", r.patient_name, r.mrn, r.vaccines),
+                usize::from(list.width),
+            );
+            let rows = (whole.len() as u16)
+                .min(3)
+                .min(list.height.saturating_sub(1));
+            let [list, detail] =
+                Layout::vertical([Constraint::Min(1), Constraint::Length(rows)]).areas(list);
+            let lines: Vec<Line> = whole
+                .into_iter()
+                .map(|l| Line::from(Span::styled(l, theme.dim())))
+                .collect();
+            frame.render_widget(Paragraph::new(lines), detail);
+            list
+        }
+        _ => list,
+    };
     let rows = (h.rows.len(), h.cursor.selected);
     draw_list(frame, hits, list, rows, theme, |i| {
         let r = &h.rows[i];

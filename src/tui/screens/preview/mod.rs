@@ -42,8 +42,9 @@ pub enum Source {
     Stored { id: Uuid, state: VisitState },
     /// The endpoint's answers about a visit, from the outbox.
     Answer { id: Uuid },
-    /// Every version of a stored visit, with each bundle as it was.
-    Versions { id: Uuid },
+    /// Every version of a stored visit, with each bundle as it was; `from_view` when
+    /// opened from the visit's own view, which Esc goes back to.
+    Versions { id: Uuid, from_view: bool },
 }
 
 impl Source {
@@ -51,7 +52,7 @@ impl Source {
     pub fn stored_id(&self) -> Option<Uuid> {
         match self {
             Source::Current => None,
-            Source::Stored { id, .. } | Source::Answer { id } | Source::Versions { id } => {
+            Source::Stored { id, .. } | Source::Answer { id } | Source::Versions { id, .. } => {
                 Some(*id)
             }
         }
@@ -184,17 +185,29 @@ impl Preview {
             .unwrap_or_default();
         if !issues.is_empty() {
             lines.push(String::new());
-            lines.push("What the endpoint says is wrong:".into());
+            lines.push(
+                match issues.iter().any(crate::fhir::answer::Issue::is_error) {
+                    true => "What the endpoint says is wrong:".into(),
+                    false => "What the endpoint says:".into(),
+                },
+            );
             for issue in &issues {
+                use crate::fhir::answer::Severity;
+                // Each issue with its own weight: information is not an error.
+                let mark = match issue.severity {
+                    Severity::Fatal | Severity::Error => "✗",
+                    Severity::Warning => "!",
+                    Severity::Information => "i",
+                };
                 let place = issue
                     .field
                     .map(|f| format!("{} · {}: ", f.section(), f.field.spec().label))
                     .unwrap_or_default();
-                lines.push(format!(
-                    "  ✗ {place}{} ({})",
-                    issue.text,
-                    issue.expression.join(", ")
-                ));
+                let at = match issue.expression.as_slice() {
+                    [] => String::new(),
+                    paths => format!(" ({})", paths.join(", ")),
+                };
+                lines.push(format!("  {mark} {place}{}{at}", issue.text));
             }
         }
         let message = body.map(|b| crate::fhir::Message {
@@ -215,7 +228,12 @@ impl Preview {
 
     /// Every version of a stored visit, oldest first: who made it, when, at which
     /// station and why, then each bundle exactly as it was saved and sent.
-    pub fn of_versions(id: Uuid, versions: &[Version], zone: chrono_tz::Tz) -> Preview {
+    pub fn of_versions(
+        id: Uuid,
+        versions: &[Version],
+        zone: chrono_tz::Tz,
+        from_view: bool,
+    ) -> Preview {
         let mut lines = vec![
             format!("Versions of visit {id}: {}", versions.len()),
             "Each bundle follows, exactly as it was saved and sent.".to_string(),
@@ -240,7 +258,7 @@ impl Preview {
             ));
         }
         let mut preview = Preview::new(
-            Source::Versions { id },
+            Source::Versions { id, from_view },
             lines,
             None,
             Vec::new(),
@@ -489,6 +507,23 @@ pub fn update(preview: &mut Preview, _ctx: &Ctx, action: Action) -> Reply {
             let from = preview.scroll;
             if !preview.jump_to_match(Some(from)) {
                 return Reply::notice(text::NO_MATCH);
+            }
+        }
+        // From a visit's view, its versions go back to that view.
+        Action::Escape | Action::Preview
+            if matches!(
+                preview.source,
+                Source::Versions {
+                    from_view: true,
+                    ..
+                }
+            ) =>
+        {
+            if let Some(id) = preview.source.stored_id() {
+                return Reply::effect(Effect::Open {
+                    id,
+                    purpose: Purpose::View,
+                });
             }
         }
         Action::Escape | Action::Preview => return Reply::go(preview.back),
