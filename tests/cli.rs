@@ -801,11 +801,19 @@ fn an_import_killed_mid_batch_keeps_every_record_it_reported() {
         stored.len()
     );
     // Run again: the rest is imported, nothing twice, and the temporary files a
-    // killed import left are gone (one is planted, as a kill mid-batch leaves them:
+    // killed import left, once settled, are gone (one is planted, as a kill mid-batch leaves them:
     // no process has a pid above the kernel's limit of 2^22).
     let planted =
         data.join("bundles/.staging/.b.json.4194999.0123456789abcdef0123456789abcdef.tmp");
     std::fs::write(&planted, "{\"resourceType\": \"Bun").unwrap();
+    // They are removed once settled (a file minutes old is never being written).
+    let long_ago = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+    for entry in std::fs::read_dir(data.join("bundles/.staging")).unwrap() {
+        let file = std::fs::File::options()
+            .write(true)
+            .open(entry.unwrap().path());
+        file.unwrap().set_modified(long_ago).unwrap();
+    }
     let o = vaxentry(&args);
     assert_eq!(o.status.code(), Some(0));
     let left: Vec<_> = std::fs::read_dir(data.join("bundles/.staging"))

@@ -106,23 +106,27 @@ fn temp_path(folder: Option<&Path>, path: &Path) -> Result<PathBuf> {
     )))
 }
 
-/// Whether the process `pid` is alive (on Linux; elsewhere it is taken to be, and its
-/// files are removed once a day old).
+/// Whether the process `pid` is alive, asked with signal 0 (which sees the same process
+/// ids as this process, unlike `/proc` in a container with its own pid namespace).
 fn alive(pid: u32) -> bool {
-    #[cfg(target_os = "linux")]
-    {
-        Path::new("/proc").join(pid.to_string()).exists()
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = pid;
-        true
-    }
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return false;
+    };
+    !matches!(
+        rustix::process::test_kill_process(pid),
+        Err(rustix::io::Errno::SRCH)
+    )
 }
 
+/// How old a temporary file of a process that is gone must be before it is removed.
+const SETTLED: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
 /// Removes the temporary files in `folder` that a process no longer running left
-/// (killed while it wrote them); how many went. Only names vaxentry makes are
-/// touched.
+/// (killed while it wrote them) at least [`SETTLED`] ago, and any a day old; how many
+/// went. Only names vaxentry makes are touched.
 pub fn remove_abandoned(folder: &Path) -> usize {
     let Ok(entries) = fs::read_dir(folder) else {
         return 0;
@@ -134,14 +138,18 @@ pub fn remove_abandoned(folder: &Path) -> usize {
         let Some(pid) = abandoned_pid(&name) else {
             continue;
         };
-        let old = entry
+        let age = entry
             .metadata()
             .and_then(|m| m.modified())
-            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > day));
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .unwrap_or_default();
         let file = entry.file_type().is_ok_and(|t| t.is_file());
+        // A file being written is never minutes old, so a young one is left alone even
+        // when its writer looks gone (another pid namespace sharing the folder).
         if file
             && pid != std::process::id()
-            && (!alive(pid) || old)
+            && ((age > SETTLED && !alive(pid)) || age > day)
             && fs::remove_file(entry.path()).is_ok()
         {
             removed += 1;
@@ -398,12 +406,24 @@ mod tests {
         let ours = dir.join(format!(".x.json.{}.{hex}.tmp", std::process::id()));
         let other = dir.join(".x.json.4194999.0.tmp");
         let bundle = dir.join("x.json");
-        for f in [&dead, &ours, &other, &bundle] {
+        // Left by the same dead process a moment ago: perhaps a writer in another pid
+        // namespace, so it stays until settled.
+        let fresh = dir.join(format!(".y.json.4194999.{hex}.tmp"));
+        let long_ago = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        for f in [&dead, &ours, &other, &bundle, &fresh] {
             fs::write(f, b"x").unwrap();
+            if f != &fresh {
+                File::options()
+                    .write(true)
+                    .open(f)
+                    .unwrap()
+                    .set_modified(long_ago)
+                    .unwrap();
+            }
         }
         assert_eq!(remove_abandoned(&dir), 1);
         assert!(!dead.exists());
-        assert!(ours.exists() && other.exists() && bundle.exists());
+        assert!(ours.exists() && other.exists() && bundle.exists() && fresh.exists());
         fs::remove_dir_all(&dir).unwrap();
     }
 }
