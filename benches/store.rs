@@ -58,6 +58,7 @@ fn lot_lookup(c: &mut Criterion) {
                 manufacturer: "PMC".into(),
                 expiration: format!("2027-{:02}-28", 1 + n % 12),
                 ndc: String::new(),
+                dose_ml: String::new(),
                 last_used: now().to_utc(),
                 retired: false,
             };

@@ -1062,6 +1062,34 @@ fn the_lot_inventory_lists_adds_and_retires_lots() {
         assert_eq!(o.status.code(), Some(2));
         assert!(stderr(&o).contains(says), "{}", stderr(&o));
     }
+    // The volume of a dose, which fills each dose's amount: kept and shown; a value
+    // that is no dose is refused.
+    let add = |ml: &str| {
+        vaxentry(&[
+            "--data-dir",
+            dir,
+            "lots",
+            "add",
+            "110",
+            "PX1",
+            "--mvx",
+            "SKB",
+            "--expires",
+            "05/2027",
+            "--ml",
+            ml,
+        ])
+    };
+    let o = add(".5");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("0.5 mL a dose"), "{}", stdout(&o));
+    assert_eq!(lots(&["--vaccine", "110"])[0]["dose_ml"], "0.5");
+    for bad in ["0", "half", "0.0", "50"] {
+        let o = add(bad);
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        assert!(stderr(&o).contains("--ml"), "{}", stderr(&o));
+    }
+    assert_eq!(lots(&["--vaccine", "110"])[0]["dose_ml"], "0.5");
 }
 
 /// `history MRN`: the doses here and those the endpoint has, asked now; when the

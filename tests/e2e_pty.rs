@@ -131,7 +131,7 @@ fn a_full_visit_typed_in_a_terminal_has_no_findings_and_the_terminal_is_restored
     s.type_keys("fluzone hi");
     s.wait_for("match(es)");
     s.type_keys("\r");
-    s.type_keys("LOT-77A\tpmc\rt+120\t\t0.5\tla\rim\rNurse Joy\t\t\tMain St Clinic\t");
+    s.type_keys("LOT-77A\tpmc\rt+120\t\t0.5\tla\rNurse Joy\t\t\tMain St Clinic\t");
     s.wait_for("ready");
     let screen = s.screen();
     assert!(

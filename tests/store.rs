@@ -1140,6 +1140,7 @@ fn saving_never_corrupts_the_lot_inventory() {
             manufacturer: "PMC".into(),
             expiration: expiration.into(),
             ndc: "49281042550".into(),
+            dose_ml: String::new(),
             last_used: now().to_utc(),
             retired: false,
         };
@@ -1187,4 +1188,16 @@ fn saving_never_corrupts_the_lot_inventory() {
         (new.expiration.as_str(), new.ndc.as_str()),
         ("2027-06-30", "49281042550")
     );
+    // The volume of a dose is what a lot lacked: filled from the amount given (0.5),
+    // and not changed by a dose of another amount.
+    assert_eq!((old.dose_ml.as_str(), new.dose_ml.as_str()), ("0.5", "0.5"));
+    let mut visit = example("adult-flu");
+    visit.doses[0].set(FieldId::Lot, "NEW2");
+    visit.doses[0].set(FieldId::Amount, "0.25");
+    let id = Uuid::new_v4();
+    let message = message_for(&visit, &settings(), now(), id).unwrap();
+    store.save(id, &visit, &message, now()).unwrap();
+    let lots = store.lots(None, true).unwrap();
+    let new = lots.iter().find(|l| l.lot == "NEW2").unwrap();
+    assert_eq!(new.dose_ml, "0.5");
 }

@@ -5,12 +5,16 @@ use super::UNREADABLE;
 use crate::clock::ClinicTime;
 use crate::codes::{TableId, ndc, table};
 use crate::record::identity::lot_key;
-use crate::record::parse::{parse_expiry, parse_ndc};
+use crate::record::parse::{parse_amount, parse_expiry, parse_ndc};
 use crate::store::Store;
 use crate::store::lots::Lot;
 use anyhow::{Result, bail};
 use serde_json::json;
 use std::process::ExitCode;
+
+/// The largest single dose a vaccine comes in, in mL (oral rotavirus and typhoid
+/// are 2 mL; 5 mL leaves room without taking a vial's whole volume for a dose).
+const MOST_ML: f64 = 5.0;
 
 /// Lists the lots on hand (every lot with `all`), of one vaccine or of all.
 pub fn list(
@@ -35,7 +39,8 @@ pub fn list(
             .iter()
             .map(|l| {
                 json!({"vaccine": l.vaccine, "lot": l.lot, "manufacturer": l.manufacturer,
-                       "expiration": l.expiration, "ndc": ndc::dashed(&l.ndc), "expired": expired(l),
+                       "expiration": l.expiration, "ndc": ndc::dashed(&l.ndc), "dose_ml": l.dose_ml,
+                       "expired": expired(l),
                        "retired": l.retired,
                        "last_used": crate::store::rows::stored_time(l.last_used)})
             })
@@ -49,13 +54,14 @@ pub fn list(
     }
     let cvx = table(TableId::Cvx);
     out!(
-        "{:<4} {:<30}  {:<14} {:<4} {:<10} {:<13}",
+        "{:<4} {:<30}  {:<14} {:<4} {:<10} {:<13} {:<5}",
         "CVX",
         "vaccine",
         "lot",
         "MVX",
         "expires",
-        "NDC"
+        "NDC",
+        "mL"
     );
     for l in &lots {
         let mark = match (l.retired, expired(l)) {
@@ -68,7 +74,7 @@ pub fn list(
             .map(|c| c.display.chars().take(30).collect())
             .unwrap_or_default();
         out!(
-            "{:<4} {:<30}  {:<14} {:<4} {:<10} {:<13} {mark}",
+            "{:<4} {:<30}  {:<14} {:<4} {:<10} {:<13} {:<5} {mark}",
             l.vaccine,
             name,
             l.lot,
@@ -78,7 +84,12 @@ pub fn list(
             } else {
                 &l.expiration
             },
-            ndc::dashed(&l.ndc)
+            ndc::dashed(&l.ndc),
+            if l.dose_ml.is_empty() {
+                "-"
+            } else {
+                &l.dose_ml
+            }
         );
     }
     ExitCode::SUCCESS
@@ -91,6 +102,7 @@ pub struct NewLot<'a> {
     pub manufacturer: &'a str,
     pub expires: &'a str,
     pub ndc: Option<&'a str>,
+    pub ml: Option<&'a str>,
 }
 
 /// Adds a lot (a shipment arrived), after checking each value.
@@ -125,20 +137,32 @@ pub fn add(store: &mut Store, new: &NewLot, now: ClinicTime) -> ExitCode {
             Some(ndc) => parse_ndc(ndc).map_err(|e| anyhow::anyhow!("--ndc: {e}"))?,
             None => String::new(),
         };
+        let dose_ml = match new.ml {
+            Some(ml) => match parse_amount(ml) {
+                Ok(v) if v > 0.0 && v <= MOST_ML => v.to_string(),
+                _ => bail!("--ml: '{ml}' is not the volume of one dose; give it in mL, e.g. 0.5"),
+            },
+            None => String::new(),
+        };
         Ok(Lot {
             vaccine: known_vaccine(new.vaccine)?,
             lot,
             manufacturer,
             expiration: expiration.to_string(),
             ndc,
+            dose_ml,
             last_used: now.to_utc(),
             retired: false,
         })
     })();
     match lot.and_then(|lot| Ok(store.add_lot(&lot, now).map(|()| lot)?)) {
         Ok(lot) => {
+            let volume = match lot.dose_ml.as_str() {
+                "" => String::new(),
+                ml => format!(", {ml} mL a dose"),
+            };
             out!(
-                "lot {} of CVX {} on hand, expires {}",
+                "lot {} of CVX {} on hand, expires {}{volume}",
                 lot.lot,
                 lot.vaccine,
                 lot.expiration

@@ -79,6 +79,9 @@ pub enum LotsAction {
         /// The NDC (11 digits, or 10 with dashes).
         #[arg(long)]
         ndc: Option<String>,
+        /// The volume of one dose in mL (0.5), which fills each dose's amount.
+        #[arg(long)]
+        ml: Option<String>,
     },
     /// Take a lot off hand (used up, expired or recalled); it stays known.
     Retire {
@@ -266,6 +269,7 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
                 mvx,
                 expires,
                 ndc,
+                ml,
             }) => lots::add(
                 store,
                 &lots::NewLot {
@@ -274,6 +278,7 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
                     manufacturer: mvx,
                     expires,
                     ndc: ndc.as_deref(),
+                    ml: ml.as_deref(),
                 },
                 clock.now(),
             ),

@@ -14,7 +14,7 @@ pub mod vis;
 use serde::Deserialize;
 use std::sync::OnceLock;
 
-pub use search::search;
+pub use search::{only_match, search};
 
 /// Every code table vaxentry knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -70,6 +70,24 @@ impl Package {
         }
     }
 
+    /// The dose it holds in mL, for a single-dose syringe, vial or applicator whose
+    /// packaging CDC describes with its volume (`SYRINGE, .5 mL` is 0.5); `None` for
+    /// a multi-dose vial, a carton, or a package described without a volume.
+    pub fn dose_ml(&self) -> Option<f64> {
+        let packaging = self.packaging.to_lowercase();
+        if packaging.contains("multi") || !self.unit_of_use {
+            return None;
+        }
+        let spaced = packaging.replace("ml", " ml ");
+        let words: Vec<&str> = spaced
+            .split(|c: char| c.is_whitespace() || c == ',' || c == '/')
+            .filter(|w| !w.is_empty())
+            .collect();
+        let at = words.iter().position(|w| *w == "ml")?;
+        let ml: f64 = words.get(at.checked_sub(1)?)?.parse().ok()?;
+        (ml > 0.0 && ml <= 2.0).then_some(ml)
+    }
+
     /// Whether it may be recorded as the vaccine `cvx` (a CDC CVX code).
     pub fn is_vaccine(&self, cvx: &str) -> bool {
         self.cvx.iter().any(|c| c == cvx)
@@ -137,6 +155,18 @@ fn is_five_four_two(ndc: &str) -> bool {
 /// Every package CDC lists.
 pub fn all() -> &'static [Package] {
     &crosswalk().packages
+}
+
+/// The route every package CDC lists for the vaccine `cvx` is usually given by, when
+/// they all agree (`None` when they differ, as for a vaccine made for two routes, or
+/// when CDC lists none).
+pub fn usual_route(cvx: &str) -> Option<&'static str> {
+    let mut routes = all()
+        .iter()
+        .filter(|p| p.is_vaccine(cvx))
+        .filter_map(|p| p.routes.first());
+    let first = routes.next()?;
+    routes.all(|r| r == first).then_some(first.as_str())
 }
 
 /// The package with these 11 digits.
@@ -231,6 +261,45 @@ mod tests {
         let pentacel = find("49281051005").unwrap();
         assert!(pentacel.uses.len() > 1);
         assert_eq!(pentacel.reported().ndc, "49281-0510-05");
+    }
+
+    #[test]
+    fn a_single_dose_package_holds_the_volume_its_packaging_says() {
+        let package = |packaging: &str, unit_of_use: bool| Package {
+            packaging: packaging.into(),
+            unit_of_use,
+            ..all()[0].clone()
+        };
+        for (packaging, ml) in [
+            ("SYRINGE, 0.5 mL", Some(0.5)),
+            ("SYRINGE, .25 mL", Some(0.25)),
+            ("SYRINGE, 0.5mL", Some(0.5)),
+            ("SYRINGE, PRE-FILLED, GLASS, 30 mcg/0.3 mL", Some(0.3)),
+            ("VIAL, .5 mL, SINGLE-DOSE", Some(0.5)),
+            ("APPLICATOR .2 mL", Some(0.2)),
+            ("VIAL, 5 mL, MULTI-DOSE", None),
+            ("SYRINGE", None),
+            ("VIAL, 10 mL", None),
+            ("", None),
+        ] {
+            assert_eq!(package(packaging, true).dose_ml(), ml, "{packaging}");
+        }
+        assert_eq!(
+            package("SYRINGE, 0.5 mL", false).dose_ml(),
+            None,
+            "a carton"
+        );
+        // CDC's own: Fluzone's syringe.
+        assert_eq!(find("49281042588").and_then(Package::dose_ml), Some(0.5));
+    }
+
+    #[test]
+    fn a_vaccine_has_a_usual_route_when_its_packages_agree() {
+        assert_eq!(usual_route("140"), Some("IM"));
+        assert_eq!(usual_route("116"), Some("PO"), "rotavirus is swallowed");
+        assert_eq!(usual_route("03"), Some("SQ"));
+        assert_eq!(usual_route("999"), None, "no packages");
+        assert_eq!(usual_route("not a code"), None);
     }
 
     #[test]

@@ -94,6 +94,51 @@ pub fn search<'t>(table: &'t CodeTable, query: &str) -> Vec<&'t Code> {
     ranked.into_iter().map(|(_, _, _, c)| c).collect()
 }
 
+/// The one entry of `table` that `query` can mean, and what of that entry is still
+/// untyped (`f` is female, with `emale` to go): the entry whose code or alias it is
+/// when no other code or alias starts so (`la` is LA, though "lateralis" starts so
+/// too), else the only entry it matches by code or by words of its name or aliases (a
+/// near miss does not count). `None` when several or none match.
+pub fn only_match<'t>(table: &'t CodeTable, query: &str) -> Option<(&'t Code, String)> {
+    let lower = query.trim().to_lowercase();
+    if lower.is_empty() {
+        return None;
+    }
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    let exact = table.get(&lower).map(|c| c.code.as_str());
+    let entries = || table.entries.iter().zip(&table.searched);
+    // Its code and aliases, in lower case.
+    let names = |c: &Code, searched: &Searched| {
+        std::iter::once(searched.code.clone())
+            .chain(c.aliases.iter().map(|a| a.to_lowercase()))
+            .collect::<Vec<String>>()
+    };
+    let named =
+        single(entries().filter(|(c, s)| names(c, s).iter().any(|n| n.starts_with(&lower))))
+            .filter(|(c, s)| exact == Some(c.code.as_str()) || names(c, s).contains(&lower));
+    let (code, searched) = named.or_else(|| {
+        single(entries().filter(|(c, searched)| {
+            exact == Some(c.code.as_str())
+                || searched.code.starts_with(&lower)
+                || words_prefix_match(&words, searched)
+        }))
+    })?;
+    let display = code.display.to_lowercase();
+    let rest = std::iter::once(searched.code.as_str())
+        .chain(searched.words.iter().map(String::as_str))
+        .chain(std::iter::once(display.as_str()))
+        .find_map(|said| said.strip_prefix(lower.as_str()))
+        .unwrap_or("")
+        .to_string();
+    Some((code, rest))
+}
+
+/// The only item, when there is exactly one.
+fn single<T>(mut items: impl Iterator<Item = T>) -> Option<T> {
+    let first = items.next()?;
+    items.next().is_none().then_some(first)
+}
+
 /// Every typed word starts some word of the display or an alias.
 fn words_prefix_match(words: &[&str], searched: &Searched) -> bool {
     words.iter().all(|w| {
@@ -131,6 +176,35 @@ mod tests {
                 .iter()
                 .any(|c| c == "116" || c == "119")
         );
+    }
+
+    #[test]
+    fn only_one_entry_is_meant_once_nothing_else_matches() {
+        let only = |id: TableId, typed: &str| {
+            only_match(table(id), typed).map(|(c, rest)| (c.code.clone(), rest))
+        };
+        let pair = |code: &str, rest: &str| Some((code.to_string(), rest.to_string()));
+        assert_eq!(only(TableId::Gender, "f"), pair("female", "emale"));
+        assert_eq!(only(TableId::Gender, "FEM"), pair("female", "ale"));
+        assert_eq!(only(TableId::Eligibility, "2"), pair("V02", ""));
+        assert_eq!(only(TableId::Cvx, "140"), pair("140", ""));
+        assert_eq!(only(TableId::Cvx, "48"), pair("48", ""));
+        assert_eq!(only(TableId::Site, "la"), pair("LA", ""));
+        assert_eq!(only(TableId::StatusReason, "r"), pair("PATOBJ", "efused"));
+        // Several entries start so: nothing yet.
+        for (id, typed) in [
+            (TableId::Cvx, "14"),
+            (TableId::Cvx, "11"),
+            (TableId::Cvx, "flu"),
+            (TableId::Site, "l"),
+            (TableId::ReportOrigin, "rec"),
+            (TableId::Gender, ""),
+            (TableId::Gender, "x"),
+        ] {
+            assert_eq!(only(id, typed), None, "{typed}");
+        }
+        // A near miss is never taken for the one meant.
+        assert_eq!(only(TableId::Gender, "femlae"), None);
     }
 
     #[test]

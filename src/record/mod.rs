@@ -1,6 +1,7 @@
 //! The domain: a visit as typed, the field catalogue, parsing of typed values and
 //! validation. No terminal, no I/O.
 
+pub mod dose_number;
 pub mod education;
 pub mod fields;
 pub mod file;

@@ -88,6 +88,32 @@ pub fn parse_date(raw: &str, today: NaiveDate) -> Result<NaiveDate, String> {
         })
 }
 
+/// Whether `text` is a date typed whole, that no further key could make another
+/// date: `MMDDYYYY`, `M/D/YYYY`, `YYYY-MM-DD`, and for an expiry `M/YYYY` too. A
+/// year outside 1900 to 2100 is taken for something else being typed (a scan).
+/// `062027` is not whole for an expiry: it may be the start of `06202027`.
+pub fn is_whole_date(text: &str, expiry: bool, today: NaiveDate) -> bool {
+    let digits = |s: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    let shaped = match (split3(text, '/'), split3(text, '-')) {
+        (Some((m, d, y)), None) => digits(m, 1..=2) && digits(d, 1..=2) && digits(y, 4..=4),
+        (None, Some((y, m, d))) => digits(y, 4..=4) && digits(m, 2..=2) && digits(d, 2..=2),
+        _ => {
+            digits(text, 8..=8)
+                || expiry
+                    && text
+                        .split_once('/')
+                        .is_some_and(|(m, y)| digits(m, 1..=2) && digits(y, 4..=4))
+        }
+    };
+    let read = match expiry {
+        true => parse_expiry(text, today),
+        false => parse_date(text, today),
+    };
+    shaped && read.is_ok_and(|d| (1900..=2100).contains(&d.year()))
+}
+
 /// An expiry date: a date as [`parse_date`] reads it, or a month and year (`06/2027`,
 /// `6/2027`, `2027-06`), which means the last day of that month.
 pub fn parse_expiry(raw: &str, today: NaiveDate) -> Result<NaiveDate, String> {
@@ -438,6 +464,33 @@ pub fn npi_is_valid(npi: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_date_is_whole_once_no_key_could_make_it_another() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        for text in ["02031990", "2/3/1990", "02/03/1990", "1990-02-03"] {
+            assert!(is_whole_date(text, false, today), "{text}");
+            assert!(is_whole_date(text, true, today), "{text}");
+        }
+        assert!(is_whole_date("06/2027", true, today));
+        for text in [
+            "0203199",
+            "2/3/199",
+            "1990-02-3",
+            "1990-02",
+            "06/2027",
+            "t",
+            "t-3",
+            "13011990",
+            "01030050",
+            "2/30/1990",
+        ] {
+            assert!(!is_whole_date(text, false, today), "{text}");
+        }
+        for text in ["062027", "2027-06", "06/202", "06/20"] {
+            assert!(!is_whole_date(text, true, today), "{text}");
+        }
+    }
 
     #[test]
     fn an_expiry_month_means_its_last_day() {

@@ -79,11 +79,7 @@ pub fn interpret(visit: &Visit, now: ClinicTime, rules: Rules) -> Interpreted {
         };
         for id in FieldId::of(Section::Dose) {
             let mut expectation = ctx.expectation(id.spec());
-            if id == FieldId::Site
-                && values
-                    .code(FieldId::Route)
-                    .is_some_and(|r| SITELESS_ROUTES.contains(&r.code.as_str()))
-            {
+            if id == FieldId::Site && siteless(dose.get(FieldId::Route)) {
                 expectation = Expectation::Expected(Need::Optional);
             }
             check_presence(
@@ -125,6 +121,13 @@ pub fn interpret(visit: &Visit, now: ClinicTime, rules: Rules) -> Interpreted {
 
 /// Routes with no injection site to record (oral drops, nasal spray).
 const SITELESS_ROUTES: [&str; 2] = ["PO", "NASINHL"];
+
+/// Whether a dose given by `route` (as typed) has no site to record.
+pub fn siteless(route: &str) -> bool {
+    crate::codes::table(crate::codes::TableId::Route)
+        .get(route.trim())
+        .is_some_and(|r| SITELESS_ROUTES.contains(&r.code.as_str()))
+}
 
 fn report_parse_problems(
     out: &mut Vec<Finding>,

@@ -22,7 +22,7 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first. The last one's version is the current schema.
-pub const MIGRATIONS: [Migration; 15] = [
+pub const MIGRATIONS: [Migration; 16] = [
     Migration {
         version: 1,
         run: v1_visits_and_attempts,
@@ -83,9 +83,20 @@ pub const MIGRATIONS: [Migration; 15] = [
         version: 15,
         run: v15_drafts_put_aside,
     },
+    Migration {
+        version: 16,
+        run: v16_lot_dose_volume,
+    },
 ];
 
-pub const CURRENT_VERSION: i32 = 15;
+pub const CURRENT_VERSION: i32 = 16;
+
+/// Version 16: the volume of one dose of a lot, in mL (`lots add --ml`, or the
+/// amount of the first dose saved from it), which fills a dose's amount.
+fn v16_lot_dose_volume(tx: &Transaction, _: Progress) -> Result<()> {
+    tx.execute_batch("ALTER TABLE lots ADD COLUMN dose_ml TEXT NOT NULL DEFAULT '';")?;
+    Ok(())
+}
 
 /// Version 15: a draft put aside for later (Ctrl+N) is told from one that was being
 /// typed when vaxentry stopped, which is offered again at start.

@@ -317,6 +317,8 @@ pub fn not_on_a_dose() -> String {
 }
 
 /// Alt+H switched dose `i` (0-based).
+pub const DATE_GIVEN_ELSEWHERE: &str = ": type the date it was given";
+
 pub fn given_here_switched(i: usize, given_here: bool, cleared: Option<&str>) -> String {
     let what = match given_here {
         true => "given here",
@@ -337,6 +339,20 @@ pub fn not_done_switched(i: usize, not_done: bool, cleared: Option<&str>) -> Str
         Some(cleared) => format!("Dose {} is {what}; {cleared}", i + 1),
         None => format!("Dose {} is {what}", i + 1),
     }
+}
+
+pub const ADULT_ELIGIBILITY: &str = "eligibility V01 (19 or older: not VFC)";
+
+pub fn from_cdc_pack(values: &str) -> String {
+    format!("{values} as CDC lists the pack")
+}
+
+pub fn dose_number_from(number: u32, counted: usize) -> String {
+    let doses = match counted {
+        1 => "1 known dose".to_string(),
+        n => format!("{n} known doses"),
+    };
+    format!("dose number {number} from {doses}; type another if they had doses elsewhere")
 }
 
 pub fn as_last_time(values: &str) -> String {

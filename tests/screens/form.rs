@@ -302,6 +302,11 @@ fn alt_h_switches_a_dose_between_given_here_and_historical() {
     assert_eq!(dose.get(FieldId::PrimarySource), "no");
     assert_eq!(dose.get(FieldId::Performer), "", "carried, so cleared");
     assert_eq!(dose.get(FieldId::Vaccine), "03", "typed, so kept");
+    assert_eq!(
+        (dose.get(FieldId::Administered), a.form.focus.field),
+        ("", FieldId::Administered),
+        "the time the dose was begun is not when it was given elsewhere: asked for"
+    );
     let notice = a.notice.clone().unwrap();
     assert!(
         notice.starts_with("Dose 2 is historical (given elsewhere); A dose given elsewhere"),
@@ -562,12 +567,16 @@ fn pickers_rank_what_fits_the_patient_and_the_vaccine_first() {
     while a.form.focus.field != FieldId::Manufacturer {
         drive(&mut a, keys("<BackTab>"));
     }
-    drive(&mut a, keys("sanofi"));
+    drive(&mut a, keys("sano"));
     assert_eq!(
         a.form.picker_choices()[0].code,
         "PMC",
         "Sanofi Pasteur makes 140"
     );
+    // Its alias typed whole is taken, and the focus goes on.
+    drive(&mut a, keys("fi"));
+    assert_eq!(a.form.visit.doses[0].get(FieldId::Manufacturer), "PMC");
+    assert_ne!(a.form.focus.field, FieldId::Manufacturer);
 }
 
 #[test]
@@ -739,9 +748,10 @@ fn the_stations_defaults_never_vanish() {
 fn funding_follows_the_patients_eligibility() {
     // The station's default is private stock (`funding = "private"`, CDC's PHC70).
     let mut a = clinic_station();
+    let child = PATIENT.replace("03/14/1987", "03/14/2016");
     drive(
         &mut a,
-        keys(&format!("{PATIENT}<PgDn>140<Enter><C-d>115<Enter>")),
+        keys(&format!("{child}<PgDn>140<Enter><C-d>115<Enter>")),
     );
     assert_eq!(a.form.visit.doses[0].get(FieldId::Funding), "private");
     drive(&mut a, keys("<C-f>d1 vfc<Enter>2<Enter>"));
@@ -806,4 +816,67 @@ fn help_scrolls_to_the_last_field_at_every_size() {
             a.mode
         );
     }
+}
+
+/// A field typed whole moves on by itself: a date no key could change, a code only
+/// one entry can mean. The keys typed after it out of habit (the rest of the word,
+/// Enter or Tab) are absorbed; any other key is typed where the focus now is. What
+/// could be the start of a scan, or of a longer code, is left as typed.
+#[test]
+fn a_field_typed_whole_moves_on_and_the_keys_of_habit_are_absorbed() {
+    let mut a = app((80, 24));
+    drive(&mut a, keys("MRN-1<Tab>Lee<Tab>Ann<Tab>03141987"));
+    assert_eq!(a.form.focus.field, FieldId::Gender, "the date is whole");
+    drive(&mut a, keys("<Tab>f"));
+    assert_eq!(a.form.visit.patient.get(FieldId::Gender), "female");
+    assert_eq!(a.form.focus.field, FieldId::Phone);
+    drive(&mut a, keys("emale<Enter>"));
+    assert_eq!(
+        (a.form.focus.field, a.form.visit.patient.get(FieldId::Phone)),
+        (FieldId::Phone, ""),
+        "the rest of the word and its Enter were absorbed"
+    );
+    drive(&mut a, keys("4135550142"));
+    assert_eq!(a.form.visit.patient.get(FieldId::Phone), "4135550142");
+    // On the dose: 14 is the start of 140 and 141; 01 may be the start of a scan.
+    drive(&mut a, keys("<PgDn>14"));
+    assert_eq!(
+        (a.form.focus.field, a.form.focus.input.value()),
+        (FieldId::Vaccine, "14")
+    );
+    drive(&mut a, keys("<BS><BS>01"));
+    assert_eq!(
+        (a.form.focus.field, a.form.focus.input.value()),
+        (FieldId::Vaccine, "01")
+    );
+    drive(&mut a, keys("<BS><BS>140"));
+    assert_eq!(a.form.visit.doses[0].get(FieldId::Vaccine), "140");
+    assert_eq!(a.form.focus.field, FieldId::Lot, "what the dose needs next");
+    drive(&mut a, keys("<Enter>X1"));
+    assert_eq!(
+        (a.form.focus.field, a.form.visit.doses[0].get(FieldId::Lot)),
+        (FieldId::Lot, "X1"),
+        "Enter absorbed, then a key of another kind is typed where the focus is"
+    );
+    // A typed expiry month is whole; its Tab is absorbed.
+    drive(&mut a, keys("<Tab>pmc<Enter>06/2027<Tab>"));
+    assert_eq!(a.form.visit.doses[0].get(FieldId::Expiration), "2027-06-30");
+    assert_eq!(a.form.focus.field, FieldId::Ndc);
+}
+
+/// A returning patient's dose gets the number it makes in its group, from the doses
+/// this station knows, and says so; a patient whose doses are not known gets none.
+#[test]
+fn a_returning_patients_dose_number_follows_their_known_doses() {
+    let mut a = station_that_gave(&["unicode-race"]);
+    drive(&mut a, keys("MRN-220045<F7>309"));
+    assert_eq!(a.form.visit.doses[0].get(FieldId::DoseNumber), "2");
+    let notice = a.notice.clone().unwrap_or_default();
+    assert!(
+        notice.contains("dose number 2 from 1 known dose"),
+        "{notice}"
+    );
+    let mut a = clinic_station();
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>140")));
+    assert_eq!(a.form.visit.doses[0].get(FieldId::DoseNumber), "");
 }

@@ -194,7 +194,8 @@ fn screens(name: &str, script: &str) {
 
 const PATIENT: &str = "MRN-4471<Tab>Lindqvist<Tab>Astrid Maria<Tab>03/14/1987<Tab>f<Enter>413 555 0142<Tab>12 Harbour Road<Tab>Springfield<Tab>ma<Enter>01101";
 
-const FLU: &str = "flu<Down><Enter>UT8291AA<Tab>pmc<Enter>06/30/2027<Tab><Tab>0.5<Tab>la<Enter>im<Enter>Jordan Okafor";
+const FLU: &str =
+    "flu<Down><Enter>UT8291AA<Tab>pmc<Enter>06/30/2027<Tab><Tab>0.5<Tab>la<Enter>Jordan Okafor";
 
 fn with_store<T>(f: impl FnOnce(&mut Store) -> T) -> T {
     STORE.with(|s| f(&mut s.borrow_mut()))
@@ -254,6 +255,7 @@ fn app_with_flu_lots(lots: &[(&str, &str, &str)]) -> App {
                 manufacturer: "PMC".into(),
                 expiration: expiration.to_string(),
                 ndc: ndc.to_string(),
+                dose_ml: String::new(),
                 last_used: common::now().to_utc(),
                 retired: false,
             };
@@ -288,7 +290,15 @@ fn golden_bundle(
 /// A clinic station as a new user meets it: station defaults in the config and the
 /// lots on hand in the inventory.
 fn clinic_station() -> App {
-    let mut a = app_with_flu_lots(&[("UT8291AA", "2027-06-30", "49281042550")]);
+    with_station_defaults(app_with_flu_lots(&[(
+        "UT8291AA",
+        "2027-06-30",
+        "49281042550",
+    )]))
+}
+
+/// The form with the station's defaults of the config's `[station]`.
+fn with_station_defaults(mut a: App) -> App {
     let station = vaxentry::config::Config::parse(
         "[station]\nperformer = \"Jordan Okafor\"\nperformer_npi = \"1234567893\"\nlocation = \"Riverside Family Clinic\"\nfunding = \"private\"\n",
     )
@@ -297,6 +307,40 @@ fn clinic_station() -> App {
     .defaults()
     .unwrap();
     a.form.use_station_defaults(station, common::now());
+    a
+}
+
+/// The station of issue 22's counts, on its first day: `[station]` in the config and
+/// eight lots added with `lots add` (maker, expiry, NDC and, where CDC's pack does
+/// not say it, the volume of a dose; one lot expired), and nothing given yet.
+fn configured_station() -> App {
+    with_store(|s| *s = new_store());
+    with_store(|s| {
+        for (vaccine, lot, maker, expires, ndc, ml) in [
+            ("140", "UT8291AA", "PMC", "2027-06-30", "49281042588", ""),
+            ("140", "OLD111", "PMC", "2026-10-31", "49281042588", ""),
+            ("309", "LP1234", "PFR", "2027-03-31", "00069243201", ""),
+            ("110", "PX1180", "SKB", "2027-05-31", "58160081143", "0.5"),
+            ("48", "HB2201", "PMC", "2027-04-30", "49281054758", "0.5"),
+            ("216", "PV3302", "PFR", "2027-08-31", "00005200001", ""),
+            ("116", "RT4403", "MSD", "2027-02-28", "00006404701", "2"),
+            ("115", "TD5504", "PMC", "2027-09-30", "49281040089", "0.5"),
+        ] {
+            let lot = vaxentry::store::lots::Lot {
+                vaccine: vaccine.into(),
+                lot: lot.into(),
+                manufacturer: maker.into(),
+                expiration: expires.into(),
+                ndc: ndc.into(),
+                dose_ml: ml.into(),
+                last_used: common::now().to_utc(),
+                retired: false,
+            };
+            s.add_lot(&lot, common::now()).unwrap();
+        }
+    });
+    let mut a = with_station_defaults(app((80, 24)));
+    a.form.session.inventory = with_store(|s| s.lots(None, false).unwrap());
     a
 }
 
@@ -352,7 +396,7 @@ fn save_visit(visit: &vaxentry::record::Visit) {
 }
 
 /// Saves the visit in the form with the counted keys; the visit is saved with no
-/// errors, and the count is at most `most`.
+/// errors and in full (see `in_full`), and the count is at most `most`.
 fn keys_to_save(a: &mut App, script: &str, most: usize) -> usize {
     let (events, count) = counted(script);
     let id = a.form.visit_id;
@@ -360,8 +404,70 @@ fn keys_to_save(a: &mut App, script: &str, most: usize) -> usize {
     let saved = with_store(|s| s.get(id).unwrap())
         .unwrap_or_else(|| panic!("not saved: {:?} {:#?}", a.notice, a.form.checks.findings));
     assert_eq!(saved.row.state, vaxentry::store::VisitState::Saved);
+    in_full(&saved.visit().unwrap(), script);
     assert!(count <= most, "{count} keys, more than {most}: {script}");
     count
+}
+
+/// What a registry needs of each dose is in the visit: a dose given here has its lot
+/// (with maker and expiry), amount, route, site, vaccinator, VFC eligibility and
+/// funding, and the message carries the VIS given for it; a dose not given says why;
+/// a dose given elsewhere has its date and the source of the record.
+fn in_full(visit: &vaxentry::record::Visit, script: &str) {
+    use vaxentry::record::values::DoseContext;
+    let message =
+        vaxentry::fhir::message_for(visit, &common::settings(), common::now(), uuid::Uuid::nil())
+            .unwrap();
+    let bundle: serde_json::Value = serde_json::from_str(&message.json).unwrap();
+    let immunizations: Vec<&serde_json::Value> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["resourceType"] == "Immunization")
+        .collect();
+    for (i, dose) in visit.doses.iter().enumerate() {
+        let ctx = DoseContext::of(dose);
+        let needed: &[FieldId] = if ctx.not_done {
+            &[FieldId::Vaccine, FieldId::StatusReason]
+        } else if !ctx.given_here {
+            &[
+                FieldId::Vaccine,
+                FieldId::Administered,
+                FieldId::ReportOrigin,
+            ]
+        } else {
+            &[
+                FieldId::Vaccine,
+                FieldId::Lot,
+                FieldId::Manufacturer,
+                FieldId::Expiration,
+                FieldId::Amount,
+                FieldId::Route,
+                FieldId::Site,
+                FieldId::Performer,
+                FieldId::Eligibility,
+                FieldId::Funding,
+            ]
+        };
+        let siteless = vaxentry::record::validate::siteless(dose.get(FieldId::Route));
+        for field in needed
+            .iter()
+            .filter(|f| !(**f == FieldId::Site && siteless))
+        {
+            assert!(
+                !dose.get(*field).is_empty(),
+                "dose {i}: {field:?}: {script}"
+            );
+        }
+        if ctx.given_here && !ctx.not_done {
+            let education = immunizations[i]["education"].as_array();
+            assert!(
+                education.is_some_and(|e| !e.is_empty()),
+                "dose {i}: the VIS: {script}"
+            );
+        }
+    }
 }
 
 /// Every notice that can be longer than the window is read whole at 80 columns: the

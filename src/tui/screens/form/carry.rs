@@ -20,6 +20,8 @@ pub struct DoseNotes {
     /// Administered still holds the time the blank dose was made, not one typed: it
     /// becomes the time the dose's first field is typed.
     pub time_is_default: bool,
+    /// The time or date given was typed (not the time the dose was begun).
+    pub time_typed: bool,
 }
 
 /// Values remembered between visits in one session.
@@ -258,6 +260,7 @@ impl Form {
         if let Some(remembered) = from_this_visit {
             for (field, value) in remembered {
                 self.set_value(page, field, value);
+                self.mark_filled(i, field);
             }
             return Some(text::lot_filled(self.value(page, FieldId::Lot)));
         }
@@ -273,13 +276,19 @@ impl Form {
             .filter(|l| l.expiration.is_empty() || l.expiration >= on);
         let lot = usable.next()?.clone();
         let others = usable.count();
-        for (field, value) in [
-            (FieldId::Lot, lot.lot.clone()),
-            (FieldId::Manufacturer, lot.manufacturer.clone()),
-            (FieldId::Expiration, lot.expiration.clone()),
-            (FieldId::Ndc, crate::codes::ndc::dashed(&lot.ndc)),
+        self.set_value(page, FieldId::Lot, lot.lot.clone());
+        self.fill_lot_facts(page, &lot);
+        // This clinic's stock: a dose switched to given elsewhere loses it.
+        for field in [
+            FieldId::Lot,
+            FieldId::Manufacturer,
+            FieldId::Expiration,
+            FieldId::Ndc,
+            FieldId::Amount,
         ] {
-            self.set_value(page, field, value);
+            if !self.value(page, field).is_empty() {
+                self.mark_filled(i, field);
+            }
         }
         Some(text::lot_from_inventory(&lot.lot, &lot.expiration, others))
     }
@@ -290,6 +299,16 @@ impl Form {
         let page = self.focus.page;
         let vaccine = self.value(page, FieldId::Vaccine).to_string();
         let lot = self.session.lot_on_hand(&vaccine, typed)?.clone();
+        self.fill_lot_facts(page, &lot);
+        if let Page::Dose(i) = page {
+            self.fill_from_pack(i, &vaccine);
+        }
+        Some(text::lot_from_inventory(&lot.lot, &lot.expiration, 0))
+    }
+
+    /// A lot's maker, expiry and NDC into dose `page`, and its dose volume where the
+    /// amount is empty.
+    fn fill_lot_facts(&mut self, page: Page, lot: &Lot) {
         for (field, value) in [
             (FieldId::Manufacturer, lot.manufacturer.clone()),
             (FieldId::Expiration, lot.expiration.clone()),
@@ -297,7 +316,9 @@ impl Form {
         ] {
             self.set_value(page, field, value);
         }
-        Some(text::lot_from_inventory(&lot.lot, &lot.expiration, 0))
+        if !lot.dose_ml.is_empty() && self.value(page, FieldId::Amount).trim().is_empty() {
+            self.set_value(page, FieldId::Amount, lot.dose_ml.clone());
+        }
     }
 
     /// The lot field of dose `page` was left, having held `before`: a lot on hand

@@ -15,10 +15,13 @@ pub mod mass;
 pub mod picker;
 pub mod returning;
 pub mod scan;
+pub mod suggest;
 pub mod view;
+pub mod whole;
 
 use crate::clock::ClinicTime;
 use crate::fhir::{self, BundleSettings};
+use crate::record::fields::Need;
 use crate::record::identity::check_stored_doses;
 use crate::record::parse::parse_yes_no;
 use crate::record::values::{DoseContext, Expectation};
@@ -129,6 +132,9 @@ pub struct Form {
     blank: Option<Visit>,
     /// What to tell the user after this message (handed back in the reply).
     said: Option<String>,
+    /// The field before was taken whole as it was typed: the rest of its word, and
+    /// an Enter or Tab, still to be absorbed (see `whole`).
+    typed_ahead: Option<whole::TypedAhead>,
 }
 
 impl Form {
@@ -163,6 +169,7 @@ impl Form {
             draft_dirty: false,
             stale: true,
             said: None,
+            typed_ahead: None,
         };
         form.blank = Some(form.visit.clone());
         form.refresh(now);
@@ -415,6 +422,21 @@ impl Form {
                 changed = true;
             }
         }
+        // The birth date known: an adult's doses with a vaccine (a mass clinic's
+        // template, one typed first) are not VFC eligible.
+        if self.focus.page == Page::Patient && self.focus.field == FieldId::BirthDate {
+            let with_vaccine: Vec<usize> = (0..self.visit.doses.len())
+                .filter(|&i| !self.visit.doses[i].get(FieldId::Vaccine).trim().is_empty())
+                .collect();
+            let filled: Vec<String> = with_vaccine
+                .into_iter()
+                .filter_map(|i| self.fill_adult_eligibility(i, now))
+                .collect();
+            if let Some(said) = filled.into_iter().next() {
+                self.say(said);
+                changed = true;
+            }
+        }
         if changed {
             self.mark_changed();
         }
@@ -441,7 +463,19 @@ impl Form {
         if self.focus.field == FieldId::PrimarySource {
             self.focus.input = Input::new(value.to_string());
         }
-        text::given_here_switched(i, !given_here, cleared.as_deref())
+        let said = text::given_here_switched(i, !given_here, cleared.as_deref());
+        // A dose given elsewhere was not given now: the time it was begun goes, and
+        // its date is asked for.
+        if given_here && !self.notes.get(i).is_some_and(|n| n.time_typed) {
+            self.set_value(page, FieldId::Administered, String::new());
+            if let Some(notes) = self.notes.get_mut(i) {
+                notes.time_is_default = false;
+            }
+            self.focus(page, FieldId::Administered, now);
+            self.refresh(now);
+            return format!("{said}{}", text::DATE_GIVEN_ELSEWHERE);
+        }
+        said
     }
 
     /// Alt+N: the dose in front becomes not given, and the focus goes to its reason;
@@ -459,6 +493,13 @@ impl Form {
         let cleared = self.clear_what_does_not_apply(i);
         if not_done {
             self.fill_defaults_into(i);
+        } else if self
+            .notes
+            .get(i)
+            .is_some_and(|n| n.carried.contains(&FieldId::DoseNumber))
+        {
+            // A dose not given is no dose of the series: the number filled in goes.
+            self.set_value(page, FieldId::DoseNumber, String::new());
         }
         let field = if not_done {
             FieldId::Lot
@@ -497,6 +538,34 @@ impl Form {
             (here + pages.len() - 1) % pages.len()
         };
         pages[next]
+    }
+
+    /// Enter: on a dose, on to the next field it still needs after this one (a
+    /// required one first, then one registries expect; fields with defaults, such as
+    /// status, time and given here, are passed over), else the next field.
+    pub(super) fn go_on(&mut self, now: ClinicTime) {
+        let page = self.focus.page;
+        let Page::Dose(i) = page else {
+            return self.move_field(true, now);
+        };
+        let fields = self.visible_fields(page);
+        let after = fields
+            .iter()
+            .position(|f| *f == self.focus.field)
+            .map_or(0, |at| at + 1);
+        let ctx = self.visit.doses.get(i).map(DoseContext::of);
+        let siteless = crate::record::validate::siteless(self.value(page, FieldId::Route));
+        let empty_and = |need: Need| {
+            fields[after.min(fields.len())..].iter().copied().find(|f| {
+                self.value(page, *f).trim().is_empty()
+                    && !(*f == FieldId::Site && siteless)
+                    && ctx.is_some_and(|c| c.expectation(f.spec()) == Expectation::Expected(need))
+            })
+        };
+        match empty_and(Need::Required).or_else(|| empty_and(Need::Recommended)) {
+            Some(field) => self.focus(page, field, now),
+            None => self.move_field(true, now),
+        }
     }
 
     fn move_field(&mut self, forward: bool, now: ClinicTime) {
@@ -605,6 +674,7 @@ impl Form {
             notes.carried.remove(&field);
             if field == FieldId::Administered {
                 notes.time_is_default = false;
+                notes.time_typed = true;
             } else if notes.time_is_default {
                 // The dose is being typed now: that is when it was given, unless typed.
                 notes.time_is_default = false;
@@ -631,7 +701,7 @@ impl Form {
     }
 
     /// The VFC eligibility of dose `i` was left: it is the patient's, so every dose of
-    /// the visit without one gets it, and each dose's funding follows it by CDC's links
+    /// the visit without one typed gets it, and each dose's funding follows it by CDC's links
     /// (see `funding_follows_eligibility`).
     fn eligibility_left(&mut self, i: usize) -> Option<String> {
         let eligibility = self
@@ -644,11 +714,16 @@ impl Form {
             return None;
         }
         for j in 0..self.visit.doses.len() {
+            let filled_in = self
+                .notes
+                .get(j)
+                .is_some_and(|n| n.carried.contains(&FieldId::Eligibility));
             if j != i
-                && self.visit.doses[j]
-                    .get(FieldId::Eligibility)
-                    .trim()
-                    .is_empty()
+                && (filled_in
+                    || self.visit.doses[j]
+                        .get(FieldId::Eligibility)
+                        .trim()
+                        .is_empty())
             {
                 self.visit.doses[j].set(FieldId::Eligibility, eligibility.clone());
             }
@@ -699,7 +774,7 @@ impl Form {
             .resize_with(self.visit.doses.len() - 1, DoseNotes::default);
         self.notes.push(DoseNotes {
             carried,
-            time_is_default: false,
+            ..DoseNotes::default()
         });
         self.fill_defaults_into(self.visit.doses.len() - 1);
         let page = Page::Dose(self.visit.doses.len() - 1);
@@ -873,6 +948,9 @@ pub fn update(form: &mut Form, ctx: &Ctx, action: Action) -> Reply {
 
 fn handle(form: &mut Form, ctx: &Ctx, action: Action) -> Reply {
     let now = ctx.now;
+    if let Some(absorbed) = form.absorbs(&action) {
+        return absorbed;
+    }
     // A barcode scanned into a dose field ends with Enter (or Tab): what it says goes
     // into the dose's fields, whatever field it was typed into.
     if matches!(action, Action::Enter | Action::NextField)
@@ -901,8 +979,12 @@ fn handle(form: &mut Form, ctx: &Ctx, action: Action) -> Reply {
         match action {
             Action::Down => return form.picker_step(true),
             Action::Up => return form.picker_step(false),
-            Action::Enter | Action::NextField => {
-                form.accept_choice(now);
+            Action::Enter => {
+                form.accept_choice(now, picker::Then::Needed);
+                return Reply::none();
+            }
+            Action::NextField => {
+                form.accept_choice(now, picker::Then::NextField);
                 return Reply::none();
             }
             Action::Escape => {
@@ -914,8 +996,17 @@ fn handle(form: &mut Form, ctx: &Ctx, action: Action) -> Reply {
     }
     let sent = form.amending.as_ref().is_some_and(Amending::was_sent);
     match action {
-        Action::Edit(request) => form.edit(request, now),
-        Action::Paste(pasted) => form.insert(&one_line(&pasted), now),
+        Action::Edit(request) => {
+            let typed = matches!(request, InputRequest::InsertChar(_));
+            form.edit(request, now);
+            if typed {
+                form.move_on_when_whole(now);
+            }
+        }
+        Action::Paste(pasted) => {
+            form.insert(&one_line(&pasted), now);
+            form.move_on_when_whole(now);
+        }
         Action::NextField => form.move_field(true, now),
         Action::PrevField => form.move_field(false, now),
         Action::NextPage | Action::PageDown => {
@@ -937,7 +1028,7 @@ fn handle(form: &mut Form, ctx: &Ctx, action: Action) -> Reply {
         Action::Enter if form.focus.page == Page::Review => {
             form.jump_to_finding(form.checks.review.selected, now)
         }
-        Action::Enter => form.move_field(true, now),
+        Action::Enter => form.go_on(now),
         // A sent dose is taken back by voiding it, as it was sent; one is not added.
         Action::RemoveDose if sent => {
             return match form.focus.page {

@@ -24,6 +24,15 @@ pub struct Picker {
     pub before: String,
 }
 
+/// Where the focus goes once a choice is taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Then {
+    /// Tab: the next field.
+    NextField,
+    /// Enter, or a code typed whole: the next field the dose still needs.
+    Needed,
+}
+
 /// The clinic's lists the form picks people and places from.
 #[derive(Clone, Debug, Default)]
 pub struct Lists {
@@ -259,9 +268,10 @@ impl Form {
         Reply::none()
     }
 
-    /// Takes the chosen code (if any) and moves on; says what was filled in besides.
-    /// After a vaccine the focus goes to the first field the dose still needs.
-    pub(super) fn accept_choice(&mut self, now: ClinicTime) {
+    /// Takes the chosen code (if any) and moves on as `then` says; says what was
+    /// filled in besides. After a vaccine the focus goes to the first field the dose
+    /// still needs.
+    pub(super) fn accept_choice(&mut self, now: ClinicTime, then: Then) {
         let chosen = self
             .picker()
             .and_then(|p| p.choices.get(p.selected))
@@ -284,51 +294,23 @@ impl Form {
                 self.set_value(page, FieldId::PerformerNpi, npi);
                 self.changed(FieldId::PerformerNpi, now);
             }
-            if field == FieldId::Vaccine {
-                let notices: Vec<String> =
+            if let (FieldId::Vaccine, Page::Dose(i)) = (field, page) {
+                let mut notices: Vec<String> =
                     [self.fill_remembered_lot(&code, now), self.fill_habit(&code)]
                         .into_iter()
                         .flatten()
                         .collect();
+                notices.extend(self.fill_what_the_vaccine_brings(i, &code, now));
                 if !notices.is_empty() {
                     self.say(notices.join("; "));
                 }
             }
         }
         self.overlay = None;
-        let chose_vaccine = self.focus.field == FieldId::Vaccine;
-        self.move_field(true, now);
-        if chose_vaccine {
-            self.skip_to_needed(now);
-        }
-    }
-
-    /// After a vaccine is chosen: the first of the dose's fields still empty that it
-    /// needs (the lot, say), else the first one registries expect; the fields with
-    /// defaults (status, time, given here) are passed over.
-    fn skip_to_needed(&mut self, now: ClinicTime) {
-        let Page::Dose(i) = self.focus.page else {
-            return;
-        };
-        let fields = self.visible_fields(self.focus.page);
-        let from = fields
-            .iter()
-            .position(|f| *f == self.focus.field)
-            .unwrap_or(0);
-        let ctx = self.visit.doses.get(i).map(DoseContext::of);
-        let empty_and = |need: crate::record::fields::Need| {
-            fields[from..].iter().copied().find(|f| {
-                self.value(self.focus.page, *f).trim().is_empty()
-                    && ctx.is_some_and(|c| {
-                        c.expectation(f.spec())
-                            == crate::record::values::Expectation::Expected(need)
-                    })
-            })
-        };
-        let next = empty_and(crate::record::fields::Need::Required)
-            .or_else(|| empty_and(crate::record::fields::Need::Recommended));
-        if let Some(field) = next {
-            self.focus(self.focus.page, field, now);
+        // After a vaccine, whatever the key, the focus goes where the dose needs it.
+        match then {
+            Then::NextField if self.focus.field != FieldId::Vaccine => self.move_field(true, now),
+            _ => self.go_on(now),
         }
     }
 

@@ -174,6 +174,15 @@ impl Form {
         self.focus.input = Input::new(self.value(self.focus.page, self.focus.field).to_string());
         self.focus.fresh = false;
         self.refresh(now);
+        // Nothing of the patient to fix: on to the dose.
+        let patient_wrong = self
+            .checks
+            .findings
+            .iter()
+            .any(|f| f.at.dose.is_none() && f.severity == crate::record::Severity::Error);
+        if self.focus.page == Page::Patient && !patient_wrong {
+            self.focus_page(Page::Dose(0), false, now);
+        }
         text::STORED_PATIENT_USED
     }
 }

@@ -136,6 +136,9 @@ impl Form {
         if let Some(route) = package.routes.first().filter(|_| empty(FieldId::Route)) {
             filled.push((FieldId::Route, route.clone()));
         }
+        if let Some(ml) = package.dose_ml().filter(|_| empty(FieldId::Amount)) {
+            filled.push((FieldId::Amount, ml.to_string()));
+        }
         filled
     }
 }
