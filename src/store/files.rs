@@ -124,11 +124,24 @@ fn alive(pid: u32) -> bool {
 /// How old a temporary file of a process that is gone must be before it is removed.
 const SETTLED: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
+/// The time by the clock that stamps files in `folder`: the modification time of a
+/// file made there now. Ages of files are taken from it, not from this process's
+/// clock, which may differ from the disk's (a network disk, a shifted clock).
+fn disk_now(folder: &Path) -> Option<std::time::SystemTime> {
+    let probe = temp_path(Some(folder), &folder.join("clock")).ok()?;
+    let stamped = create_new_private(&probe).and_then(|f| f.metadata()?.modified());
+    let _ = fs::remove_file(&probe);
+    stamped.ok()
+}
+
 /// Removes the temporary files in `folder` that a process no longer running left
 /// (killed while it wrote them) at least [`SETTLED`] ago, and any a day old; how many
 /// went. Only names vaxentry makes are touched.
 pub fn remove_abandoned(folder: &Path) -> usize {
     let Ok(entries) = fs::read_dir(folder) else {
+        return 0;
+    };
+    let Some(now) = disk_now(folder) else {
         return 0;
     };
     let day = std::time::Duration::from_secs(24 * 60 * 60);
@@ -142,7 +155,7 @@ pub fn remove_abandoned(folder: &Path) -> usize {
             .metadata()
             .and_then(|m| m.modified())
             .ok()
-            .and_then(|t| t.elapsed().ok())
+            .and_then(|t| now.duration_since(t).ok())
             .unwrap_or_default();
         let file = entry.file_type().is_ok_and(|t| t.is_file());
         // A file being written is never minutes old, so a young one is left alone even
