@@ -19,6 +19,8 @@ pub struct Config {
     codes: Option<toml::Table>,
     /// Where visits are submitted; none means vaxentry works offline only.
     pub endpoint: Option<EndpointConfig>,
+    /// SMART Health Cards this clinic issues.
+    pub card: CardSettings,
     /// The file this came from, if any.
     #[serde(skip)]
     pub loaded_from: Option<PathBuf>,
@@ -320,6 +322,36 @@ pub struct AuthConfig {
     pub secret_file: Option<PathBuf>,
 }
 
+/// `[card]`: SMART Health Cards. Without an issuer no card is issued.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CardSettings {
+    /// The issuer's URL (`https://…`, no trailing slash): verifiers fetch its public
+    /// keys from `{issuer}/.well-known/jwks.json`.
+    pub issuer: Option<String>,
+}
+
+impl CardSettings {
+    /// The issuer's URL, checked; `Ok(None)` when none is set.
+    pub fn issuer(&self) -> Result<Option<String>> {
+        let Some(url) = self.issuer.as_deref().map(str::trim) else {
+            return Ok(None);
+        };
+        let url = url.strip_suffix('/').unwrap_or(url);
+        let host = url.strip_prefix("https://").unwrap_or("");
+        if host.is_empty()
+            || host.starts_with('/')
+            || url.contains(['?', '#', ' '])
+            || url.chars().any(char::is_control)
+        {
+            bail!(
+                "[card] issuer = \"{url}\" is not an https URL; set the address where your public keys will be published, without the /.well-known/jwks.json, e.g. \"https://clinic.example.org/cards\""
+            );
+        }
+        Ok(Some(url.to_string()))
+    }
+}
+
 /// MessageHeader.source: who is sending.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -424,6 +456,7 @@ impl Config {
             config.clinic.facility_identifier.as_deref(),
         )?;
         config.clinic.check_lists()?;
+        config.card.issuer()?;
         Ok(config)
     }
 
@@ -470,6 +503,7 @@ impl Config {
             rules: crate::record::Rules {
                 require_npi: self.clinic.require_npi,
             },
+            card_issuer: self.card.issuer().ok().flatten(),
         }
     }
 }

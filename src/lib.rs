@@ -5,6 +5,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod card;
 pub mod cli;
 pub mod clinic;
 pub mod clock;

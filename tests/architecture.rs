@@ -7,6 +7,7 @@ use std::path::Path;
 
 /// What the front ends (the command line and the form) may use: everything else.
 const BELOW_FRONT_ENDS: &[&str] = &[
+    "card",
     "clinic",
     "clock",
     "codes",
@@ -21,7 +22,7 @@ const BELOW_FRONT_ENDS: &[&str] = &[
 ];
 
 /// Each top-level module and the modules it may use.
-const ALLOWED: [(&str, &[&str]); 14] = [
+const ALLOWED: [(&str, &[&str]); 15] = [
     ("untrusted", &[]),
     ("clock", &[]),
     ("codes", &[]),
@@ -30,6 +31,7 @@ const ALLOWED: [(&str, &[&str]); 14] = [
     ("fhir", &["clinic", "clock", "codes", "record", "untrusted"]),
     ("config", &["clinic", "clock", "codes", "fhir", "record"]),
     ("store", &["clock", "codes", "fhir", "record"]),
+    ("card", &["clock", "codes", "record", "store"]),
     (
         "submit",
         &["clock", "codes", "config", "fhir", "record", "untrusted"],

@@ -1466,3 +1466,88 @@ fn void_says_what_it_would_send_then_sends_it_and_lists_the_dose_voided() {
     assert_eq!(o.status.code(), Some(2));
     assert!(!stderr(&o).is_empty());
 }
+
+/// `vaxentry card`: off without `[card] issuer`, with what to set; with it, a patient's
+/// card written as the specification's file, a PNG and an SVG (the user's only), its
+/// `shc:/` text printed, and the key set to publish, with which the file verifies.
+#[test]
+fn card_issues_a_patients_card_as_files_and_prints_the_keys_to_publish() {
+    let data = tempdir();
+    let dir = data.to_str().unwrap();
+    let o = vaxentry(&[
+        "--data-dir",
+        dir,
+        "import",
+        "assets/examples/adult-flu.json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = vaxentry(&["--data-dir", dir, "card", "MRN-004211"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("[card] issuer"), "{}", stderr(&o));
+    let config = data.join("config.toml");
+    std::fs::write(
+        &config,
+        "[source]\nname = \"Riverside Family Clinic\"\n[card]\nissuer = \"https://clinic.example.org/cards/\"\n",
+    )
+    .unwrap();
+    let with = |args: &[&str]| {
+        let mut all = vec!["--config", config.to_str().unwrap(), "--data-dir", dir];
+        all.extend(args);
+        vaxentry(&all)
+    };
+    let out = tempdir();
+    std::fs::create_dir_all(&out).unwrap();
+    let o = with(&[
+        "card",
+        "MRN-004211",
+        "--out",
+        out.to_str().unwrap(),
+        "--print",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("SMART Health Card for Astrid Maria Lindqvist (born 1987-03-14): 1 dose(s)"),
+        "{}",
+        stderr(&o)
+    );
+    let printed = stdout(&o);
+    let numeric = printed.lines().find(|l| l.starts_with("shc:/")).unwrap();
+    for ext in ["smart-health-card", "png", "svg"] {
+        let path = out.join(format!("card-MRN-004211.{ext}"));
+        assert!(printed.contains(path.to_str().unwrap()), "{printed}");
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(&path).unwrap().permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o600, "{ext}");
+    }
+    let file: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("card-MRN-004211.smart-health-card")).unwrap(),
+    )
+    .unwrap();
+    let jws = file["verifiableCredential"][0].as_str().unwrap();
+    assert_eq!(vaxentry::card::qr::from_numeric(numeric).unwrap(), jws);
+    // The key set to publish verifies the card; the issuer has no trailing slash.
+    let o = with(&["card", "--jwks"]);
+    let jwks: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let keys: Vec<_> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(vaxentry::card::jws::PublicKey::from_jwk)
+        .collect();
+    let verified = vaxentry::card::jws::verify(jws, &keys).unwrap();
+    assert_eq!(verified.payload["iss"], "https://clinic.example.org/cards");
+    // A patient or visit not held here, and a bad issuer, are named.
+    let o = with(&["card", "MRN-NOBODY"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no patient with MRN MRN-NOBODY"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(&config, "[card]\nissuer = \"http://clinic.example.org\"\n").unwrap();
+    let o = with(&["card", "MRN-004211"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not an https URL"), "{}", stderr(&o));
+}

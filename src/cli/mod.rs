@@ -26,6 +26,7 @@ macro_rules! err {
     }};
 }
 
+mod card;
 mod check;
 mod history;
 mod lots;
@@ -234,6 +235,23 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Issue a SMART Health Card of a patient's immunizations held here (by MRN), or of
+    /// one visit's (by id): drawn as a QR code, written as files, or printed. Needs
+    /// `[card] issuer` in the config.
+    Card {
+        /// The patient's MRN (every dose held here), or a visit's id (that visit's).
+        #[arg(required_unless_present = "jwks")]
+        target: Option<String>,
+        /// Write card-NAME.smart-health-card, .png and .svg into this folder.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Print the QR code's shc:/ text.
+        #[arg(long)]
+        print: bool,
+        /// Print the public key set to publish at {issuer}/.well-known/jwks.json.
+        #[arg(long, conflicts_with_all = ["target", "out", "print"])]
+        jwks: bool,
+    },
     /// List the code tables, or search one: `vaxentry codes cvx flu`.
     Codes {
         /// cvx, mvx, site, route, status, status-reason, funding, eligibility,
@@ -256,6 +274,20 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
         Command::Bundle { record } => bundle(record, config, clock.now()),
         Command::Codes { table, query } => codes(table.as_deref(), &query.join(" ")),
         Command::Scan { text, json } => scan(text, *json),
+        Command::Card {
+            target,
+            out,
+            print,
+            jwks,
+        } => with_store(cli, config, |store| {
+            let asked = card::Asked {
+                target: target.as_deref(),
+                out: out.as_deref(),
+                print: *print,
+                jwks: *jwks,
+            };
+            card::run(store, config, &asked, clock.now())
+        }),
         Command::Lots {
             action,
             vaccine,

@@ -124,7 +124,7 @@ pub fn list(
 }
 
 /// Finds a visit by its id or an unambiguous start of it (at least 4 characters).
-fn find(store: &Store, id: &str) -> Result<Uuid> {
+pub(super) fn find(store: &Store, id: &str) -> Result<Uuid> {
     if let Ok(full) = Uuid::parse_str(id) {
         return Ok(full);
     }

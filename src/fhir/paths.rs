@@ -761,6 +761,7 @@ mod tests {
             organization_identifier: None,
             directory: Default::default(),
             rules: crate::record::Rules::default(),
+            card_issuer: None,
         }
     }
 

@@ -17,4 +17,6 @@ pub struct BundleSettings {
     pub directory: crate::clinic::Directory,
     /// The clinic's own rules, which a visit must meet to make a message.
     pub rules: crate::record::Rules,
+    /// Who issues SMART Health Cards (`[card] issuer`); none issues none.
+    pub card_issuer: Option<String>,
 }

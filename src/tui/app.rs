@@ -6,6 +6,7 @@
 
 use super::msg::{Action, Confirm, Done, Effect, Mode, Msg, Purpose, Screen, SyncStatus};
 use super::reply::{Ctx, Reply};
+use super::screens::card::{self, CardView};
 use super::screens::form::{self, Amending, Form};
 use super::screens::history::{self, History};
 use super::screens::outbox::{self, OutboxView};
@@ -28,6 +29,8 @@ pub struct App {
     pub preview: Option<Preview>,
     pub history: History,
     pub outbox: OutboxView,
+    /// The SMART Health Card on screen.
+    pub card: Option<CardView>,
     pub sync: SyncStatus,
     /// A draft found at start, waiting for the user's answer.
     pub pending_draft: Option<(Uuid, Visit)>,
@@ -52,6 +55,7 @@ impl App {
             preview: None,
             history: History::default(),
             outbox: OutboxView::default(),
+            card: None,
             sync: SyncStatus::default(),
             pending_draft: None,
             notice: None,
@@ -131,7 +135,16 @@ impl App {
                     &self.settings,
                 ));
             }
-            (Screen::Preview, to) if to != Screen::Preview => self.preview = None,
+            // The card asked from a visit's view goes back to it.
+            (Screen::Preview, to) if to != Screen::Preview && to != Screen::Card => {
+                self.preview = None
+            }
+            (Screen::Card, to) if to != Screen::Card => {
+                self.card = None;
+                if to != Screen::Preview {
+                    self.preview = None;
+                }
+            }
             _ => {}
         }
         self.screen = screen;
@@ -232,6 +245,10 @@ fn user(app: &mut App, action: Action) -> Vec<Effect> {
         },
         Screen::History => history::update(&mut app.history, &ctx, action),
         Screen::Outbox => outbox::update(&mut app.outbox, &ctx, action),
+        Screen::Card => match app.card.as_ref() {
+            Some(view) => card::update(view, action),
+            None => Reply::go(Screen::Form),
+        },
     };
     app.apply(reply)
 }
@@ -249,6 +266,36 @@ fn finished(app: &mut App, done: Done) -> Vec<Effect> {
     let now = app.now;
     match done {
         Done::Saved { result, submitted } => saved(app, result, submitted),
+        Done::CardIssued {
+            visit,
+            whole,
+            result,
+        } => {
+            match result {
+                Ok(card) => {
+                    let back = match (&app.card, app.screen) {
+                        (Some(shown), _) => shown.back,
+                        (None, screen) => screen,
+                    };
+                    app.card = Some(CardView {
+                        card: *card,
+                        visit,
+                        whole,
+                        back,
+                    });
+                    app.screen = Screen::Card;
+                }
+                Err(e) => app.notice = Some(e),
+            }
+            Vec::new()
+        }
+        Done::CardSaved(result) => {
+            app.notice = Some(match result {
+                Ok(paths) => text::card_saved(&paths),
+                Err(e) => e,
+            });
+            Vec::new()
+        }
         Done::DraftSaved(result) => {
             if let Err(e) = result {
                 app.form.draft_dirty = true;

@@ -23,13 +23,15 @@ pub enum Scope {
     Preview,
     History,
     Outbox,
+    /// A patient's SMART Health Card.
+    Card,
     Help,
     /// While a yes/no question is asked: nothing else works.
     Confirm,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 11] = [
         Scope::Everywhere,
         Scope::Form,
         Scope::Review,
@@ -38,6 +40,7 @@ impl Scope {
         Scope::Preview,
         Scope::History,
         Scope::Outbox,
+        Scope::Card,
         Scope::Help,
         Scope::Confirm,
     ];
@@ -53,6 +56,7 @@ impl Scope {
             Scope::Preview => "Preview (Ctrl+P)",
             Scope::History => "History (F4)",
             Scope::Outbox => "Outbox (F6)",
+            Scope::Card => "SMART Health Card (k in a visit's view, Alt+K in History)",
             Scope::Help => "Help (F1)",
             Scope::Confirm => "When asked to confirm",
         }
@@ -501,6 +505,13 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
         .hint("copy"),
         bind(
             Preview,
+            &[ch('k')],
+            Action::Card,
+            "a SMART Health Card of the patient's doses held here (a stored visit; needs [card] issuer)",
+        )
+        .hint("card"),
+        bind(
+            Preview,
             &[plain(Esc), ch('q')],
             Action::Escape,
             "back to where the preview was opened from",
@@ -535,6 +546,12 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
             Action::Amend,
             "correct the chosen visit in the form",
         ),
+        bind(
+            History,
+            &[alt('k')],
+            Action::Card,
+            "a SMART Health Card of the chosen visit's patient",
+        ),
         bind(History, &[plain(PageUp)], Action::PageUp, "a page up"),
         bind(
             History,
@@ -551,6 +568,28 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
         )
         .hint("delete draft"),
         bind(History, &[plain(Esc)], Action::Escape, "back to the form").hint("back"),
+        // The card.
+        bind(
+            Card,
+            &[ch('a')],
+            Action::CardDoses,
+            "every dose of the patient held here, or only the visit's",
+        )
+        .hint("all/visit"),
+        bind(
+            Card,
+            &[ch('s')],
+            Action::SaveCard,
+            "write the card into the data folder's cards folder: the .smart-health-card file, and the QR code as PNG and SVG",
+        )
+        .hint("save files"),
+        bind(
+            Card,
+            &[plain(Esc), ch('q')],
+            Action::Escape,
+            "back to the visit or the history",
+        )
+        .hint("back"),
         // The outbox.
         bind(
             Outbox,

@@ -5,10 +5,12 @@
 use super::msg::{AnswerRead, Done, Effect};
 use super::screens::outbox;
 use super::text;
+use crate::card::{self, key::IssuerKey};
 use crate::clock::ClinicTime;
 use crate::corrections;
 use crate::fhir::BundleSettings;
 use crate::store::Store;
+use std::os::unix::fs::DirBuilderExt;
 
 /// Runs one effect; returns what reports its outcome.
 pub fn run(
@@ -151,10 +153,65 @@ pub fn run(
             Ok((lots, habits)) => Some(Done::LotsLoaded { lots, habits }),
             Err(e) => failed(text::LOTS_NOT_READ, e),
         },
+        Effect::IssueCard { visit, whole } => Some(Done::CardIssued {
+            visit,
+            whole,
+            result: issue_card(store, visit, whole, now, settings).map(Box::new),
+        }),
+        Effect::SaveCard(card) => Some(Done::CardSaved(save_card(store, &card))),
         Effect::OpenVersions(id) => match store.versions(id) {
             Ok(versions) if versions.is_empty() => Some(Done::StoreFailed(text::no_versions())),
             Ok(versions) => Some(Done::VersionsLoaded { id, versions }),
             Err(e) => failed(text::VERSIONS_NOT_READ, e),
         },
     }
+}
+
+/// A card for the patient of `visit`: every dose of theirs held here (`whole`), or the
+/// visit's; signed with the key in the data folder (made on first use).
+fn issue_card(
+    store: &Store,
+    visit: uuid::Uuid,
+    whole: bool,
+    now: ClinicTime,
+    settings: &BundleSettings,
+) -> Result<card::Card, String> {
+    let url = settings.card_issuer.clone().ok_or(card::NO_ISSUER)?;
+    let which = match whole {
+        true => {
+            let stored = store
+                .get(visit)
+                .map_err(|e| e.to_string())?
+                .ok_or(text::VISIT_GONE)?;
+            card::Held::Patient(stored.row.mrn.clone())
+        }
+        false => card::Held::Visit(visit),
+    };
+    let issuer = card::Issuer {
+        url,
+        organization: settings.clinic.clone().unwrap_or_default(),
+    };
+    let (patient, doses) = card::held(store, &which, &issuer.organization, now)?;
+    let key = IssuerKey::load_or_make(&data_folder(store)).map_err(|e| format!("{e:#}"))?;
+    card::issue(&patient, doses, &issuer, &key, now)
+}
+
+/// Writes the card's files into the data folder's `cards` (owner-only).
+fn save_card(store: &Store, card: &card::Card) -> Result<Vec<std::path::PathBuf>, String> {
+    let dir = data_folder(store).join("cards");
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+    let name = format!("{}-{}", card.name, card.birth_date);
+    card::files::write_files(card, &dir, &name)
+}
+
+fn data_folder(store: &Store) -> std::path::PathBuf {
+    let database = store.path();
+    database
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default()
 }

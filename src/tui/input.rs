@@ -84,6 +84,7 @@ fn key_to_action(key: &KeyEvent, event: &Event, ctx: KeyContext) -> Option<Actio
         Screen::Preview if ctx.searching => &[],
         Screen::Preview => return lookup(Scope::Preview, key),
         Screen::Outbox => return lookup(Scope::Outbox, key),
+        Screen::Card => return lookup(Scope::Card, key),
         Screen::History => &[Scope::History],
         Screen::Form if ctx.page == Page::Review => &[Scope::Review, Scope::Form],
         Screen::Form => &[Scope::Form],
@@ -142,6 +143,10 @@ mod tests {
                 screen: Screen::Outbox,
                 ..form
             },
+            Scope::Card => KeyContext {
+                screen: Screen::Card,
+                ..form
+            },
             Scope::Help => KeyContext {
                 mode: Mode::Help { scroll: 0 },
                 ..form
@@ -177,6 +182,7 @@ mod tests {
                     Scope::Preview,
                     Scope::History,
                     Scope::Outbox,
+                    Scope::Card,
                 ]
                 .map(ctx_for)
                 .to_vec()

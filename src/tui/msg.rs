@@ -23,6 +23,8 @@ pub enum Screen {
     Preview,
     History,
     Outbox,
+    /// A patient's SMART Health Card, as a QR code.
+    Card,
 }
 
 /// A box over the screen that takes the keys while it is open.
@@ -149,6 +151,12 @@ pub enum Action {
     UseStoredPatient,
     /// `v` in a stored visit's view (Alt+V in the history): its versions.
     Versions,
+    /// A SMART Health Card for the patient of the visit in view (or chosen).
+    Card,
+    /// On the card: every dose of the patient held here, or this visit's.
+    CardDoses,
+    /// On the card: write its files.
+    SaveCard,
     /// `e` in a stored visit's view (Alt+E in the history): correct it in the form.
     Amend,
     /// F8: begin a mass clinic from this dose, or end it.
@@ -178,6 +186,15 @@ pub struct AnswerRead {
 /// What finished work reports, fed back by the event loop.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Done {
+    /// A card was issued for a visit's patient (`whole`: every dose held here), or
+    /// why not.
+    CardIssued {
+        visit: Uuid,
+        whole: bool,
+        result: Result<Box<crate::card::Card>, String>,
+    },
+    /// A card's files were written (their paths), or why not.
+    CardSaved(Result<Vec<PathBuf>, String>),
     Saved {
         result: Result<PathBuf, String>,
         submitted: bool,
@@ -260,6 +277,13 @@ impl From<Done> for Msg {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     Quit,
+    /// Issue a card for the patient of `visit`: every dose held here, or `visit`'s.
+    IssueCard {
+        visit: Uuid,
+        whole: bool,
+    },
+    /// Write a card's files into the data folder's `cards`.
+    SaveCard(Box<crate::card::Card>),
     SaveDraft {
         id: Uuid,
         visit: Box<Visit>,

@@ -562,3 +562,21 @@ pub fn stored_patient_found(mrn: &str, known: &crate::record::Fields) -> String 
 }
 
 pub const NO_STORED_PATIENT: &str = "No patient is stored under this MRN yet";
+
+pub const CARD_OF_STORED: &str =
+    "A card is issued for a stored visit's patient: open the visit from History (F4), then k";
+
+pub const CARD_SHOWN: &str = "The card is on the screen: Esc goes back";
+
+/// The window cannot show the card's QR code whole.
+pub fn card_too_small(version: i16, columns: u16, rows: u16) -> String {
+    format!(
+        "This card's QR code (version {version}) needs a window of at least {columns}x{rows} to be scanned off the screen: enlarge the window or make the font smaller, or press s to write the card as files (a .smart-health-card file, and the QR code as PNG and SVG) to print or send"
+    )
+}
+
+/// A card's files were written.
+pub fn card_saved(paths: &[std::path::PathBuf]) -> String {
+    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    format!("Card written: {}", shown.join(", "))
+}

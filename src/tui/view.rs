@@ -7,7 +7,7 @@ use super::bindings::{self, Scope};
 use super::layout::Layout as Hits;
 use super::msg::{Mode, Screen};
 use super::screens::overlays::{confirm, help};
-use super::screens::{form, history, outbox, preview};
+use super::screens::{card, form, history, outbox, preview};
 use super::theme::{OK_MARK, TO_FILL_MARK, Theme};
 use super::widgets::key_line;
 use crate::record::Severity;
@@ -64,6 +64,11 @@ pub fn draw(frame: &mut Frame, app: &App) -> Hits {
             &mut hits,
             theme,
         ),
+        (Screen::Card, _) => {
+            if let Some(view) = &app.card {
+                card::view::draw(frame, view, body, theme);
+            }
+        }
     }
     draw_status(frame, app, status, theme);
     match app.mode {
@@ -220,7 +225,7 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect, theme: Theme) {
             .preview
             .as_ref()
             .is_some_and(|p| p.source == preview::Source::Current),
-        Screen::History | Screen::Outbox => false,
+        Screen::History | Screen::Outbox | Screen::Card => false,
     };
     // A notice (saved, failed, ...) gets the whole line.
     if !about_form || app.notice.is_some() {
@@ -260,7 +265,7 @@ fn status_hints(app: &App) -> Vec<(String, &'static str)> {
             // The visit in the form is saved from here; a stored one is corrected,
             // its versions read or copied.
             let source = app.preview.as_ref().map(|p| &p.source);
-            let stored_only = ["correct", "versions", "copy"];
+            let stored_only = ["correct", "versions", "copy", "card"];
             return bindings::hints(Scope::Preview)
                 .into_iter()
                 .filter(|(_, word)| match source {
@@ -272,6 +277,7 @@ fn status_hints(app: &App) -> Vec<(String, &'static str)> {
         }
         (Mode::Normal, Screen::History) => Scope::History,
         (Mode::Normal, Screen::Outbox) => Scope::Outbox,
+        (Mode::Normal, Screen::Card) => Scope::Card,
     };
     bindings::hints(scope)
 }

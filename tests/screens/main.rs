@@ -25,6 +25,7 @@ macro_rules! snap_debug {
     }};
 }
 
+mod card;
 mod clinic;
 mod form;
 mod outbox;

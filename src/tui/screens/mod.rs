@@ -1,6 +1,8 @@
 //! The screens, each with its own state, update and drawing: the entry form, the
-//! preview, the history and the outbox, and the overlays (help, questions).
+//! preview, the history, the outbox and a patient's SMART Health Card, and the
+//! overlays (help, questions).
 
+pub mod card;
 pub mod form;
 pub mod history;
 pub mod outbox;

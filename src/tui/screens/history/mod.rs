@@ -129,6 +129,14 @@ pub fn update(h: &mut History, _ctx: &Ctx, action: Action) -> Reply {
                 return Reply::effect(Effect::OpenVersions(row.id));
             }
         }
+        Action::Card => {
+            if let Some(row) = h.selected_row() {
+                return Reply::effect(Effect::IssueCard {
+                    visit: row.id,
+                    whole: true,
+                });
+            }
+        }
         Action::Delete => match h.selected_row() {
             Some(row) if row.state == VisitState::Draft => {
                 return Reply::ask(Confirm::DeleteDraft(row.id));

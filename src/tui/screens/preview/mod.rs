@@ -549,6 +549,15 @@ pub fn update(preview: &mut Preview, _ctx: &Ctx, action: Action) -> Reply {
                 None => Reply::notice(not_stored),
             };
         }
+        Action::Card => {
+            return match preview.source.stored_id() {
+                Some(id) => Reply::effect(Effect::IssueCard {
+                    visit: id,
+                    whole: true,
+                }),
+                None => Reply::notice(text::CARD_OF_STORED),
+            };
+        }
         Action::Versions => match preview.source {
             Source::Versions { .. } => {}
             _ => {
