@@ -304,7 +304,7 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
             Everywhere,
             &[plain(Enter)],
             Action::Enter,
-            "next field; open or take the chosen row",
+            "on a dose, the next field it still needs (Tab: the very next); open or take the chosen row",
         ),
         bind(
             Everywhere,
@@ -445,7 +445,12 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
         ),
         // A picker: the keys are the everywhere ones, read this way.
         described(Picker, "↑  ↓", "choose").hint_described("↑↓", "choose"),
-        described(Picker, "Enter  Tab", "take the chosen code").hint_described("Enter", "take"),
+        described(
+            Picker,
+            "Enter  Tab",
+            "take the chosen code (a code typed whole is taken by itself); Enter goes on to what the dose still needs, Tab to the next field",
+        )
+        .hint_described("Enter", "take"),
         described(Picker, "Esc", "undo: the field gets its earlier value back")
             .hint_described("Esc", "cancel"),
         // The jump list: the everywhere keys, read this way.
