@@ -342,6 +342,8 @@ pub fn not_done_switched(i: usize, not_done: bool, cleared: Option<&str>) -> Str
 }
 
 pub const ADULT_ELIGIBILITY: &str = "eligibility V01 (19 or older: not VFC)";
+pub const CHILD_ELIGIBILITY: &str =
+    "VFC eligibility V01 cleared: the patient is under 19; type theirs (1 to 7)";
 
 pub fn from_cdc_pack(values: &str) -> String {
     format!("{values} as CDC lists the pack")

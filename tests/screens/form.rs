@@ -825,8 +825,12 @@ fn help_scrolls_to_the_last_field_at_every_size() {
 #[test]
 fn a_field_typed_whole_moves_on_and_the_keys_of_habit_are_absorbed() {
     let mut a = app((80, 24));
-    drive(&mut a, keys("MRN-1<Tab>Lee<Tab>Ann<Tab>03141987"));
-    assert_eq!(a.form.focus.field, FieldId::Gender, "the date is whole");
+    drive(&mut a, keys("MRN-1<Tab>Lee<Tab>Ann<Tab>01151987"));
+    assert_eq!(
+        a.form.focus.field,
+        FieldId::Gender,
+        "the date is whole (a January one too: no scan is read on the patient)"
+    );
     drive(&mut a, keys("<Tab>f"));
     assert_eq!(a.form.visit.patient.get(FieldId::Gender), "female");
     assert_eq!(a.form.focus.field, FieldId::Phone);
@@ -879,4 +883,29 @@ fn a_returning_patients_dose_number_follows_their_known_doses() {
     let mut a = clinic_station();
     drive(&mut a, keys(&format!("{PATIENT}<PgDn>140")));
     assert_eq!(a.form.visit.doses[0].get(FieldId::DoseNumber), "");
+}
+
+/// An adult's eligibility is V01 as soon as the vaccine is chosen; a birth date
+/// corrected to a child's takes that V01 away again, and says to type theirs.
+#[test]
+fn an_adults_eligibility_is_filled_in_and_a_childs_is_asked_for() {
+    let mut a = app((80, 24));
+    drive(&mut a, keys(&format!("{PATIENT}<PgDn>140")));
+    assert_eq!(a.form.visit.doses[0].get(FieldId::Eligibility), "V01");
+    drive(&mut a, keys("<PgUp><C-f>birth<Enter>03142016<Tab>"));
+    assert_eq!(a.form.visit.doses[0].get(FieldId::Eligibility), "");
+    assert!(
+        a.notice.as_deref().unwrap_or("").contains("under 19"),
+        "{:?}",
+        a.notice
+    );
+    // Typed, it stays whatever the age.
+    let mut a = app((80, 24));
+    drive(
+        &mut a,
+        keys(&format!(
+            "{PATIENT}<PgDn>140<C-f>vfc<Enter>1<PgUp><C-f>birth<Enter>03142016<Tab>"
+        )),
+    );
+    assert_eq!(a.form.visit.doses[0].get(FieldId::Eligibility), "V01");
 }

@@ -51,9 +51,19 @@ impl Form {
             return None;
         }
         let (birth, on) = self.age_dates(i, now)?;
-        if !self.value(page, FieldId::Eligibility).trim().is_empty()
-            || on.years_since(birth)? < ADULT_YEARS
-        {
+        let adult = on
+            .years_since(birth)
+            .is_some_and(|years| years >= ADULT_YEARS);
+        let filled_in = self
+            .notes
+            .get(i)
+            .is_some_and(|n| n.carried.contains(&FieldId::Eligibility));
+        // V01 filled in for a birth date since corrected to a child's: it goes.
+        if !adult && filled_in && self.value(page, FieldId::Eligibility) == "V01" {
+            self.set_value(page, FieldId::Eligibility, String::new());
+            return Some(text::CHILD_ELIGIBILITY.into());
+        }
+        if !adult || !self.value(page, FieldId::Eligibility).trim().is_empty() {
             return None;
         }
         self.set_value(page, FieldId::Eligibility, "V01".into());

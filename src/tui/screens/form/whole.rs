@@ -15,7 +15,7 @@ use crate::tui::reply::Reply;
 use tui_input::InputRequest;
 
 /// What is still to be absorbed after a field taken whole.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct TypedAhead {
     /// The untyped rest of the word the field was taken for.
     rest: String,
@@ -65,10 +65,11 @@ impl Form {
     /// takes it and moves on.
     pub(super) fn move_on_when_whole(&mut self, now: ClinicTime) {
         let text = self.focus.input.value();
-        if self.focus.input.cursor() != text.chars().count()
-            || crate::record::gs1::could_be_scan(text)
-            || text.starts_with(['(', ']'])
-        {
+        // A scan is read only in a dose's fields: there, what may be the start of one
+        // (`01…`, `(01)`, `]d2`) waits for its Enter.
+        let may_be_scan = matches!(self.focus.page, Page::Dose(_))
+            && (crate::record::gs1::could_be_scan(text) || text.starts_with(['(', ']']));
+        if self.focus.input.cursor() != text.chars().count() || may_be_scan {
             return;
         }
         match self.focus.field.spec().kind {
@@ -97,13 +98,19 @@ impl Form {
             // A dose given elsewhere is recorded by its date: no time follows it.
             Kind::DateTime if self.given_elsewhere() && is_whole_date(text, false, self.today) => {
                 self.go_on(now);
-                self.typed_ahead = Some(TypedAhead::default());
+                self.typed_ahead = Some(TypedAhead {
+                    rest: String::new(),
+                    said: self.said.clone(),
+                });
             }
             kind @ (Kind::Date | Kind::ExpiryDate)
                 if is_whole_date(text, kind == Kind::ExpiryDate, self.today) =>
             {
                 self.go_on(now);
-                self.typed_ahead = Some(TypedAhead::default());
+                self.typed_ahead = Some(TypedAhead {
+                    rest: String::new(),
+                    said: self.said.clone(),
+                });
             }
             _ => {}
         }
