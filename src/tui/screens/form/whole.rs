@@ -1,8 +1,9 @@
 //! A field typed whole moves the focus on by itself: a code that only one entry can
 //! mean (`140`, `la`, `f`, `2` for V02) is taken as Enter would take it, and a date
 //! that no further key could change (`03/14/1987`, `06/2027` for an expiry, the date
-//! of a dose given elsewhere) goes on to the next field the dose needs. The keys typed out of habit after it (the rest of the word, the
-//! Enter or Tab) are absorbed, so a typist who does not wait loses nothing.
+//! of a dose given elsewhere) goes on to the next field the dose needs. The keys
+//! typed out of habit after it (the rest of the word, the Enter or Tab) are absorbed,
+//! so a typist who does not wait loses nothing.
 
 use super::{Form, Overlay, Page, picker};
 use crate::clock::ClinicTime;
@@ -72,47 +73,45 @@ impl Form {
         if self.focus.input.cursor() != text.chars().count() || may_be_scan {
             return;
         }
-        match self.focus.field.spec().kind {
-            Kind::Coded(_) => {
-                let Some(Overlay::Picker(open)) = &self.overlay else {
-                    return;
-                };
-                let Some(table) = self.picker_table() else {
-                    return;
-                };
-                let Some((code, rest)) = only_match(table, text).filter(|(c, _)| c.active) else {
-                    return;
-                };
-                let Some(at) = open.choices.iter().position(|c| c.code == code.code) else {
-                    return;
-                };
-                if let Some(Overlay::Picker(open)) = self.overlay.as_mut() {
-                    open.selected = at;
-                }
-                self.accept_choice(now, picker::Then::Needed);
-                self.typed_ahead = Some(TypedAhead {
-                    rest,
-                    said: self.said.clone(),
-                });
-            }
+        let kind = self.focus.field.spec().kind;
+        let whole_date = match kind {
+            Kind::Date => is_whole_date(text, false, self.today),
+            Kind::ExpiryDate => is_whole_date(text, true, self.today),
             // A dose given elsewhere is recorded by its date: no time follows it.
-            Kind::DateTime if self.given_elsewhere() && is_whole_date(text, false, self.today) => {
-                self.go_on(now);
-                self.typed_ahead = Some(TypedAhead {
-                    rest: String::new(),
-                    said: self.said.clone(),
-                });
-            }
-            kind @ (Kind::Date | Kind::ExpiryDate)
-                if is_whole_date(text, kind == Kind::ExpiryDate, self.today) =>
-            {
-                self.go_on(now);
-                self.typed_ahead = Some(TypedAhead {
-                    rest: String::new(),
-                    said: self.said.clone(),
-                });
-            }
-            _ => {}
+            Kind::DateTime => self.given_elsewhere() && is_whole_date(text, false, self.today),
+            _ => false,
+        };
+        let rest = if whole_date {
+            self.go_on(now);
+            String::new()
+        } else {
+            let Some(rest) = self.take_the_only_code(now) else {
+                return;
+            };
+            rest
+        };
+        self.typed_ahead = Some(TypedAhead {
+            rest,
+            said: self.said.clone(),
+        });
+    }
+
+    /// In a coded field whose picker is open: when what is typed can mean only one
+    /// entry (an active one), takes it as Enter would; the rest of its word, untyped.
+    fn take_the_only_code(&mut self, now: ClinicTime) -> Option<String> {
+        let Kind::Coded(_) = self.focus.field.spec().kind else {
+            return None;
+        };
+        let Some(Overlay::Picker(open)) = &self.overlay else {
+            return None;
+        };
+        let table = self.picker_table()?;
+        let (code, rest) = only_match(table, self.focus.input.value()).filter(|(c, _)| c.active)?;
+        let at = open.choices.iter().position(|c| c.code == code.code)?;
+        if let Some(Overlay::Picker(open)) = self.overlay.as_mut() {
+            open.selected = at;
         }
+        self.accept_choice(now, picker::Then::Needed);
+        Some(rest)
     }
 }
