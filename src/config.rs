@@ -21,6 +21,8 @@ pub struct Config {
     pub endpoint: Option<EndpointConfig>,
     /// SMART Health Cards this clinic issues.
     pub card: CardSettings,
+    /// Receiving records pushed to vaxentry (`vaxentry receive`).
+    pub receive: ReceiveSettings,
     /// The file this came from, if any.
     #[serde(skip)]
     pub loaded_from: Option<PathBuf>,
@@ -319,6 +321,14 @@ pub struct AuthConfig {
     /// jwt RS384/ES384: the PEM private key file.
     pub private_key_file: Option<PathBuf>,
     /// jwt HS384: the file holding the shared secret.
+    pub secret_file: Option<PathBuf>,
+}
+
+/// `[receive]`: what `vaxentry receive` accepts.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReceiveSettings {
+    /// A file holding the shared secret a sender must present (owner-only).
     pub secret_file: Option<PathBuf>,
 }
 

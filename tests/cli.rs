@@ -1551,3 +1551,96 @@ fn card_issues_a_patients_card_as_files_and_prints_the_keys_to_publish() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("not an https URL"), "{}", stderr(&o));
 }
+
+/// Bundles exported on one station are imported on another as received visits: the
+/// same doses, listed as received and shown with where they came from, never sent;
+/// the same files again make nothing new.
+#[test]
+fn bundles_exported_on_one_station_are_received_on_another() {
+    let (one, other) = (tempdir(), tempdir());
+    let (one_dir, other_dir) = (one.to_str().unwrap(), other.to_str().unwrap());
+    let mut args = vec!["--data-dir", one_dir, "import"];
+    let files: Vec<String> = common::EXAMPLES
+        .iter()
+        .map(|n| format!("assets/examples/{n}.json"))
+        .collect();
+    args.extend(files.iter().map(String::as_str));
+    assert_eq!(vaxentry(&args).status.code(), Some(0));
+    let out = tempdir().join("export");
+    let o = vaxentry(&[
+        "--data-dir",
+        one_dir,
+        "export",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let bundles: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    assert_eq!(bundles.len(), common::EXAMPLES.len());
+    let mut args = vec!["--data-dir", other_dir, "import"];
+    args.extend(bundles.iter().map(String::as_str));
+    let o = vaxentry(&args);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let said = stdout(&o);
+    assert_eq!(
+        said.matches(": received as ").count(),
+        6,
+        "historical has two dates: {said}"
+    );
+    assert!(!said.contains("left out"), "{said}");
+    // The same doses on both stations.
+    let doses = |dir: &str| {
+        let o = vaxentry(&["--data-dir", dir, "list", "--jsonl"]);
+        let mut rows: Vec<String> = stdout(&o)
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                format!("{} {} {}", v["mrn"], v["visit_date"], v["vaccines"])
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let (mine, theirs) = (doses(one_dir), doses(other_dir));
+    assert_eq!(theirs.len(), 6);
+    for row in &theirs {
+        let (mrn, _) = row.split_once(' ').unwrap();
+        assert!(mine.iter().any(|m| m.starts_with(mrn)), "{row}");
+    }
+    let o = vaxentry(&["--data-dir", other_dir, "list", "--jsonl"]);
+    assert!(
+        stdout(&o).lines().all(|l| l.contains("\"received\"")),
+        "{}",
+        stdout(&o)
+    );
+    // Where it came from; never sent.
+    let first: serde_json::Value =
+        serde_json::from_str(stdout(&o).lines().next().unwrap()).unwrap();
+    let id = first["id"].as_str().unwrap();
+    let o = vaxentry(&["--data-dir", other_dir, "show", id]);
+    assert!(
+        stdout(&o).contains("# received from file "),
+        "{}",
+        stdout(&o)
+    );
+    let o = vaxentry(&["--data-dir", other_dir, "send", id]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(
+        format!("{}{}", stdout(&o), stderr(&o)).contains("received from elsewhere"),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    // Again: nothing new.
+    let o = vaxentry(&args);
+    assert_eq!(
+        stdout(&o).matches("nothing new").count(),
+        6,
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(doses(other_dir).len(), 6);
+}

@@ -30,6 +30,7 @@ mod card;
 mod check;
 mod history;
 mod lots;
+mod receive;
 mod records;
 mod sync;
 
@@ -252,6 +253,14 @@ pub enum Command {
         #[arg(long, conflicts_with_all = ["target", "out", "print"])]
         jwks: bool,
     },
+    /// Receive records pushed to this station: an HTTP server taking FHIR message
+    /// Bundles (POST / or /$process-message, with the secret of `[receive]`
+    /// `secret_file`) and keeping them as received visits. Runs until stopped.
+    Receive {
+        /// Where to listen (behind the clinic's TLS reverse proxy).
+        #[arg(long, value_name = "ADDR", default_value = receive::DEFAULT_LISTEN)]
+        listen: String,
+    },
     /// List the code tables, or search one: `vaxentry codes cvx flu`.
     Codes {
         /// cvx, mvx, site, route, status, status-reason, funding, eligibility,
@@ -274,6 +283,9 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
         Command::Bundle { record } => bundle(record, config, clock.now()),
         Command::Codes { table, query } => codes(table.as_deref(), &query.join(" ")),
         Command::Scan { text, json } => scan(text, *json),
+        Command::Receive { listen } => with_store(cli, config, |store| {
+            receive::run(store, config, listen, clock)
+        }),
         Command::Card {
             target,
             out,

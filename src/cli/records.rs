@@ -155,6 +155,13 @@ pub fn show(store: &Store, id: &str, now: ClinicTime) -> ExitCode {
                 v.row.state.as_str(),
                 v.row.updated_at.with_timezone(&now.timezone()).to_rfc3339()
             );
+            if let Some((from, at)) = &v.received {
+                out!(
+                    "# received from {} at {}",
+                    crate::untrusted::plain(from),
+                    at.with_timezone(&now.timezone()).to_rfc3339()
+                );
+            }
             out!("# record");
             out_raw!("{}", v.record_json);
             match &v.bundle_json {
@@ -433,6 +440,11 @@ enum Imported {
         queued: bool,
     },
     Refused(Vec<String>),
+    /// A FHIR Bundle: what became of each visit in it, and what was left out.
+    Received {
+        kept: Vec<crate::store::received::Kept>,
+        left_out: Vec<String>,
+    },
 }
 
 /// Record files imported per transaction (and per sync of their bundle files).
@@ -496,6 +508,20 @@ fn import_one(
     clock: Clock,
 ) -> Result<Imported> {
     let text = file::read_text(path, file::MOST_BYTES).map_err(anyhow::Error::msg)?;
+    if is_fhir(&text) {
+        let read =
+            crate::fhir::received::read_bundle(&text, settings).map_err(anyhow::Error::msg)?;
+        let source = format!("file {}", path.display());
+        let kept = read
+            .visits
+            .iter()
+            .map(|v| store.receive(v, &text, &source, clock.now()))
+            .collect::<crate::store::Result<Vec<_>>>()?;
+        return Ok(Imported::Received {
+            kept,
+            left_out: read.left_out,
+        });
+    }
     let mut visit =
         file::from_json(&text).map_err(|e| anyhow::anyhow!("not a record file: {e}"))?;
     let now = clock.now();
@@ -555,8 +581,44 @@ fn import_one(
 }
 
 /// Says what became of one record file; returns the exit status it calls for.
+/// Whether a file is a FHIR resource (it names its `resourceType`), not a record file.
+fn is_fhir(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
+        .is_ok_and(|o| o.contains_key("resourceType"))
+}
+
 fn report_import(path: &Path, outcome: Result<Imported>) -> u8 {
+    use crate::store::received::Kept;
     match outcome {
+        Ok(Imported::Received { kept, left_out }) => {
+            for k in &kept {
+                match k {
+                    Kept::New(id) => out!("{}: received as {id}", path.display()),
+                    Kept::Known(id) => {
+                        out!("{}: received before as {id}, nothing new", path.display())
+                    }
+                    Kept::Voided(n) => out!(
+                        "{}: {n} dose(s) received before voided (entered-in-error)",
+                        path.display()
+                    ),
+                    Kept::Own(id) => out!(
+                        "{}: this station's own visit {id}, kept once",
+                        path.display()
+                    ),
+                }
+            }
+            for what in &left_out {
+                out!("  left out  {}", crate::untrusted::plain(what));
+            }
+            match (kept.is_empty(), left_out.is_empty()) {
+                (true, true) => {
+                    out!("{}: the bundle holds no immunizations", path.display());
+                    1
+                }
+                (true, false) => 1,
+                _ => 0,
+            }
+        }
         Ok(Imported::New(id)) => {
             out!("{}: imported as {id}", path.display());
             0

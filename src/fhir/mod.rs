@@ -7,6 +7,7 @@ pub mod check;
 pub mod correction;
 pub mod ids;
 pub mod paths;
+pub mod received;
 pub mod references;
 pub mod settings;
 pub mod transaction;

@@ -497,6 +497,141 @@ pub fn write(resource: &mut Json, row: &FieldPath, value: &Value, settings: &Bun
     }
 }
 
+/// The element at a row's path in a resource another system wrote: `[0]` and `[+]`
+/// are the first element, a discriminator the element it recognises (for the
+/// official name, the MRN and the phone, the first element when none says so).
+pub fn read<'j>(
+    resource: &'j Json,
+    row: &FieldPath,
+    settings: &BundleSettings,
+) -> Option<&'j Json> {
+    let mut here = resource;
+    for step in steps(row.path) {
+        here = match step {
+            Step::Key(key) => here.get(key)?,
+            Step::Item(key, which) => {
+                let list = here.get(key)?.as_array()?;
+                match which {
+                    "0" | "+" => list.first()?,
+                    name => {
+                        let d = discriminator(name)?;
+                        let found = list
+                            .iter()
+                            .find(|e| d.equals.matches(e, d.pointer, Some(settings)));
+                        match (found, name) {
+                            (Some(e), _) => e,
+                            (None, "official" | "mrn" | "phone") => list.first()?,
+                            (None, _) => return None,
+                        }
+                    }
+                }
+            }
+        };
+    }
+    Some(here)
+}
+
+/// A field's value as the form writes it, from the JSON at its path; `Err` says why
+/// an element that is there cannot be read (a code of no table vaxentry knows).
+pub fn text_of(json: &Json, row: &FieldPath) -> Result<String, String> {
+    let code_in = |coding: &Json| -> Option<String> {
+        let t = table_of(row.field)?;
+        table(t)
+            .get(coding.get("code")?.as_str()?)
+            .map(|c| c.code.clone())
+    };
+    let unknown = || Err(format!("{json} is not one vaxentry knows"));
+    match row.shape {
+        Primitive => match json {
+            Json::String(s) => Ok(s.clone()),
+            Json::Bool(true) => Ok("yes".into()),
+            Json::Bool(false) => Ok("no".into()),
+            Json::Number(n) => Ok(n.to_string()),
+            _ => unknown(),
+        },
+        Names => match json.as_array() {
+            Some(names) => Ok(names
+                .iter()
+                .filter_map(Json::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")),
+            None => unknown(),
+        },
+        OneItemList => json
+            .as_array()
+            .and_then(|l| l.first())
+            .and_then(Json::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| format!("{json} is not a list of text")),
+        Concept { .. } => json
+            .get("coding")
+            .and_then(Json::as_array)
+            .and_then(|codings| codings.iter().find_map(code_in))
+            .map_or_else(unknown, Ok),
+        Identifier(system) => match json.get("system").and_then(Json::as_str) {
+            Some(s) if s == system => json
+                .get("value")
+                .and_then(Json::as_str)
+                .map(str::to_string)
+                .map_or_else(unknown, Ok),
+            _ => unknown(),
+        },
+        OrganizationByCode => {
+            let mvx = table(TableId::Mvx);
+            let by_code = json.pointer("/identifier/value").and_then(Json::as_str);
+            by_code
+                .and_then(|c| mvx.get(c))
+                .map(|c| c.code.clone())
+                .map_or_else(unknown, Ok)
+        }
+        Millilitres => json
+            .get("value")
+            .and_then(Json::as_f64)
+            .map(|v| v.to_string())
+            .map_or_else(unknown, Ok),
+        OmbCategory => json
+            .get("extension")
+            .and_then(Json::as_array)
+            .and_then(|parts| {
+                parts
+                    .iter()
+                    .filter(|p| p.get("url").and_then(Json::as_str) == Some("ombCategory"))
+                    .find_map(|p| p.get("valueCoding").and_then(code_in))
+            })
+            .map_or_else(unknown, Ok),
+        NdcCoding => json
+            .get("code")
+            .and_then(Json::as_str)
+            .map(|c| c.replace('-', ""))
+            .map_or_else(unknown, Ok),
+        // Each VIS by CDC's fully encoded string, which names its edition too.
+        Education => {
+            let entries = json.as_array().map(Vec::as_slice).unwrap_or_default();
+            let encoded: Vec<&str> = entries
+                .iter()
+                .filter_map(|e| e.get("documentType").and_then(Json::as_str))
+                .collect();
+            match encoded
+                .iter()
+                .find(|e| crate::codes::vis::by_encoded(e).is_none())
+            {
+                Some(unknown) => Err(format!(
+                    "{unknown} is no VIS edition CDC lists (by its fully encoded string)"
+                )),
+                None if encoded.len() < entries.len() => {
+                    Err("a VIS without CDC's fully encoded string is not read".into())
+                }
+                None => Ok(encoded.join(", ")),
+            }
+        }
+        // The encoded strings name the editions; the day they were given is read.
+        WithinEducation => match (row.field, json.as_str()) {
+            (FieldId::VisPresented, Some(day)) => Ok(day.to_string()),
+            _ => Ok(String::new()),
+        },
+    }
+}
+
 /// The value under `key`, inserted in its place when missing.
 fn entry<'a>(object: &'a mut Map<String, Json>, key: &str, empty: Json) -> Option<&'a mut Json> {
     if !object.contains_key(key) {

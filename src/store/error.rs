@@ -51,6 +51,24 @@ pub enum Error {
     Other(#[from] anyhow::Error),
 }
 
+impl Error {
+    /// Whether another process holds the database's write lock (it was busy for
+    /// longer than the store waits): worth trying again shortly.
+    pub fn is_busy(&self) -> bool {
+        let Error::Other(e) = self else {
+            return false;
+        };
+        e.chain().any(|cause| {
+            cause.downcast_ref::<rusqlite::Error>().is_some_and(|e| {
+                matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                )
+            })
+        })
+    }
+}
+
 /// What the store's operations give back.
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -78,6 +96,9 @@ impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let state = self.state.as_str();
         let words = match (self.asked, self.state) {
+            (_, VisitState::Received) => {
+                "this visit was received from elsewhere: it is kept as it came, and is corrected or sent by the system that made it; to record more, start a new visit".into()
+            }
             (Asked::Save, _) => format!(
                 "this visit is already {state} and cannot be saved again; start a new visit to record more"
             ),
@@ -258,5 +279,27 @@ mod tests {
                 "{full:#}"
             );
         }
+    }
+
+    #[test]
+    fn a_database_another_process_holds_is_busy_and_other_errors_are_not() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target/tmp")
+            .join(format!("vaxentry-busy-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("db.sqlite3");
+        let holder = rusqlite::Connection::open(&path).unwrap();
+        holder
+            .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x); BEGIN IMMEDIATE;")
+            .unwrap();
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.busy_timeout(std::time::Duration::ZERO).unwrap();
+        let busy = other.execute("INSERT INTO t VALUES (1)", []).unwrap_err();
+        let wrapped = Error::Other(anyhow::Error::from(busy).context("cannot keep it"));
+        assert!(wrapped.is_busy());
+        assert!(!Error::NotFound.is_busy());
+        assert!(!Error::Other(anyhow::anyhow!("something else")).is_busy());
+        drop(holder);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -14,6 +14,7 @@ mod open;
 pub mod outbox;
 mod packed;
 pub mod patients;
+pub mod received;
 pub mod rows;
 pub mod schema;
 pub mod summary;
@@ -90,6 +91,8 @@ pub struct StoredVisit {
     pub created_at: DateTime<Utc>,
     /// How many times it was sent again as a new message.
     pub message_seq: u32,
+    /// For a visit received from elsewhere: where from (a file, a sender) and when.
+    pub received: Option<(String, DateTime<Utc>)>,
 }
 
 impl StoredVisit {

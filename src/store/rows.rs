@@ -13,15 +13,19 @@ pub enum VisitState {
     Queued,
     Submitted,
     Failed,
+    /// Came from elsewhere (a bundle file another system or station made): kept and
+    /// read like the visits made here, never sent, corrected or voided from here.
+    Received,
 }
 
 impl VisitState {
-    pub const ALL: [VisitState; 5] = [
+    pub const ALL: [VisitState; 6] = [
         VisitState::Draft,
         VisitState::Saved,
         VisitState::Queued,
         VisitState::Submitted,
         VisitState::Failed,
+        VisitState::Received,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -31,6 +35,7 @@ impl VisitState {
             VisitState::Queued => "queued",
             VisitState::Submitted => "submitted",
             VisitState::Failed => "failed",
+            VisitState::Received => "received",
         }
     }
 

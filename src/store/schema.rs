@@ -22,7 +22,7 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first. The last one's version is the current schema.
-pub const MIGRATIONS: [Migration; 16] = [
+pub const MIGRATIONS: [Migration; 17] = [
     Migration {
         version: 1,
         run: v1_visits_and_attempts,
@@ -87,9 +87,46 @@ pub const MIGRATIONS: [Migration; 16] = [
         version: 16,
         run: v16_lot_dose_volume,
     },
+    Migration {
+        version: 17,
+        run: v17_received_visits,
+    },
 ];
 
-pub const CURRENT_VERSION: i32 = 16;
+pub const CURRENT_VERSION: i32 = 17;
+
+/// Version 17: visits received from elsewhere (state `received`, where they came from
+/// and when), and the identifiers of the doses received, so that a dose received
+/// again is known and an entered-in-error one voids it. The state's CHECK is widened
+/// in place (SQLite's documented way to loosen a constraint: every row still meets
+/// it), rather than by copying the table with its search index and triggers.
+fn v17_received_visits(tx: &Transaction, _: Progress) -> Result<()> {
+    let version: i64 = tx.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+    tx.execute_batch("PRAGMA writable_schema = ON;")?;
+    let widened = tx.execute(
+        r#"UPDATE sqlite_schema SET sql = replace(sql, '''failed''))', '''failed'', ''received''))')
+           WHERE type = 'table' AND name = 'visits'"#,
+        [],
+    );
+    tx.execute_batch(&format!(
+        "PRAGMA schema_version = {}; PRAGMA writable_schema = OFF;",
+        version + 1
+    ))?;
+    anyhow::ensure!(
+        widened? == 1,
+        "the visits table's state check is not the one vaxentry made"
+    );
+    tx.execute_batch(
+        "ALTER TABLE visits ADD COLUMN received_from TEXT;
+        ALTER TABLE visits ADD COLUMN received_at TEXT;
+        CREATE TABLE received_doses (
+            identifier TEXT PRIMARY KEY,
+            visit_id TEXT NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+            dose INTEGER NOT NULL
+        );",
+    )?;
+    Ok(())
+}
 
 /// Version 16: the volume of one dose of a lot, in mL (`lots add --ml`, or the
 /// amount of the first dose saved from it), which fills a dose's amount.

@@ -21,15 +21,18 @@ pub enum Reason {
     Amended,
     /// A visit saved before versions were kept (filled in by the upgrade).
     BeforeVersions,
+    /// Received from elsewhere, or changed by what was received later.
+    Received,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 5] = [
+    pub const ALL: [Reason; 6] = [
         Reason::Saved,
         Reason::SentAgain,
         Reason::Voided,
         Reason::Amended,
         Reason::BeforeVersions,
+        Reason::Received,
     ];
 
     /// How the database keeps it.
@@ -40,6 +43,7 @@ impl Reason {
             Reason::Voided => "voided",
             Reason::Amended => "amended",
             Reason::BeforeVersions => "before-versions",
+            Reason::Received => "received",
         }
     }
 
@@ -51,6 +55,7 @@ impl Reason {
             Reason::Voided => "voided: sent as entered-in-error",
             Reason::Amended => "amended: corrected and sent again",
             Reason::BeforeVersions => "saved (before versions were kept)",
+            Reason::Received => "received from elsewhere",
         }
     }
 

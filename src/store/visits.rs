@@ -201,7 +201,8 @@ impl Store {
             .conn
             .query_row(
                 &format!(
-                    "SELECT {LISTED}, record_json, bundle_json, bundle_id, created_at, message_seq
+                    "SELECT {LISTED}, record_json, bundle_json, bundle_id, created_at, message_seq,
+                         received_from, received_at
                      FROM visits WHERE id = ?1"
                 ),
                 [id.to_string()],
@@ -213,6 +214,13 @@ impl Store {
                         bundle_id: r.get("bundle_id")?,
                         created_at: r.get::<_, StoredTime>("created_at")?.0,
                         message_seq: r.get("message_seq")?,
+                        received: match (
+                            r.get::<_, Option<String>>("received_from")?,
+                            r.get::<_, Option<StoredTime>>("received_at")?,
+                        ) {
+                            (Some(from), Some(at)) => Some((from, at.0)),
+                            _ => None,
+                        },
                     })
                 },
             )

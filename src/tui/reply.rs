@@ -82,6 +82,7 @@ impl Reply {
             state if state.may_be_queued() => Reply::effect(Effect::Send(id)),
             VisitState::Queued => Reply::notice(text::already_waiting()),
             VisitState::Draft => Reply::notice(text::draft_not_sent()),
+            VisitState::Received => Reply::notice(text::RECEIVED_NOT_SENT),
             _ => Reply::notice(text::already_sent()),
         }
     }

@@ -582,3 +582,13 @@ pub fn card_saved(paths: &[std::path::PathBuf]) -> String {
     let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     format!("Card written: {}", shown.join(", "))
 }
+
+/// Where a received visit came from.
+pub fn received_from(source: &str, at: &str) -> String {
+    format!(
+        "Received from {} at {at}: kept as it came, never sent or corrected from here",
+        crate::untrusted::plain(source)
+    )
+}
+
+pub const RECEIVED_NOT_SENT: &str = "This visit was received from elsewhere: it is never sent from here; the system that made it sends it";

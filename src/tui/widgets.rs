@@ -63,6 +63,7 @@ pub fn state_mark(state: VisitState, theme: Theme) -> (&'static str, Style) {
         VisitState::Failed => theme.mark(Severity::Error),
         VisitState::Draft | VisitState::Queued => ("…", theme.dim()),
         VisitState::Saved | VisitState::Submitted => (OK_MARK, theme.ok()),
+        VisitState::Received => ("↓", theme.dim()),
     }
 }
 

@@ -322,3 +322,55 @@ fn a_patients_doses_at_the_endpoint_show_beside_the_form() {
         a.form.checks.findings
     );
 }
+
+/// A visit received from elsewhere is listed in History as received, its view says
+/// where it came from, and its patient is a returning patient like any other.
+#[test]
+fn a_received_visit_is_listed_shown_with_its_source_and_its_patient_returns() {
+    let text = vaxentry::fhir::message_for(
+        &common::example("adult-flu"),
+        &common::settings(),
+        common::now(),
+        uuid::Uuid::new_v4(),
+    )
+    .unwrap()
+    .json;
+    let read = vaxentry::fhir::received::read_bundle(&text, &common::settings()).unwrap();
+    with_store(|s| {
+        s.receive(
+            &read.visits[0],
+            &text,
+            "file from-the-annex.json",
+            common::now(),
+        )
+        .unwrap()
+    });
+    let mut a = app((80, 24));
+    drive(&mut a, keys("<F4>"));
+    let screen = render(&a).backend().to_string();
+    assert!(
+        screen.contains("received") && screen.contains("Lindqvist"),
+        "{screen}"
+    );
+    drive(&mut a, keys("<Enter>"));
+    let screen = render(&a).backend().to_string();
+    assert!(
+        screen.contains("Received from file from-the-annex.json at 2026-11-25 15:30"),
+        "{screen}"
+    );
+    // Never sent from here: Ctrl+G says so.
+    drive(&mut a, keys("<C-g>"));
+    assert!(
+        a.notice
+            .as_deref()
+            .unwrap_or("")
+            .contains("never sent from here"),
+        "{:?}",
+        a.notice
+    );
+    drive(&mut a, keys("<Esc><Esc><C-n>MRN-0042"));
+    assert_eq!(
+        a.form.suggestion().map(|p| p.mrn.clone()).as_deref(),
+        Some("MRN-004211")
+    );
+}

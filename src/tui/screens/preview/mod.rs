@@ -143,6 +143,14 @@ impl Preview {
                 .with_timezone(&now.timezone())
                 .format("%Y-%m-%d %H:%M")
         )];
+        if let Some((from, at)) = &stored.received {
+            lines.push(text::received_from(
+                from,
+                &at.with_timezone(&now.timezone())
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string(),
+            ));
+        }
         lines.extend(summary(visit, now));
         Preview::new(
             Source::Stored {
