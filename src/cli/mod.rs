@@ -112,7 +112,7 @@ pub enum Command {
     },
     /// List the visits in the database, newest first.
     List {
-        /// Only visits in this state: draft, saved, queued, submitted, failed.
+        /// Only visits in this state: draft, saved, queued, submitted, failed, received.
         #[arg(long)]
         state: Option<String>,
         /// Only visits updated on or after this date (any date the form accepts).
