@@ -512,6 +512,12 @@ fn import_one(
         let read =
             crate::fhir::received::read_bundle(&text, settings).map_err(anyhow::Error::msg)?;
         let source = format!("file {}", path.display());
+        if how.submit {
+            out!(
+                "{}: a bundle from elsewhere is received, never sent from here (--submit does not apply)",
+                path.display()
+            );
+        }
         let kept = read
             .visits
             .iter()

@@ -669,6 +669,9 @@ fn opened(app: &mut App, stored: StoredVisit, purpose: Purpose) -> Vec<Effect> {
             app.screen = Screen::Preview;
         }
         (Purpose::Amend, VisitState::Queued) => app.notice = Some(text::CORRECT_AFTER_SENT.into()),
+        (Purpose::Amend, VisitState::Received) => {
+            app.notice = Some(text::RECEIVED_NOT_CORRECTED.into())
+        }
         (Purpose::Amend, state) if state != VisitState::Draft => {
             effects.extend(app.form.draft_effect(now));
             app.load_visit(stored.row.id, visit);

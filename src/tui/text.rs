@@ -592,3 +592,5 @@ pub fn received_from(source: &str, at: &str) -> String {
 }
 
 pub const RECEIVED_NOT_SENT: &str = "This visit was received from elsewhere: it is never sent from here; the system that made it sends it";
+
+pub const RECEIVED_NOT_CORRECTED: &str = "This visit was received from elsewhere: it is corrected by the system that made it, and the correction received here; to record more for the patient, start a new visit (Ctrl+R in History)";

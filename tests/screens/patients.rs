@@ -358,7 +358,21 @@ fn a_received_visit_is_listed_shown_with_its_source_and_its_patient_returns() {
         screen.contains("Received from file from-the-annex.json at 2026-11-25 15:30"),
         "{screen}"
     );
-    // Never sent from here: Ctrl+G says so.
+    // Never sent, nor corrected, from here: Ctrl+G and e say so.
+    drive(&mut a, keys("e"));
+    assert!(
+        a.notice
+            .as_deref()
+            .unwrap_or("")
+            .contains("corrected by the system that made it"),
+        "{:?}",
+        a.notice
+    );
+    assert_eq!(
+        a.screen,
+        vaxentry::tui::msg::Screen::Preview,
+        "the form is not touched"
+    );
     drive(&mut a, keys("<C-g>"));
     assert!(
         a.notice
