@@ -1643,4 +1643,15 @@ fn bundles_exported_on_one_station_are_received_on_another() {
         stdout(&o)
     );
     assert_eq!(doses(other_dir).len(), 6);
+    // --submit does not make a received visit one to send.
+    let third = tempdir();
+    let third = third.to_str().unwrap();
+    let o = vaxentry(&["--data-dir", third, "import", "--submit", &bundles[0]]);
+    assert!(
+        stdout(&o).contains("--submit does not apply"),
+        "{}",
+        stdout(&o)
+    );
+    let o = vaxentry(&["--data-dir", third, "list", "--state", "queued"]);
+    assert!(!stdout(&o).contains("MRN"), "{}", stdout(&o));
 }
