@@ -1,10 +1,9 @@
 //! A card as files to hand over: `card-NAME.smart-health-card` (the specification's
 //! file for download, `{"verifiableCredential": [JWS]}`), and the QR code as a PNG and
-//! an SVG, each readable by the user only (they hold a patient's record).
+//! an SVG, each readable by the user only (they hold a patient's record) and written
+//! as the store writes its files (whole or not at all, never through a link).
 
 use super::{Card, qr};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// Pixels a QR module in the PNG and SVG.
@@ -34,14 +33,7 @@ pub fn write_files(card: &Card, dir: &Path, name: &str) -> Result<Vec<PathBuf>, 
         ("svg", svg.as_bytes()),
     ] {
         let path = dir.join(format!("card-{name}.{ext}"));
-        let _ = std::fs::remove_file(&path);
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .and_then(|mut f| f.write_all(bytes))
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        crate::store::write_atomically(None, &path, bytes).map_err(|e| format!("{e:#}"))?;
         written.push(path);
     }
     Ok(written)

@@ -6,9 +6,8 @@ use super::jws::PublicKey;
 use anyhow::{Context, Result, bail};
 use p256::ecdsa::SigningKey;
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
-use std::fs::OpenOptions;
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// The key file's name in the data folder.
@@ -62,12 +61,7 @@ fn make(path: &Path) -> Result<()> {
     let pem = signing
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|_| anyhow::anyhow!("cannot write the new key as PKCS #8"))?;
-    let file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path);
-    let mut file = match file {
+    let mut file = match crate::store::create_new_private(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
         Err(e) => return Err(e).with_context(|| format!("cannot make {}", path.display())),

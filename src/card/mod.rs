@@ -124,6 +124,19 @@ pub fn held(
     }
 }
 
+/// Issues a card of the doses `which` names, held in `store`, signed with the issuer's
+/// key kept in its data folder (made on first use).
+pub fn issue_held(
+    store: &crate::store::Store,
+    which: &Held,
+    issuer: &Issuer,
+    now: ClinicTime,
+) -> Result<Card, String> {
+    let (patient, doses) = held(store, which, &issuer.organization, now)?;
+    let key = IssuerKey::load_or_make(store.data_dir()).map_err(|e| format!("{e:#}"))?;
+    issue(&patient, doses, issuer, &key, now)
+}
+
 /// Who issues the card: `[card] issuer`, and the clinic's name for the doses given
 /// here.
 #[derive(Clone, Debug)]

@@ -40,11 +40,9 @@ fn issue_or_publish(
         .issuer()
         .map_err(|e| e.to_string())?
         .ok_or(card::NO_ISSUER)?;
-    let dir = store.path();
-    let dir = dir.parent().ok_or("the data folder has no path")?;
-    let key = || IssuerKey::load_or_make(dir).map_err(|e| format!("{e:#}"));
     if asked.jwks {
-        out!("{:#}", key()?.jwks());
+        let key = IssuerKey::load_or_make(store.data_dir()).map_err(|e| format!("{e:#}"))?;
+        out!("{:#}", key.jwks());
         return Ok(ExitCode::SUCCESS);
     }
     let target = asked
@@ -61,8 +59,7 @@ fn issue_or_publish(
         url,
         organization: config.bundle_settings().clinic.unwrap_or_default(),
     };
-    let (patient, doses) = card::held(store, &which, &issuer.organization, now)?;
-    let card = card::issue(&patient, doses, &issuer, &key()?, now)?;
+    let card = card::issue_held(store, &which, &issuer, now)?;
     err!("{}", card::described(&card));
     if let Some(dir) = asked.out {
         for written in card::files::write_files(&card, dir, target)? {

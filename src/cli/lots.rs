@@ -33,7 +33,7 @@ pub fn list(
         Err(e) => return fail(&e),
     };
     let today = now.date_naive().to_string();
-    let expired = |lot: &Lot| !lot.expiration.is_empty() && lot.expiration < today;
+    let expired = |lot: &Lot| lot.expired_on(&today);
     if as_json {
         let rows: Vec<_> = lots
             .iter()

@@ -508,9 +508,9 @@ fn import_one(
     clock: Clock,
 ) -> Result<Imported> {
     let text = file::read_text(path, file::MOST_BYTES).map_err(anyhow::Error::msg)?;
-    if is_fhir(&text) {
-        let read =
-            crate::fhir::received::read_bundle(&text, settings).map_err(anyhow::Error::msg)?;
+    if let Some(resource) = fhir_resource(&text) {
+        let read = crate::fhir::received::read_parsed(&resource, &text, settings)
+            .map_err(anyhow::Error::msg)?;
         let source = format!("file {}", path.display());
         if how.submit {
             out!(
@@ -586,13 +586,17 @@ fn import_one(
     Ok(Imported::New(id))
 }
 
-/// Says what became of one record file; returns the exit status it calls for.
-/// Whether a file is a FHIR resource (it names its `resourceType`), not a record file.
-fn is_fhir(text: &str) -> bool {
-    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
-        .is_ok_and(|o| o.contains_key("resourceType"))
+/// The file as a FHIR resource (it names its `resourceType`), parsed once; `None` for
+/// a record file, which is not parsed here at all.
+fn fhir_resource(text: &str) -> Option<serde_json::Value> {
+    if !text.contains("\"resourceType\"") {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    value.get("resourceType").is_some().then_some(value)
 }
 
+/// Says what became of one record file; returns the exit status it calls for.
 fn report_import(path: &Path, outcome: Result<Imported>) -> u8 {
     use crate::store::received::Kept;
     match outcome {

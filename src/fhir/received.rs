@@ -47,6 +47,11 @@ pub struct Read {
 /// Reads a bundle's Immunizations with their Patients into visits.
 pub fn read_bundle(text: &str, settings: &BundleSettings) -> Result<Read, String> {
     let bundle: Json = serde_json::from_str(text).map_err(|e| format!("not a JSON bundle: {e}"))?;
+    read_parsed(&bundle, text, settings)
+}
+
+/// [`read_bundle`] of a bundle already parsed from `text`.
+pub fn read_parsed(bundle: &Json, text: &str, settings: &BundleSettings) -> Result<Read, String> {
     if bundle.get("resourceType").and_then(Json::as_str) != Some("Bundle") {
         return Err("not a FHIR Bundle: resourceType is not \"Bundle\"".into());
     }

@@ -78,7 +78,7 @@ pub fn private_options_keep() -> OpenOptions {
 
 /// Creates a new private file at `path`: never one that is there already (a file, a
 /// link, a FIFO), and never through a link.
-fn create_new_private(path: &Path) -> std::io::Result<File> {
+pub fn create_new_private(path: &Path) -> std::io::Result<File> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

@@ -32,6 +32,19 @@ pub struct Lot {
     pub retired: bool,
 }
 
+impl Lot {
+    /// Whether it had expired by `day` (YYYY-MM-DD): its expiry is before it. A lot of
+    /// unknown expiry has not.
+    pub fn expired_on(&self, day: &str) -> bool {
+        !self.expiration.is_empty() && self.expiration.as_str() < day
+    }
+
+    /// Whether a dose can be given from it on `day`: on hand and not expired.
+    pub fn usable_on(&self, day: &str) -> bool {
+        !self.retired && !self.expired_on(day)
+    }
+}
+
 impl From<&Lot> for crate::record::stock::OnHand {
     fn from(lot: &Lot) -> Self {
         crate::record::stock::OnHand {

@@ -27,7 +27,7 @@ use crate::record::{Visit, file};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 pub use error::{Asked, Error, Refusal, Result};
-pub use files::StagedFiles;
+pub use files::{StagedFiles, create_new_private, private_dir, write_atomically};
 pub use rows::{AttemptOutcome, StoredTime, VisitState};
 use rusqlite::{Connection, OptionalExtension};
 use std::path::{Path, PathBuf};

@@ -175,6 +175,11 @@ impl Store {
         self.dir.join(DATABASE_FILE)
     }
 
+    /// The data folder the database is in.
+    pub fn data_dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub fn schema_version(&self) -> anyhow::Result<i32> {
         Ok(self
             .conn

@@ -5,12 +5,11 @@
 use super::msg::{AnswerRead, Done, Effect};
 use super::screens::outbox;
 use super::text;
-use crate::card::{self, key::IssuerKey};
+use crate::card;
 use crate::clock::ClinicTime;
 use crate::corrections;
 use crate::fhir::BundleSettings;
 use crate::store::Store;
-use std::os::unix::fs::DirBuilderExt;
 
 /// Runs one effect; returns what reports its outcome.
 pub fn run(
@@ -191,27 +190,13 @@ fn issue_card(
         url,
         organization: settings.clinic.clone().unwrap_or_default(),
     };
-    let (patient, doses) = card::held(store, &which, &issuer.organization, now)?;
-    let key = IssuerKey::load_or_make(&data_folder(store)).map_err(|e| format!("{e:#}"))?;
-    card::issue(&patient, doses, &issuer, &key, now)
+    card::issue_held(store, &which, &issuer, now)
 }
 
 /// Writes the card's files into the data folder's `cards` (owner-only).
 fn save_card(store: &Store, card: &card::Card) -> Result<Vec<std::path::PathBuf>, String> {
-    let dir = data_folder(store).join("cards");
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+    let dir = store.data_dir().join("cards");
+    crate::store::private_dir(&dir).map_err(|e| format!("{e:#}"))?;
     let name = format!("{}-{}", card.name, card.birth_date);
     card::files::write_files(card, &dir, &name)
-}
-
-fn data_folder(store: &Store) -> std::path::PathBuf {
-    let database = store.path();
-    database
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_default()
 }

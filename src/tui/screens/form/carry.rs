@@ -170,11 +170,7 @@ impl Form {
             .get(self.value(page, FieldId::Eligibility))?;
         let funding_table = crate::codes::table(crate::codes::TableId::Funding);
         let current = funding_table.get(self.value(page, FieldId::Funding));
-        let typed = current.is_some()
-            && !self
-                .notes
-                .get(i)
-                .is_some_and(|n| n.carried.contains(&FieldId::Funding));
+        let typed = current.is_some() && !self.was_filled(i, FieldId::Funding);
         if typed || current.is_some_and(|f| f.eligibility.contains(&eligibility.code)) {
             return None;
         }
@@ -194,9 +190,7 @@ impl Form {
             .filter(|f| f.eligibility.contains(&eligibility.code));
         let funding = station.map_or(goes_with, |f| f.code.as_str()).to_string();
         self.set_value(page, FieldId::Funding, funding.clone());
-        if let Some(notes) = self.notes.get_mut(i) {
-            notes.carried.insert(FieldId::Funding);
-        }
+        self.mark_filled(i, FieldId::Funding);
         Some(text::funding_follows(&funding, &eligibility.code))
     }
 
@@ -272,8 +266,7 @@ impl Form {
             .session
             .inventory
             .iter()
-            .filter(|l| l.vaccine == vaccine && !l.retired)
-            .filter(|l| l.expiration.is_empty() || l.expiration >= on);
+            .filter(|l| l.vaccine == vaccine && l.usable_on(&on));
         let lot = usable.next()?.clone();
         let others = usable.count();
         self.set_value(page, FieldId::Lot, lot.lot.clone());

@@ -493,11 +493,7 @@ impl Form {
         let cleared = self.clear_what_does_not_apply(i);
         if not_done {
             self.fill_defaults_into(i);
-        } else if self
-            .notes
-            .get(i)
-            .is_some_and(|n| n.carried.contains(&FieldId::DoseNumber))
-        {
+        } else if self.was_filled(i, FieldId::DoseNumber) {
             // A dose not given is no dose of the series: the number filled in goes.
             self.set_value(page, FieldId::DoseNumber, String::new());
         }
@@ -714,10 +710,7 @@ impl Form {
             return None;
         }
         for j in 0..self.visit.doses.len() {
-            let filled_in = self
-                .notes
-                .get(j)
-                .is_some_and(|n| n.carried.contains(&FieldId::Eligibility));
+            let filled_in = self.was_filled(j, FieldId::Eligibility);
             if j != i
                 && (filled_in
                     || self.visit.doses[j]

@@ -100,7 +100,7 @@ impl Form {
             .iter()
             .filter(|l| l.vaccine == vaccine)
             .map(|l| {
-                let expired = !l.expiration.is_empty() && l.expiration < on;
+                let expired = l.expired_on(&on);
                 let mark = match (l.retired, expired) {
                     (true, _) => "  taken off hand",
                     (false, true) => "  EXPIRED",
@@ -113,7 +113,7 @@ impl Form {
                 };
                 let mut code =
                     Code::plain(&l.lot, &format!("{} exp {expires}{mark}", l.manufacturer));
-                code.active = !l.retired && !expired;
+                code.active = l.usable_on(&on);
                 (!code.active, code)
             })
             .collect();
@@ -213,11 +213,10 @@ impl Form {
                 // before one the clinic does not have.
                 let on = self.dose_day(self.focus.page).to_string();
                 let on_hand = |cvx: &str| {
-                    self.session.inventory.iter().any(|l| {
-                        l.vaccine == cvx
-                            && !l.retired
-                            && (l.expiration.is_empty() || l.expiration >= on)
-                    })
+                    self.session
+                        .inventory
+                        .iter()
+                        .any(|l| l.vaccine == cvx && l.usable_on(&on))
                 };
                 choices.sort_by_cached_key(|c| {
                     let fits = dates.is_none_or(|(birth, on)| {

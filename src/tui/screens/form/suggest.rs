@@ -54,10 +54,7 @@ impl Form {
         let adult = on
             .years_since(birth)
             .is_some_and(|years| years >= ADULT_YEARS);
-        let filled_in = self
-            .notes
-            .get(i)
-            .is_some_and(|n| n.carried.contains(&FieldId::Eligibility));
+        let filled_in = self.was_filled(i, FieldId::Eligibility);
         // V01 filled in for a birth date since corrected to a child's: it goes.
         if !adult && filled_in && self.value(page, FieldId::Eligibility) == "V01" {
             self.set_value(page, FieldId::Eligibility, String::new());
@@ -142,6 +139,13 @@ impl Form {
         self.set_value(page, FieldId::DoseNumber, number.to_string());
         self.mark_filled(i, FieldId::DoseNumber);
         Some(text::dose_number_from(number, counted))
+    }
+
+    /// Whether field `field` of dose `i` holds what was filled in (not typed).
+    pub(super) fn was_filled(&self, i: usize, field: FieldId) -> bool {
+        self.notes
+            .get(i)
+            .is_some_and(|n| n.carried.contains(&field))
     }
 
     /// Field `field` of dose `i` was filled in, not typed: a dose switched to given
