@@ -207,7 +207,7 @@ pub fn issue(
     doses.sort();
     doses.dedup();
     if doses.is_empty() {
-        return Err("the patient has no doses given held here to put on a card".into());
+        return Err("no doses given to this patient are held here to put on a card".into());
     }
     let mut name = json!({ "family": family });
     if !given.is_empty() {
