@@ -14,6 +14,7 @@ pub mod config;
 pub mod corrections;
 pub mod delivery;
 pub mod fhir;
+pub mod forecast;
 pub mod record;
 pub mod store;
 pub mod submit;

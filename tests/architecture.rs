@@ -15,6 +15,7 @@ const BELOW_FRONT_ENDS: &[&str] = &[
     "corrections",
     "delivery",
     "fhir",
+    "forecast",
     "record",
     "store",
     "submit",
@@ -22,8 +23,9 @@ const BELOW_FRONT_ENDS: &[&str] = &[
 ];
 
 /// Each top-level module and the modules it may use.
-const ALLOWED: [(&str, &[&str]); 15] = [
+const ALLOWED: [(&str, &[&str]); 16] = [
     ("untrusted", &[]),
+    ("forecast", &[]),
     ("clock", &[]),
     ("codes", &[]),
     ("clinic", &[]),
