@@ -29,7 +29,7 @@ const ALLOWED: [(&str, &[&str]); 16] = [
     ("clock", &[]),
     ("codes", &[]),
     ("clinic", &[]),
-    ("record", &["clock", "codes", "untrusted"]),
+    ("record", &["clock", "codes", "forecast", "untrusted"]),
     ("fhir", &["clinic", "clock", "codes", "record", "untrusted"]),
     ("config", &["clinic", "clock", "codes", "fhir", "record"]),
     ("store", &["clock", "codes", "fhir", "record"]),

@@ -1655,3 +1655,158 @@ fn bundles_exported_on_one_station_are_received_on_another() {
     let o = vaxentry(&["--data-dir", third, "list", "--state", "queued"]);
     assert!(!stdout(&o).contains("MRN"), "{}", stdout(&o));
 }
+
+#[test]
+fn forecast_of_a_history_file_as_json_keeps_the_input_order_and_cdcs_names() {
+    let o = vaxentry(&[
+        "forecast",
+        "assets/examples/history-infant.json",
+        "--as-of",
+        "2026-05-15",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    insta::assert_json_snapshot!("forecast-infant", json);
+    // The second Pediarix three weeks after the first is too soon for DTaP and polio;
+    // after a birth dose of HepB it counts in CDC's HepB 4-dose series.
+    let second: Vec<(String, String)> = json["doses"][5]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["group"].as_str().unwrap().into(),
+                g["status"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("DTaP/Tdap/Td", "Not Valid"),
+        ("HepB", "Valid"),
+        ("Polio", "Not Valid"),
+    ];
+    assert_eq!(
+        second,
+        expected.map(|(g, s)| (g.to_string(), s.to_string()))
+    );
+    assert_eq!(
+        json["doses"][5]["groups"][0]["reason"],
+        "too soon after an earlier dose"
+    );
+}
+
+#[test]
+fn forecast_prints_a_table_a_nurse_reads_at_a_glance() {
+    let o = vaxentry(&[
+        "forecast",
+        "assets/examples/history-infant.json",
+        "--as-of",
+        "2026-05-15",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("As of 2026-05-15 (CDC CDSi, supporting data 4.64)\n"),
+        "{out}"
+    );
+    assert!(out.contains("Due today: "), "{out}");
+    assert!(
+        out.contains("DTaP/Tdap/Td     Not Complete        2"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "2026-04-02  CVX 110  DTaP/Tdap/Td: Not Valid (too soon after an earlier dose)"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_history_that_cannot_be_read_names_the_field_and_exits_2() {
+    let history = |text: &str| write("history.json", text);
+    let cases = [
+        ("{", "not JSON"),
+        (
+            r#"{"format":"vaxentry-record/1"}"#,
+            "format: must be \"vaxentry-history/1\"",
+        ),
+        (
+            r#"{"format":"vaxentry-history/1","patient":{"birth_date":"2026-02-30"}}"#,
+            "patient.birth_date: \"2026-02-30\" is not a date",
+        ),
+        (
+            r#"{"format":"vaxentry-history/1","patient":{"birth_date":"2026-01-01","gender":"f"}}"#,
+            "patient.gender: \"f\" is not female, male or unknown",
+        ),
+        (
+            r#"{"format":"vaxentry-history/1","patient":{"birth_date":"2026-01-01"},"doses":[{"vaccine":"999","date":"2026-02-01"}]}"#,
+            "doses[0].vaccine: \"999\" is not a CVX code CDSi knows",
+        ),
+        (
+            r#"{"format":"vaxentry-history/1","patient":{"birth_date":"2026-01-01"},"doses":[{"vaccine":"08"}]}"#,
+            "doses[0].date: missing",
+        ),
+        (
+            r#"{"format":"vaxentry-history/1","patient":{"birth_date":"2026-01-01"},"doses":[{"vacine":"08","date":"2026-02-01"}]}"#,
+            "doses[0]: unknown field \"vacine\"",
+        ),
+        (
+            r#"{"format":"vaxentry-history/1","patient":{"birth_date":"2026-01-01"},"observations":[{"code":"999"}]}"#,
+            "observations[0].code: \"999\" is not one of CDSi's coded observations",
+        ),
+    ];
+    for (text, expected) in cases {
+        let path = history(text);
+        let o = vaxentry(&["forecast", path.to_str().unwrap(), "--as-of", "2026-05-15"]);
+        assert_eq!(o.status.code(), Some(2), "{text}");
+        assert!(stderr(&o).contains(expected), "{text}: {}", stderr(&o));
+        assert!(stdout(&o).is_empty(), "{text}");
+    }
+    let o = vaxentry(&[
+        "forecast",
+        "assets/examples/history-infant.json",
+        "--as-of",
+        "someday",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--as-of \"someday\""), "{}", stderr(&o));
+}
+
+#[test]
+fn forecast_of_a_stored_patient_uses_the_doses_held_here() {
+    let data = tempdir();
+    let o = vaxentry(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "import",
+        "assets/examples/child-four-doses.json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = vaxentry(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "forecast",
+        "--mrn",
+        "MRN-118832",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let doses = json["doses"].as_array().unwrap();
+    assert_eq!(doses.len(), 4, "the four doses held here: {json}");
+    let o = vaxentry(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "forecast",
+        "--mrn",
+        "MRN-NOBODY",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no patient with MRN MRN-NOBODY is stored here"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -28,6 +28,7 @@ macro_rules! err {
 
 mod card;
 mod check;
+mod forecast;
 mod history;
 mod lots;
 mod receive;
@@ -261,6 +262,29 @@ pub enum Command {
         #[arg(long, value_name = "ADDR", default_value = receive::DEFAULT_LISTEN)]
         listen: String,
     },
+    /// What is due for a patient by CDC's CDSi: each dose given judged per vaccine group,
+    /// and each group's status, next dose and its earliest, recommended, past-due and
+    /// latest dates. From a history file (`vaxentry-history/1`, see README) or a stored
+    /// patient's MRN (the doses held here and the endpoint's last answer). Exit status 2
+    /// for a history that cannot be read.
+    Forecast {
+        /// A history file.
+        #[arg(
+            value_name = "FILE",
+            required_unless_present = "mrn",
+            conflicts_with = "mrn"
+        )]
+        file: Option<PathBuf>,
+        /// A stored patient's MRN instead of a file.
+        #[arg(long)]
+        mrn: Option<String>,
+        /// The day to assess on (YYYY-MM-DD, or any date the form accepts); today if not given.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the code tables, or search one: `vaxentry codes cvx flu`.
     Codes {
         /// cvx, mvx, site, route, status, status-reason, funding, eligibility,
@@ -283,6 +307,18 @@ pub fn run(cli: &Cli, config: &Config, clock: Clock) -> ExitCode {
         Command::Bundle { record } => bundle(record, config, clock.now()),
         Command::Codes { table, query } => codes(table.as_deref(), &query.join(" ")),
         Command::Scan { text, json } => scan(text, *json),
+        Command::Forecast {
+            file,
+            mrn,
+            as_of,
+            json,
+        } => match (file, mrn) {
+            (Some(file), _) => forecast::from_file(file, as_of.as_deref(), *json, clock.now()),
+            (None, Some(mrn)) => with_store(cli, config, |store| {
+                forecast::from_store(store, mrn, as_of.as_deref(), *json, clock.now())
+            }),
+            (None, None) => ExitCode::from(UNREADABLE),
+        },
         Command::Receive { listen } => with_store(cli, config, |store| {
             receive::run(store, config, listen, clock)
         }),

@@ -64,9 +64,17 @@ pub(super) fn choose(candidates: &[Candidate], cx: &Context) -> Option<usize> {
     let mut groups: Vec<&str> = candidates.iter().map(|c| c.series.group.as_str()).collect();
     groups.sort_unstable();
     groups.dedup();
-    let best: Vec<usize> = groups
+    let chosen: Vec<(usize, bool)> = groups
         .iter()
         .filter_map(|g| choose_in_group(candidates, g, cx))
+        .collect();
+    // A series group none of whose series the patient can start (the 75-and-over RSV
+    // series for a child) speaks only when no group can, or when it is complete.
+    let any_scorable = chosen.iter().any(|(_, scorable)| *scorable);
+    let best: Vec<usize> = chosen
+        .into_iter()
+        .filter(|(i, scorable)| *scorable || !any_scorable || candidates[*i].complete())
+        .map(|(i, _)| i)
         .collect();
     let rank = |i: &usize| match candidates[*i].predicted.status {
         SeriesStatus::Complete | SeriesStatus::Immune => 0,
@@ -79,20 +87,22 @@ pub(super) fn choose(candidates: &[Candidate], cx: &Context) -> Option<usize> {
         .min_by_key(|i| (rank(i), candidates[*i].series.group.clone()))
 }
 
-fn choose_in_group(candidates: &[Candidate], group: &str, cx: &Context) -> Option<usize> {
+/// The series chosen in one series group, and whether any of its series was scorable.
+fn choose_in_group(candidates: &[Candidate], group: &str, cx: &Context) -> Option<(usize, bool)> {
     let relevant: Vec<usize> = (0..candidates.len())
         .filter(|&i| candidates[i].series.group == group)
         .collect();
     let starts_in_range = |i: &usize| {
         let c = &candidates[*i];
-        let Some(start) = c.first_valid() else {
-            return true;
-        };
+        // Started by the first valid dose, or today; a maximum age to start binds only
+        // a series already started (CDC forecasts a late starter on the standard series).
+        let first = c.first_valid();
         cx.age(c.series.min_age_to_start)
-            .is_none_or(|min| start >= min)
-            && cx
-                .age(c.series.max_age_to_start)
-                .is_none_or(|max| start < max)
+            .is_none_or(|min| first.unwrap_or(cx.as_of) >= min)
+            && first.is_none_or(|start| {
+                cx.age(c.series.max_age_to_start)
+                    .is_none_or(|max| start < max)
+            })
     };
     let in_range: Vec<usize> = relevant.iter().copied().filter(starts_in_range).collect();
     let top = in_range
@@ -106,10 +116,12 @@ fn choose_in_group(candidates: &[Candidate], group: &str, cx: &Context) -> Optio
         .collect();
     let default = |list: &[usize]| list.iter().copied().find(|i| candidates[*i].series.default);
     if scorable.is_empty() {
-        return default(&relevant).or(relevant.first().copied());
+        return default(&relevant)
+            .or(relevant.first().copied())
+            .map(|i| (i, false));
     }
     if scorable.len() == 1 {
-        return Some(scorable[0]);
+        return Some((scorable[0], true));
     }
     let complete: Vec<usize> = scorable
         .iter()
@@ -117,7 +129,7 @@ fn choose_in_group(candidates: &[Candidate], group: &str, cx: &Context) -> Optio
         .filter(|i| candidates[*i].complete())
         .collect();
     if complete.len() == 1 {
-        return Some(complete[0]);
+        return Some((complete[0], true));
     }
     let in_process: Vec<usize> = scorable
         .iter()
@@ -125,11 +137,11 @@ fn choose_in_group(candidates: &[Candidate], group: &str, cx: &Context) -> Optio
         .filter(|i| candidates[*i].in_process())
         .collect();
     if complete.is_empty() && in_process.len() == 1 {
-        return Some(in_process[0]);
+        return Some((in_process[0], true));
     }
     let none_valid = scorable.iter().all(|i| candidates[*i].valid() == 0);
     if none_valid && let Some(d) = default(&scorable) {
-        return Some(d);
+        return Some((d, true));
     }
     let pool = if complete.len() >= 2 {
         complete
@@ -186,5 +198,5 @@ fn choose_in_group(candidates: &[Candidate], group: &str, cx: &Context) -> Optio
         .copied()
         .zip(scores)
         .max_by_key(|(i, score)| (*score, std::cmp::Reverse(candidates[*i].series.preference)))
-        .map(|(i, _)| i)
+        .map(|(i, _)| (i, true))
 }

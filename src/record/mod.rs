@@ -2,6 +2,7 @@
 //! validation. No terminal, no I/O.
 
 pub mod dose_number;
+pub mod due;
 pub mod education;
 pub mod fields;
 pub mod file;
