@@ -84,7 +84,7 @@ pub fn due_lists(assessment: &Assessment, today: NaiveDate) -> [Vec<&GroupForeca
     [overdue, due, coming]
 }
 
-/// One line: "Overdue: HepA 2 · Due today: DTaP/Td 4, Hib 4 · Next: MMR 2 on 2029-11-10".
+/// One line: "Overdue: HepA 2 · Due today: DTaP/Td 4, Hib 4 · Next: MMR 2, VAR 2 on 2029-11-10".
 pub fn summary(assessment: &Assessment, today: NaiveDate) -> String {
     let [overdue, due, coming] = due_lists(assessment, today);
     let list = |groups: &[&GroupForecast]| {
@@ -101,15 +101,14 @@ pub fn summary(assessment: &Assessment, today: NaiveDate) -> String {
     if !due.is_empty() {
         parts.push(format!("Due today: {}", list(&due)));
     }
-    if let Some(next) = coming
-        .first()
-        .filter(|_| parts.is_empty() || coming.len() == 1)
-    {
-        if let Some(day) = next.recommended {
-            parts.push(format!("Next: {} on {day}", group_and_dose(next)));
-        }
-    } else if !coming.is_empty() {
-        parts.push(format!("{} coming up", coming.len()));
+    // The next visit's vaccines: those recommended on the first day coming.
+    if let Some(day) = coming.first().and_then(|g| g.recommended) {
+        let next: Vec<&GroupForecast> = coming
+            .iter()
+            .copied()
+            .filter(|g| g.recommended == Some(day))
+            .collect();
+        parts.push(format!("Next: {} on {day}", list(&next)));
     }
     if parts.is_empty() {
         "Nothing due: every series is complete".to_string()

@@ -94,6 +94,8 @@ pub enum Rule {
     GuardianWithoutName,
     /// `[clinic] require_npi`: a dose given here without the vaccinator's NPI.
     NpiRequired,
+    /// By CDC's CDSi the dose would not count (too young, too soon, a live-virus conflict).
+    WouldNotCount,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -89,13 +89,16 @@ impl EndpointDose {
 }
 
 /// The doses of `visit` that the endpoint most likely has already: the same CVX on
-/// the same day, or a dose of a shared vaccine group fewer days away than a second
-/// dose of that group can count. Doses whose identifier `is_own` says this visit
-/// sent (an amendment reads its own doses back) are not compared.
+/// the same day, or, with `by_interval`, a dose of a shared vaccine group fewer days
+/// away than a second dose of that group can count (the form passes false when it
+/// judges intervals by CDC's CDSi with the patient's whole history, which replaces
+/// this table). Doses whose identifier `is_own` says this visit sent (an amendment
+/// reads its own doses back) are not compared.
 pub fn check_endpoint_doses(
     visit: &Visit,
     endpoint: &[EndpointDose],
     is_own: &dyn Fn(&str) -> bool,
+    by_interval: bool,
     now: ClinicTime,
 ) -> Vec<Finding> {
     let theirs: Vec<&EndpointDose> = endpoint
@@ -105,7 +108,7 @@ pub fn check_endpoint_doses(
     dose_keys(visit, now)
         .into_iter()
         .filter_map(|(i, key)| {
-            let message = theirs.iter().find_map(|d| likely_same(&key, d))?;
+            let message = theirs.iter().find_map(|d| likely_same(&key, d, by_interval))?;
             Some(finding(
                 FieldRef::dose(i, FieldId::Vaccine),
                 Severity::Warning,
@@ -117,7 +120,7 @@ pub fn check_endpoint_doses(
 }
 
 /// Why `theirs` is most likely the dose `key` again, in words; `None` when it is not.
-fn likely_same(key: &DoseKey, theirs: &EndpointDose) -> Option<String> {
+fn likely_same(key: &DoseKey, theirs: &EndpointDose, by_interval: bool) -> Option<String> {
     let their_day = theirs.given_on?;
     let their_cvx = theirs.cvx.as_deref()?;
     if their_cvx == key.vaccine && their_day == key.given_on {
@@ -128,6 +131,9 @@ fn likely_same(key: &DoseKey, theirs: &EndpointDose) -> Option<String> {
         return Some(format!(
             "the endpoint already has CVX {their_cvx} on {their_day} for this patient{lot}"
         ));
+    }
+    if !by_interval {
+        return None;
     }
     let apart = (key.given_on - their_day).num_days().unsigned_abs();
     groups::groups_of(&key.vaccine)
@@ -180,7 +186,7 @@ mod tests {
     }
 
     fn warnings(visit: &Visit, endpoint: &[EndpointDose]) -> Vec<(usize, String)> {
-        check_endpoint_doses(visit, endpoint, &|id| id == "mine", now())
+        check_endpoint_doses(visit, endpoint, &|id| id == "mine", true, now())
             .into_iter()
             .map(|f| (f.at.dose.unwrap(), f.message))
             .collect()

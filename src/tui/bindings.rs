@@ -399,6 +399,12 @@ pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
         ),
         bind(
             Form,
+            &[alt('d')],
+            Action::ShowDue,
+            "what is due for the patient by CDC's schedule (CDSi), in full: each vaccine group's next dose and its dates; once the patient's doses are known",
+        ),
+        bind(
+            Form,
             &[plain(F(8))],
             Action::MassClinic,
             "mass clinic: this dose's product, performer, place, funding and VIS go into every new visit, which asks only for the patient and the site; F8 again ends it",

@@ -163,6 +163,8 @@ pub enum Action {
     MassClinic,
     /// Ctrl+F: the list of fields to jump to, or close it.
     JumpToField,
+    /// Alt+D: what is due for the patient, in full, or close it.
+    ShowDue,
     /// Alt+H: the dose switches between given here and historical.
     ToggleGivenHere,
     /// The next stored patient matching what is typed.

@@ -388,3 +388,54 @@ fn a_received_visit_is_listed_shown_with_its_source_and_its_patient_returns() {
         Some("MRN-004211")
     );
 }
+
+/// Once a stored patient's doses are known, what is due shows on the detail panel's
+/// edge, Alt+D shows it in full (Esc closes it), and a dose too soon is a warning on
+/// its Vaccine naming the vaccine group, the reason and the day it counts from; the
+/// visit can still be saved.
+#[test]
+fn what_is_due_shows_once_the_patients_doses_are_known() {
+    for size in SIZES {
+        with_store(|s| *s = new_store());
+        save_visit(&common::example("child-four-doses"));
+        let mut a = app(size);
+        assert!(a.form.due.is_none(), "nothing is known of a new patient");
+        drive(&mut a, keys("<A-d>"));
+        assert!(
+            a.notice
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("What is due shows once the patient's doses are known"),
+            "{:?}",
+            a.notice
+        );
+        drive(&mut a, keys("MRN-118832<F7>"));
+        let due = a.form.due.as_ref().expect("the patient's doses are known");
+        assert_eq!(due.summary, "Due today: RSV 1 · Next: HepB 2 on 2026-12-22");
+        snap!(
+            format!("due-line-{}x{}", size.0, size.1),
+            render(&a).backend()
+        );
+        drive(&mut a, keys("<A-d>"));
+        snap!(
+            format!("due-detail-{}x{}", size.0, size.1),
+            render(&a).backend()
+        );
+        drive(&mut a, keys("<Esc>"));
+        assert!(a.form.overlay.is_none());
+        // DTaP the day after the four doses (Pediarix among them).
+        drive(&mut a, keys("20<Enter>"));
+        let warning = a
+            .form
+            .checks
+            .findings
+            .iter()
+            .find(|f| f.rule == vaxentry::record::Rule::WouldNotCount)
+            .unwrap_or_else(|| panic!("{:#?}", a.form.checks.findings));
+        assert_eq!(warning.severity, vaxentry::record::Severity::Warning);
+        assert_eq!(
+            warning.message,
+            "Vaccine: by CDC's schedule this dose would not count for DTaP/Tdap/Td: too soon after an earlier dose; it counts from 2026-12-22. It can still be saved"
+        );
+    }
+}

@@ -110,7 +110,9 @@ impl Form {
             return Vec::new();
         };
         let sent_here = |id: &str| view.sent_here.contains(id);
-        check_endpoint_doses(&self.visit, &view.doses, &sent_here, now)
+        // With a birth date, CDSi judges intervals from the whole history (see `due`).
+        let by_interval = !self.forecasts();
+        check_endpoint_doses(&self.visit, &view.doses, &sent_here, by_interval, now)
             .into_iter()
             .filter(|f| !flagged.iter().any(|g| g.at == f.at && g.rule == f.rule))
             .collect()

@@ -9,6 +9,7 @@
 //! the visit is validated once per message, at its end.
 
 pub mod carry;
+pub mod due;
 pub mod endpoint;
 pub mod jump;
 pub mod mass;
@@ -58,6 +59,8 @@ pub enum Overlay {
     Picker(picker::Picker),
     /// The jump-to-field list (Ctrl+F).
     Jump(jump::Jump),
+    /// What is due, in full (Alt+D).
+    Due,
 }
 
 /// What the checks found, and the problem chosen on Review.
@@ -135,6 +138,8 @@ pub struct Form {
     /// The field before was taken whole as it was typed: the rest of its word, and
     /// an Enter or Tab, still to be absorbed (see `whole`).
     typed_ahead: Option<whole::TypedAhead>,
+    /// What is due for the patient, as the checks last worked it out.
+    pub due: Option<due::Due>,
 }
 
 impl Form {
@@ -170,6 +175,7 @@ impl Form {
             stale: true,
             said: None,
             typed_ahead: None,
+            due: None,
         };
         form.blank = Some(form.visit.clone());
         form.refresh(now);
@@ -250,9 +256,15 @@ impl Form {
             now,
         );
         given_before.extend(self.endpoint_findings(&given_before, now));
+        let would_not_count = self.check_due(now);
         let lots = crate::record::stock::check_lots(&self.visit, &self.session.on_hand(), now);
-        if conflict.is_some() || !given_before.is_empty() || !lots.is_empty() {
+        if conflict.is_some()
+            || !given_before.is_empty()
+            || !lots.is_empty()
+            || !would_not_count.is_empty()
+        {
             findings.extend(conflict);
+            findings.extend(would_not_count);
             findings.extend(given_before);
             findings.extend(lots);
             findings.sort_by_key(|f| (f.severity, f.at.dose.map_or(0, |d| d + 1), f.at.field));
@@ -952,6 +964,13 @@ fn handle(form: &mut Form, ctx: &Ctx, action: Action) -> Reply {
     {
         return Reply::notice(form.apply_scan(i, scanned, now));
     }
+    if matches!(form.overlay, Some(Overlay::Due)) {
+        form.overlay = None;
+        // Esc and Alt+D only close it; any other key goes on to the form.
+        if matches!(action, Action::Escape | Action::ShowDue) {
+            return Reply::none();
+        }
+    }
     if form.jump().is_some() {
         match action {
             Action::Edit(request) => form.jump_typed(request),
@@ -1057,6 +1076,11 @@ fn handle(form: &mut Form, ctx: &Ctx, action: Action) -> Reply {
         }
         Action::MassClinic => return Reply::notice(form.toggle_mass_clinic(now)),
         Action::JumpToField => form.toggle_jump(),
+        Action::ShowDue => {
+            if let Some(why) = form.toggle_due() {
+                return Reply::notice(why);
+            }
+        }
         Action::ToggleGivenHere => return Reply::notice(form.toggle_given_here(now)),
         Action::ToggleNotDone => return Reply::notice(form.toggle_not_done(now)),
         Action::Clicked(Target::Page(page)) => form.focus_page(page, false, now),

@@ -16,7 +16,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
-use unicode_width::UnicodeWidthStr;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 const PAGES_WIDTH: u16 = 14;
 const LABEL_WIDTH: usize = 16;
@@ -79,7 +79,12 @@ pub fn draw(frame: &mut Frame, form: &Form, body: Rect, hits: &mut Hits, look: L
         _ => draw_fields(frame, form, r.fields, hits, look),
     }
     draw_detail(frame, form, r.detail, theme);
-    if let Some(jump) = form.jump() {
+    if matches!(form.overlay, Some(super::Overlay::Due))
+        && let Some(due) = &form.due
+    {
+        draw_due(frame, due, r.fields, theme);
+        hits.clear();
+    } else if let Some(jump) = form.jump() {
         draw_jump(frame, form, r.fields, jump, theme);
         hits.clear();
     } else if let Some(picker) = form.picker() {
@@ -427,14 +432,113 @@ fn draw_detail(frame: &mut Frame, form: &Form, area: Rect, theme: Theme) {
             ]));
         }
     }
-    let block = Block::new()
+    let mut block = Block::new()
         .borders(Borders::TOP)
-        .title(Span::styled(title, theme.title()))
+        .title(Span::styled(title.clone(), theme.title()))
         .border_style(theme.dim());
+    // What is due, on the panel's edge: always in sight, Alt+D for the whole of it.
+    if let Some(due) = &form.due {
+        let room = usize::from(area.width).saturating_sub(title.width() + 4);
+        let text = fit(&format!(" {} · Alt+D ", due.summary), room);
+        block = block.title_top(Line::from(Span::styled(text, theme.title())).right_aligned());
+    }
     frame.render_widget(
         Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
         area,
     );
+}
+
+/// `text` cut to `room` columns, with "…" where it was cut.
+fn fit(text: &str, room: usize) -> String {
+    if text.width() <= room {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        if out.width() + c.width().unwrap_or(0) + 2 > room {
+            break;
+        }
+        out.push(c);
+    }
+    format!("{out}… ")
+}
+
+/// Alt+D: each vaccine group still needed, soonest first, then those done.
+fn draw_due(frame: &mut Frame, due: &super::due::Due, fields: Rect, theme: Theme) {
+    use crate::forecast::SeriesStatus;
+    use crate::record::due::short_name;
+    let today = due.assessment.as_of;
+    let block = Block::new().borders(Borders::ALL).title(Span::styled(
+        format!(
+            " Due on {today} (CDC CDSi {}): Esc closes ",
+            crate::forecast::data::SUPPORTING_DATA_VERSION
+        ),
+        theme.title(),
+    ));
+    let inner = block.inner(fields);
+    frame.render_widget(Clear, fields);
+    frame.render_widget(block, fields);
+    let date = |d: Option<chrono::NaiveDate>| d.map_or("-".to_string(), |d| d.to_string());
+    let mut needed: Vec<_> = due
+        .assessment
+        .groups
+        .iter()
+        .filter(|g| g.status == SeriesStatus::NotComplete)
+        .collect();
+    needed.sort_by_key(|g| g.recommended);
+    let mut lines = vec![Line::from(Span::styled(
+        format!(
+            "{:<12} {:>4}  {:<10}  {:<11} {:<10}",
+            "Group", "Dose", "Earliest", "Recommended", "Past due"
+        ),
+        theme.dim(),
+    ))];
+    for g in &needed {
+        let (flag, style) = if g.overdue_on(today) {
+            (
+                "overdue",
+                theme.mark(crate::record::finding::Severity::Error).1,
+            )
+        } else if g.due_on(today) {
+            ("due", theme.title())
+        } else {
+            ("", Style::new())
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!(
+                "{:<12} {:>4}  {:<10}  {:<11} {:<10} ",
+                short_name(g.group),
+                g.dose_number.map_or("-".to_string(), |n| n.to_string()),
+                date(g.earliest),
+                date(g.recommended),
+                date(g.past_due),
+            )),
+            Span::styled(flag, style),
+        ]));
+    }
+    let mut done: Vec<String> = Vec::new();
+    for status in [
+        SeriesStatus::Complete,
+        SeriesStatus::Immune,
+        SeriesStatus::AgedOut,
+        SeriesStatus::Contraindicated,
+        SeriesStatus::NotRecommended,
+    ] {
+        let names: Vec<&str> = due
+            .assessment
+            .groups
+            .iter()
+            .filter(|g| g.status == status)
+            .map(|g| short_name(g.group))
+            .collect();
+        if !names.is_empty() {
+            done.push(format!("{status}: {}", names.join(", ")));
+        }
+    }
+    if !done.is_empty() {
+        lines.push(Line::from(Span::styled(done.join(" · "), theme.dim())));
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
 }
 
 /// Where the picker box goes: under the focused row if it fits, else above it.
