@@ -2,120 +2,69 @@
 //! conflicts, coded observations), read from CDC's own XML, which is compiled into the
 //! binary from `assets/cdsi/` (refreshed by `scripts/update-cdsi-data`).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 use roxmltree::{Document, Node};
+use serde::{Deserialize, Serialize};
 
 use super::span::Span;
 
 /// The release of CDC's supporting data compiled in.
 pub const SUPPORTING_DATA_VERSION: &str = "4.64";
 
-const SCHEDULE: &str = include_str!("../../assets/cdsi/ScheduleSupportingData.xml");
-const ANTIGENS: &[(&str, &str)] = &[
-    (
-        "Chikungunya",
-        include_str!("../../assets/cdsi/antigen-Chikungunya.xml"),
-    ),
-    (
-        "Cholera",
-        include_str!("../../assets/cdsi/antigen-Cholera.xml"),
-    ),
-    (
-        "COVID-19",
-        include_str!("../../assets/cdsi/antigen-COVID-19.xml"),
-    ),
-    (
-        "Dengue",
-        include_str!("../../assets/cdsi/antigen-Dengue.xml"),
-    ),
-    (
-        "Diphtheria",
-        include_str!("../../assets/cdsi/antigen-Diphtheria.xml"),
-    ),
-    ("Ebola", include_str!("../../assets/cdsi/antigen-Ebola.xml")),
-    ("HepA", include_str!("../../assets/cdsi/antigen-HepA.xml")),
-    ("HepB", include_str!("../../assets/cdsi/antigen-HepB.xml")),
-    ("Hib", include_str!("../../assets/cdsi/antigen-Hib.xml")),
-    ("HPV", include_str!("../../assets/cdsi/antigen-HPV.xml")),
-    (
-        "Influenza",
-        include_str!("../../assets/cdsi/antigen-Influenza.xml"),
-    ),
-    ("JE", include_str!("../../assets/cdsi/antigen-JE.xml")),
-    (
-        "Measles",
-        include_str!("../../assets/cdsi/antigen-Measles.xml"),
-    ),
-    (
-        "Meningococcal",
-        include_str!("../../assets/cdsi/antigen-Meningococcal.xml"),
-    ),
-    (
-        "Meningococcal B",
-        include_str!("../../assets/cdsi/antigen-Meningococcal-B.xml"),
-    ),
-    ("Mumps", include_str!("../../assets/cdsi/antigen-Mumps.xml")),
-    (
-        "Orthopoxvirus",
-        include_str!("../../assets/cdsi/antigen-Orthopoxvirus.xml"),
-    ),
-    (
-        "Pertussis",
-        include_str!("../../assets/cdsi/antigen-Pertussis.xml"),
-    ),
-    (
-        "Pneumococcal",
-        include_str!("../../assets/cdsi/antigen-Pneumococcal.xml"),
-    ),
-    ("Polio", include_str!("../../assets/cdsi/antigen-Polio.xml")),
-    (
-        "Rabies",
-        include_str!("../../assets/cdsi/antigen-Rabies.xml"),
-    ),
-    (
-        "Rotavirus",
-        include_str!("../../assets/cdsi/antigen-Rotavirus.xml"),
-    ),
-    ("RSV", include_str!("../../assets/cdsi/antigen-RSV.xml")),
-    (
-        "Rubella",
-        include_str!("../../assets/cdsi/antigen-Rubella.xml"),
-    ),
-    ("TBE", include_str!("../../assets/cdsi/antigen-TBE.xml")),
-    (
-        "Tetanus",
-        include_str!("../../assets/cdsi/antigen-Tetanus.xml"),
-    ),
-    (
-        "Typhoid",
-        include_str!("../../assets/cdsi/antigen-Typhoid.xml"),
-    ),
-    (
-        "Varicella",
-        include_str!("../../assets/cdsi/antigen-Varicella.xml"),
-    ),
-    ("YF", include_str!("../../assets/cdsi/antigen-YF.xml")),
-    (
-        "Zoster",
-        include_str!("../../assets/cdsi/antigen-Zoster.xml"),
-    ),
+/// CDC's XML, read into `SupportingData` and kept as JSON, which reads several times
+/// faster at start (`tests` check it matches the XML; `scripts/update-cdsi-data` remakes it).
+const COMPILED: &str = include_str!("../../assets/cdsi/supporting-data.json");
+
+/// CDC's files in `assets/cdsi/`: the schedule, then each antigen's, in CDC's order.
+pub const SCHEDULE_FILE: &str = "ScheduleSupportingData.xml";
+pub const ANTIGEN_FILES: &[&str] = &[
+    "antigen-COVID-19.xml",
+    "antigen-Chikungunya.xml",
+    "antigen-Cholera.xml",
+    "antigen-Dengue.xml",
+    "antigen-Diphtheria.xml",
+    "antigen-Ebola.xml",
+    "antigen-HPV.xml",
+    "antigen-HepA.xml",
+    "antigen-HepB.xml",
+    "antigen-Hib.xml",
+    "antigen-Influenza.xml",
+    "antigen-JE.xml",
+    "antigen-Measles.xml",
+    "antigen-Meningococcal-B.xml",
+    "antigen-Meningococcal.xml",
+    "antigen-Mumps.xml",
+    "antigen-Orthopoxvirus.xml",
+    "antigen-Pertussis.xml",
+    "antigen-Pneumococcal.xml",
+    "antigen-Polio.xml",
+    "antigen-RSV.xml",
+    "antigen-Rabies.xml",
+    "antigen-Rotavirus.xml",
+    "antigen-Rubella.xml",
+    "antigen-TBE.xml",
+    "antigen-Tetanus.xml",
+    "antigen-Typhoid.xml",
+    "antigen-Varicella.xml",
+    "antigen-YF.xml",
+    "antigen-Zoster.xml",
 ];
 
 /// All of CDC's supporting data, read once.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct SupportingData {
     pub groups: Vec<VaccineGroup>,
     pub antigens: Vec<Antigen>,
     /// CVX (as a number) to the antigens it carries, each with the ages it counts at.
-    pub cvx: HashMap<u32, Vec<Association>>,
+    pub cvx: BTreeMap<u32, Vec<Association>>,
     pub conflicts: Vec<LiveVirusConflict>,
     pub observations: Vec<CodedObservation>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct VaccineGroup {
     pub name: String,
     /// MMR: every antigen is given together, so the group waits for the last of them.
@@ -123,14 +72,14 @@ pub struct VaccineGroup {
     pub antigens: Vec<String>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct Association {
     pub antigen: String,
     pub begin_age: Option<Span>,
     pub end_age: Option<Span>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct LiveVirusConflict {
     pub previous: u32,
     pub current: u32,
@@ -140,13 +89,13 @@ pub struct LiveVirusConflict {
 }
 
 /// One of CDSi's coded observations (a condition, a history, a circumstance).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CodedObservation {
     pub code: String,
     pub title: String,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct Antigen {
     pub name: String,
     pub immunity: Immunity,
@@ -154,7 +103,7 @@ pub struct Antigen {
     pub series: Vec<Series>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Immunity {
     pub guideline_codes: Vec<String>,
     pub birth_date: Option<NaiveDate>,
@@ -162,7 +111,7 @@ pub struct Immunity {
 }
 
 /// A contraindication to the whole antigen (`vaccines` empty) or to some vaccines of it.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct Contraindication {
     pub code: String,
     pub text: String,
@@ -171,14 +120,14 @@ pub struct Contraindication {
     pub vaccines: Vec<u32>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SeriesKind {
     Standard,
     Risk,
     EvaluationOnly,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct Series {
     pub name: String,
     pub vaccine_group: String,
@@ -196,14 +145,14 @@ pub struct Series {
     pub doses: Vec<SeriesDose>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct Indication {
     pub code: String,
     pub begin_age: Option<Span>,
     pub end_age: Option<Span>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct SeriesDose {
     pub ages: Vec<AgeRule>,
     pub intervals: Vec<Interval>,
@@ -217,7 +166,7 @@ pub struct SeriesDose {
 }
 
 /// When a rule applies: on a dose's date when evaluating, on the assessment date when forecasting.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Effective {
     pub from: Option<NaiveDate>,
     pub until: Option<NaiveDate>,
@@ -229,7 +178,7 @@ impl Effective {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgeRule {
     pub abs_min: Option<Span>,
     pub min: Option<Span>,
@@ -239,7 +188,7 @@ pub struct AgeRule {
     pub effective: Effective,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IntervalFrom {
     Previous,
     TargetDose(usize),
@@ -247,7 +196,7 @@ pub enum IntervalFrom {
     Observation(String),
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
     pub from: IntervalFrom,
     pub abs_min: Option<Span>,
@@ -259,7 +208,7 @@ pub struct Interval {
     pub effective: Effective,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct VaccineRule {
     pub cvx: u32,
     pub begin_age: Option<Span>,
@@ -268,14 +217,14 @@ pub struct VaccineRule {
     pub forecast: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SkipContext {
     Evaluation,
     Forecast,
     Both,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConditionalSkip {
     pub context: SkipContext,
     /// Sets joined by OR (true) or AND.
@@ -283,7 +232,7 @@ pub struct ConditionalSkip {
     pub sets: Vec<SkipSet>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct SkipSet {
     pub description: String,
     pub effective: Effective,
@@ -292,7 +241,7 @@ pub struct SkipSet {
     pub conditions: Vec<SkipCondition>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConditionKind {
     Age,
     CompletedSeries,
@@ -302,14 +251,14 @@ pub enum ConditionKind {
     CountByDateAndAge,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CountLogic {
     GreaterThan,
     EqualTo,
     LessThan,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct SkipCondition {
     pub kind: ConditionKind,
     pub start_date: Option<NaiveDate>,
@@ -329,24 +278,66 @@ impl SupportingData {
     pub fn cdc() -> &'static SupportingData {
         static DATA: OnceLock<SupportingData> = OnceLock::new();
         DATA.get_or_init(|| {
-            // The assets are fixed at build time and read by the tests, so they always parse.
+            // Fixed at build time and read whole by the tests, so it always reads.
             #[allow(clippy::expect_used)]
-            SupportingData::read(SCHEDULE, ANTIGENS.iter().map(|(_, text)| *text))
-                .expect("CDC's CDSi supporting data compiled in reads")
+            SupportingData::read_compiled().expect("CDC's CDSi supporting data compiled in reads")
         })
     }
 
+    /// Reads the data compiled into the binary afresh (what the first use costs).
+    pub fn read_compiled() -> Result<SupportingData, serde_json::Error> {
+        serde_json::from_str(COMPILED)
+    }
+
+    /// Reads CDC's XML files from a folder (`assets/cdsi/`), as `scripts/update-cdsi-data`
+    /// and the tests do.
+    pub fn read_folder(dir: &std::path::Path) -> Result<SupportingData, String> {
+        let read = |name: &str| {
+            std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{name}: {e}"))
+        };
+        let schedule = read(SCHEDULE_FILE)?;
+        let antigens = ANTIGEN_FILES
+            .iter()
+            .map(|f| read(f))
+            .collect::<Result<Vec<_>, _>>()?;
+        SupportingData::read(&schedule, antigens.iter().map(String::as_str))
+            .map_err(|e| e.to_string())
+    }
+
     /// Reads the schedule file and each antigen's file.
+    /// Reads the schedule file and each antigen's file, side by side.
     pub fn read<'a>(
         schedule: &str,
         antigens: impl Iterator<Item = &'a str>,
     ) -> Result<SupportingData, roxmltree::Error> {
+        let texts: Vec<&str> = antigens.collect();
+        let (left, right) = texts.split_at(texts.len() / 2);
+        let read_all = |texts: &[&str]| -> Result<Vec<Antigen>, roxmltree::Error> {
+            texts
+                .iter()
+                .map(|text| Document::parse(text).map(|doc| read_antigen(doc.root_element())))
+                .collect()
+        };
+        let (read, read_left, read_right) = std::thread::scope(|scope| {
+            let read = scope.spawn(|| SupportingData::read_schedule(schedule));
+            let read_left = scope.spawn(|| read_all(left));
+            let read_right = read_all(right);
+            (read.join(), read_left.join(), read_right)
+        });
+        // A thread that panicked reading CDC's XML is a bug here: read again to report it.
+        let mut data = read.unwrap_or_else(|_| SupportingData::read_schedule(schedule))?;
+        data.antigens = read_left.unwrap_or_else(|_| read_all(left))?;
+        data.antigens.extend(read_right?);
+        Ok(data)
+    }
+
+    fn read_schedule(schedule: &str) -> Result<SupportingData, roxmltree::Error> {
         let doc = Document::parse(schedule)?;
         let root = doc.root_element();
         let mut data = SupportingData {
             groups: Vec::new(),
             antigens: Vec::new(),
-            cvx: HashMap::new(),
+            cvx: BTreeMap::new(),
             conflicts: Vec::new(),
             observations: Vec::new(),
         };
@@ -403,10 +394,6 @@ impl SupportingData {
                 code: text(observation, "observationCode"),
                 title: text(observation, "observationTitle"),
             });
-        }
-        for antigen in antigens {
-            let doc = Document::parse(antigen)?;
-            data.antigens.push(read_antigen(doc.root_element()));
         }
         Ok(data)
     }
@@ -682,6 +669,23 @@ fn us_date(text: &str) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The JSON compiled in is CDC's XML read; `VAXENTRY_UPDATE_CDSI=1` writes it anew.
+    #[test]
+    fn the_compiled_data_is_cdcs_xml_read() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/cdsi");
+        let from_xml = SupportingData::read_folder(&dir).unwrap();
+        let json = serde_json::to_string(&from_xml).unwrap() + "\n";
+        if std::env::var_os("VAXENTRY_UPDATE_CDSI").is_some() {
+            std::fs::write(dir.join("supporting-data.json"), &json).unwrap();
+            return;
+        }
+        assert!(
+            json == COMPILED,
+            "assets/cdsi/supporting-data.json is not CDC's XML read: run scripts/update-cdsi-data"
+        );
+        assert_eq!(SupportingData::read_compiled().unwrap(), from_xml);
+    }
 
     #[test]
     fn cdcs_data_reads_whole() {

@@ -5,7 +5,7 @@
 use chrono::{Datelike, Days, NaiveDate};
 
 /// A span of time as CDSi writes it: whole years, months and days (weeks are 7 days).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Span {
     years: i32,
     months: i32,
