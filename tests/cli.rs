@@ -1810,3 +1810,44 @@ fn forecast_of_a_stored_patient_uses_the_doses_held_here() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_cdsi_observation_changes_what_is_due() {
+    let history = |observations: &str| {
+        write(
+            "history.json",
+            &format!(
+                r#"{{"format":"vaxentry-history/1","patient":{{"birth_date":"2000-01-01","gender":"female"}},"observations":[{observations}],"doses":[]}}"#
+            ),
+        )
+    };
+    let status_of = |path: &PathBuf, group: &str| {
+        let o = vaxentry(&[
+            "forecast",
+            path.to_str().unwrap(),
+            "--as-of",
+            "2026-05-15",
+            "--json",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        json["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["group"] == group)
+            .map(|g| g["status"].as_str().unwrap().to_string())
+    };
+    assert_eq!(
+        status_of(&history(""), "MMR").as_deref(),
+        Some("Not Complete")
+    );
+    let pregnant = history(r#"{"code":"007","date":"2026-03-01"}"#);
+    assert_eq!(
+        status_of(&pregnant, "MMR").as_deref(),
+        Some("Contraindicated")
+    );
+    // The picker's table lists CDSi's observations.
+    let o = vaxentry(&["codes", "observation", "pregnant"]);
+    assert!(stdout(&o).contains("007"), "{}", stdout(&o));
+}

@@ -117,7 +117,7 @@ pub fn from_store(
     let history = History {
         birth_date,
         gender: gender_of(patient.get(FieldId::Gender)),
-        observations: Vec::new(),
+        observations: due::observations_of(&patient),
         doses: known
             .iter()
             .map(|d| DoseGiven {

@@ -35,10 +35,12 @@ pub enum TableId {
     YesNo,
     PhoneUse,
     Relationship,
+    /// CDC's CDSi coded observations (conditions the schedule weighs).
+    Observation,
 }
 
 impl TableId {
-    pub const ALL: [TableId; 16] = [
+    pub const ALL: [TableId; 17] = [
         TableId::Cvx,
         TableId::Mvx,
         TableId::Site,
@@ -55,6 +57,7 @@ impl TableId {
         TableId::YesNo,
         TableId::PhoneUse,
         TableId::Relationship,
+        TableId::Observation,
     ];
 
     /// The short name used on the command line (`vaxentry codes cvx`).
@@ -76,6 +79,7 @@ impl TableId {
             TableId::YesNo => "yes-no",
             TableId::PhoneUse => "phone-use",
             TableId::Relationship => "relationship",
+            TableId::Observation => "observation",
         }
     }
 
@@ -103,6 +107,7 @@ impl TableId {
             TableId::YesNo => include_str!("../../assets/codes/yes-no.json"),
             TableId::PhoneUse => include_str!("../../assets/codes/phone-use.json"),
             TableId::Relationship => include_str!("../../assets/codes/relationship.json"),
+            TableId::Observation => include_str!("../../assets/codes/observation.json"),
         }
     }
 }

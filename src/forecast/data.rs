@@ -670,16 +670,40 @@ fn us_date(text: &str) -> Option<NaiveDate> {
 mod tests {
     use super::*;
 
-    /// The JSON compiled in is CDC's XML read; `VAXENTRY_UPDATE_CDSI=1` writes it anew.
+    /// CDSi's coded observations as a code table for the form's picker.
+    fn observation_table(data: &SupportingData) -> String {
+        let entries: Vec<serde_json::Value> = data
+            .observations
+            .iter()
+            .map(|o| serde_json::json!({"code": o.code, "display": o.title}))
+            .collect();
+        let table = serde_json::json!({
+            "name": "CDSi coded observations",
+            "system": "urn:cdc:cdsi:observation",
+            "source": format!("CDC CDSi supporting data {SUPPORTING_DATA_VERSION}, ScheduleSupportingData.xml (made by scripts/update-cdsi-data)"),
+            "entries": entries,
+        });
+        serde_json::to_string_pretty(&table).unwrap() + "\n"
+    }
+
+    /// The JSON compiled in is CDC's XML read, and the observation table its list;
+    /// `VAXENTRY_UPDATE_CDSI=1` writes both anew.
     #[test]
     fn the_compiled_data_is_cdcs_xml_read() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/cdsi");
         let from_xml = SupportingData::read_folder(&dir).unwrap();
         let json = serde_json::to_string(&from_xml).unwrap() + "\n";
+        let table = observation_table(&from_xml);
+        let table_path = dir.join("../codes/observation.json");
         if std::env::var_os("VAXENTRY_UPDATE_CDSI").is_some() {
             std::fs::write(dir.join("supporting-data.json"), &json).unwrap();
+            std::fs::write(&table_path, &table).unwrap();
             return;
         }
+        assert!(
+            std::fs::read_to_string(&table_path).unwrap() == table,
+            "assets/codes/observation.json is not CDSi's coded observations: run scripts/update-cdsi-data"
+        );
         assert!(
             json == COMPILED,
             "assets/cdsi/supporting-data.json is not CDC's XML read: run scripts/update-cdsi-data"

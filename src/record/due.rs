@@ -16,6 +16,21 @@ pub fn gender_of(code: &str) -> Gender {
     }
 }
 
+/// The patient's CDSi condition (the form's Condition field), as the engine reads it.
+pub fn observations_of(patient: &crate::record::visit::Fields) -> Vec<Observation> {
+    let code = patient
+        .get(crate::record::fields::FieldId::Condition)
+        .trim();
+    crate::codes::table(crate::codes::TableId::Observation)
+        .get(code)
+        .map(|c| Observation {
+            code: c.code.clone(),
+            date: None,
+        })
+        .into_iter()
+        .collect()
+}
+
 /// The assessment on `as_of` of the known doses (the same vaccine on the same day once).
 pub fn assess_known(
     birth_date: NaiveDate,

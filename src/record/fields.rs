@@ -91,6 +91,9 @@ pub enum FieldId {
     GuardianGiven,
     GuardianRelationship,
     GuardianPhone,
+    /// A CDSi coded observation (pregnant, immunocompromised ...): weighed by the
+    /// forecast, never sent.
+    Condition,
     Vaccine,
     Status,
     StatusReason,
@@ -147,7 +150,7 @@ pub struct FieldSpec {
     pub carry: Carry,
 }
 
-pub const FIELD_COUNT: usize = 44;
+pub const FIELD_COUNT: usize = 45;
 
 use Applies::*;
 use Carry::*;
@@ -204,6 +207,7 @@ pub static FIELDS: [FieldSpec; FIELD_COUNT] = [
     spec(FieldId::GuardianGiven, "guardian_given", "Guardian given", "Their given names.", Name, Patient, Always, Optional, Never),
     spec(FieldId::GuardianRelationship, "guardian_relationship", "Guardian is", "How they are related: mother, father, guardian, grandmother ...", Coded(TableId::Relationship), Patient, Always, Optional, Never),
     spec(FieldId::GuardianPhone, "guardian_phone", "Guardian phone", "Their phone number (10 digits in the US).", Phone, Patient, Always, Optional, Never),
+    spec(FieldId::Condition, "cdsi_condition", "Condition", "A condition CDC's schedule weighs (pregnant, immunocompromised, asplenia ...): type to pick one. It changes what is due; it is not sent.", Coded(TableId::Observation), Patient, Always, Optional, Never),
     spec(FieldId::Vaccine, "vaccine", "Vaccine", "The vaccine (CVX). Type a name, brand or code: flu, covid, tdap, 140.", Coded(TableId::Cvx), Dose, Always, Required, Never),
     spec(FieldId::Status, "status", "Status", "completed = given; not-done = not given (say why); entered-in-error.", Coded(TableId::Status), Dose, Always, Required, Never),
     spec(FieldId::StatusReason, "status_reason", "Reason not given", "Why the dose was not given.", Coded(TableId::StatusReason), Dose, WhenNotDone, Required, Never),

@@ -246,6 +246,7 @@ const FILE_ORDER: [FieldId; crate::record::fields::FIELD_COUNT] = {
         GuardianGiven,
         GuardianRelationship,
         GuardianPhone,
+        Condition,
         Vaccine,
         Status,
         StatusReason,

@@ -439,3 +439,39 @@ fn what_is_due_shows_once_the_patients_doses_are_known() {
         );
     }
 }
+
+/// The patient's condition (a CDSi observation, picked by name) changes what is due:
+/// MMR is not offered to a patient recorded as pregnant. It is never sent.
+#[test]
+fn a_condition_on_the_patient_changes_what_is_due() {
+    with_store(|s| *s = new_store());
+    save_visit(&common::example("adult-flu"));
+    let mut a = app((80, 24));
+    drive(&mut a, keys("MRN-004211<F7>"));
+    let before = a
+        .form
+        .due
+        .as_ref()
+        .expect("the patient's doses are known")
+        .summary
+        .clone();
+    assert!(before.contains("MMR 1"), "{before}");
+    drive(&mut a, keys("<C-f>condition<Enter>pregnant<Enter>"));
+    assert_eq!(a.form.visit.patient.get(FieldId::Condition), "007");
+    let after = &a.form.due.as_ref().unwrap().summary;
+    assert!(!after.contains("MMR"), "{after}");
+    let mut visit = common::example("adult-flu");
+    visit.patient.set(FieldId::Condition, "007");
+    let message = vaxentry::fhir::message_for(
+        &visit,
+        &common::settings(),
+        common::now(),
+        uuid::Uuid::new_v4(),
+    )
+    .unwrap();
+    let text = serde_json::to_string(&message.json).unwrap();
+    assert!(
+        !text.contains("Pregnant") && !text.contains("\"007\""),
+        "the condition is not sent"
+    );
+}

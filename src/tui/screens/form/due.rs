@@ -7,7 +7,7 @@ use super::{Form, Overlay};
 use crate::clock::ClinicTime;
 use crate::forecast::{Assessment, Reason, Status};
 use crate::record::dose_number::KnownDose;
-use crate::record::due::{assess_known, gender_of, summary};
+use crate::record::due::{assess_known, gender_of, observations_of, summary};
 use crate::record::fields::FieldId;
 use crate::record::finding::{FieldRef, Finding, Rule, Severity, finding};
 use crate::record::identity::dose_keys;
@@ -93,7 +93,8 @@ impl Form {
     fn assess(&self, known: &[(KnownDose, Option<usize>)], as_of: NaiveDate) -> Option<Assessment> {
         let (birth, gender) = self.patient_for_forecast()?;
         let doses: Vec<KnownDose> = known.iter().map(|(d, _)| d.clone()).collect();
-        Some(assess_known(birth, gender, &[], &doses, as_of))
+        let observations = observations_of(&self.visit.patient);
+        Some(assess_known(birth, gender, &observations, &doses, as_of))
     }
 
     /// Works out what is due (kept for drawing) and warns on each dose of this visit
