@@ -78,15 +78,23 @@ fn cdc_status(status: Status) -> &'static str {
     }
 }
 
-fn cdc_reason(reason: Reason) -> &'static str {
+/// CDC's words for a reason; a dose failing for two reasons answers to either.
+fn cdc_reasons(reason: Reason) -> &'static [&'static str] {
     match reason {
-        Reason::TooYoung => "Age: Too Young",
-        Reason::TooOld => "Age: Too Old",
-        Reason::TooSoon => "Interval: too Soon",
-        Reason::LiveVirusConflict => "Live Virus Conflict",
-        Reason::Inadvertent => "Inadvertent Vaccine",
-        Reason::NotAllowedVaccine => "Not a preferable or allowable vaccine",
-        Reason::SeriesComplete => "Series Already Complete",
+        Reason::TooYoungAndTooSoon => &["Age: Too Young", "Interval: too Soon"],
+        other => std::slice::from_ref(cdc_reason(other)),
+    }
+}
+
+fn cdc_reason(reason: Reason) -> &'static &'static str {
+    match reason {
+        Reason::TooYoung | Reason::TooYoungAndTooSoon => &"Age: Too Young",
+        Reason::TooOld => &"Age: Too Old",
+        Reason::TooSoon => &"Interval: too Soon",
+        Reason::LiveVirusConflict => &"Live Virus Conflict",
+        Reason::Inadvertent => &"Inadvertent Vaccine",
+        Reason::NotAllowedVaccine => &"Not a preferable or allowable vaccine",
+        Reason::SeriesComplete => &"Series Already Complete",
     }
 }
 
@@ -137,7 +145,8 @@ fn misses(case: &Case) -> Vec<String> {
             .find(|g| g.group == group)
             .or(evaluated.first());
         let status = mine.map(|g| cdc_status(g.status));
-        let reason = mine.and_then(|g| g.reason).map(cdc_reason);
+        let reasons: &[&str] = mine.and_then(|g| g.reason).map_or(&[], cdc_reasons);
+        let reason = reasons.first().copied();
         if status != dose.status.as_deref() {
             out.push(format!(
                 "dose {}: {:?} ({:?}), expected {:?} ({:?})",
@@ -147,7 +156,9 @@ fn misses(case: &Case) -> Vec<String> {
                 dose.status,
                 dose.reason
             ));
-        } else if dose.reason.is_some() && reason != dose.reason.as_deref() {
+        } else if let Some(expected) = dose.reason.as_deref()
+            && !reasons.contains(&expected)
+        {
             out.push(format!(
                 "dose {}: reason {:?}, expected {:?}",
                 n + 1,
@@ -246,50 +257,34 @@ fn cdcs_healthy_test_cases() {
     let expected_misses = [
         "2013-0035",
         "2013-0060",
-        "2013-0111",
-        "2020-0002",
-        "2022-0001",
-        "2024-0058",
-        "2024-0059",
-        "2016-0012",
-        "2013-0192",
-        "2020-0001",
         "2013-0251",
         "2013-0262",
-        "2018-0019",
-        "2018-0022",
-        "2025-0023",
-        "2013-0409",
-        "2013-0413",
         "2013-0426",
         "2013-0430",
         "2013-0437",
         "2013-0438",
-        "2013-0444",
-        "2013-0445",
-        "2013-0450",
-        "2013-0459",
-        "2013-0465",
-        "2013-0466",
-        "2013-0472",
-        "2013-0473",
-        "2013-0475",
         "2013-0483",
-        "2013-0503",
         "2013-0531",
         "2013-0534",
         "2013-0539",
-        "2024-0102",
-        "2024-0071",
-        "2013-0808",
         "2013-0823",
+        "2016-0012",
+        "2018-0019",
+        "2018-0022",
+        "2020-0002",
+        "2022-0001",
+        "2024-0058",
+        "2024-0059",
+        "2024-0071",
+        "2024-0081",
+        "2024-0102",
+        "2025-0010",
+        "2025-0023",
         "2025-0056",
         "2025-0069",
         "2025-0101",
         "2025-0112",
         "2025-0129",
-        "2025-0010",
-        "2024-0081",
     ];
     let missed_ids: Vec<&str> = failed.iter().map(|(c, _)| c.id.as_str()).collect();
     let new: Vec<&&str> = missed_ids

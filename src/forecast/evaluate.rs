@@ -127,8 +127,10 @@ pub(super) fn evaluate(series: &Series, doses: &[Given], cx: &Context) -> Evalua
             None => (Status::Extraneous, Some(Reason::SeriesComplete)),
             Some(target) => judge(target, pos, doses, &ev, previous_failed_age_or_interval, cx),
         };
-        previous_failed_age_or_interval =
-            matches!(outcome.1, Some(Reason::TooYoung | Reason::TooSoon));
+        previous_failed_age_or_interval = matches!(
+            outcome.1,
+            Some(Reason::TooYoung | Reason::TooYoungAndTooSoon | Reason::TooSoon)
+        );
         if outcome.0 == Status::Valid {
             ev.targets.push(Target::Satisfied(pos));
             if !ev.satisfied_doses.contains(&ev.next) {
@@ -160,7 +162,13 @@ fn judge(
         let abs_min = cx.age(age.abs_min).unwrap_or(cx.birth_date);
         let min = cx.age(age.min).unwrap_or(abs_min);
         if dose.date < abs_min || (dose.date < min && !first && previous_failed) {
-            return (Status::NotValid, Some(Reason::TooYoung));
+            // CDSi keeps every reason a dose fails for: the interval is judged too.
+            let reason = if interval_ok(target, pos, doses, ev, previous_failed, cx) {
+                Reason::TooYoung
+            } else {
+                Reason::TooYoungAndTooSoon
+            };
+            return (Status::NotValid, Some(reason));
         }
         if cx.age(age.max).is_some_and(|max| dose.date >= max) {
             return (Status::Extraneous, Some(Reason::TooOld));

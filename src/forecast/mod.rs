@@ -66,6 +66,8 @@ pub enum Status {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
     TooYoung,
+    /// Too young, and too soon after an earlier dose as well.
+    TooYoungAndTooSoon,
     TooOld,
     TooSoon,
     LiveVirusConflict,
@@ -378,6 +380,7 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Reason::TooYoung => "too young",
+            Reason::TooYoungAndTooSoon => "too young, and too soon after an earlier dose",
             Reason::TooOld => "too old",
             Reason::TooSoon => "too soon after an earlier dose",
             Reason::LiveVirusConflict => "live virus conflict",

@@ -92,13 +92,17 @@ fn choose_in_group(candidates: &[Candidate], group: &str, cx: &Context) -> Optio
     let relevant: Vec<usize> = (0..candidates.len())
         .filter(|&i| candidates[i].series.group == group)
         .collect();
+    // Started by the first valid dose, or today; a maximum age to start binds only a
+    // series already started (CDC forecasts a late starter on the standard series), and
+    // a minimum age to start does not bind a series the doses have completed (an HPV
+    // 3-dose series started at 9, under the schedule before the 2-dose one).
     let starts_in_range = |i: &usize| {
         let c = &candidates[*i];
-        // Started by the first valid dose, or today; a maximum age to start binds only
-        // a series already started (CDC forecasts a late starter on the standard series).
         let first = c.first_valid();
-        cx.age(c.series.min_age_to_start)
-            .is_none_or(|min| first.unwrap_or(cx.as_of) >= min)
+        (c.complete()
+            || cx
+                .age(c.series.min_age_to_start)
+                .is_none_or(|min| first.unwrap_or(cx.as_of) >= min))
             && first.is_none_or(|start| {
                 cx.age(c.series.max_age_to_start)
                     .is_none_or(|max| start < max)

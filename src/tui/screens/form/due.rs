@@ -122,7 +122,12 @@ impl Form {
             for judged in groups {
                 let counts_later = matches!(
                     judged.reason,
-                    Some(Reason::TooYoung | Reason::TooSoon | Reason::LiveVirusConflict)
+                    Some(
+                        Reason::TooYoung
+                            | Reason::TooYoungAndTooSoon
+                            | Reason::TooSoon
+                            | Reason::LiveVirusConflict
+                    )
                 );
                 if judged.status != Status::NotValid || !counts_later {
                     continue;
