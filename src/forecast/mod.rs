@@ -270,13 +270,19 @@ fn join(group: &data::VaccineGroup, forecasts: &[Predicted]) -> GroupForecast {
             latest: first.and_then(|f| f.latest),
         };
     }
+    // Given whole: the dose is the one the antigen furthest behind needs, when that
+    // antigen wants it, and no sooner than every antigen can take it.
+    let behind = needing.iter().min_by_key(|f| f.dose_number).copied();
+    let earliest = needing.iter().filter_map(|f| f.earliest).max();
     GroupForecast {
         group: name,
         status,
-        dose_number: first.and_then(|f| f.dose_number),
-        earliest: needing.iter().filter_map(|f| f.earliest).max(),
-        recommended: needing.iter().filter_map(|f| f.recommended).max(),
-        past_due: needing.iter().filter_map(|f| f.past_due).max(),
+        dose_number: behind.and_then(|f| f.dose_number),
+        earliest,
+        recommended: behind.and_then(|f| f.recommended).max(earliest),
+        past_due: behind
+            .and_then(|f| f.past_due)
+            .map(|d| d.max(earliest.unwrap_or(d))),
         latest: needing.iter().filter_map(|f| f.latest).min(),
     }
 }
