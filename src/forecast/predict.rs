@@ -83,7 +83,14 @@ pub(super) fn predict(series: &Series, doses: &[Given], ev: &Evaluated, cx: &Con
             .max();
         let season_start = target.season.and_then(|(start, _)| start);
         // The earliest date by intervals, conflicts and season, before the age sought.
-        let by_interval = [conflict_end, season_start]
+        // No sooner than a dose given by mistake (a vaccine not meant for the patient).
+        let inadvertent = doses
+            .iter()
+            .zip(&ev.outcomes)
+            .filter(|(_, o)| o.1 == Some(super::Reason::Inadvertent))
+            .map(|(d, _)| d.date)
+            .max();
+        let by_interval = [conflict_end, season_start, inadvertent]
             .into_iter()
             .chain(
                 intervals
