@@ -168,7 +168,7 @@ fn misses(case: &Case) -> Vec<String> {
         }
     }
     let forecast = got.group(group);
-    let status = forecast.map(|f| cdc_series_status(f.status));
+    let status = forecast.map(|f| cdc_series_status(f.forecast.status));
     let expected = &case.expected;
     if status != expected.series_status.as_deref() {
         out.push(format!(
@@ -185,26 +185,27 @@ fn misses(case: &Case) -> Vec<String> {
     let f = forecast;
     field(
         "dose",
-        f.and_then(|f| f.dose_number).map(|n| n.to_string()),
+        f.and_then(|f| f.forecast.dose_number)
+            .map(|n| n.to_string()),
         expected.dose_number.map(|n| n.to_string()),
         &mut out,
     );
     let date = |d: Option<NaiveDate>| d.map(|d| d.to_string());
     field(
         "earliest",
-        date(f.and_then(|f| f.earliest)),
+        date(f.and_then(|f| f.forecast.earliest)),
         date(expected.earliest),
         &mut out,
     );
     field(
         "recommended",
-        date(f.and_then(|f| f.recommended)),
+        date(f.and_then(|f| f.forecast.recommended)),
         date(expected.recommended),
         &mut out,
     );
     field(
         "past due",
-        date(f.and_then(|f| f.past_due)),
+        date(f.and_then(|f| f.forecast.past_due)),
         date(expected.past_due),
         &mut out,
     );

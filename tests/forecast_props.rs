@@ -81,10 +81,10 @@ proptest! {
         prop_assert_eq!(first.doses.len(), history.doses.len(), "one entry per dose given");
         prop_assert_eq!(&first, &assess(data, &history, as_of));
         for group in &first.groups {
-            if let (Some(earliest), Some(recommended)) = (group.earliest, group.recommended) {
+            if let (Some(earliest), Some(recommended)) = (group.forecast.earliest, group.forecast.recommended) {
                 prop_assert!(earliest <= recommended, "{:?}", group);
             }
-            if let (Some(earliest), Some(past_due)) = (group.earliest, group.past_due) {
+            if let (Some(earliest), Some(past_due)) = (group.forecast.earliest, group.forecast.past_due) {
                 prop_assert!(earliest <= past_due, "{:?}", group);
             }
         }

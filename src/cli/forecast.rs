@@ -7,7 +7,7 @@ use crate::clock::ClinicTime;
 use crate::forecast::data::{SUPPORTING_DATA_VERSION, SupportingData, cvx_of};
 use crate::forecast::{Assessment, DoseGiven, Gender, History, Observation, assess};
 use crate::record::dose_number::KnownDose;
-use crate::record::due::{self, gender_of};
+use crate::record::due::{self, gender_of, or_dash};
 use crate::record::fields::FieldId;
 use crate::record::file::{MOST_BYTES, read_text};
 use crate::record::history::EndpointDose;
@@ -291,11 +291,10 @@ fn print(history: &History, assessment: &Assessment, as_json: bool) {
         "Past due",
         "Latest"
     );
-    let date = |d: Option<NaiveDate>| d.map_or("-".to_string(), |d| d.to_string());
     for g in &assessment.groups {
-        let flag = if g.overdue_on(assessment.as_of) {
+        let flag = if g.forecast.overdue_on(assessment.as_of) {
             "  overdue"
-        } else if g.due_on(assessment.as_of) {
+        } else if g.forecast.due_on(assessment.as_of) {
             "  due"
         } else {
             ""
@@ -303,12 +302,12 @@ fn print(history: &History, assessment: &Assessment, as_json: bool) {
         out!(
             "{:<16} {:<16} {:>4}  {:<10}  {:<11}  {:<10}  {:<10}{flag}",
             g.group,
-            g.status.to_string(),
-            g.dose_number.map_or("-".to_string(), |n| n.to_string()),
-            date(g.earliest),
-            date(g.recommended),
-            date(g.past_due),
-            date(g.latest),
+            g.forecast.status.to_string(),
+            or_dash(g.forecast.dose_number),
+            or_dash(g.forecast.earliest),
+            or_dash(g.forecast.recommended),
+            or_dash(g.forecast.past_due),
+            or_dash(g.forecast.latest),
         );
     }
     if history.doses.is_empty() {
@@ -350,12 +349,12 @@ pub fn to_json(history: &History, assessment: &Assessment) -> Json {
         })).collect::<Vec<_>>(),
         "groups": assessment.groups.iter().map(|g| json!({
             "group": g.group,
-            "status": g.status.to_string(),
-            "dose_number": g.dose_number,
-            "earliest": date(g.earliest),
-            "recommended": date(g.recommended),
-            "past_due": date(g.past_due),
-            "latest": date(g.latest),
+            "status": g.forecast.status.to_string(),
+            "dose_number": g.forecast.dose_number,
+            "earliest": date(g.forecast.earliest),
+            "recommended": date(g.forecast.recommended),
+            "past_due": date(g.forecast.past_due),
+            "latest": date(g.forecast.latest),
         })).collect::<Vec<_>>(),
     })
 }

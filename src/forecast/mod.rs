@@ -18,7 +18,6 @@ use chrono::NaiveDate;
 
 use data::{SeriesKind, SupportingData};
 use evaluate::{Context, Given};
-use predict::Predicted;
 use select::Candidate;
 
 /// The patient's sex as CDSi's series need it.
@@ -98,11 +97,11 @@ pub struct DoseInGroup {
     pub reason: Option<Reason>,
 }
 
-/// The forecast of one vaccine group.
+/// Where a series or a vaccine group stands, and its next dose.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupForecast {
-    pub group: &'static str,
+pub struct Forecast {
     pub status: SeriesStatus,
+    /// The next dose, counted from 1 among the doses that count.
     pub dose_number: Option<usize>,
     pub earliest: Option<NaiveDate>,
     pub recommended: Option<NaiveDate>,
@@ -110,15 +109,35 @@ pub struct GroupForecast {
     pub latest: Option<NaiveDate>,
 }
 
-impl GroupForecast {
+impl Forecast {
+    /// No dose needed, for this reason.
+    fn done(status: SeriesStatus) -> Forecast {
+        Forecast {
+            status,
+            dose_number: None,
+            earliest: None,
+            recommended: None,
+            past_due: None,
+            latest: None,
+        }
+    }
+
     /// Due on `day`: needed and past its recommended date.
     pub fn due_on(&self, day: NaiveDate) -> bool {
         self.status == SeriesStatus::NotComplete && self.recommended.is_some_and(|r| r <= day)
     }
+
     /// Overdue on `day`: past its past-due date.
     pub fn overdue_on(&self, day: NaiveDate) -> bool {
         self.status == SeriesStatus::NotComplete && self.past_due.is_some_and(|p| p < day)
     }
+}
+
+/// The forecast of one vaccine group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupForecast {
+    pub group: &'static str,
+    pub forecast: Forecast,
 }
 
 /// The assessment of a history on a day.
@@ -161,7 +180,7 @@ pub fn assess(data: &'static SupportingData, history: &History, as_of: NaiveDate
     let mut dose_groups: Vec<Vec<(usize, DoseInGroup)>> = vec![Vec::new(); history.doses.len()];
     let mut groups = Vec::new();
     for group in &data.groups {
-        let mut forecasts: Vec<Predicted> = Vec::new();
+        let mut forecasts: Vec<Forecast> = Vec::new();
         let mut per_dose: Vec<Vec<Outcome>> = vec![Vec::new(); history.doses.len()];
         for antigen_name in &group.antigens {
             let Some(antigen) = data.antigen(antigen_name) else {
@@ -239,13 +258,13 @@ fn combine(outcomes: &[Outcome]) -> Option<Outcome> {
 
 /// A vaccine group's forecast from its antigens' forecasts. A group given whole (MMR)
 /// waits for the last of its antigens; another (DTaP/Tdap/Td) is due with the first.
-fn join(group: &data::VaccineGroup, forecasts: &[Predicted]) -> GroupForecast {
+fn join(group: &data::VaccineGroup, forecasts: &[Forecast]) -> GroupForecast {
     let name: &'static str = SupportingData::cdc()
         .groups
         .iter()
         .find(|g| g.name == group.name)
         .map_or("", |g| g.name.as_str());
-    let needing: Vec<&Predicted> = forecasts
+    let needing: Vec<&Forecast> = forecasts
         .iter()
         .filter(|f| f.status == SeriesStatus::NotComplete)
         .collect();
@@ -259,31 +278,33 @@ fn join(group: &data::VaccineGroup, forecasts: &[Predicted]) -> GroupForecast {
         forecasts[0].status
     };
     let first = needing.iter().min_by_key(|f| f.earliest).copied();
-    if !group.administer_full || needing.len() <= 1 {
-        return GroupForecast {
-            group: name,
+    let forecast = if !group.administer_full || needing.len() <= 1 {
+        match first {
+            Some(first) => Forecast {
+                status,
+                ..first.clone()
+            },
+            None => Forecast::done(status),
+        }
+    } else {
+        // Given whole: the dose is the one the antigen furthest behind needs, when that
+        // antigen wants it, and no sooner than every antigen can take it.
+        let behind = needing.iter().min_by_key(|f| f.dose_number).copied();
+        let earliest = needing.iter().filter_map(|f| f.earliest).max();
+        Forecast {
             status,
-            dose_number: first.and_then(|f| f.dose_number),
-            earliest: first.and_then(|f| f.earliest),
-            recommended: first.and_then(|f| f.recommended),
-            past_due: first.and_then(|f| f.past_due),
-            latest: first.and_then(|f| f.latest),
-        };
-    }
-    // Given whole: the dose is the one the antigen furthest behind needs, when that
-    // antigen wants it, and no sooner than every antigen can take it.
-    let behind = needing.iter().min_by_key(|f| f.dose_number).copied();
-    let earliest = needing.iter().filter_map(|f| f.earliest).max();
+            dose_number: behind.and_then(|f| f.dose_number),
+            earliest,
+            recommended: behind.and_then(|f| f.recommended).max(earliest),
+            past_due: behind
+                .and_then(|f| f.past_due)
+                .map(|d| d.max(earliest.unwrap_or(d))),
+            latest: needing.iter().filter_map(|f| f.latest).min(),
+        }
+    };
     GroupForecast {
         group: name,
-        status,
-        dose_number: behind.and_then(|f| f.dose_number),
-        earliest,
-        recommended: behind.and_then(|f| f.recommended).max(earliest),
-        past_due: behind
-            .and_then(|f| f.past_due)
-            .map(|d| d.max(earliest.unwrap_or(d))),
-        latest: needing.iter().filter_map(|f| f.latest).min(),
+        forecast,
     }
 }
 
@@ -297,7 +318,7 @@ fn assess_antigen(
     doses: &[Given],
     observations: &[(String, Option<NaiveDate>)],
     as_of: NaiveDate,
-) -> Option<(Predicted, Vec<Outcome>)> {
+) -> Option<(Forecast, Vec<Outcome>)> {
     let has = |code: &str| observations.iter().any(|(c, _)| c == code);
     let age = |span: Option<span::Span>| span.and_then(|s| s.after(history.birth_date));
     let gender = match history.gender {
@@ -364,9 +385,9 @@ fn assess_antigen(
             && age(c.end_age).is_none_or(|e| as_of < e)
     });
     if immune {
-        predicted = Predicted::done(SeriesStatus::Immune);
+        predicted = Forecast::done(SeriesStatus::Immune);
     } else if contraindicated && predicted.status == SeriesStatus::NotComplete {
-        predicted = Predicted::done(SeriesStatus::Contraindicated);
+        predicted = Forecast::done(SeriesStatus::Contraindicated);
     }
     Some((predicted, evaluated.outcomes))
 }

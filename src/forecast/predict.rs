@@ -3,44 +3,19 @@
 
 use chrono::NaiveDate;
 
-use super::SeriesStatus;
 use super::data::{Series, SkipContext};
 use super::evaluate::{
     Context, Evaluated, Given, Target, age_rule, day_before, dose_at, reference_date, skips,
 };
-
-/// The forecast of one series.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Predicted {
-    pub status: SeriesStatus,
-    /// The dose forecast, counted from 1 among the doses that count.
-    pub dose_number: Option<usize>,
-    pub earliest: Option<NaiveDate>,
-    pub recommended: Option<NaiveDate>,
-    pub past_due: Option<NaiveDate>,
-    pub latest: Option<NaiveDate>,
-}
-
-impl Predicted {
-    pub fn done(status: SeriesStatus) -> Predicted {
-        Predicted {
-            status,
-            dose_number: None,
-            earliest: None,
-            recommended: None,
-            past_due: None,
-            latest: None,
-        }
-    }
-}
+use super::{Forecast, SeriesStatus};
 
 /// Forecasts the series after its evaluation.
-pub(super) fn predict(series: &Series, doses: &[Given], ev: &Evaluated, cx: &Context) -> Predicted {
+pub(super) fn predict(series: &Series, doses: &[Given], ev: &Evaluated, cx: &Context) -> Forecast {
     let mut ev = ev.clone();
     loop {
         let t = ev.next;
         let Some(target) = dose_at(series, t) else {
-            return Predicted::done(if ev.valid_count() > 0 {
+            return Forecast::done(if ev.valid_count() > 0 {
                 SeriesStatus::Complete
             } else {
                 SeriesStatus::NotRecommended
@@ -145,9 +120,9 @@ pub(super) fn predict(series: &Series, doses: &[Given], ev: &Evaluated, cx: &Con
         if max_age.is_some_and(|max| cx.as_of >= max)
             || latest.is_some_and(|latest| earliest > latest)
         {
-            return Predicted::done(SeriesStatus::AgedOut);
+            return Forecast::done(SeriesStatus::AgedOut);
         }
-        return Predicted {
+        return Forecast {
             status: SeriesStatus::NotComplete,
             dose_number: Some(dose_number(target.recurring, t, &ev)),
             earliest: Some(earliest),

@@ -3,16 +3,15 @@
 
 use chrono::{Datelike as _, NaiveDate};
 
-use super::SeriesStatus;
 use super::data::Series;
 use super::evaluate::{Context, Evaluated, Target};
-use super::predict::Predicted;
+use super::{Forecast, SeriesStatus};
 
 /// A relevant series, evaluated and forecast.
 pub(super) struct Candidate<'a> {
     pub series: &'a Series,
     pub evaluated: Evaluated,
-    pub predicted: Predicted,
+    pub predicted: Forecast,
     /// The date of each antigen dose (by position), to date the series' doses.
     pub dates: Vec<NaiveDate>,
 }

@@ -72,9 +72,14 @@ pub fn short_name(group: &str) -> &str {
     }
 }
 
+/// A dose number or a date as the tables show it: "-" for none.
+pub fn or_dash(value: Option<impl std::fmt::Display>) -> String {
+    value.map_or("-".to_string(), |v| v.to_string())
+}
+
 /// "DTaP/Td 4": a group and the number of the dose it needs.
 pub fn group_and_dose(g: &GroupForecast) -> String {
-    match g.dose_number {
+    match g.forecast.dose_number {
         Some(n) => format!("{} {n}", short_name(g.group)),
         None => short_name(g.group).to_string(),
     }
@@ -86,16 +91,17 @@ pub fn due_lists(assessment: &Assessment, today: NaiveDate) -> [Vec<&GroupForeca
     let mut due = Vec::new();
     let mut coming = Vec::new();
     for g in &assessment.groups {
-        if g.overdue_on(today) {
+        if g.forecast.overdue_on(today) {
             overdue.push(g);
-        } else if g.due_on(today) {
+        } else if g.forecast.due_on(today) {
             due.push(g);
-        } else if g.recommended.is_some() && g.status == crate::forecast::SeriesStatus::NotComplete
+        } else if g.forecast.recommended.is_some()
+            && g.forecast.status == crate::forecast::SeriesStatus::NotComplete
         {
             coming.push(g);
         }
     }
-    coming.sort_by_key(|g| g.recommended);
+    coming.sort_by_key(|g| g.forecast.recommended);
     [overdue, due, coming]
 }
 
@@ -117,11 +123,11 @@ pub fn summary(assessment: &Assessment, today: NaiveDate) -> String {
         parts.push(format!("Due today: {}", list(&due)));
     }
     // The next visit's vaccines: those recommended on the first day coming.
-    if let Some(day) = coming.first().and_then(|g| g.recommended) {
+    if let Some(day) = coming.first().and_then(|g| g.forecast.recommended) {
         let next: Vec<&GroupForecast> = coming
             .iter()
             .copied()
-            .filter(|g| g.recommended == Some(day))
+            .filter(|g| g.forecast.recommended == Some(day))
             .collect();
         parts.push(format!("Next: {} on {day}", list(&next)));
     }
@@ -179,7 +185,7 @@ mod tests {
             d("2026-03-01"),
         );
         assert_eq!(once.groups, twice.groups);
-        assert_eq!(once.group("HepB").unwrap().dose_number, Some(2));
+        assert_eq!(once.group("HepB").unwrap().forecast.dose_number, Some(2));
     }
 
     #[test]

@@ -134,7 +134,7 @@ impl Form {
                 }
                 let from = self
                     .assess(&self.known_doses(Some(i), now), dose.given_on)
-                    .and_then(|a| a.group(judged.group).and_then(|g| g.earliest))
+                    .and_then(|a| a.group(judged.group).and_then(|g| g.forecast.earliest))
                     .filter(|day| *day > dose.given_on)
                     .map_or(String::new(), |day| format!("; it counts from {day}"));
                 let reason = judged.reason.map_or(String::new(), |r| r.to_string());

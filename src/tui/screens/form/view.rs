@@ -466,7 +466,7 @@ fn fit(text: &str, room: usize) -> String {
 /// Alt+D: each vaccine group still needed, soonest first, then those done.
 fn draw_due(frame: &mut Frame, due: &super::due::Due, fields: Rect, theme: Theme) {
     use crate::forecast::SeriesStatus;
-    use crate::record::due::short_name;
+    use crate::record::due::{or_dash, short_name};
     let today = due.assessment.as_of;
     let block = Block::new().borders(Borders::ALL).title(Span::styled(
         format!(
@@ -478,14 +478,13 @@ fn draw_due(frame: &mut Frame, due: &super::due::Due, fields: Rect, theme: Theme
     let inner = block.inner(fields);
     frame.render_widget(Clear, fields);
     frame.render_widget(block, fields);
-    let date = |d: Option<chrono::NaiveDate>| d.map_or("-".to_string(), |d| d.to_string());
     let mut needed: Vec<_> = due
         .assessment
         .groups
         .iter()
-        .filter(|g| g.status == SeriesStatus::NotComplete)
+        .filter(|g| g.forecast.status == SeriesStatus::NotComplete)
         .collect();
-    needed.sort_by_key(|g| g.recommended);
+    needed.sort_by_key(|g| g.forecast.recommended);
     let mut lines = vec![Line::from(Span::styled(
         format!(
             "{:<12} {:>4}  {:<10}  {:<11} {:<10}",
@@ -494,12 +493,12 @@ fn draw_due(frame: &mut Frame, due: &super::due::Due, fields: Rect, theme: Theme
         theme.dim(),
     ))];
     for g in &needed {
-        let (flag, style) = if g.overdue_on(today) {
+        let (flag, style) = if g.forecast.overdue_on(today) {
             (
                 "overdue",
                 theme.mark(crate::record::finding::Severity::Error).1,
             )
-        } else if g.due_on(today) {
+        } else if g.forecast.due_on(today) {
             ("due", theme.title())
         } else {
             ("", Style::new())
@@ -508,10 +507,10 @@ fn draw_due(frame: &mut Frame, due: &super::due::Due, fields: Rect, theme: Theme
             Span::raw(format!(
                 "{:<12} {:>4}  {:<10}  {:<11} {:<10} ",
                 short_name(g.group),
-                g.dose_number.map_or("-".to_string(), |n| n.to_string()),
-                date(g.earliest),
-                date(g.recommended),
-                date(g.past_due),
+                or_dash(g.forecast.dose_number),
+                or_dash(g.forecast.earliest),
+                or_dash(g.forecast.recommended),
+                or_dash(g.forecast.past_due),
             )),
             Span::styled(flag, style),
         ]));
@@ -528,7 +527,7 @@ fn draw_due(frame: &mut Frame, due: &super::due::Due, fields: Rect, theme: Theme
             .assessment
             .groups
             .iter()
-            .filter(|g| g.status == status)
+            .filter(|g| g.forecast.status == status)
             .map(|g| short_name(g.group))
             .collect();
         if !names.is_empty() {
