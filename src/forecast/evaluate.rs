@@ -129,7 +129,12 @@ pub(super) fn evaluate(series: &Series, doses: &[Given], cx: &Context) -> Evalua
         };
         previous_failed_age_or_interval = matches!(
             outcome.1,
-            Some(Reason::TooYoung | Reason::TooYoungAndTooSoon | Reason::TooSoon)
+            Some(
+                Reason::TooYoung
+                    | Reason::TooYoungAndTooSoon
+                    | Reason::TooSoon
+                    | Reason::TooSoonAndLiveVirusConflict
+            )
         );
         if outcome.0 == Status::Valid {
             ev.targets.push(Target::Satisfied(pos));
@@ -175,7 +180,12 @@ fn judge(
         }
     }
     if !interval_ok(target, pos, doses, ev, previous_failed, cx) {
-        return (Status::NotValid, Some(Reason::TooSoon));
+        let reason = if live_virus_conflict(dose, doses, ev, cx) {
+            Reason::TooSoonAndLiveVirusConflict
+        } else {
+            Reason::TooSoon
+        };
+        return (Status::NotValid, Some(reason));
     }
     if live_virus_conflict(dose, doses, ev, cx) {
         return (Status::NotValid, Some(Reason::LiveVirusConflict));

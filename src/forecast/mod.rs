@@ -69,6 +69,8 @@ pub enum Reason {
     TooYoungAndTooSoon,
     TooOld,
     TooSoon,
+    /// Too soon after an earlier dose, and in conflict with a live vaccine as well.
+    TooSoonAndLiveVirusConflict,
     LiveVirusConflict,
     Inadvertent,
     NotAllowedVaccine,
@@ -410,6 +412,9 @@ impl fmt::Display for Reason {
             Reason::TooYoungAndTooSoon => "too young, and too soon after an earlier dose",
             Reason::TooOld => "too old",
             Reason::TooSoon => "too soon after an earlier dose",
+            Reason::TooSoonAndLiveVirusConflict => {
+                "too soon after an earlier dose, and too soon after a live vaccine"
+            }
             Reason::LiveVirusConflict => "live virus conflict",
             Reason::Inadvertent => "inadvertent vaccine",
             Reason::NotAllowedVaccine => "not a preferable or allowable vaccine",

@@ -3,11 +3,11 @@
 
 use chrono::NaiveDate;
 
-use super::data::{Series, SkipContext};
+use super::data::{Series, SeriesDose, SkipContext};
 use super::evaluate::{
     Context, Evaluated, Given, Target, age_rule, day_before, dose_at, reference_date, skips,
 };
-use super::{Forecast, SeriesStatus};
+use super::{Forecast, SeriesStatus, Status};
 
 /// Forecasts the series after its evaluation.
 pub(super) fn predict(series: &Series, doses: &[Given], ev: &Evaluated, cx: &Context) -> Forecast {
@@ -124,7 +124,7 @@ pub(super) fn predict(series: &Series, doses: &[Given], ev: &Evaluated, cx: &Con
         }
         return Forecast {
             status: SeriesStatus::NotComplete,
-            dose_number: Some(dose_number(target.recurring, t, &ev)),
+            dose_number: Some(dose_number(target, doses, &ev)),
             earliest: Some(earliest),
             recommended: Some(recommended),
             past_due,
@@ -133,12 +133,18 @@ pub(super) fn predict(series: &Series, doses: &[Given], ev: &Evaluated, cx: &Con
     }
 }
 
-/// The number CDC gives the dose forecast: one past the series doses satisfied, except
-/// that a recurring dose (a season's, a year's) already given once is counted afresh.
-fn dose_number(recurring: bool, t: usize, ev: &Evaluated) -> usize {
-    if recurring && ev.satisfied_doses.contains(&t) {
-        1
-    } else {
-        ev.distinct_satisfied() + 1
+/// The number CDC gives the dose forecast: one past the series doses satisfied; for a
+/// seasonal dose (influenza, COVID-19), one past the doses that counted this season.
+fn dose_number(target: &SeriesDose, doses: &[Given], ev: &Evaluated) -> usize {
+    match target.season {
+        Some((start, end)) if target.recurring => {
+            let this_season = doses.iter().zip(&ev.outcomes).filter(|(dose, outcome)| {
+                outcome.0 == Status::Valid
+                    && start.is_none_or(|s| dose.date >= s)
+                    && end.is_none_or(|e| dose.date <= e)
+            });
+            this_season.count() + 1
+        }
+        _ => ev.distinct_satisfied() + 1,
     }
 }

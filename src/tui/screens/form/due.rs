@@ -126,6 +126,7 @@ impl Form {
                         Reason::TooYoung
                             | Reason::TooYoungAndTooSoon
                             | Reason::TooSoon
+                            | Reason::TooSoonAndLiveVirusConflict
                             | Reason::LiveVirusConflict
                     )
                 );
