@@ -12,7 +12,7 @@ fn day(text: &str) -> NaiveDate {
     text.parse().expect("a date")
 }
 
-/// A teenager's full childhood record: 30 doses across twelve vaccine groups.
+/// A teenager's full childhood record: 30 doses across thirteen vaccine groups.
 fn thirty_doses() -> History {
     let doses = [
         ("08", "2010-01-01"),
