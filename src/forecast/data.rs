@@ -305,29 +305,14 @@ impl SupportingData {
     }
 
     /// Reads the schedule file and each antigen's file.
-    /// Reads the schedule file and each antigen's file, side by side.
     pub fn read<'a>(
         schedule: &str,
         antigens: impl Iterator<Item = &'a str>,
     ) -> Result<SupportingData, roxmltree::Error> {
-        let texts: Vec<&str> = antigens.collect();
-        let (left, right) = texts.split_at(texts.len() / 2);
-        let read_all = |texts: &[&str]| -> Result<Vec<Antigen>, roxmltree::Error> {
-            texts
-                .iter()
-                .map(|text| Document::parse(text).map(|doc| read_antigen(doc.root_element())))
-                .collect()
-        };
-        let (read, read_left, read_right) = std::thread::scope(|scope| {
-            let read = scope.spawn(|| SupportingData::read_schedule(schedule));
-            let read_left = scope.spawn(|| read_all(left));
-            let read_right = read_all(right);
-            (read.join(), read_left.join(), read_right)
-        });
-        // A thread that panicked reading CDC's XML is a bug here: read again to report it.
-        let mut data = read.unwrap_or_else(|_| SupportingData::read_schedule(schedule))?;
-        data.antigens = read_left.unwrap_or_else(|_| read_all(left))?;
-        data.antigens.extend(read_right?);
+        let mut data = SupportingData::read_schedule(schedule)?;
+        data.antigens = antigens
+            .map(|text| Document::parse(text).map(|doc| read_antigen(doc.root_element())))
+            .collect::<Result<_, _>>()?;
         Ok(data)
     }
 

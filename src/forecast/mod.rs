@@ -260,12 +260,8 @@ fn combine(outcomes: &[Outcome]) -> Option<Outcome> {
 
 /// A vaccine group's forecast from its antigens' forecasts. A group given whole (MMR)
 /// waits for the last of its antigens; another (DTaP/Tdap/Td) is due with the first.
-fn join(group: &data::VaccineGroup, forecasts: &[Forecast]) -> GroupForecast {
-    let name: &'static str = SupportingData::cdc()
-        .groups
-        .iter()
-        .find(|g| g.name == group.name)
-        .map_or("", |g| g.name.as_str());
+fn join(group: &'static data::VaccineGroup, forecasts: &[Forecast]) -> GroupForecast {
+    let name = group.name.as_str();
     let needing: Vec<&Forecast> = forecasts
         .iter()
         .filter(|f| f.status == SeriesStatus::NotComplete)
