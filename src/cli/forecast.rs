@@ -6,7 +6,6 @@ use super::records::fail;
 use crate::clock::ClinicTime;
 use crate::forecast::data::{SUPPORTING_DATA_VERSION, SupportingData, cvx_of};
 use crate::forecast::{Assessment, DoseGiven, Gender, History, Observation, assess};
-use crate::record::dose_number::KnownDose;
 use crate::record::due::{self, gender_of, or_dash};
 use crate::record::fields::FieldId;
 use crate::record::file::{MOST_BYTES, read_text};
@@ -82,23 +81,8 @@ pub fn from_store(
     let theirs: Vec<EndpointDose> = endpoint
         .iter()
         .flat_map(|h| h.immunizations.iter().filter_map(EndpointDose::from_fhir))
-        .filter(EndpointDose::was_given)
         .collect();
-    let mut known: Vec<KnownDose> = here
-        .iter()
-        .map(|d| KnownDose {
-            cvx: d.key.vaccine.clone(),
-            given_on: d.key.given_on,
-        })
-        .chain(theirs.iter().filter_map(|d| {
-            Some(KnownDose {
-                cvx: d.cvx.clone()?,
-                given_on: d.given_on?,
-            })
-        }))
-        .collect();
-    known.sort();
-    known.dedup();
+    let known = due::known_before(&here, &theirs);
     let Some(as_of) = day(as_of, now) else {
         return ExitCode::from(super::UNREADABLE);
     };

@@ -3,6 +3,8 @@
 //! CDC's CDSi engine (`forecast`), and said in the few words a nurse reads at a glance.
 
 use super::dose_number::KnownDose;
+use super::history::EndpointDose;
+use super::identity::{DoseKey, StoredDose};
 use crate::forecast::data::SupportingData;
 use crate::forecast::{Assessment, DoseGiven, Gender, GroupForecast, History, Observation, assess};
 use chrono::NaiveDate;
@@ -13,6 +15,39 @@ pub fn gender_of(code: &str) -> Gender {
         "female" | "f" => Gender::Female,
         "male" | "m" => Gender::Male,
         _ => Gender::Unknown,
+    }
+}
+
+/// The doses known of a patient before a visit: those stored here and those the
+/// endpoint reports given, each once, oldest first.
+pub fn known_before<'a>(
+    stored: impl IntoIterator<Item = &'a StoredDose>,
+    endpoint: impl IntoIterator<Item = &'a EndpointDose>,
+) -> Vec<KnownDose> {
+    let theirs = endpoint
+        .into_iter()
+        .filter(|d| d.was_given())
+        .filter_map(|d| {
+            Some(KnownDose {
+                cvx: d.cvx.clone()?,
+                given_on: d.given_on?,
+            })
+        });
+    let mut known: Vec<KnownDose> = stored
+        .into_iter()
+        .map(|d| known(&d.key))
+        .chain(theirs)
+        .collect();
+    known.sort();
+    known.dedup();
+    known
+}
+
+/// A dose of a visit as the forecast knows it.
+pub fn known(key: &DoseKey) -> KnownDose {
+    KnownDose {
+        cvx: key.vaccine.clone(),
+        given_on: key.given_on,
     }
 }
 

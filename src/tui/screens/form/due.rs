@@ -7,7 +7,7 @@ use super::{Form, Overlay};
 use crate::clock::ClinicTime;
 use crate::forecast::{Assessment, Reason, Status};
 use crate::record::dose_number::KnownDose;
-use crate::record::due::{assess_known, gender_of, observations_of, summary};
+use crate::record::due::{assess_known, gender_of, known, known_before, observations_of, summary};
 use crate::record::fields::FieldId;
 use crate::record::finding::{FieldRef, Finding, Rule, Severity, finding};
 use crate::record::identity::dose_keys;
@@ -30,7 +30,7 @@ impl Form {
 
     /// The doses known before this visit's (stored here, the endpoint's given ones),
     /// and this visit's given doses but `except`; each as (dose, visit dose index).
-    fn known_doses(
+    pub(super) fn known_doses(
         &self,
         except: Option<usize>,
         now: ClinicTime,
@@ -38,39 +38,20 @@ impl Form {
         let this_visit: Vec<(KnownDose, Option<usize>)> = dose_keys(&self.visit, now)
             .into_iter()
             .filter(|(j, _)| Some(*j) != except)
-            .map(|(j, key)| {
-                (
-                    KnownDose {
-                        cvx: key.vaccine,
-                        given_on: key.given_on,
-                    },
-                    Some(j),
-                )
-            })
+            .map(|(j, key)| (known(&key), Some(j)))
             .collect();
+        // This visit's own doses, as stored or as the endpoint has them, count once.
         let stored = self
             .returning
             .stored_doses
             .iter()
-            .filter(|d| d.visit != self.visit_id)
-            .map(|d| KnownDose {
-                cvx: d.key.vaccine.clone(),
-                given_on: d.key.given_on,
-            });
+            .filter(|d| d.visit != self.visit_id);
         let from_endpoint = self.endpoint.view.iter().flat_map(|v| {
             v.doses
                 .iter()
-                .filter(|d| d.was_given() && !d.identifiers.iter().any(|i| v.sent_here.contains(i)))
-                .filter_map(|d| {
-                    Some(KnownDose {
-                        cvx: d.cvx.clone()?,
-                        given_on: d.given_on?,
-                    })
-                })
+                .filter(|d| !d.identifiers.iter().any(|i| v.sent_here.contains(i)))
         });
-        let mut earlier: Vec<KnownDose> = stored.chain(from_endpoint).collect();
-        earlier.sort();
-        earlier.dedup();
+        let mut earlier = known_before(stored, from_endpoint);
         earlier.retain(|d| !this_visit.iter().any(|(v, _)| v == d));
         earlier
             .into_iter()

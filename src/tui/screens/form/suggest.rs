@@ -10,7 +10,6 @@ use crate::clock::ClinicTime;
 use crate::codes::ndc;
 use crate::record::FieldId;
 use crate::record::dose_number::{KnownDose, dose_number};
-use crate::record::identity::dose_keys;
 use crate::record::parse::parse_ndc;
 use crate::record::values::DoseContext;
 use crate::tui::text;
@@ -107,34 +106,15 @@ impl Form {
     /// doses and the visit's others.
     fn fill_dose_number(&mut self, i: usize, cvx: &str, now: ClinicTime) -> Option<String> {
         let page = Page::Dose(i);
-        let history_known = self.returning.stored_patient.is_some() || self.endpoint.view.is_some();
-        if !history_known || !self.value(page, FieldId::DoseNumber).trim().is_empty() {
+        if !self.history_known() || !self.value(page, FieldId::DoseNumber).trim().is_empty() {
             return None;
         }
         let (_, on) = self.age_dates(i, now)?;
-        let stored = self.returning.stored_doses.iter().map(|d| KnownDose {
-            cvx: d.key.vaccine.clone(),
-            given_on: d.key.given_on,
-        });
-        let from_endpoint = self
-            .endpoint
-            .view
-            .iter()
-            .flat_map(|v| &v.doses)
-            .filter_map(|d| {
-                (d.status == "completed").then_some(KnownDose {
-                    cvx: d.cvx.clone()?,
-                    given_on: d.given_on?,
-                })
-            });
-        let this_visit = dose_keys(&self.visit, now)
+        let known: Vec<KnownDose> = self
+            .known_doses(Some(i), now)
             .into_iter()
-            .filter(|(j, _)| *j != i)
-            .map(|(_, key)| KnownDose {
-                cvx: key.vaccine,
-                given_on: key.given_on,
-            });
-        let known: Vec<KnownDose> = stored.chain(from_endpoint).chain(this_visit).collect();
+            .map(|(d, _)| d)
+            .collect();
         let (number, counted) = dose_number(cvx, on, &known)?;
         self.set_value(page, FieldId::DoseNumber, number.to_string());
         self.mark_filled(i, FieldId::DoseNumber);
