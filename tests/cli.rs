@@ -78,6 +78,16 @@ impl Clinic {
     }
 }
 
+/// A new data folder holding the example records imported (checked to import).
+fn data_dir_with(examples: &[&str]) -> PathBuf {
+    let data = tempdir();
+    let mut args = vec!["--data-dir", data.to_str().unwrap(), "import"];
+    args.extend(examples);
+    let o = vaxentry(&args);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    data
+}
+
 fn write(name: &str, text: &str) -> PathBuf {
     let path = tempdir().join(name);
     std::fs::write(&path, text).unwrap();
@@ -509,15 +519,8 @@ fn the_time_comes_from_vaxentry_now_and_the_zone_from_tz() {
 
 #[test]
 fn import_warns_when_the_mrn_is_stored_for_someone_else() {
-    let data = tempdir();
+    let data = data_dir_with(&["assets/examples/adult-flu.json"]);
     let dir = data.to_str().unwrap();
-    let o = vaxentry(&[
-        "--data-dir",
-        dir,
-        "import",
-        "assets/examples/adult-flu.json",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let other = std::fs::read_to_string("assets/examples/adult-flu.json")
         .unwrap()
         .replace("Lindqvist", "Smith");
@@ -572,15 +575,8 @@ fn a_record_imported_again_is_not_a_second_visit() {
 
 #[test]
 fn a_dose_already_stored_is_imported_only_when_meant() {
-    let data = tempdir();
+    let data = data_dir_with(&["assets/examples/adult-flu.json"]);
     let dir = data.to_str().unwrap();
-    let o = vaxentry(&[
-        "--data-dir",
-        dir,
-        "import",
-        "assets/examples/adult-flu.json",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     // The same dose typed again into another file (a note differs, the lot's case too).
     let record = adult_flu();
     let mut again = record.clone();
@@ -943,16 +939,11 @@ fn list_streams_json_and_json_lines() {
 
 #[test]
 fn the_lot_inventory_lists_adds_and_retires_lots() {
-    let data = tempdir();
-    let dir = data.to_str().unwrap();
-    let o = vaxentry(&[
-        "--data-dir",
-        dir,
-        "import",
+    let data = data_dir_with(&[
         "assets/examples/adult-flu.json",
         "assets/examples/historical.json",
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let dir = data.to_str().unwrap();
     let lots = |extra: &[&str]| -> Vec<serde_json::Value> {
         let mut args = vec!["--data-dir", dir, "lots", "--json"];
         args.extend(extra);
@@ -1472,15 +1463,8 @@ fn void_says_what_it_would_send_then_sends_it_and_lists_the_dose_voided() {
 /// `shc:/` text printed, and the key set to publish, with which the file verifies.
 #[test]
 fn card_issues_a_patients_card_as_files_and_prints_the_keys_to_publish() {
-    let data = tempdir();
+    let data = data_dir_with(&["assets/examples/adult-flu.json"]);
     let dir = data.to_str().unwrap();
-    let o = vaxentry(&[
-        "--data-dir",
-        dir,
-        "import",
-        "assets/examples/adult-flu.json",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = vaxentry(&["--data-dir", dir, "card", "MRN-004211"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("[card] issuer"), "{}", stderr(&o));
@@ -1776,14 +1760,7 @@ fn a_history_that_cannot_be_read_names_the_field_and_exits_2() {
 
 #[test]
 fn forecast_of_a_stored_patient_uses_the_doses_held_here() {
-    let data = tempdir();
-    let o = vaxentry(&[
-        "--data-dir",
-        data.to_str().unwrap(),
-        "import",
-        "assets/examples/child-four-doses.json",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let data = data_dir_with(&["assets/examples/child-four-doses.json"]);
     let o = vaxentry(&[
         "--data-dir",
         data.to_str().unwrap(),
